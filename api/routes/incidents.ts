@@ -1,0 +1,242 @@
+// /incidents: declare, read the internal view, post updates, publish the postmortem.
+import { createRoute, z } from '@hono/zod-openapi';
+import { requireRole } from '../auth.ts';
+import { apiRouter } from '../app.ts';
+import { componentStatuses, incidentStatuses, severities, updateStatuses } from '../domain.ts';
+import type { Services } from '../services/context.ts';
+import { declareIncident, getIncident, listIncidents, postUpdate, publishPostmortem, type IncidentView } from '../services/incidents.ts';
+import {
+  bearer,
+  componentChange,
+  errorResponses,
+  idParam,
+  ifMatchHeader,
+  json,
+  line,
+  nextUpdateInMinutes,
+  notify,
+  parseIfMatch,
+  roles,
+  slug,
+  text,
+  variables,
+} from './schemas.ts';
+
+const declareBody = z
+  .object({
+    title: line(200).openapi({ description: 'External title: customers read it.', example: 'Checkout is failing for some customers' }),
+    internalTitle: line(200).optional().openapi({ description: 'Internal title for executives and the internal page.' }),
+    severity: z.enum(severities),
+    status: z.enum(updateStatuses).optional(),
+    template: slug.openapi({ example: 'investigating' }),
+    variables: variables.default({}),
+    components: z.array(componentChange).min(1, 'name at least one affected component').max(100),
+    notify,
+    roles: roles.optional(),
+    startedAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'When impact began, if before the declaration.' }),
+    nextUpdateInMinutes,
+  })
+  .strict()
+  .openapi('DeclareIncident');
+
+const updateBody = z
+  .object({
+    status: z.enum(updateStatuses),
+    template: slug,
+    variables: variables.default({}),
+    components: z.array(componentChange).max(100).optional(),
+    notify,
+    roles: roles.optional(),
+    nextUpdateInMinutes,
+    reopen: z.boolean().optional().openapi({ description: 'Needed to move a resolved incident back to an open status.' }),
+  })
+  .strict()
+  .openapi('PostUpdate');
+
+const postmortemBody = z
+  .object({
+    externalSummary: text(20_000).min(1, 'must not be empty').openapi({ description: 'Public summary on the incident page and in feeds.' }),
+    internalBody: text(100_000).min(1, 'must not be empty').openapi({ description: 'Timeline, contributing factors: executives only.' }),
+    actionItems: z
+      .array(z.object({ title: line(300), owner: line(120), dueDate: z.iso.date() }).strict())
+      .max(100)
+      .default([]),
+    template: slug.optional(),
+    variables: variables.optional(),
+    notify,
+  })
+  .strict()
+  .openapi('PublishPostmortem');
+
+const wording = z.object({ subject: z.string(), body: z.string() });
+const counts = z.object({ pending: z.number(), sent: z.number(), failed: z.number(), suppressed: z.number() });
+const audiences = z.object({ public: z.boolean(), subscribers: z.boolean(), stakeholders: z.boolean() });
+const affected = z.object({ id: z.string(), name: z.string(), status: z.enum(componentStatuses) });
+
+const incidentSchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    internalTitle: z.string(),
+    severity: z.enum(severities),
+    status: z.enum(incidentStatuses),
+    version: z.number(),
+    audiences,
+    roles,
+    components: z.array(affected),
+    startedAt: z.string(),
+    acknowledgedAt: z.string(),
+    identifiedAt: z.string().nullable(),
+    mitigatedAt: z.string().nullable(),
+    resolvedAt: z.string().nullable(),
+    nextUpdateAt: z.string().nullable(),
+    overdue: z.boolean(),
+    durations: z.object({ toAcknowledge: z.number(), toMitigate: z.number().nullable(), toResolve: z.number().nullable() }),
+    updates: z.array(
+      z.object({
+        id: z.string(),
+        status: z.string(),
+        template: z.string(),
+        variables: z.record(z.string(), z.string()),
+        external: wording,
+        internal: wording,
+        components: z.array(affected),
+        audiences,
+        author: z.string(),
+        createdAt: z.string(),
+        nextUpdateAt: z.string().nullable(),
+        deliveries: counts,
+      }),
+    ),
+    postmortem: z
+      .object({
+        externalSummary: z.string(),
+        internalBody: z.string(),
+        actionItems: z.array(z.object({ title: z.string(), owner: z.string(), dueDate: z.string() })),
+        author: z.string(),
+        publishedAt: z.string(),
+        updatedAt: z.string(),
+      })
+      .nullable(),
+    deliveries: counts,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Incident');
+
+const summarySchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    internalTitle: z.string(),
+    severity: z.enum(severities),
+    status: z.enum(incidentStatuses),
+    version: z.number(),
+    startedAt: z.string(),
+    resolvedAt: z.string().nullable(),
+    nextUpdateAt: z.string().nullable(),
+    overdue: z.boolean(),
+  })
+  .openapi('IncidentSummary');
+
+/** Dates become ISO strings: the one JSON shape of every date this API returns. */
+type Jsonified<T> = T extends Date ? string : T extends (infer U)[] ? Jsonified<U>[] : T extends object ? { [K in keyof T]: Jsonified<T[K]> } : T;
+export function jsonify<T>(value: T): Jsonified<T> {
+  return JSON.parse(JSON.stringify(value)) as Jsonified<T>;
+}
+
+const present = (view: IncidentView) => jsonify(view) as z.infer<typeof incidentSchema>;
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/incidents',
+  tags: ['incidents'],
+  summary: 'List incidents, newest first (internal view)',
+  security: bearer,
+  middleware: [requireRole('viewer')] as const,
+  request: {
+    query: z.object({
+      status: z.enum(['active', 'resolved']).optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+      before: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Cursor: incidents that started before this time.' }),
+    }),
+  },
+  responses: { 200: json(z.object({ incidents: z.array(summarySchema) }), 'Incidents'), ...errorResponses },
+});
+
+const declareRoute = createRoute({
+  method: 'post',
+  path: '/incidents',
+  tags: ['incidents'],
+  summary: 'Declare an incident from a template',
+  security: bearer,
+  middleware: [requireRole('comms')] as const,
+  request: { body: { content: { 'application/json': { schema: declareBody } }, required: true } },
+  responses: { 201: json(incidentSchema, 'Declared and published'), ...errorResponses },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/incidents/{id}',
+  tags: ['incidents'],
+  summary: 'The internal view of an incident: both wordings, audiences, delivery counts, durations',
+  security: bearer,
+  middleware: [requireRole('viewer')] as const,
+  request: { params: idParam },
+  responses: { 200: json(incidentSchema, 'The incident'), ...errorResponses, 404: errorResponses[422] },
+});
+
+const updateRoute = createRoute({
+  method: 'post',
+  path: '/incidents/{id}/updates',
+  tags: ['incidents'],
+  summary: 'Post an update: status, template, variables, optional component changes',
+  security: bearer,
+  middleware: [requireRole('comms')] as const,
+  request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: updateBody } }, required: true } },
+  responses: { 201: json(incidentSchema, 'Published'), ...errorResponses, 404: errorResponses[422], 409: errorResponses[422] },
+});
+
+const postmortemRoute = createRoute({
+  method: 'put',
+  path: '/incidents/{id}/postmortem',
+  tags: ['incidents'],
+  summary: 'Publish or revise the postmortem of a resolved incident',
+  security: bearer,
+  middleware: [requireRole('comms')] as const,
+  request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: postmortemBody } }, required: true } },
+  responses: { 200: json(incidentSchema, 'Published'), ...errorResponses, 404: errorResponses[422], 409: errorResponses[422] },
+});
+
+export function incidentRoutes(s: Services) {
+  return apiRouter()
+    .openapi(listRoute, async (c) => {
+      const q = c.req.valid('query');
+      const rows = await listIncidents(s, { status: q.status, limit: q.limit, before: q.before ? new Date(q.before) : undefined });
+      return c.json({ incidents: jsonify(rows) }, 200);
+    })
+    .openapi(declareRoute, async (c) => {
+      const body = c.req.valid('json');
+      const view = await declareIncident(s, c.get('principal')!, { ...body, startedAt: body.startedAt ? new Date(body.startedAt) : undefined });
+      c.header('location', `/api/v1/incidents/${view.id}`);
+      c.header('etag', `"${view.version}"`);
+      return c.json(present(view), 201);
+    })
+    .openapi(getRoute, async (c) => {
+      const view = await getIncident(s, c.req.valid('param').id);
+      c.header('etag', `"${view.version}"`);
+      return c.json(present(view), 200);
+    })
+    .openapi(updateRoute, async (c) => {
+      const ifMatch = parseIfMatch(c.req.valid('header')['if-match']);
+      const view = await postUpdate(s, c.get('principal')!, c.req.valid('param').id, c.req.valid('json'), ifMatch);
+      c.header('etag', `"${view.version}"`);
+      return c.json(present(view), 201);
+    })
+    .openapi(postmortemRoute, async (c) => {
+      const ifMatch = parseIfMatch(c.req.valid('header')['if-match']);
+      const view = await publishPostmortem(s, c.get('principal')!, c.req.valid('param').id, c.req.valid('json'), ifMatch);
+      c.header('etag', `"${view.version}"`);
+      return c.json(present(view), 200);
+    });
+}

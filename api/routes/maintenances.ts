@@ -1,0 +1,142 @@
+// /maintenances: schedule a window and post updates through scheduled → in_progress → verifying → completed.
+import { createRoute, z } from '@hono/zod-openapi';
+import { requireRole } from '../auth.ts';
+import { apiRouter } from '../app.ts';
+import { maintenanceStatuses } from '../domain.ts';
+import type { Services } from '../services/context.ts';
+import { getMaintenance, listMaintenances, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView } from '../services/maintenances.ts';
+import { jsonify } from './incidents.ts';
+import { bearer, errorResponses, idParam, ifMatchHeader, json, line, notify, parseIfMatch, slug, variables } from './schemas.ts';
+
+const scheduleBody = z
+  .object({
+    title: line(200),
+    internalTitle: line(200).optional(),
+    scheduledFor: z.iso.datetime({ offset: true }),
+    scheduledUntil: z.iso.datetime({ offset: true }),
+    components: z.array(slug).min(1, 'name at least one component').max(100),
+    template: slug.optional().openapi({ description: 'Defaults to maintenance-scheduled.' }),
+    variables: variables.default({}),
+    autoStart: z.boolean().optional().openapi({ description: 'Start at scheduledFor by itself (default true).' }),
+    autoComplete: z.boolean().optional().openapi({ description: 'Complete at scheduledUntil by itself (default true).' }),
+    notify,
+  })
+  .strict()
+  .openapi('ScheduleMaintenance');
+
+const updateBody = z
+  .object({
+    status: z.enum(maintenanceStatuses),
+    template: slug,
+    variables: variables.default({}),
+    scheduledUntil: z.iso.datetime({ offset: true }).optional(),
+    notify,
+  })
+  .strict()
+  .openapi('PostMaintenanceUpdate');
+
+const wording = z.object({ subject: z.string(), body: z.string() });
+const maintenanceSchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    internalTitle: z.string(),
+    status: z.enum(maintenanceStatuses),
+    version: z.number(),
+    scheduledFor: z.string(),
+    scheduledUntil: z.string(),
+    startedAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+    autoStart: z.boolean(),
+    autoComplete: z.boolean(),
+    components: z.array(z.object({ id: z.string(), name: z.string() })),
+    updates: z.array(
+      z.object({
+        id: z.string(),
+        status: z.string(),
+        template: z.string(),
+        external: wording,
+        internal: wording,
+        author: z.string(),
+        createdAt: z.string(),
+        deliveries: z.object({ pending: z.number(), sent: z.number(), failed: z.number(), suppressed: z.number() }),
+      }),
+    ),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Maintenance');
+
+const present = (m: MaintenanceView) => jsonify(m) as z.infer<typeof maintenanceSchema>;
+
+const list = createRoute({
+  method: 'get',
+  path: '/maintenances',
+  tags: ['maintenances'],
+  summary: 'List maintenance windows',
+  security: bearer,
+  middleware: [requireRole('viewer')] as const,
+  request: { query: z.object({ status: z.enum(['upcoming', 'active', 'past']).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+  responses: { 200: json(z.object({ maintenances: z.array(maintenanceSchema) }), 'Maintenance windows'), ...errorResponses },
+});
+
+const schedule = createRoute({
+  method: 'post',
+  path: '/maintenances',
+  tags: ['maintenances'],
+  summary: 'Schedule a maintenance window',
+  security: bearer,
+  middleware: [requireRole('comms')] as const,
+  request: { body: { content: { 'application/json': { schema: scheduleBody } }, required: true } },
+  responses: { 201: json(maintenanceSchema, 'Scheduled and announced'), ...errorResponses },
+});
+
+const getOne = createRoute({
+  method: 'get',
+  path: '/maintenances/{id}',
+  tags: ['maintenances'],
+  summary: 'One maintenance window with its timeline',
+  security: bearer,
+  middleware: [requireRole('viewer')] as const,
+  request: { params: idParam },
+  responses: { 200: json(maintenanceSchema, 'The maintenance'), ...errorResponses, 404: errorResponses[422] },
+});
+
+const post = createRoute({
+  method: 'post',
+  path: '/maintenances/{id}/updates',
+  tags: ['maintenances'],
+  summary: 'Post a maintenance update',
+  security: bearer,
+  middleware: [requireRole('comms')] as const,
+  request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: updateBody } }, required: true } },
+  responses: { 201: json(maintenanceSchema, 'Published'), ...errorResponses, 404: errorResponses[422], 409: errorResponses[422] },
+});
+
+export function maintenanceRoutes(s: Services) {
+  return apiRouter()
+    .openapi(list, async (c) => {
+      const q = c.req.valid('query');
+      return c.json({ maintenances: (await listMaintenances(s, q)).map(present) }, 200);
+    })
+    .openapi(schedule, async (c) => {
+      const b = c.req.valid('json');
+      const view = await scheduleMaintenance(s, c.get('principal')!, { ...b, scheduledFor: new Date(b.scheduledFor), scheduledUntil: new Date(b.scheduledUntil) });
+      c.header('etag', `"${view.version}"`);
+      return c.json(present(view), 201);
+    })
+    .openapi(getOne, async (c) => c.json(present(await getMaintenance(s, c.req.valid('param').id)), 200))
+    .openapi(post, async (c) => {
+      const b = c.req.valid('json');
+      const ifMatch = parseIfMatch(c.req.valid('header')['if-match']);
+      const view = await postMaintenanceUpdate(
+        s,
+        c.get('principal')!,
+        c.req.valid('param').id,
+        { ...b, scheduledUntil: b.scheduledUntil ? new Date(b.scheduledUntil) : undefined },
+        ifMatch,
+      );
+      c.header('etag', `"${view.version}"`);
+      return c.json(present(view), 201);
+    });
+}

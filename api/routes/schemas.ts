@@ -1,0 +1,104 @@
+// Field shapes shared by several resources: one definition serves validation and the OpenAPI document.
+import { z } from '@hono/zod-openapi';
+import { impactStatuses } from '../domain.ts';
+
+/** One line of text: it may reach a mail header, so control characters (CR/LF among them) are refused. */
+export const line = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .regex(/^[^\x00-\x1f\x7f]*$/, 'must be a single line without control characters');
+
+/** Free text: line breaks and tabs are fine, other control characters are not. */
+export const text = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, 'must not contain control characters');
+
+export const slug = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes')
+  .openapi({ example: 'checkout-api' });
+
+export const variables = z
+  .record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'variable names are snake_case').max(64), text(4000))
+  .refine((v) => Object.keys(v).length <= 50, 'at most 50 variables')
+  .openapi({ example: { symptom: 'Some customers cannot sign in' } });
+
+export const componentChange = z
+  .object({ id: slug, status: z.enum([...impactStatuses, 'operational']) })
+  .strict()
+  .openapi('ComponentChange');
+
+export const notify = z
+  .union([z.boolean(), z.object({ subscribers: z.boolean().optional(), stakeholders: z.boolean().optional() }).strict()])
+  .optional()
+  .openapi({ description: 'Narrow who is notified below the severity policy (never wider). false sends no email.' });
+
+export const roles = z
+  .object({ ic: line(120).optional(), comms: line(120).optional(), smes: z.array(line(120)).max(20).optional() })
+  .strict()
+  .openapi('Roles');
+
+export const nextUpdateInMinutes = z
+  .number()
+  .int()
+  .min(0)
+  .max(7 * 24 * 60)
+  .nullable()
+  .optional()
+  .openapi({ description: 'When the next update is due, in minutes; null or 0 for none; omitted for the default cadence of the severity.' });
+
+export const idParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+
+export const ifMatchHeader = z.object({
+  'if-match': z
+    .string()
+    .regex(/^(W\/)?"?\d+"?$/, 'must be the incident version, e.g. "3"')
+    .optional()
+    .openapi({ description: 'The version you last saw; a stale one is refused with 409.' }),
+});
+
+export function parseIfMatch(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : Number(value.replace(/\D/g, ''));
+}
+
+export const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number(),
+    detail: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem');
+
+const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
+
+export const errorResponses = {
+  400: problemResponse('Malformed request'),
+  401: problemResponse('No valid token'),
+  403: problemResponse('The token role may not do this'),
+  422: problemResponse('Validation failed'),
+};
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const bearer = [{ bearer: [] }];
+
+/** An address that will reach a mail header: one line, a plausible shape, at most 254 characters (RFC 5321). */
+export const email = z
+  .string()
+  .trim()
+  .max(254, 'must be at most 254 characters')
+  .regex(/^[^\x00-\x1f\x7f]*$/, 'must be a single line without control characters')
+  .pipe(z.email('must be an email address'))
+  .openapi({ example: 'ops-lead@example.com' });

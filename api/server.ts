@@ -1,0 +1,70 @@
+// Starts everything on one port: migrations, templates, demo seed, the API, the site and the background workers.
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { openDatabase, type Database } from '../db/client.ts';
+import { createApp } from './app.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import { createPublishHook } from './publish.ts';
+import { isEmpty, seedDemo } from './seed.ts';
+import type { Services } from './services/context.ts';
+import { advanceMaintenances } from './services/maintenances.ts';
+import { loadTemplates } from './templates.ts';
+
+export const templatesDir = fileURLToPath(new URL('../templates', import.meta.url));
+
+export interface Running {
+  url: string;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  log?: (message: string) => void;
+  /** How often the clock starts and completes maintenance windows; 0 turns it off (tests drive it by hand). */
+  schedulerIntervalMs?: number;
+}
+
+export async function openServices(config: Config, options: StartOptions = {}): Promise<Services & { db: Database }> {
+  const log = options.log ?? console.log;
+  const templates = loadTemplates(templatesDir);
+  const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  return { db, templates, clock: options.clock ?? systemClock, hook: createPublishHook((m) => log(m)), publicUrl: config.publicUrl };
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<Running> {
+  const log = options.log ?? console.log;
+  const services = await openServices(config, options);
+  if ((config.seedDemo ?? true) && (await isEmpty(services))) {
+    await seedDemo(services);
+    log('Seeded a demo status page (SEED_DEMO=false to start empty).');
+  }
+  const app = createApp(services);
+  const stops: (() => Promise<void> | void)[] = [];
+
+  const interval = options.schedulerIntervalMs ?? 15_000;
+  if (interval > 0) {
+    const timer = setInterval(() => {
+      advanceMaintenances(services).catch((e: unknown) => log(`maintenance scheduler: ${(e as Error).message}`));
+    }, interval);
+    timer.unref();
+    stops.push(() => clearInterval(timer));
+  }
+
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return {
+    url: `http://${host}:${port}`,
+    services,
+    async close() {
+      for (const stop of stops.reverse()) await stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      services.db.$client.close();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+// Writes the audit timeline: every state change and publish, with its time and actor.
+import { auditEvents } from '../../db/schema.ts';
+import type { Queryable } from '../../db/client.ts';
+
+export interface AuditEntry {
+  at: Date;
+  actor: string;
+  action: string;
+  subjectType: 'incident' | 'maintenance' | 'component' | 'stakeholder' | 'subscriber' | 'token' | 'postmortem';
+  subjectId: string;
+  detail?: Record<string, unknown>;
+}
+
+export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<void> {
+  await db.insert(auditEvents).values({ ...entry, detail: entry.detail ?? {} });
+}

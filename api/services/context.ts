@@ -1,0 +1,19 @@
+// What every service is given: the database, the clock, the templates, links and the publish hook.
+import type { Database } from '../../db/client.ts';
+import type { Clock } from '../clock.ts';
+import type { PublishHook } from '../publish.ts';
+import type { TemplateCatalog } from '../templates.ts';
+
+export interface Services {
+  db: Database;
+  clock: Clock;
+  hook: PublishHook;
+  templates: TemplateCatalog;
+  /** Absolute base URL for links in rendered wording, emails and feeds. */
+  publicUrl: string;
+}
+
+/** Who is acting: an API token's name, or "scheduler" for work the clock does. */
+export interface Actor {
+  name: string;
+}

@@ -1,0 +1,26 @@
+// Reads delivery state from the outbox: how many messages per update are pending, sent, failed or suppressed.
+import { sql } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.ts';
+
+export interface DeliveryCounts {
+  pending: number;
+  sent: number;
+  failed: number;
+  suppressed: number;
+}
+
+/** Counts per update of one incident (or maintenance), keyed by update id. */
+export async function deliveryCounts(db: Queryable, subjectId: string): Promise<Map<string, DeliveryCounts>> {
+  const rows = await db.all<{ update_id: string; status: keyof DeliveryCounts; n: number }>(sql`
+    SELECT d.update_id, d.status, count(*) AS n FROM deliveries d
+    JOIN updates u ON u.id = d.update_id
+    WHERE u.incident_id = ${subjectId} OR u.maintenance_id = ${subjectId}
+    GROUP BY d.update_id, d.status`);
+  const counts = new Map<string, DeliveryCounts>();
+  for (const r of rows) {
+    const c = counts.get(r.update_id) ?? { pending: 0, sent: 0, failed: 0, suppressed: 0 };
+    c[r.status] = Number(r.n);
+    counts.set(r.update_id, c);
+  }
+  return counts;
+}

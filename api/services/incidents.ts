@@ -1,0 +1,456 @@
+// What a comms lead does with incidents: declare one, post updates through its lifecycle, publish a postmortem.
+import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import type { Queryable, Tx } from '../../db/client.ts';
+import { incidentComponents, incidents, postmortems, updates, type ActionItem, type Audiences, type Roles } from '../../db/schema.ts';
+import {
+  defaultCadenceMinutes,
+  defaultSeverityPolicy,
+  incidentTransitionError,
+  isActiveIncident,
+  type ImpactStatus,
+  type IncidentStatus,
+  type Severity,
+} from '../domain.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { Template } from '../templates.ts';
+import { recordAudit } from './audit.ts';
+import { requireComponents } from './components.ts';
+import type { Actor, Services } from './context.ts';
+import { deliveryCounts, type DeliveryCounts } from './deliveries.ts';
+import { storeUpdate, type UpdateRow } from './updates.ts';
+import { incidentBuiltins, pickTemplate } from './wording.ts';
+
+/** Limit notifications below what the severity policy allows; never widen it. */
+export type Notify = boolean | { subscribers?: boolean | undefined; stakeholders?: boolean | undefined };
+
+export interface ComponentChange {
+  id: string;
+  status: ImpactStatus | 'operational';
+}
+
+export interface DeclareInput {
+  title: string;
+  internalTitle?: string | undefined;
+  severity: Severity;
+  status?: IncidentStatus | undefined;
+  template: string;
+  variables: Record<string, string>;
+  components: ComponentChange[];
+  notify?: Notify | undefined;
+  roles?: Roles | undefined;
+  startedAt?: Date | undefined;
+  /** Minutes until the next update is due; null for none; omitted for the severity's default cadence. */
+  nextUpdateInMinutes?: number | null | undefined;
+}
+
+export interface UpdateInput {
+  status: IncidentStatus;
+  template: string;
+  variables: Record<string, string>;
+  components?: ComponentChange[] | undefined;
+  notify?: Notify | undefined;
+  roles?: Roles | undefined;
+  nextUpdateInMinutes?: number | null | undefined;
+  /** Required to move a resolved incident back to an open status. */
+  reopen?: boolean | undefined;
+}
+
+export interface PostmortemInput {
+  externalSummary: string;
+  internalBody: string;
+  actionItems: ActionItem[];
+  template?: string | undefined;
+  variables?: Record<string, string> | undefined;
+  notify?: Notify | undefined;
+}
+
+type IncidentRow = typeof incidents.$inferSelect;
+
+function notifyAudiences(policy: Audiences, notify: Notify | undefined): Audiences {
+  const n = notify === undefined ? {} : typeof notify === 'boolean' ? { subscribers: notify, stakeholders: notify } : notify;
+  return {
+    public: policy.public,
+    subscribers: policy.subscribers && (n.subscribers ?? true),
+    stakeholders: policy.stakeholders && (n.stakeholders ?? true),
+  };
+}
+
+function nextUpdateAt(now: Date, status: IncidentStatus, severity: Severity, minutes: number | null | undefined): Date | null {
+  if (!isActiveIncident(status)) return null;
+  const m = minutes === undefined ? defaultCadenceMinutes[severity] : minutes;
+  return m === null || m === 0 ? null : new Date(now.getTime() + m * 60_000);
+}
+
+/** Milestone times move only forward: the first monitoring is time to mitigate, whatever happens after. */
+function milestones(row: Pick<IncidentRow, 'identifiedAt' | 'mitigatedAt' | 'resolvedAt'>, status: IncidentStatus, now: Date) {
+  const reached = (s: IncidentStatus) => ['identified', 'monitoring', 'resolved'].indexOf(status) >= ['identified', 'monitoring', 'resolved'].indexOf(s);
+  return {
+    identifiedAt: row.identifiedAt ?? (reached('identified') ? now : null),
+    mitigatedAt: row.mitigatedAt ?? (reached('monitoring') ? now : null),
+    resolvedAt: status === 'resolved' ? (row.resolvedAt ?? now) : null,
+  };
+}
+
+async function applyComponentChanges(tx: Tx, incidentId: string, changes: ComponentChange[]) {
+  for (const c of changes) {
+    await tx
+      .insert(incidentComponents)
+      .values({ incidentId, componentId: c.id, impact: c.status })
+      .onConflictDoUpdate({ target: [incidentComponents.incidentId, incidentComponents.componentId], set: { impact: c.status } });
+  }
+}
+
+async function affectedComponents(db: Queryable, incidentId: string) {
+  return db.all<{ id: string; name: string; status: string }>(sql`
+    SELECT c.id, c.name, ic.impact AS status FROM incident_components ic JOIN components c ON c.id = ic.component_id
+    WHERE ic.incident_id = ${incidentId} ORDER BY c.position, c.name`);
+}
+
+interface PublishStep {
+  incident: IncidentRow;
+  template: Template;
+  status: IncidentStatus;
+  variables: Record<string, string>;
+  audiences: Audiences;
+  brief: boolean;
+  now: Date;
+}
+
+/** Publishes one update of an incident: the built-ins come from the incident as it stands after the change. */
+async function publishUpdate(s: Services, tx: Tx, actor: Actor, step: PublishStep): Promise<UpdateRow> {
+  const { incident, now } = step;
+  const components = await affectedComponents(tx, incident.id);
+  const impacted = components.filter((c) => c.status !== 'operational');
+  return storeUpdate(tx, actor, {
+    subject: { type: 'incident', id: incident.id },
+    template: step.template,
+    status: step.status,
+    variables: step.variables,
+    builtins: incidentBuiltins({ ...incident, ic: incident.roles.ic, components: impacted }, s, now),
+    components,
+    audiences: step.audiences,
+    brief: step.brief,
+    nextUpdateAt: incident.nextUpdateAt,
+    now,
+  });
+}
+
+export async function declareIncident(s: Services, actor: Actor, input: DeclareInput): Promise<IncidentView> {
+  const now = s.clock.now();
+  const { template, status } = pickTemplate(s.templates, input.template, 'incident', input.status);
+  if (input.components.length === 0) {
+    throw new ValidationError('An incident affects at least one component.', [{ path: 'components', message: 'name at least one component' }]);
+  }
+  if (input.startedAt && input.startedAt.getTime() > now.getTime()) {
+    throw new ValidationError('An incident cannot start in the future.', [{ path: 'startedAt', message: 'must not be in the future' }]);
+  }
+  const incidentStatus = status as IncidentStatus;
+  const policy = defaultSeverityPolicy[input.severity];
+  const audiences = notifyAudiences(policy, input.notify);
+  const id = newId();
+  const { update } = await s.db.transaction(async (tx) => {
+    await requireComponents(tx, input.components.map((c) => c.id), 'components');
+    const [incident] = await tx
+      .insert(incidents)
+      .values({
+        id,
+        title: input.title,
+        internalTitle: input.internalTitle ?? input.title,
+        severity: input.severity,
+        status: incidentStatus,
+        audiences: policy,
+        roles: input.roles ?? {},
+        startedAt: input.startedAt ?? now,
+        acknowledgedAt: now,
+        ...milestones({ identifiedAt: null, mitigatedAt: null, resolvedAt: null }, incidentStatus, now),
+        nextUpdateAt: nextUpdateAt(now, incidentStatus, input.severity, input.nextUpdateInMinutes),
+        createdBy: actor.name,
+        updatedAt: now,
+      })
+      .returning();
+    await applyComponentChanges(tx, id, input.components);
+    await recordAudit(tx, {
+      at: now,
+      actor: actor.name,
+      action: 'incident.declared',
+      subjectType: 'incident',
+      subjectId: id,
+      detail: { severity: input.severity, status: incidentStatus, policy },
+    });
+    const update = await publishUpdate(s, tx, actor, {
+      incident: incident!,
+      template,
+      status: incidentStatus,
+      variables: input.variables,
+      audiences,
+      brief: true,
+      now,
+    });
+    return { update };
+  });
+  s.hook.emit({ kind: 'incident', subjectId: id, updateId: update.id, public: policy.public, at: now });
+  return getIncident(s, id);
+}
+
+export async function postUpdate(s: Services, actor: Actor, id: string, input: UpdateInput, ifMatch?: number): Promise<IncidentView> {
+  const now = s.clock.now();
+  const { template } = pickTemplate(s.templates, input.template, 'incident', input.status);
+  const update = await s.db.transaction(async (tx) => {
+    const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
+    if (!current) throw new NotFoundError('incident', id);
+    if (ifMatch !== undefined && ifMatch !== current.version) {
+      throw new ConflictError(`The incident is at version ${current.version}, not ${ifMatch}; reload it and try again.`);
+    }
+    const from = current.status as IncidentStatus;
+    const problem = incidentTransitionError(from, input.status, input.reopen);
+    if (problem) throw new ConflictError(`Cannot post "${input.status}" to this incident: ${problem}.`);
+    if (input.components) await requireComponents(tx, input.components.map((c) => c.id), 'components');
+
+    const severity = current.severity as Severity;
+    const reopening = !isActiveIncident(from) && isActiveIncident(input.status);
+    const [incident] = await tx
+      .update(incidents)
+      .set({
+        status: input.status,
+        roles: input.roles ? { ...current.roles, ...input.roles } : current.roles,
+        ...milestones(reopening ? { ...current, resolvedAt: null } : current, input.status, now),
+        nextUpdateAt: nextUpdateAt(now, input.status, severity, input.nextUpdateInMinutes),
+        version: current.version + 1,
+        updatedAt: now,
+      })
+      // The version check in the WHERE makes a concurrent writer lose cleanly instead of overwriting.
+      .where(and(eq(incidents.id, id), eq(incidents.version, current.version)))
+      .returning();
+    if (!incident) throw new ConflictError('The incident changed while this update was being published; reload it and try again.');
+    if (input.components) await applyComponentChanges(tx, id, input.components);
+    if (from !== input.status) {
+      await recordAudit(tx, {
+        at: now,
+        actor: actor.name,
+        action: reopening ? 'incident.reopened' : 'incident.status_changed',
+        subjectType: 'incident',
+        subjectId: id,
+        detail: { from, to: input.status },
+      });
+    }
+    return publishUpdate(s, tx, actor, {
+      incident,
+      template,
+      status: input.status,
+      variables: input.variables,
+      audiences: notifyAudiences(current.audiences, input.notify),
+      brief: from !== input.status,
+      now,
+    });
+  });
+  s.hook.emit({ kind: 'incident', subjectId: id, updateId: update.id, public: update.audiences.public, at: now });
+  return getIncident(s, id);
+}
+
+export async function publishPostmortem(s: Services, actor: Actor, id: string, input: PostmortemInput, ifMatch?: number): Promise<IncidentView> {
+  const now = s.clock.now();
+  const templateKey = input.template ?? 'postmortem-published';
+  const { template } = pickTemplate(s.templates, templateKey, 'incident', 'postmortem');
+  const update = await s.db.transaction(async (tx) => {
+    const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
+    if (!current) throw new NotFoundError('incident', id);
+    if (ifMatch !== undefined && ifMatch !== current.version) {
+      throw new ConflictError(`The incident is at version ${current.version}, not ${ifMatch}; reload it and try again.`);
+    }
+    if (isActiveIncident(current.status)) {
+      throw new ConflictError(`A postmortem is published after resolution; this incident is ${current.status}.`);
+    }
+    const [existing] = await tx.select().from(postmortems).where(eq(postmortems.incidentId, id));
+    const values = { ...input, author: actor.name, updatedAt: now };
+    await tx
+      .insert(postmortems)
+      .values({ incidentId: id, ...values, publishedAt: now })
+      .onConflictDoUpdate({ target: postmortems.incidentId, set: values });
+    const [incident] = await tx
+      .update(incidents)
+      .set({ status: 'postmortem', version: current.version + 1, updatedAt: now, nextUpdateAt: null })
+      .where(and(eq(incidents.id, id), eq(incidents.version, current.version)))
+      .returning();
+    if (!incident) throw new ConflictError('The incident changed while the postmortem was being published; reload it and try again.');
+    await recordAudit(tx, {
+      at: now,
+      actor: actor.name,
+      action: existing ? 'postmortem.revised' : 'postmortem.published',
+      subjectType: 'incident',
+      subjectId: id,
+      detail: { actionItems: input.actionItems.length },
+    });
+    // A revision is recorded but not announced again.
+    if (existing) return null;
+    return publishUpdate(s, tx, actor, {
+      incident,
+      template,
+      status: 'postmortem',
+      variables: postmortemVariables(template, input),
+      audiences: notifyAudiences(current.audiences, input.notify),
+      brief: true,
+      now,
+    });
+  });
+  const view = await getIncident(s, id);
+  s.hook.emit({ kind: 'postmortem', subjectId: id, updateId: update?.id, public: view.audiences.public, at: now });
+  return view;
+}
+
+/** A postmortem template may take its `summary` from the external summary, so the comms lead writes it once. */
+function postmortemVariables(template: Template, input: PostmortemInput): Record<string, string> {
+  const variables = { ...input.variables };
+  if (variables.summary === undefined && template.variables.some((v) => v.name === 'summary')) variables.summary = input.externalSummary;
+  return variables;
+}
+
+// ---- reading ----
+
+export interface UpdateView {
+  id: string;
+  status: string;
+  template: string;
+  variables: Record<string, string>;
+  external: { subject: string; body: string };
+  internal: { subject: string; body: string };
+  components: { id: string; name: string; status: string }[];
+  audiences: Audiences;
+  author: string;
+  createdAt: Date;
+  nextUpdateAt: Date | null;
+  deliveries: DeliveryCounts;
+}
+
+export interface IncidentView {
+  id: string;
+  title: string;
+  internalTitle: string;
+  severity: Severity;
+  status: IncidentStatus;
+  version: number;
+  audiences: Audiences;
+  roles: Roles;
+  components: { id: string; name: string; status: string }[];
+  startedAt: Date;
+  acknowledgedAt: Date;
+  identifiedAt: Date | null;
+  mitigatedAt: Date | null;
+  resolvedAt: Date | null;
+  nextUpdateAt: Date | null;
+  /** True when an update was due and none has been posted. */
+  overdue: boolean;
+  /** Seconds from start of impact to each milestone, once reached. */
+  durations: { toAcknowledge: number; toMitigate: number | null; toResolve: number | null };
+  updates: UpdateView[];
+  postmortem: { externalSummary: string; internalBody: string; actionItems: ActionItem[]; author: string; publishedAt: Date; updatedAt: Date } | null;
+  deliveries: DeliveryCounts;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const seconds = (from: Date, to: Date | null) => (to ? Math.round((to.getTime() - from.getTime()) / 1000) : null);
+
+function toView(
+  row: IncidentRow,
+  components: IncidentView['components'],
+  timeline: UpdateRow[],
+  counts: Map<string, DeliveryCounts>,
+  postmortem: IncidentView['postmortem'],
+  now: Date,
+): IncidentView {
+  const updatesView = timeline.map((u) => ({
+    id: u.id,
+    status: u.status,
+    template: u.template,
+    variables: u.variables,
+    external: { subject: u.externalSubject, body: u.externalBody },
+    internal: { subject: u.internalSubject, body: u.internalBody },
+    components: u.components,
+    audiences: u.audiences,
+    author: u.author,
+    createdAt: u.createdAt,
+    nextUpdateAt: u.nextUpdateAt,
+    deliveries: counts.get(u.id) ?? emptyCounts(),
+  }));
+  const total = emptyCounts();
+  for (const u of updatesView) for (const k of Object.keys(total) as (keyof DeliveryCounts)[]) total[k] += u.deliveries[k];
+  return {
+    id: row.id,
+    title: row.title,
+    internalTitle: row.internalTitle,
+    severity: row.severity as Severity,
+    status: row.status as IncidentStatus,
+    version: row.version,
+    audiences: row.audiences,
+    roles: row.roles,
+    components,
+    startedAt: row.startedAt,
+    acknowledgedAt: row.acknowledgedAt,
+    identifiedAt: row.identifiedAt,
+    mitigatedAt: row.mitigatedAt,
+    resolvedAt: row.resolvedAt,
+    nextUpdateAt: row.nextUpdateAt,
+    overdue: row.nextUpdateAt !== null && row.nextUpdateAt.getTime() < now.getTime(),
+    durations: {
+      toAcknowledge: seconds(row.startedAt, row.acknowledgedAt)!,
+      toMitigate: seconds(row.startedAt, row.mitigatedAt),
+      toResolve: seconds(row.startedAt, row.resolvedAt),
+    },
+    updates: updatesView,
+    postmortem,
+    deliveries: total,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function emptyCounts(): DeliveryCounts {
+  return { pending: 0, sent: 0, failed: 0, suppressed: 0 };
+}
+
+export async function getIncident(s: Pick<Services, 'db' | 'clock'>, id: string): Promise<IncidentView> {
+  const [row] = await s.db.select().from(incidents).where(eq(incidents.id, id));
+  if (!row) throw new NotFoundError('incident', id);
+  const [components, timeline, [pm], counts] = await Promise.all([
+    affectedComponents(s.db, id),
+    s.db.select().from(updates).where(eq(updates.incidentId, id)).orderBy(desc(updates.createdAt), desc(updates.id)),
+    s.db.select().from(postmortems).where(eq(postmortems.incidentId, id)),
+    deliveryCounts(s.db, id),
+  ]);
+  const postmortem = pm ? { externalSummary: pm.externalSummary, internalBody: pm.internalBody, actionItems: pm.actionItems, author: pm.author, publishedAt: pm.publishedAt, updatedAt: pm.updatedAt } : null;
+  return toView(row, components, timeline, counts, postmortem, s.clock.now());
+}
+
+export interface ListQuery {
+  status?: 'active' | 'resolved' | undefined;
+  limit: number;
+  /** Cursor: only incidents that started before this time. */
+  before?: Date | undefined;
+}
+
+export async function listIncidents(s: Pick<Services, 'db' | 'clock'>, query: ListQuery) {
+  const filters: SQL[] = [];
+  if (query.status === 'active') filters.push(inArray(incidents.status, ['investigating', 'identified', 'monitoring']));
+  if (query.status === 'resolved') filters.push(inArray(incidents.status, ['resolved', 'postmortem']));
+  if (query.before) filters.push(lt(incidents.startedAt, query.before));
+  const rows = await s.db
+    .select()
+    .from(incidents)
+    .where(and(...filters))
+    .orderBy(desc(incidents.startedAt), asc(incidents.id))
+    .limit(query.limit);
+  const now = s.clock.now();
+  return rows.map((r) => ({
+    id: r.id,
+    title: r.title,
+    internalTitle: r.internalTitle,
+    severity: r.severity as Severity,
+    status: r.status as IncidentStatus,
+    version: r.version,
+    startedAt: r.startedAt,
+    resolvedAt: r.resolvedAt,
+    nextUpdateAt: r.nextUpdateAt,
+    overdue: r.nextUpdateAt !== null && r.nextUpdateAt.getTime() < now.getTime(),
+  }));
+}

@@ -1,0 +1,302 @@
+// Scheduled maintenance: announce a window, post updates, and let the clock start and complete it on time.
+import { and, asc, desc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
+import type { Queryable, Tx } from '../../db/client.ts';
+import { maintenanceComponents, maintenances, updates } from '../../db/schema.ts';
+import { maintenanceAudiences, maintenanceTransitionError, type MaintenanceStatus } from '../domain.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { Template } from '../templates.ts';
+import { recordAudit } from './audit.ts';
+import { requireComponents } from './components.ts';
+import type { Actor, Services } from './context.ts';
+import { deliveryCounts, type DeliveryCounts } from './deliveries.ts';
+import type { Notify } from './incidents.ts';
+import { enqueueDeliveries } from './outbox.ts';
+import { storeUpdate, type UpdateRow } from './updates.ts';
+import { maintenanceBuiltins, pickTemplate } from './wording.ts';
+
+export interface ScheduleInput {
+  title: string;
+  internalTitle?: string | undefined;
+  scheduledFor: Date;
+  scheduledUntil: Date;
+  components: string[];
+  template?: string | undefined;
+  variables: Record<string, string>;
+  autoStart?: boolean | undefined;
+  autoComplete?: boolean | undefined;
+  notify?: Notify | undefined;
+}
+
+export interface MaintenanceUpdateInput {
+  status: MaintenanceStatus;
+  template: string;
+  variables: Record<string, string>;
+  /** Move the window, e.g. when work overruns. */
+  scheduledUntil?: Date | undefined;
+  notify?: Notify | undefined;
+}
+
+type MaintenanceRow = typeof maintenances.$inferSelect;
+const scheduler: Actor = { name: 'scheduler' };
+
+function audiencesFor(notify: Notify | undefined) {
+  const off = notify === false || (typeof notify === 'object' && notify.subscribers === false);
+  return { ...maintenanceAudiences, subscribers: maintenanceAudiences.subscribers && !off };
+}
+
+async function maintenanceComponentRows(db: Queryable, id: string) {
+  return db.all<{ id: string; name: string }>(sql`
+    SELECT c.id, c.name FROM maintenance_components mc JOIN components c ON c.id = mc.component_id
+    WHERE mc.maintenance_id = ${id} ORDER BY c.position, c.name`);
+}
+
+async function publish(s: Services, tx: Tx, actor: Actor, row: MaintenanceRow, template: Template, variables: Record<string, string>, now: Date, subscribers: boolean) {
+  const components = await maintenanceComponentRows(tx, row.id);
+  const shown = row.status === 'in_progress' || row.status === 'verifying' ? 'under_maintenance' : 'operational';
+  return storeUpdate(tx, actor, {
+    subject: { type: 'maintenance', id: row.id },
+    template,
+    status: row.status,
+    variables,
+    builtins: maintenanceBuiltins({ ...row, nextUpdateAt: null, components }, s, now),
+    components: components.map((c) => ({ ...c, status: shown })),
+    audiences: { ...row.audiences, subscribers: row.audiences.subscribers && subscribers },
+    brief: false,
+    nextUpdateAt: null,
+    now,
+  });
+}
+
+export async function scheduleMaintenance(s: Services, actor: Actor, input: ScheduleInput): Promise<MaintenanceView> {
+  const now = s.clock.now();
+  const { template } = pickTemplate(s.templates, input.template ?? 'maintenance-scheduled', 'maintenance', 'scheduled');
+  if (input.scheduledUntil.getTime() <= input.scheduledFor.getTime()) {
+    throw new ValidationError('The window must end after it starts.', [{ path: 'scheduledUntil', message: 'must be after scheduledFor' }]);
+  }
+  if (input.components.length === 0) {
+    throw new ValidationError('A maintenance affects at least one component.', [{ path: 'components', message: 'name at least one component' }]);
+  }
+  const id = newId();
+  const audiences = audiencesFor(input.notify);
+  const update = await s.db.transaction(async (tx) => {
+    await requireComponents(tx, input.components, 'components');
+    const [row] = await tx
+      .insert(maintenances)
+      .values({
+        id,
+        title: input.title,
+        internalTitle: input.internalTitle ?? input.title,
+        status: 'scheduled',
+        audiences: maintenanceAudiences,
+        scheduledFor: input.scheduledFor,
+        scheduledUntil: input.scheduledUntil,
+        autoStart: input.autoStart ?? true,
+        autoComplete: input.autoComplete ?? true,
+        createdBy: actor.name,
+        updatedAt: now,
+      })
+      .returning();
+    await tx.insert(maintenanceComponents).values(input.components.map((componentId) => ({ maintenanceId: id, componentId })));
+    await recordAudit(tx, { at: now, actor: actor.name, action: 'maintenance.scheduled', subjectType: 'maintenance', subjectId: id });
+    return publish(s, tx, actor, row!, template, input.variables, now, audiences.subscribers);
+  });
+  s.hook.emit({ kind: 'maintenance', subjectId: id, updateId: update.id, public: true, at: now });
+  return getMaintenance(s, id);
+}
+
+async function transition(
+  s: Services,
+  actor: Actor,
+  id: string,
+  input: MaintenanceUpdateInput,
+  ifMatch: number | undefined,
+): Promise<UpdateRow> {
+  const now = s.clock.now();
+  const { template } = pickTemplate(s.templates, input.template, 'maintenance', input.status);
+  return s.db.transaction(async (tx) => {
+    const [current] = await tx.select().from(maintenances).where(eq(maintenances.id, id));
+    if (!current) throw new NotFoundError('maintenance', id);
+    if (ifMatch !== undefined && ifMatch !== current.version) {
+      throw new ConflictError(`The maintenance is at version ${current.version}, not ${ifMatch}; reload it and try again.`);
+    }
+    const problem = maintenanceTransitionError(current.status as MaintenanceStatus, input.status);
+    if (problem) throw new ConflictError(`Cannot post "${input.status}" to this maintenance: ${problem}.`);
+    const until = input.scheduledUntil ?? current.scheduledUntil;
+    if (until.getTime() <= current.scheduledFor.getTime()) {
+      throw new ValidationError('The window must end after it starts.', [{ path: 'scheduledUntil', message: 'must be after scheduledFor' }]);
+    }
+    const started = input.status === 'in_progress' || input.status === 'verifying';
+    const finished = input.status === 'completed' || input.status === 'cancelled';
+    const [row] = await tx
+      .update(maintenances)
+      .set({
+        status: input.status,
+        scheduledUntil: until,
+        startedAt: current.startedAt ?? (started || input.status === 'completed' ? now : null),
+        completedAt: finished ? now : null,
+        version: current.version + 1,
+        updatedAt: now,
+      })
+      .where(and(eq(maintenances.id, id), eq(maintenances.version, current.version)))
+      .returning();
+    if (!row) throw new ConflictError('The maintenance changed while this update was being published; reload it and try again.');
+    if (current.status !== input.status) {
+      await recordAudit(tx, {
+        at: now,
+        actor: actor.name,
+        action: 'maintenance.status_changed',
+        subjectType: 'maintenance',
+        subjectId: id,
+        detail: { from: current.status, to: input.status },
+      });
+    }
+    return publish(s, tx, actor, row, template, input.variables, now, audiencesFor(input.notify).subscribers);
+  });
+}
+
+export async function postMaintenanceUpdate(
+  s: Services,
+  actor: Actor,
+  id: string,
+  input: MaintenanceUpdateInput,
+  ifMatch?: number,
+): Promise<MaintenanceView> {
+  const update = await transition(s, actor, id, input, ifMatch);
+  s.hook.emit({ kind: 'maintenance', subjectId: id, updateId: update.id, public: true, at: update.createdAt });
+  return getMaintenance(s, id);
+}
+
+/**
+ * The clock's part: start windows that have begun and complete windows that have ended, unless told otherwise,
+ * and queue the subscriber reminder an hour before the start. Safe to run from several processes.
+ */
+export async function advanceMaintenances(s: Services): Promise<number> {
+  const now = s.clock.now();
+  let moved = 0;
+  const due = await s.db
+    .select()
+    .from(maintenances)
+    .where(inArray(maintenances.status, ['scheduled', 'in_progress', 'verifying']));
+  for (const m of due) {
+    const step: MaintenanceStatus | null =
+      m.status === 'scheduled' && m.autoStart && m.scheduledFor <= now
+        ? 'in_progress'
+        : m.status !== 'scheduled' && m.autoComplete && m.scheduledUntil <= now
+          ? 'completed'
+          : null;
+    if (!step) continue;
+    const template = step === 'in_progress' ? 'maintenance-started' : 'maintenance-completed';
+    const variables = Object.fromEntries((s.templates.get(template)?.variables ?? []).map((v) => [v.name, '']));
+    try {
+      await postMaintenanceUpdate(s, scheduler, m.id, { status: step, template, variables }, m.version);
+      moved++;
+    } catch (e) {
+      // Another process moved it first, or someone posted by hand: either way it is no longer ours to move.
+      if (!(e instanceof ConflictError)) throw e;
+    }
+  }
+  moved += await queueReminders(s, now);
+  return moved;
+}
+
+/** Marks windows starting within the hour as reminded and queues one reminder per subscriber of the scheduled update. */
+async function queueReminders(s: Services, now: Date): Promise<number> {
+  const soon = new Date(now.getTime() + 60 * 60 * 1000);
+  return s.db.transaction(async (tx) => {
+    const rows = await tx
+      .update(maintenances)
+      .set({ reminderSentAt: now })
+      .where(and(eq(maintenances.status, 'scheduled'), isNull(maintenances.reminderSentAt), lte(maintenances.scheduledFor, soon)))
+      .returning({ id: maintenances.id, audiences: maintenances.audiences });
+    for (const r of rows) {
+      if (!r.audiences.subscribers) continue;
+      const [first] = await tx
+        .select({ id: updates.id, audiences: updates.audiences, components: updates.components })
+        .from(updates)
+        .where(eq(updates.maintenanceId, r.id))
+        .orderBy(asc(updates.createdAt))
+        .limit(1);
+      if (!first?.audiences.subscribers) continue;
+      const componentIds = first.components.map((c) => c.id);
+      await enqueueDeliveries(tx, { updateId: first.id, componentIds, subscribers: true, stakeholders: false, now, subscriberKind: 'reminder' });
+    }
+    return rows.length;
+  });
+}
+
+// ---- reading ----
+
+export interface MaintenanceView {
+  id: string;
+  title: string;
+  internalTitle: string;
+  status: MaintenanceStatus;
+  version: number;
+  scheduledFor: Date;
+  scheduledUntil: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  autoStart: boolean;
+  autoComplete: boolean;
+  components: { id: string; name: string }[];
+  updates: {
+    id: string;
+    status: string;
+    template: string;
+    external: { subject: string; body: string };
+    internal: { subject: string; body: string };
+    author: string;
+    createdAt: Date;
+    deliveries: DeliveryCounts;
+  }[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export async function getMaintenance(s: Pick<Services, 'db'>, id: string): Promise<MaintenanceView> {
+  const [row] = await s.db.select().from(maintenances).where(eq(maintenances.id, id));
+  if (!row) throw new NotFoundError('maintenance', id);
+  const [components, timeline, counts] = await Promise.all([
+    maintenanceComponentRows(s.db, id),
+    s.db.select().from(updates).where(eq(updates.maintenanceId, id)).orderBy(desc(updates.createdAt), desc(updates.id)),
+    deliveryCounts(s.db, id),
+  ]);
+  return {
+    id: row.id,
+    title: row.title,
+    internalTitle: row.internalTitle,
+    status: row.status as MaintenanceStatus,
+    version: row.version,
+    scheduledFor: row.scheduledFor,
+    scheduledUntil: row.scheduledUntil,
+    startedAt: row.startedAt,
+    completedAt: row.completedAt,
+    autoStart: row.autoStart,
+    autoComplete: row.autoComplete,
+    components,
+    updates: timeline.map((u) => ({
+      id: u.id,
+      status: u.status,
+      template: u.template,
+      external: { subject: u.externalSubject, body: u.externalBody },
+      internal: { subject: u.internalSubject, body: u.internalBody },
+      author: u.author,
+      createdAt: u.createdAt,
+      deliveries: counts.get(u.id) ?? { pending: 0, sent: 0, failed: 0, suppressed: 0 },
+    })),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export async function listMaintenances(s: Pick<Services, 'db'>, query: { status?: 'upcoming' | 'active' | 'past' | undefined; limit: number }) {
+  const statuses = { upcoming: ['scheduled'], active: ['in_progress', 'verifying'], past: ['completed', 'cancelled'] };
+  const rows = await s.db
+    .select({ id: maintenances.id })
+    .from(maintenances)
+    .where(query.status ? inArray(maintenances.status, statuses[query.status]) : undefined)
+    .orderBy(desc(maintenances.scheduledFor))
+    .limit(query.limit);
+  return Promise.all(rows.map((r) => getMaintenance(s, r.id)));
+}

@@ -1,0 +1,37 @@
+// Enqueues deliveries for a committed update inside the publishing transaction, one row per recipient.
+import { sql } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.ts';
+
+export interface EnqueueInput {
+  updateId: string;
+  /** Components the update touches: subscribers with a component filter hear only about these. */
+  componentIds: string[];
+  subscribers: boolean;
+  stakeholders: boolean;
+  now: Date;
+  /** A maintenance reminder reuses the scheduled update's wording under its own kind, so it is sent once more. */
+  subscriberKind?: 'update' | 'reminder';
+}
+
+/** Inserts with INSERT ... SELECT so 100,000 subscribers cost one statement, not 100,000 round trips. */
+export async function enqueueDeliveries(db: Queryable, input: EnqueueInput): Promise<void> {
+  const at = input.now.getTime();
+  if (input.stakeholders) {
+    await db.run(sql`
+      INSERT INTO deliveries (update_id, kind, audience, recipient_id, email, status, next_attempt_at, created_at)
+      SELECT ${input.updateId}, 'briefing', 'stakeholder', id, email, 'pending', ${at}, ${at}
+      FROM stakeholders WHERE suppressed_at IS NULL
+      ON CONFLICT DO NOTHING`);
+  }
+  if (input.subscribers) {
+    const ids = JSON.stringify(input.componentIds);
+    await db.run(sql`
+      INSERT INTO deliveries (update_id, kind, audience, recipient_id, email, status, next_attempt_at, created_at)
+      SELECT ${input.updateId}, ${input.subscriberKind ?? 'update'}, 'subscriber', s.id, s.email, 'pending', ${at}, ${at}
+      FROM subscribers s
+      WHERE s.confirmed_at IS NOT NULL AND s.suppressed_at IS NULL
+        AND (s.components IS NULL OR EXISTS (
+          SELECT 1 FROM json_each(s.components) f WHERE f.value IN (SELECT value FROM json_each(${ids}))))
+      ON CONFLICT DO NOTHING`);
+  }
+}

@@ -1,0 +1,35 @@
+// Renders both wordings of a template without publishing anything, for the comms lead to read first.
+import { eq } from 'drizzle-orm';
+import { maintenances } from '../../db/schema.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import { exampleBuiltins, renderTemplate, type Rendered } from '../templates.ts';
+import type { Services } from './context.ts';
+import { getIncident } from './incidents.ts';
+import { getMaintenance } from './maintenances.ts';
+import { incidentBuiltins, maintenanceBuiltins } from './wording.ts';
+
+export async function previewTemplate(
+  s: Services,
+  key: string,
+  input: { variables: Record<string, string>; incidentId?: string | undefined },
+): Promise<Rendered> {
+  const template = s.templates.get(key);
+  if (!template) throw new NotFoundError('template', key);
+  const now = s.clock.now();
+  if (input.incidentId === undefined) return renderTemplate(template, input.variables, exampleBuiltins(template.kind));
+  if (template.kind === 'incident') {
+    const incident = await getIncident(s, input.incidentId);
+    const builtins = incidentBuiltins(
+      { ...incident, ic: incident.roles.ic, components: incident.components.filter((c) => c.status !== 'operational') },
+      s,
+      now,
+    );
+    return renderTemplate(template, input.variables, builtins);
+  }
+  const [row] = await s.db.select({ id: maintenances.id }).from(maintenances).where(eq(maintenances.id, input.incidentId));
+  if (!row) {
+    throw new ValidationError(`No maintenance with id "${input.incidentId}".`, [{ path: 'incidentId', message: 'unknown maintenance for a maintenance template' }]);
+  }
+  const maintenance = await getMaintenance(s, row.id);
+  return renderTemplate(template, input.variables, maintenanceBuiltins({ ...maintenance, nextUpdateAt: null }, s, now));
+}

@@ -1,0 +1,66 @@
+// Stores one timeline update with both wordings rendered, and enqueues its deliveries, inside the caller's transaction.
+import type { Tx } from '../../db/client.ts';
+import { updates, type Audiences, type ComponentImpact } from '../../db/schema.ts';
+import { newId } from '../ids.ts';
+import { renderTemplate, type Builtins, type Template } from '../templates.ts';
+import { recordAudit } from './audit.ts';
+import type { Actor } from './context.ts';
+import { enqueueDeliveries } from './outbox.ts';
+
+export type UpdateRow = typeof updates.$inferSelect;
+
+export interface UpdateDraft {
+  subject: { type: 'incident' | 'maintenance'; id: string };
+  template: Template;
+  status: string;
+  variables: Record<string, string>;
+  builtins: Builtins;
+  /** The components the update touches, with their status at this moment. */
+  components: ComponentImpact[];
+  audiences: Audiences;
+  /** Whether executives get a briefing for this one (declare, status change, resolve). */
+  brief: boolean;
+  nextUpdateAt: Date | null;
+  now: Date;
+}
+
+export async function storeUpdate(tx: Tx, actor: Actor, draft: UpdateDraft): Promise<UpdateRow> {
+  const rendered = renderTemplate(draft.template, draft.variables, draft.builtins);
+  const audiences = { ...draft.audiences, stakeholders: draft.audiences.stakeholders && draft.brief };
+  const [update] = await tx
+    .insert(updates)
+    .values({
+      id: newId(),
+      incidentId: draft.subject.type === 'incident' ? draft.subject.id : null,
+      maintenanceId: draft.subject.type === 'maintenance' ? draft.subject.id : null,
+      status: draft.status,
+      template: draft.template.key,
+      variables: draft.variables,
+      externalSubject: rendered.external.subject,
+      externalBody: rendered.external.body,
+      internalSubject: rendered.internal.subject,
+      internalBody: rendered.internal.body,
+      components: draft.components,
+      audiences,
+      author: actor.name,
+      nextUpdateAt: draft.nextUpdateAt,
+      createdAt: draft.now,
+    })
+    .returning();
+  await enqueueDeliveries(tx, {
+    updateId: update!.id,
+    componentIds: draft.components.map((c) => c.id),
+    subscribers: audiences.subscribers,
+    stakeholders: audiences.stakeholders,
+    now: draft.now,
+  });
+  await recordAudit(tx, {
+    at: draft.now,
+    actor: actor.name,
+    action: 'update.published',
+    subjectType: draft.subject.type,
+    subjectId: draft.subject.id,
+    detail: { updateId: update!.id, status: draft.status, template: draft.template.key, audiences },
+  });
+  return update!;
+}

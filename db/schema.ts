@@ -1,0 +1,264 @@
+// The database tables, grouped by domain: catalogue, incidents, maintenance, audiences, outbox, access.
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
+const createdAt = () => timestamp('created_at').notNull().default(sql`(unixepoch('subsec') * 1000)`);
+
+/** Who may be told about something; recorded on each incident from the severity policy. */
+export interface Audiences {
+  public: boolean;
+  subscribers: boolean;
+  stakeholders: boolean;
+}
+
+export interface Roles {
+  ic?: string | undefined;
+  comms?: string | undefined;
+  smes?: string[] | undefined;
+}
+
+/** What one update did to one component, kept on the update so history never has to be reconstructed. */
+export interface ComponentImpact {
+  id: string;
+  name: string;
+  status: string;
+}
+
+export interface ActionItem {
+  title: string;
+  owner: string;
+  dueDate: string;
+}
+
+// ---- catalogue ----
+
+export const components = sqliteTable('components', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  description: text('description').notNull().default(''),
+  group: text('group_name'),
+  order: integer('position').notNull().default(0),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at').notNull(),
+  archivedAt: timestamp('archived_at'),
+});
+
+// ---- incidents ----
+
+export const incidents = sqliteTable(
+  'incidents',
+  {
+    id: text('id').primaryKey(),
+    title: text('title').notNull(),
+    internalTitle: text('internal_title').notNull(),
+    severity: text('severity').notNull(),
+    status: text('status').notNull(),
+    audiences: text('audiences', { mode: 'json' }).$type<Audiences>().notNull(),
+    roles: text('roles', { mode: 'json' }).$type<Roles>().notNull(),
+    /** When impact began; may be earlier than the declaration. */
+    startedAt: timestamp('started_at').notNull(),
+    /** When the incident was declared: time to acknowledge is acknowledgedAt - startedAt. */
+    acknowledgedAt: timestamp('acknowledged_at').notNull(),
+    identifiedAt: timestamp('identified_at'),
+    /** First time the incident entered monitoring (or resolved, when monitoring was skipped). */
+    mitigatedAt: timestamp('mitigated_at'),
+    resolvedAt: timestamp('resolved_at'),
+    nextUpdateAt: timestamp('next_update_at'),
+    version: integer('version').notNull().default(1),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at').notNull(),
+  },
+  (t) => [index('incidents_status').on(t.status), index('incidents_started_at').on(t.startedAt)],
+);
+
+/** The components an incident affects now, each with its impact; component status is derived from these. */
+export const incidentComponents = sqliteTable(
+  'incident_components',
+  {
+    incidentId: text('incident_id').notNull(),
+    componentId: text('component_id').notNull(),
+    impact: text('impact').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.incidentId, t.componentId] }), index('incident_components_component').on(t.componentId)],
+);
+
+/** One entry in an incident's or a maintenance's timeline, with both wordings rendered once, at publish time. */
+export const updates = sqliteTable(
+  'updates',
+  {
+    id: text('id').primaryKey(),
+    incidentId: text('incident_id'),
+    maintenanceId: text('maintenance_id'),
+    status: text('status').notNull(),
+    template: text('template').notNull(),
+    variables: text('variables', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    externalSubject: text('external_subject').notNull(),
+    externalBody: text('external_body').notNull(),
+    internalSubject: text('internal_subject').notNull(),
+    internalBody: text('internal_body').notNull(),
+    components: text('components', { mode: 'json' }).$type<ComponentImpact[]>().notNull(),
+    audiences: text('audiences', { mode: 'json' }).$type<Audiences>().notNull(),
+    author: text('author').notNull(),
+    nextUpdateAt: timestamp('next_update_at'),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [
+    index('updates_incident').on(t.incidentId, t.createdAt),
+    index('updates_maintenance').on(t.maintenanceId, t.createdAt),
+    index('updates_created_at').on(t.createdAt),
+  ],
+);
+
+export const postmortems = sqliteTable('postmortems', {
+  incidentId: text('incident_id').primaryKey(),
+  externalSummary: text('external_summary').notNull(),
+  internalBody: text('internal_body').notNull(),
+  actionItems: text('action_items', { mode: 'json' }).$type<ActionItem[]>().notNull(),
+  author: text('author').notNull(),
+  publishedAt: timestamp('published_at').notNull(),
+  updatedAt: timestamp('updated_at').notNull(),
+});
+
+// ---- maintenance ----
+
+export const maintenances = sqliteTable(
+  'maintenances',
+  {
+    id: text('id').primaryKey(),
+    title: text('title').notNull(),
+    internalTitle: text('internal_title').notNull(),
+    status: text('status').notNull(),
+    audiences: text('audiences', { mode: 'json' }).$type<Audiences>().notNull(),
+    scheduledFor: timestamp('scheduled_for').notNull(),
+    scheduledUntil: timestamp('scheduled_until').notNull(),
+    /** Whether the clock moves it to in_progress at scheduledFor and completed at scheduledUntil. */
+    autoStart: integer('auto_start', { mode: 'boolean' }).notNull().default(true),
+    autoComplete: integer('auto_complete', { mode: 'boolean' }).notNull().default(true),
+    startedAt: timestamp('started_at'),
+    completedAt: timestamp('completed_at'),
+    reminderSentAt: timestamp('reminder_sent_at'),
+    version: integer('version').notNull().default(1),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at').notNull(),
+  },
+  (t) => [index('maintenances_status').on(t.status, t.scheduledFor)],
+);
+
+export const maintenanceComponents = sqliteTable(
+  'maintenance_components',
+  {
+    maintenanceId: text('maintenance_id').notNull(),
+    componentId: text('component_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.maintenanceId, t.componentId] }), index('maintenance_components_component').on(t.componentId)],
+);
+
+// ---- audiences ----
+
+export const subscribers = sqliteTable('subscribers', {
+  id: text('id').primaryKey(),
+  email: text('email').notNull().unique(),
+  /** Component ids this subscriber wants to hear about; null means everything. */
+  components: text('components', { mode: 'json' }).$type<string[] | null>(),
+  confirmedAt: timestamp('confirmed_at'),
+  confirmTokenHash: text('confirm_token_hash'),
+  confirmExpiresAt: timestamp('confirm_expires_at'),
+  /** Capability token in every email's unsubscribe and manage links. */
+  unsubscribeToken: text('unsubscribe_token').notNull().unique(),
+  hardBounces: integer('hard_bounces').notNull().default(0),
+  suppressedAt: timestamp('suppressed_at'),
+  createdAt: createdAt(),
+});
+
+export const stakeholders = sqliteTable('stakeholders', {
+  id: text('id').primaryKey(),
+  email: text('email').notNull().unique(),
+  name: text('name').notNull(),
+  hardBounces: integer('hard_bounces').notNull().default(0),
+  suppressedAt: timestamp('suppressed_at'),
+  createdAt: createdAt(),
+});
+
+// ---- outbox ----
+
+/**
+ * One email to one recipient. Rows for an update are inserted in the transaction that publishes it;
+ * workers lease, send and mark them, so a crash or a mail outage loses nothing.
+ */
+export const deliveries = sqliteTable(
+  'deliveries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** null for messages not tied to an update, such as a subscription confirmation. */
+    updateId: text('update_id'),
+    kind: text('kind').notNull(), // update | briefing | confirmation | reminder
+    audience: text('audience').notNull(), // subscriber | stakeholder
+    recipientId: text('recipient_id').notNull(),
+    email: text('email').notNull(),
+    status: text('status').notNull().default('pending'), // pending | sent | failed | suppressed
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at').notNull(),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: timestamp('lease_until'),
+    lastError: text('last_error'),
+    messageId: text('message_id'),
+    sentAt: timestamp('sent_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('deliveries_once').on(t.updateId, t.kind, t.recipientId),
+    index('deliveries_due').on(t.status, t.nextAttemptAt),
+  ],
+);
+
+// ---- audit ----
+
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: timestamp('at').notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    subjectType: text('subject_type').notNull(),
+    subjectId: text('subject_id').notNull(),
+    detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index('audit_events_subject').on(t.subjectType, t.subjectId, t.at)],
+);
+
+// ---- access ----
+
+export const apiTokens = sqliteTable('api_tokens', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  role: text('role').notNull(),
+  hash: text('hash').notNull().unique(),
+  createdAt: createdAt(),
+  revokedAt: timestamp('revoked_at'),
+  lastUsedAt: timestamp('last_used_at'),
+});
+
+/** Sign-in sessions for the internal page; the cookie carries the secret, the table its hash. */
+export const sessions = sqliteTable('sessions', {
+  hash: text('hash').primaryKey(),
+  tokenId: text('token_id').notNull(),
+  expiresAt: timestamp('expires_at').notNull(),
+  createdAt: createdAt(),
+});
+
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    tokenId: text('token_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    status: integer('status').notNull(),
+    body: text('body').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tokenId, t.key] })],
+);
