@@ -24,6 +24,7 @@ export interface Principal {
 export const tokenPrefix = 'sdk_';
 export const sessionCookie = 'status_session';
 const sessionLifetimeMs = 12 * 60 * 60 * 1000;
+const lastUsedResolutionMs = 5 * 60 * 1000;
 
 export async function createToken(db: Database, input: { role: Role; name: string }) {
   const secret = `${tokenPrefix}${newSecret()}`;
@@ -50,6 +51,11 @@ export async function verifyToken(db: Database, secret: string): Promise<Princip
   const hash = sha256(secret);
   const [row] = await db.select().from(apiTokens).where(and(eq(apiTokens.hash, hash), isNull(apiTokens.revokedAt)));
   if (!row || !sameHash(row.hash, hash)) return null;
+  // Record use at most every few minutes: a write on every request would cost every publish.
+  const now = Date.now();
+  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > lastUsedResolutionMs) {
+    await db.update(apiTokens).set({ lastUsedAt: new Date(now) }).where(eq(apiTokens.id, row.id));
+  }
   return { tokenId: row.id, name: row.name, role: row.role as Role };
 }
 

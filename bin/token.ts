@@ -38,7 +38,8 @@ if (command === 'create') {
   console.log(created.token);
 } else if (command === 'list') {
   for (const t of await listTokens(db)) {
-    console.log([t.id, t.role.padEnd(6), t.revokedAt ? 'revoked' : 'active ', t.createdAt.toISOString(), t.name].join('  '));
+    const used = t.lastUsedAt ? `used ${t.lastUsedAt.toISOString()}` : 'never used'.padEnd(29);
+    console.log([t.id, t.role.padEnd(6), t.revokedAt ? 'revoked' : 'active ', `created ${t.createdAt.toISOString()}`, used, t.name].join('  '));
   }
 } else if (command === 'revoke') {
   if (!id) fail(usage);

@@ -6,8 +6,11 @@ import { componentStatuses, incidentStatuses, severities, updateStatuses } from 
 import type { Services } from '../services/context.ts';
 import { declareIncident, getIncident, listIncidents, postUpdate, publishPostmortem, type IncidentView } from '../services/incidents.ts';
 import {
+  affected,
+  audiences,
   bearer,
   componentChange,
+  counts,
   errorResponses,
   idParam,
   ifMatchHeader,
@@ -19,6 +22,7 @@ import {
   roles,
   slug,
   text,
+  updateSchema,
   variables,
 } from './schemas.ts';
 
@@ -68,11 +72,6 @@ const postmortemBody = z
   .strict()
   .openapi('PublishPostmortem');
 
-const wording = z.object({ subject: z.string(), body: z.string() });
-const counts = z.object({ pending: z.number(), sent: z.number(), failed: z.number(), suppressed: z.number() });
-const audiences = z.object({ public: z.boolean(), subscribers: z.boolean(), stakeholders: z.boolean() });
-const affected = z.object({ id: z.string(), name: z.string(), status: z.enum(componentStatuses) });
-
 const incidentSchema = z
   .object({
     id: z.string(),
@@ -92,22 +91,7 @@ const incidentSchema = z
     nextUpdateAt: z.string().nullable(),
     overdue: z.boolean(),
     durations: z.object({ toAcknowledge: z.number(), toMitigate: z.number().nullable(), toResolve: z.number().nullable() }),
-    updates: z.array(
-      z.object({
-        id: z.string(),
-        status: z.string(),
-        template: z.string(),
-        variables: z.record(z.string(), z.string()),
-        external: wording,
-        internal: wording,
-        components: z.array(affected),
-        audiences,
-        author: z.string(),
-        createdAt: z.string(),
-        nextUpdateAt: z.string().nullable(),
-        deliveries: counts,
-      }),
-    ),
+    updates: z.array(updateSchema),
     postmortem: z
       .object({
         externalSummary: z.string(),
@@ -124,19 +108,8 @@ const incidentSchema = z
   })
   .openapi('Incident');
 
-const summarySchema = z
-  .object({
-    id: z.string(),
-    title: z.string(),
-    internalTitle: z.string(),
-    severity: z.enum(severities),
-    status: z.enum(incidentStatuses),
-    version: z.number(),
-    startedAt: z.string(),
-    resolvedAt: z.string().nullable(),
-    nextUpdateAt: z.string().nullable(),
-    overdue: z.boolean(),
-  })
+const summarySchema = incidentSchema
+  .pick({ id: true, title: true, internalTitle: true, severity: true, status: true, version: true, startedAt: true, resolvedAt: true, nextUpdateAt: true, overdue: true })
   .openapi('IncidentSummary');
 
 /** Dates become ISO strings: the one JSON shape of every date this API returns. */

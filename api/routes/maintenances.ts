@@ -6,7 +6,7 @@ import { maintenanceStatuses } from '../domain.ts';
 import type { Services } from '../services/context.ts';
 import { getMaintenance, listMaintenances, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView } from '../services/maintenances.ts';
 import { jsonify } from './incidents.ts';
-import { bearer, errorResponses, idParam, ifMatchHeader, json, line, notify, parseIfMatch, slug, variables } from './schemas.ts';
+import { bearer, errorResponses, idParam, ifMatchHeader, json, line, notify, parseIfMatch, slug, updateSchema, variables } from './schemas.ts';
 
 const scheduleBody = z
   .object({
@@ -35,7 +35,6 @@ const updateBody = z
   .strict()
   .openapi('PostMaintenanceUpdate');
 
-const wording = z.object({ subject: z.string(), body: z.string() });
 const maintenanceSchema = z
   .object({
     id: z.string(),
@@ -50,18 +49,7 @@ const maintenanceSchema = z
     autoStart: z.boolean(),
     autoComplete: z.boolean(),
     components: z.array(z.object({ id: z.string(), name: z.string() })),
-    updates: z.array(
-      z.object({
-        id: z.string(),
-        status: z.string(),
-        template: z.string(),
-        external: wording,
-        internal: wording,
-        author: z.string(),
-        createdAt: z.string(),
-        deliveries: z.object({ pending: z.number(), sent: z.number(), failed: z.number(), suppressed: z.number() }),
-      }),
-    ),
+    updates: z.array(updateSchema),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -1,6 +1,6 @@
 // Field shapes shared by several resources: one definition serves validation and the OpenAPI document.
 import { z } from '@hono/zod-openapi';
-import { impactStatuses } from '../domain.ts';
+import { componentStatuses, impactStatuses } from '../domain.ts';
 
 /** One line of text: it may reach a mail header, so control characters (CR/LF among them) are refused. */
 export const line = (max: number) =>
@@ -102,3 +102,27 @@ export const email = z
   .regex(/^[^\x00-\x1f\x7f]*$/, 'must be a single line without control characters')
   .pipe(z.email('must be an email address'))
   .openapi({ example: 'ops-lead@example.com' });
+
+// ---- response shapes shared by incidents and maintenances ----
+
+const wording = z.object({ subject: z.string(), body: z.string() });
+export const counts = z.object({ pending: z.number(), sent: z.number(), failed: z.number(), suppressed: z.number() });
+export const audiences = z.object({ public: z.boolean(), subscribers: z.boolean(), stakeholders: z.boolean() });
+export const affected = z.object({ id: z.string(), name: z.string(), status: z.enum(componentStatuses) });
+
+export const updateSchema = z
+  .object({
+    id: z.string(),
+    status: z.string(),
+    template: z.string(),
+    variables: z.record(z.string(), z.string()),
+    external: wording,
+    internal: wording,
+    components: z.array(affected),
+    audiences,
+    author: z.string(),
+    createdAt: z.string(),
+    nextUpdateAt: z.string().nullable(),
+    deliveries: counts,
+  })
+  .openapi('Update');

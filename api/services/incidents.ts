@@ -18,7 +18,7 @@ import { recordAudit } from './audit.ts';
 import { requireComponents } from './components.ts';
 import type { Actor, Services } from './context.ts';
 import { deliveryCounts, type DeliveryCounts } from './deliveries.ts';
-import { storeUpdate, type UpdateRow } from './updates.ts';
+import { storeUpdate, updateView, type UpdateRow, type UpdateView } from './updates.ts';
 import { incidentBuiltins, pickTemplate } from './wording.ts';
 
 /** Limit notifications below what the severity policy allows; never widen it. */
@@ -307,21 +307,6 @@ function postmortemVariables(template: Template, input: PostmortemInput): Record
 
 // ---- reading ----
 
-export interface UpdateView {
-  id: string;
-  status: string;
-  template: string;
-  variables: Record<string, string>;
-  external: { subject: string; body: string };
-  internal: { subject: string; body: string };
-  components: { id: string; name: string; status: string }[];
-  audiences: Audiences;
-  author: string;
-  createdAt: Date;
-  nextUpdateAt: Date | null;
-  deliveries: DeliveryCounts;
-}
-
 export interface IncidentView {
   id: string;
   title: string;
@@ -349,6 +334,22 @@ export interface IncidentView {
   updatedAt: Date;
 }
 
+/** The fields every listing shows; `overdue` is true when an update was due and none has been posted. */
+function summarize(r: IncidentRow, now: Date) {
+  return {
+    id: r.id,
+    title: r.title,
+    internalTitle: r.internalTitle,
+    severity: r.severity as Severity,
+    status: r.status as IncidentStatus,
+    version: r.version,
+    startedAt: r.startedAt,
+    resolvedAt: r.resolvedAt,
+    nextUpdateAt: r.nextUpdateAt,
+    overdue: r.nextUpdateAt !== null && r.nextUpdateAt.getTime() < now.getTime(),
+  };
+}
+
 const seconds = (from: Date, to: Date | null) => (to ? Math.round((to.getTime() - from.getTime()) / 1000) : null);
 
 function toView(
@@ -359,39 +360,17 @@ function toView(
   postmortem: IncidentView['postmortem'],
   now: Date,
 ): IncidentView {
-  const updatesView = timeline.map((u) => ({
-    id: u.id,
-    status: u.status,
-    template: u.template,
-    variables: u.variables,
-    external: { subject: u.externalSubject, body: u.externalBody },
-    internal: { subject: u.internalSubject, body: u.internalBody },
-    components: u.components,
-    audiences: u.audiences,
-    author: u.author,
-    createdAt: u.createdAt,
-    nextUpdateAt: u.nextUpdateAt,
-    deliveries: counts.get(u.id) ?? emptyCounts(),
-  }));
+  const updatesView = timeline.map((u) => updateView(u, counts));
   const total = emptyCounts();
   for (const u of updatesView) for (const k of Object.keys(total) as (keyof DeliveryCounts)[]) total[k] += u.deliveries[k];
   return {
-    id: row.id,
-    title: row.title,
-    internalTitle: row.internalTitle,
-    severity: row.severity as Severity,
-    status: row.status as IncidentStatus,
-    version: row.version,
+    ...summarize(row, now),
     audiences: row.audiences,
     roles: row.roles,
     components,
-    startedAt: row.startedAt,
     acknowledgedAt: row.acknowledgedAt,
     identifiedAt: row.identifiedAt,
     mitigatedAt: row.mitigatedAt,
-    resolvedAt: row.resolvedAt,
-    nextUpdateAt: row.nextUpdateAt,
-    overdue: row.nextUpdateAt !== null && row.nextUpdateAt.getTime() < now.getTime(),
     durations: {
       toAcknowledge: seconds(row.startedAt, row.acknowledgedAt)!,
       toMitigate: seconds(row.startedAt, row.mitigatedAt),
@@ -441,16 +420,5 @@ export async function listIncidents(s: Pick<Services, 'db' | 'clock'>, query: Li
     .orderBy(desc(incidents.startedAt), asc(incidents.id))
     .limit(query.limit);
   const now = s.clock.now();
-  return rows.map((r) => ({
-    id: r.id,
-    title: r.title,
-    internalTitle: r.internalTitle,
-    severity: r.severity as Severity,
-    status: r.status as IncidentStatus,
-    version: r.version,
-    startedAt: r.startedAt,
-    resolvedAt: r.resolvedAt,
-    nextUpdateAt: r.nextUpdateAt,
-    overdue: r.nextUpdateAt !== null && r.nextUpdateAt.getTime() < now.getTime(),
-  }));
+  return rows.map((r) => summarize(r, now));
 }

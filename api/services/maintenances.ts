@@ -9,10 +9,10 @@ import type { Template } from '../templates.ts';
 import { recordAudit } from './audit.ts';
 import { requireComponents } from './components.ts';
 import type { Actor, Services } from './context.ts';
-import { deliveryCounts, type DeliveryCounts } from './deliveries.ts';
+import { deliveryCounts } from './deliveries.ts';
 import type { Notify } from './incidents.ts';
 import { enqueueDeliveries } from './outbox.ts';
-import { storeUpdate, type UpdateRow } from './updates.ts';
+import { storeUpdate, updateView, type UpdateRow, type UpdateView } from './updates.ts';
 import { maintenanceBuiltins, pickTemplate } from './wording.ts';
 
 export interface ScheduleInput {
@@ -240,16 +240,7 @@ export interface MaintenanceView {
   autoStart: boolean;
   autoComplete: boolean;
   components: { id: string; name: string }[];
-  updates: {
-    id: string;
-    status: string;
-    template: string;
-    external: { subject: string; body: string };
-    internal: { subject: string; body: string };
-    author: string;
-    createdAt: Date;
-    deliveries: DeliveryCounts;
-  }[];
+  updates: UpdateView[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -275,16 +266,7 @@ export async function getMaintenance(s: Pick<Services, 'db'>, id: string): Promi
     autoStart: row.autoStart,
     autoComplete: row.autoComplete,
     components,
-    updates: timeline.map((u) => ({
-      id: u.id,
-      status: u.status,
-      template: u.template,
-      external: { subject: u.externalSubject, body: u.externalBody },
-      internal: { subject: u.internalSubject, body: u.internalBody },
-      author: u.author,
-      createdAt: u.createdAt,
-      deliveries: counts.get(u.id) ?? { pending: 0, sent: 0, failed: 0, suppressed: 0 },
-    })),
+    updates: timeline.map((u) => updateView(u, counts)),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

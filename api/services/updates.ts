@@ -1,5 +1,6 @@
 // Stores one timeline update with both wordings rendered, and enqueues its deliveries, inside the caller's transaction.
 import type { Tx } from '../../db/client.ts';
+import type { DeliveryCounts } from './deliveries.ts';
 import { updates, type Audiences, type ComponentImpact } from '../../db/schema.ts';
 import { newId } from '../ids.ts';
 import { renderTemplate, type Builtins, type Template } from '../templates.ts';
@@ -64,3 +65,23 @@ export async function storeUpdate(tx: Tx, actor: Actor, draft: UpdateDraft): Pro
   });
   return update!;
 }
+
+/** How an update reads in the internal views: both wordings side by side, with its delivery counts. */
+export function updateView(u: UpdateRow, counts: Map<string, DeliveryCounts>) {
+  return {
+    id: u.id,
+    status: u.status,
+    template: u.template,
+    variables: u.variables,
+    external: { subject: u.externalSubject, body: u.externalBody },
+    internal: { subject: u.internalSubject, body: u.internalBody },
+    components: u.components,
+    audiences: u.audiences,
+    author: u.author,
+    createdAt: u.createdAt,
+    nextUpdateAt: u.nextUpdateAt,
+    deliveries: counts.get(u.id) ?? { pending: 0, sent: 0, failed: 0, suppressed: 0 },
+  };
+}
+
+export type UpdateView = ReturnType<typeof updateView>;
