@@ -1,6 +1,8 @@
 // Reads the environment once at start-up; a bad value stops start-up with one clear line.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { Audiences } from '../db/schema.ts';
+import { defaultSeverityPolicy, severities, type Severity } from './domain.ts';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
@@ -17,6 +19,17 @@ const envSchema = z.object({
   MAIL_FROM: z.string().min(3).default('Status updates <status@localhost>'),
   SEED_DEMO: flag.optional(),
   PAGE_NAME: z.string().min(1).default('Example Status'),
+  SEVERITY_POLICY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseSeverityPolicy(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
   TIME_ZONE: z
     .string()
     .default('UTC')
@@ -44,6 +57,31 @@ export interface Config {
   seedDemo: boolean | undefined;
   pageName: string;
   timeZone: string;
+  /** Who hears about an incident of each severity. */
+  severityPolicy: Record<Severity, Audiences>;
+}
+
+const audienceNames = ['public', 'subscribers', 'stakeholders'] as const;
+
+/**
+ * "SEV3:public+subscribers+stakeholders,SEV4:none" overrides the default policy for the severities named.
+ * public: the status page, JSON and feed; subscribers: customer email; stakeholders: executive briefings.
+ */
+export function parseSeverityPolicy(spec: string | undefined): Record<Severity, Audiences> {
+  const policy = structuredClone(defaultSeverityPolicy);
+  if (!spec) return policy;
+  for (const entry of spec.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const [sev, list = ''] = entry.split(':').map((p) => p.trim());
+    if (!severities.includes(sev as Severity)) throw new Error(`names "${sev}", not one of ${severities.join(', ')}`);
+    const names = list === 'none' ? [] : list.split('+').map((n) => n.trim());
+    for (const n of names) {
+      if (!audienceNames.includes(n as (typeof audienceNames)[number])) {
+        throw new Error(`names audience "${n}" for ${sev}; use ${audienceNames.join(', ')} joined by + or "none"`);
+      }
+    }
+    policy[sev as Severity] = { public: names.includes('public'), subscribers: names.includes('subscribers'), stakeholders: names.includes('stakeholders') };
+  }
+  return policy;
 }
 
 export class ConfigError extends Error {}
@@ -71,5 +109,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     seedDemo: e.SEED_DEMO,
     pageName: e.PAGE_NAME,
     timeZone: e.TIME_ZONE,
+    severityPolicy: e.SEVERITY_POLICY,
   };
 }

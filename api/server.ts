@@ -30,7 +30,14 @@ export async function openServices(config: Config, options: StartOptions = {}): 
   const log = options.log ?? console.log;
   const templates = loadTemplates(templatesDir);
   const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
-  return { db, templates, clock: options.clock ?? systemClock, hook: createPublishHook((m) => log(m)), publicUrl: config.publicUrl };
+  return {
+    db,
+    templates,
+    clock: options.clock ?? systemClock,
+    hook: createPublishHook((m) => log(m)),
+    publicUrl: config.publicUrl,
+    severityPolicy: config.severityPolicy,
+  };
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<Running> {

@@ -1,5 +1,7 @@
 // What every service is given: the database, the clock, the templates, links and the publish hook.
 import type { Database } from '../../db/client.ts';
+import type { Audiences } from '../../db/schema.ts';
+import type { Severity } from '../domain.ts';
 import type { Clock } from '../clock.ts';
 import type { PublishHook } from '../publish.ts';
 import type { TemplateCatalog } from '../templates.ts';
@@ -11,6 +13,8 @@ export interface Services {
   templates: TemplateCatalog;
   /** Absolute base URL for links in rendered wording, emails and feeds. */
   publicUrl: string;
+  /** Who hears about an incident of each severity (SEVERITY_POLICY, else the default). */
+  severityPolicy: Record<Severity, Audiences>;
 }
 
 /** Who is acting: an API token's name, or "scheduler" for work the clock does. */

@@ -4,7 +4,6 @@ import type { Queryable, Tx } from '../../db/client.ts';
 import { incidentComponents, incidents, postmortems, updates, type ActionItem, type Audiences, type Roles } from '../../db/schema.ts';
 import {
   defaultCadenceMinutes,
-  defaultSeverityPolicy,
   incidentTransitionError,
   isActiveIncident,
   type ImpactStatus,
@@ -146,7 +145,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
     throw new ValidationError('An incident cannot start in the future.', [{ path: 'startedAt', message: 'must not be in the future' }]);
   }
   const incidentStatus = status as IncidentStatus;
-  const policy = defaultSeverityPolicy[input.severity];
+  const policy = s.severityPolicy[input.severity];
   const audiences = notifyAudiences(policy, input.notify);
   const id = newId();
   const { update } = await s.db.transaction(async (tx) => {
