@@ -103,6 +103,7 @@ const incidentSchema = z
       })
       .nullable(),
     deliveries: counts,
+    audit: z.array(z.object({ at: z.string(), actor: z.string(), action: z.string(), detail: z.record(z.string(), z.unknown()) })),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -1,7 +1,7 @@
 // What a comms lead does with incidents: declare one, post updates through its lifecycle, publish a postmortem.
 import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
-import { incidentComponents, incidents, postmortems, updates, type ActionItem, type Audiences, type Roles } from '../../db/schema.ts';
+import { auditEvents, incidentComponents, incidents, postmortems, updates, type ActionItem, type Audiences, type Roles } from '../../db/schema.ts';
 import {
   defaultCadenceMinutes,
   incidentTransitionError,
@@ -329,6 +329,8 @@ export interface IncidentView {
   updates: UpdateView[];
   postmortem: { externalSummary: string; internalBody: string; actionItems: ActionItem[]; author: string; publishedAt: Date; updatedAt: Date } | null;
   deliveries: DeliveryCounts;
+  /** Every state change and publish, oldest first, with its time and actor. */
+  audit: { at: Date; actor: string; action: string; detail: Record<string, unknown> }[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -357,6 +359,7 @@ function toView(
   timeline: UpdateRow[],
   counts: Map<string, DeliveryCounts>,
   postmortem: IncidentView['postmortem'],
+  audit: IncidentView['audit'],
   now: Date,
 ): IncidentView {
   const updatesView = timeline.map((u) => updateView(u, counts));
@@ -378,6 +381,7 @@ function toView(
     updates: updatesView,
     postmortem,
     deliveries: total,
+    audit,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -390,14 +394,19 @@ function emptyCounts(): DeliveryCounts {
 export async function getIncident(s: Pick<Services, 'db' | 'clock'>, id: string): Promise<IncidentView> {
   const [row] = await s.db.select().from(incidents).where(eq(incidents.id, id));
   if (!row) throw new NotFoundError('incident', id);
-  const [components, timeline, [pm], counts] = await Promise.all([
+  const [components, timeline, [pm], counts, audit] = await Promise.all([
     affectedComponents(s.db, id),
     s.db.select().from(updates).where(eq(updates.incidentId, id)).orderBy(desc(updates.createdAt), desc(updates.id)),
     s.db.select().from(postmortems).where(eq(postmortems.incidentId, id)),
     deliveryCounts(s.db, id),
+    s.db
+      .select({ at: auditEvents.at, actor: auditEvents.actor, action: auditEvents.action, detail: auditEvents.detail })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.subjectType, 'incident'), eq(auditEvents.subjectId, id)))
+      .orderBy(asc(auditEvents.at), asc(auditEvents.id)),
   ]);
   const postmortem = pm ? { externalSummary: pm.externalSummary, internalBody: pm.internalBody, actionItems: pm.actionItems, author: pm.author, publishedAt: pm.publishedAt, updatedAt: pm.updatedAt } : null;
-  return toView(row, components, timeline, counts, postmortem, s.clock.now());
+  return toView(row, components, timeline, counts, postmortem, audit, s.clock.now());
 }
 
 export interface ListQuery {
