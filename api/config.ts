@@ -9,7 +9,13 @@ const flag = z
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
 const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(4321),
+  // Digits only: coercion would take "1e3" or "0x50" and answer "abc" with "received NaN".
+  PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a whole number from 0 to 65535')
+    .default('4321')
+    .transform(Number)
+    .pipe(z.number().max(65535, 'must be a whole number from 0 to 65535')),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.string().min(1).optional(),

@@ -158,8 +158,17 @@ function allowedNames(kind: TemplateKind, variables: TemplateVariable[]) {
   };
 }
 
+/** The analysis follows include/render/layout into other files; the engine's fs finds none, so say so with the file named. */
+function globalNames(file: string, where: string, parsed: LiquidTemplate[]): string[] {
+  try {
+    return engine.globalVariablesSync(parsed);
+  } catch (e) {
+    throw new TemplateFileError(file, `${where} cannot include other files: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
 function checkNames(file: string, where: string, parsed: LiquidTemplate[], allowed: Set<string>, internalOnly: Set<string>) {
-  for (const name of engine.globalVariablesSync(parsed)) {
+  for (const name of globalNames(file, where, parsed)) {
     const root = name.split(/[.[]/)[0] ?? name;
     if (allowed.has(root)) continue;
     const why = internalOnly.has(root) ? 'is internal only and can never appear in external wording' : 'is not declared';

@@ -396,7 +396,8 @@ export async function getIncident(s: Pick<Services, 'db' | 'clock'>, id: string)
   if (!row) throw new NotFoundError('incident', id);
   const [components, timeline, [pm], counts, audit] = await Promise.all([
     affectedComponents(s.db, id),
-    s.db.select().from(updates).where(eq(updates.incidentId, id)).orderBy(desc(updates.createdAt), desc(updates.id)),
+    // Ids are random: within one millisecond only the insertion order (rowid) tells which update came last.
+    s.db.select().from(updates).where(eq(updates.incidentId, id)).orderBy(desc(updates.createdAt), desc(sql`rowid`)),
     s.db.select().from(postmortems).where(eq(postmortems.incidentId, id)),
     deliveryCounts(s.db, id),
     s.db

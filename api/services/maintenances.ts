@@ -181,7 +181,10 @@ export async function advanceMaintenances(s: Services): Promise<number> {
   for (const m of due) {
     const step: MaintenanceStatus | null =
       m.status === 'scheduled' && m.autoStart && m.scheduledFor <= now
-        ? 'in_progress'
+        ? // A window that has already ended (the server was down through it) completes, not "starts" after the fact.
+          m.autoComplete && m.scheduledUntil <= now
+          ? 'completed'
+          : 'in_progress'
         : m.status !== 'scheduled' && m.autoComplete && m.scheduledUntil <= now
           ? 'completed'
           : null;
@@ -250,7 +253,8 @@ export async function getMaintenance(s: Pick<Services, 'db'>, id: string): Promi
   if (!row) throw new NotFoundError('maintenance', id);
   const [components, timeline, counts] = await Promise.all([
     maintenanceComponentRows(s.db, id),
-    s.db.select().from(updates).where(eq(updates.maintenanceId, id)).orderBy(desc(updates.createdAt), desc(updates.id)),
+    // Ids are random: within one millisecond only the insertion order (rowid) tells which update came last.
+    s.db.select().from(updates).where(eq(updates.maintenanceId, id)).orderBy(desc(updates.createdAt), desc(sql`rowid`)),
     deliveryCounts(s.db, id),
   ]);
   return {

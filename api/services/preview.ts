@@ -18,7 +18,11 @@ export async function previewTemplate(
   const now = s.clock.now();
   if (input.incidentId === undefined) return renderTemplate(template, input.variables, exampleBuiltins(template.kind));
   if (template.kind === 'incident') {
-    const incident = await getIncident(s, input.incidentId);
+    // An id in the body that names nothing is bad input (422, like the maintenance branch below), not a missing resource.
+    const incident = await getIncident(s, input.incidentId).catch((e: unknown) => {
+      if (!(e instanceof NotFoundError)) throw e;
+      throw new ValidationError(`No incident with id "${input.incidentId}".`, [{ path: 'incidentId', message: 'unknown incident for an incident template' }]);
+    });
     const builtins = incidentBuiltins(
       { ...incident, ic: incident.roles.ic, components: incident.components.filter((c) => c.status !== 'operational') },
       s,

@@ -98,7 +98,7 @@ export function pickTemplate(catalog: TemplateCatalog, key: string, kind: Templa
   }
   if (template.kind !== kind) {
     throw new ValidationError(`Template "${key}" is for ${template.kind} updates, not ${kind} updates.`, [
-      { path: 'template', message: `a ${template.kind} template cannot post a ${kind} update` },
+      { path: 'template', message: `${template.kind === 'incident' ? 'an' : 'a'} ${template.kind} template cannot post ${kind === 'incident' ? 'an' : 'a'} ${kind} update` },
     ]);
   }
   const chosen = status ?? template.statuses[0]!;
