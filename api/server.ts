@@ -5,11 +5,15 @@ import { openDatabase, type Database } from '../db/client.ts';
 import { createApp } from './app.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
+import { mailSettings } from './mail/compose.ts';
+import { mailTransport } from './mail/transport.ts';
+import { startOutboxWorker } from './outbox/worker.ts';
 import { createPublishHook } from './publish.ts';
 import { isEmpty, seedDemo } from './seed.ts';
 import type { Services } from './services/context.ts';
 import { advanceMaintenances } from './services/maintenances.ts';
 import { loadTemplates } from './templates.ts';
+import { startSite } from './site/start.ts';
 
 export const templatesDir = fileURLToPath(new URL('../templates', import.meta.url));
 
@@ -24,6 +28,8 @@ export interface StartOptions {
   log?: (message: string) => void;
   /** How often the clock starts and completes maintenance windows; 0 turns it off (tests drive it by hand). */
   schedulerIntervalMs?: number;
+  /** How often the outbox worker looks for due emails besides being woken by each publish; 0 turns it off. */
+  outboxPollMs?: number;
 }
 
 export async function openServices(config: Config, options: StartOptions = {}): Promise<Services & { db: Database }> {
@@ -49,6 +55,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }
   const app = createApp(services);
   const stops: (() => Promise<void> | void)[] = [];
+  // The public site and /internal/: rendered now, and again on every publish.
+  const site = await startSite(services, config, { log });
+  app.route('/', site.routes);
+  stops.push(() => site.close());
 
   const interval = options.schedulerIntervalMs ?? 15_000;
   if (interval > 0) {
@@ -57,6 +67,19 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     }, interval);
     timer.unref();
     stops.push(() => clearInterval(timer));
+  }
+
+  const outboxPollMs = options.outboxPollMs ?? 1_000;
+  if (outboxPollMs > 0) {
+    const transport = mailTransport(config, log);
+    const outbox = startOutboxWorker({ db: services.db, clock: services.clock, transport, mail: mailSettings(config), log, pollMs: outboxPollMs });
+    const unhook = services.hook.subscribe(() => outbox.wake());
+    log(`Outbox worker sending through ${transport.description}.`);
+    stops.push(async () => {
+      unhook();
+      await outbox.stop();
+      await transport.close();
+    });
   }
 
   const server = await new Promise<ServerType>((resolve) => {

@@ -1,0 +1,49 @@
+// feed.xml: RSS 2.0, one item per public update, newest first, each with its update id as a stable guid.
+import RSS from 'rss';
+import type { Queryable } from '../../db/client.ts';
+import { incidentStatusLabel, maintenanceStatusLabel, type IncidentStatus, type MaintenanceStatus } from '../domain.ts';
+import type { SiteFile } from './output.ts';
+import { audiences, lastChange, loadIncidents, loadMaintenances, loadUpdates } from './records.ts';
+import { paragraphs, type SiteSettings } from './view-model.ts';
+
+/** Feed readers want the recent past, not years of it; the history pages hold the rest. */
+export const feedItems = 100;
+
+const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+export async function feedFile(db: Queryable, settings: SiteSettings, now: Date): Promise<SiteFile> {
+  const a = audiences.public;
+  const [latest, changed] = await Promise.all([loadUpdates(db, a, { newest: feedItems }), lastChange(db, a)]);
+  const incidentIds = [...new Set(latest.flatMap((u) => (u.incidentId ? [u.incidentId] : [])))];
+  const maintenanceIds = [...new Set(latest.flatMap((u) => (u.maintenanceId ? [u.maintenanceId] : [])))];
+  const [incidents, maintenances] = await Promise.all([
+    loadIncidents(db, a, { ids: incidentIds }),
+    loadMaintenances(db, a, { ids: maintenanceIds }),
+  ]);
+  const titles = new Map([...incidents, ...maintenances].map((s) => [s.id, s.title]));
+  const url = settings.publicUrl;
+  const feed = new RSS({
+    title: `${settings.pageName}: status updates`,
+    description: `Incident and maintenance updates from ${settings.pageName}.`,
+    feed_url: `${url}/feed.xml`,
+    site_url: `${url}/`,
+    language: 'en',
+    pubDate: changed ?? now,
+    ttl: 5,
+  });
+  for (const u of latest) {
+    const subject = u.incidentId ?? u.maintenanceId!;
+    const title = titles.get(subject);
+    if (title === undefined) continue;
+    const status = u.incidentId ? incidentStatusLabel[u.status as IncidentStatus] : maintenanceStatusLabel[u.status as MaintenanceStatus];
+    const page = u.incidentId ? `${url}/incidents/${subject}/` : `${url}/maintenances/${subject}/`;
+    feed.item({
+      title: `${status ?? u.status}: ${title}`,
+      description: paragraphs(u.body).map((p) => `<p>${escapeHtml(p)}</p>`).join('\n'),
+      url: `${page}#update-${u.id}`,
+      guid: u.id,
+      date: u.createdAt,
+    });
+  }
+  return { path: 'feed.xml', body: feed.xml({ indent: false }) };
+}

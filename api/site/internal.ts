@@ -1,0 +1,99 @@
+// /internal/: the same pages with the internal wording, rendered on each request behind a token or a session cookie; never on disk.
+import { Hono, type Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { createMiddleware } from 'hono/factory';
+import type { Database } from '../../db/client.ts';
+import { authenticate, createSession, endSession, sessionCookie, verifyToken, type AuthEnv } from '../auth.ts';
+import type { Clock } from '../clock.ts';
+import type { PageRenderer } from './astro.ts';
+import { audiences } from './records.ts';
+import { siteHeaders } from './serve.ts';
+import {
+  historyMonthPage,
+  historyMonths,
+  historyPage,
+  incidentPages,
+  indexPage,
+  maintenancePages,
+  notFoundPage,
+  readSite,
+  signInPage,
+  type PageView,
+  type SiteReading,
+  type SiteSettings,
+} from './view-model.ts';
+
+export interface InternalDeps {
+  db: Database;
+  clock: Clock;
+  settings: SiteSettings;
+  pages: PageRenderer;
+}
+
+const noStore = { ...siteHeaders, 'cache-control': 'private, no-store' };
+
+/** Routes under /internal, mounted at the root (Hono's sub-app mounting would not match "/internal/" itself). */
+export function internalRoutes(d: InternalDeps) {
+  const app = new Hono<AuthEnv>();
+  // Session cookies go over https only when the page is served over https; they are scoped to /internal, so the API never sees them.
+  const secure = d.settings.publicUrl.startsWith('https:');
+  const reading = () => readSite(d.db, audiences.internal, d.settings, d.clock.now());
+  const html = async (c: Context, view: PageView, status: 200 | 401 | 404 = 200, extra: Record<string, string> = {}) =>
+    c.html(await d.pages.renderPage(view), status, { ...noStore, ...extra });
+  const signIn = async (c: Context, status: 200 | 401, error?: string) =>
+    html(c, signInPage(await reading(), error), status, status === 401 ? { 'www-authenticate': 'Bearer realm="internal"' } : {});
+
+  app.get('/internal', (c) => c.redirect('/internal/', 301));
+  app.get('/internal/sign-in', (c) => signIn(c, 200));
+  app.post('/internal/sign-in', async (c) => {
+    const body = await c.req.parseBody();
+    const token = typeof body.token === 'string' ? body.token.trim() : '';
+    const principal = token ? await verifyToken(d.db, token) : null;
+    if (!principal) return signIn(c, 401, 'That token is unknown or revoked.');
+    const session = await createSession(d.db, principal);
+    setCookie(c, sessionCookie, session.secret, { httpOnly: true, secure, sameSite: 'Strict', path: '/internal', expires: session.expiresAt });
+    return c.redirect('/internal/', 303);
+  });
+  app.post('/internal/sign-out', async (c) => {
+    const secret = getCookie(c, sessionCookie);
+    if (secret) await endSession(d.db, secret);
+    deleteCookie(c, sessionCookie, { path: '/internal', secure });
+    return c.redirect('/internal/sign-in', 303);
+  });
+
+  // Everything below needs a signed-in person or a bearer token; a browser without one gets the sign-in form.
+  app.use('/internal/*', authenticate(d.db));
+  app.use(
+    '/internal/*',
+    createMiddleware<AuthEnv>(async (c, next) => {
+      if (!c.get('principal')) return signIn(c, 401);
+      await next();
+    }),
+  );
+
+  const withSlash = (c: Context) => c.redirect(`${new URL(c.req.url).pathname}/`, 301);
+  const page = (build: (r: SiteReading, c: Context) => Promise<PageView | null>) => async (c: Context) => {
+    const r = await reading();
+    const view = await build(r, c);
+    return view ? html(c, view) : html(c, notFoundPage(r), 404);
+  };
+
+  app.get('/internal/', page((r) => indexPage(r)));
+  app.get('/internal/incidents/:id/', page(async (r, c) => (await incidentPages(r, [c.req.param('id')!]))[0] ?? null));
+  app.get('/internal/maintenances/:id/', page(async (r, c) => (await maintenancePages(r, [c.req.param('id')!]))[0] ?? null));
+  app.get('/internal/history/', page(async (r) => historyPage(r, await historyMonths(r))));
+  app.get(
+    '/internal/history/:month/',
+    page(async (r, c) => {
+      const months = await historyMonths(r);
+      const month = c.req.param('month')!;
+      return months.includes(month) ? historyMonthPage(r, month, months) : null;
+    }),
+  );
+  app.get('/internal/incidents/:id', withSlash);
+  app.get('/internal/maintenances/:id', withSlash);
+  app.get('/internal/history', withSlash);
+  app.get('/internal/history/:month', withSlash);
+  app.get('/internal/*', page(async () => null));
+  return app;
+}

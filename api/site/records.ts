@@ -1,0 +1,478 @@
+// What each audience may read: the one place that picks external or internal wording and keeps SEV3/SEV4 out of public outputs.
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.ts';
+import {
+  components,
+  incidents,
+  maintenanceComponents,
+  maintenances,
+  postmortems,
+  updates,
+  type ActionItem,
+  type Audiences,
+  type ComponentImpact,
+  type Roles,
+} from '../../db/schema.ts';
+import { componentStatuses, isActiveIncident, worstStatus, type ComponentStatus, type IncidentStatus, type MaintenanceStatus, type Severity } from '../domain.ts';
+import { humanDuration } from '../services/wording.ts';
+import { timeView, type TimeView } from './calendar.ts';
+
+export type AudienceName = 'public' | 'internal';
+
+/** A labelled thing an audience knows beyond the wording: severity, roles, when the next update is due. */
+export interface Fact {
+  label: string;
+  text: string;
+  time?: TimeView | undefined;
+  /** Shown as a warning next to the value, e.g. "Overdue". */
+  warning?: string | undefined;
+}
+
+/** A second wording shown beside an update, e.g. what customers were told. */
+export interface Aside {
+  label: string;
+  body: string;
+}
+
+export interface ComponentRecord {
+  id: string;
+  name: string;
+  description: string;
+  group: string | null;
+  order: number;
+  status: ComponentStatus;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface IncidentRecord {
+  id: string;
+  title: string;
+  status: IncidentStatus;
+  startedAt: Date;
+  resolvedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface UpdateRecord {
+  id: string;
+  incidentId: string | null;
+  maintenanceId: string | null;
+  status: string;
+  body: string;
+  components: ComponentImpact[];
+  createdAt: Date;
+}
+
+export interface MaintenanceRecord {
+  id: string;
+  title: string;
+  status: MaintenanceStatus;
+  scheduledFor: Date;
+  scheduledUntil: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface PostmortemRecord {
+  incidentId: string;
+  body: string;
+  publishedAt: Date;
+  updatedAt: Date;
+}
+
+export interface Audience {
+  name: AudienceName;
+  /** URL prefix of this audience's pages. */
+  base: '' | '/internal';
+  /** A marker on every page of this audience; none on the public site. */
+  badge?: string | undefined;
+  /** Which incidents and updates this audience sees. */
+  seesIncident: SQL;
+  seesUpdate: SQL;
+  /** The wording this audience reads. */
+  wording: { incident: SQL<string>; maintenance: SQL<string>; update: SQL<string>; postmortem: SQL<string> };
+  /** What else this audience learns about incidents (severity, roles, cadence, durations), by incident id. */
+  incidentFacts(db: Queryable, ids: string[], now: Date): Promise<Map<string, Fact[]>>;
+  /** A second wording beside each update, by update id. */
+  updateAsides(db: Queryable, ids: string[]): Promise<Map<string, Aside>>;
+  /** Postmortem action items, by incident id. */
+  actionItems(db: Queryable, incidentIds: string[]): Promise<Map<string, ActionItem[]>>;
+}
+
+const nothing = async <T>() => new Map<string, T>();
+
+const publicAudience: Audience = {
+  name: 'public',
+  base: '',
+  seesIncident: sql`json_extract(${incidents.audiences}, '$.public') = 1`,
+  seesUpdate: sql`json_extract(${updates.audiences}, '$.public') = 1`,
+  wording: {
+    incident: sql<string>`${incidents.title}`,
+    maintenance: sql<string>`${maintenances.title}`,
+    update: sql<string>`${updates.externalBody}`,
+    postmortem: sql<string>`${postmortems.externalSummary}`,
+  },
+  // Customers get the external wording and nothing else.
+  incidentFacts: nothing,
+  updateAsides: nothing,
+  actionItems: nothing,
+};
+
+const reach: Record<string, string> = {
+  'true,true,true': 'Public page, subscribers and executives',
+  'false,false,true': 'Internal page and executives only',
+  'false,false,false': 'Internal page only',
+};
+
+function describeAudiences(a: Audiences): string {
+  return reach[`${a.public},${a.subscribers},${a.stakeholders}`] ?? [a.public && 'public page', a.subscribers && 'subscribers', a.stakeholders && 'executives'].filter(Boolean).join(', ');
+}
+
+const internalAudience: Audience = {
+  name: 'internal',
+  base: '/internal',
+  badge: 'Internal',
+  seesIncident: sql`1 = 1`,
+  seesUpdate: sql`1 = 1`,
+  wording: {
+    incident: sql<string>`${incidents.internalTitle}`,
+    maintenance: sql<string>`${maintenances.internalTitle}`,
+    update: sql<string>`${updates.internalBody}`,
+    postmortem: sql<string>`${postmortems.internalBody}`,
+  },
+  async incidentFacts(db, ids, now) {
+    if (ids.length === 0) return new Map();
+    const rows = await db
+      .select({
+        id: incidents.id,
+        severity: incidents.severity,
+        status: incidents.status,
+        audiences: incidents.audiences,
+        roles: incidents.roles,
+        startedAt: incidents.startedAt,
+        acknowledgedAt: incidents.acknowledgedAt,
+        mitigatedAt: incidents.mitigatedAt,
+        resolvedAt: incidents.resolvedAt,
+        nextUpdateAt: incidents.nextUpdateAt,
+      })
+      .from(incidents)
+      .where(inArray(incidents.id, ids));
+    return new Map(rows.map((r) => [r.id, incidentFacts(r, now)]));
+  },
+  async updateAsides(db, ids) {
+    if (ids.length === 0) return new Map();
+    const rows = await db
+      .select({ id: updates.id, body: updates.externalBody, audiences: updates.audiences })
+      .from(updates)
+      .where(inArray(updates.id, ids));
+    return new Map(
+      rows.map((r) => [r.id, { label: r.audiences.public ? 'What customers were told' : 'External wording (not published)', body: r.body }]),
+    );
+  },
+  async actionItems(db, incidentIds) {
+    if (incidentIds.length === 0) return new Map();
+    const rows = await db
+      .select({ id: postmortems.incidentId, items: postmortems.actionItems })
+      .from(postmortems)
+      .where(inArray(postmortems.incidentId, incidentIds));
+    return new Map(rows.map((r) => [r.id, r.items]));
+  },
+};
+
+interface InternalIncidentRow {
+  severity: string;
+  status: string;
+  audiences: Audiences;
+  roles: Roles;
+  startedAt: Date;
+  acknowledgedAt: Date;
+  mitigatedAt: Date | null;
+  resolvedAt: Date | null;
+  nextUpdateAt: Date | null;
+}
+
+function incidentFacts(r: InternalIncidentRow, now: Date): Fact[] {
+  const facts: Fact[] = [
+    { label: 'Severity', text: r.severity as Severity },
+    { label: 'Audience', text: describeAudiences(r.audiences) },
+    { label: 'Incident commander', text: r.roles.ic || 'Not assigned' },
+    { label: 'Comms lead', text: r.roles.comms || 'Not assigned' },
+  ];
+  if (r.roles.smes?.length) facts.push({ label: 'Subject-matter experts', text: r.roles.smes.join(', ') });
+  if (isActiveIncident(r.status)) {
+    if (r.nextUpdateAt) {
+      const late = now.getTime() - r.nextUpdateAt.getTime();
+      facts.push({
+        label: 'Next update due',
+        text: '',
+        time: timeView(r.nextUpdateAt),
+        warning: late > 0 ? `Overdue by ${humanDuration(late)}` : undefined,
+      });
+    } else {
+      facts.push({ label: 'Next update due', text: 'No time set' });
+    }
+  }
+  const since = (at: Date | null) => (at ? humanDuration(at.getTime() - r.startedAt.getTime()) : 'Not yet');
+  facts.push({ label: 'Time to acknowledge', text: since(r.acknowledgedAt) });
+  facts.push({ label: 'Time to mitigate', text: since(r.mitigatedAt) });
+  facts.push({ label: 'Time to resolve', text: since(r.resolvedAt) });
+  return facts;
+}
+
+export const audiences: Record<AudienceName, Audience> = { public: publicAudience, internal: internalAudience };
+
+// ---- reading, through an audience ----
+
+const activeIncident = inArray(incidents.status, ['investigating', 'identified', 'monitoring']);
+
+/** Each live component with the status this audience sees: SEV3/SEV4 impacts never move a public component. */
+export async function loadComponents(db: Queryable, a: Audience): Promise<ComponentRecord[]> {
+  const [rows, impacts] = await Promise.all([
+    db.select().from(components).where(isNull(components.archivedAt)).orderBy(asc(components.order), asc(components.name)),
+    db.all<{ component_id: string; impact: ComponentStatus }>(sql`
+      SELECT incident_components.component_id, incident_components.impact FROM incident_components
+        JOIN incidents ON incidents.id = incident_components.incident_id
+        WHERE incidents.status IN ('investigating', 'identified', 'monitoring') AND ${a.seesIncident}
+      UNION ALL
+      SELECT maintenance_components.component_id, 'under_maintenance' FROM maintenance_components
+        JOIN maintenances ON maintenances.id = maintenance_components.maintenance_id
+        WHERE maintenances.status IN ('in_progress', 'verifying')`),
+  ]);
+  const byComponent = new Map<string, ComponentStatus[]>();
+  for (const r of impacts) byComponent.set(r.component_id, [...(byComponent.get(r.component_id) ?? []), r.impact]);
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    group: r.group,
+    order: r.order,
+    status: worstStatus(byComponent.get(r.id) ?? []),
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  }));
+}
+
+export interface IncidentQuery {
+  ids?: string[] | undefined;
+  active?: boolean | undefined;
+  /** Incidents whose impact overlaps [from, to]: started by `to` and not resolved before `from`. */
+  overlapping?: { from: Date; to: Date } | undefined;
+  startedIn?: { from: Date; to: Date } | undefined;
+  limit?: number | undefined;
+}
+
+export async function loadIncidents(db: Queryable, a: Audience, q: IncidentQuery = {}): Promise<IncidentRecord[]> {
+  if (q.ids?.length === 0) return [];
+  const filters: (SQL | undefined)[] = [a.seesIncident];
+  if (q.ids) filters.push(inArray(incidents.id, q.ids));
+  if (q.active) filters.push(activeIncident);
+  if (q.overlapping) {
+    filters.push(lte(incidents.startedAt, q.overlapping.to), or(isNull(incidents.resolvedAt), gte(incidents.resolvedAt, q.overlapping.from)));
+  }
+  if (q.startedIn) filters.push(gte(incidents.startedAt, q.startedIn.from), lt(incidents.startedAt, q.startedIn.to));
+  const query = db
+    .select({
+      id: incidents.id,
+      title: a.wording.incident,
+      status: incidents.status,
+      startedAt: incidents.startedAt,
+      resolvedAt: incidents.resolvedAt,
+      createdAt: incidents.createdAt,
+      updatedAt: incidents.updatedAt,
+    })
+    .from(incidents)
+    .where(and(...filters))
+    .orderBy(desc(incidents.startedAt), asc(incidents.id));
+  const rows = q.limit ? await query.limit(q.limit) : await query;
+  return rows.map((r) => ({ ...r, status: r.status as IncidentStatus }));
+}
+
+export interface UpdateQuery {
+  incidentIds?: string[] | undefined;
+  maintenanceIds?: string[] | undefined;
+  /** The newest updates of incidents and maintenances this audience sees, e.g. for a feed. */
+  newest?: number | undefined;
+}
+
+/** Ids are random: within one millisecond only the insertion order tells which update came last. */
+const insertion = sql`"updates"."rowid"`;
+
+const updateColumns = (a: Audience) => ({
+  id: updates.id,
+  incidentId: updates.incidentId,
+  maintenanceId: updates.maintenanceId,
+  status: updates.status,
+  body: a.wording.update,
+  components: updates.components,
+  createdAt: updates.createdAt,
+});
+
+/** Updates this audience sees (of incidents it sees, and of maintenance), oldest first. */
+async function loadUpdatesWhere(db: Queryable, a: Audience, where: SQL): Promise<UpdateRecord[]> {
+  return db
+    .select(updateColumns(a))
+    .from(updates)
+    .leftJoin(incidents, eq(incidents.id, updates.incidentId))
+    .where(and(a.seesUpdate, or(isNull(updates.incidentId), a.seesIncident), where))
+    .orderBy(asc(updates.createdAt), asc(insertion));
+}
+
+/** Updates oldest first, except `newest`, which is newest first. */
+export async function loadUpdates(db: Queryable, a: Audience, q: UpdateQuery): Promise<UpdateRecord[]> {
+  if (q.newest !== undefined) {
+    return db
+      .select(updateColumns(a))
+      .from(updates)
+      .leftJoin(incidents, eq(incidents.id, updates.incidentId))
+      .where(and(a.seesUpdate, or(isNull(updates.incidentId), a.seesIncident)))
+      .orderBy(desc(updates.createdAt), desc(insertion))
+      .limit(q.newest);
+  }
+  const subjects: SQL[] = [];
+  if (q.incidentIds?.length) subjects.push(sql`${updates.incidentId} IN (SELECT value FROM json_each(${JSON.stringify(q.incidentIds)}))`);
+  if (q.maintenanceIds?.length) subjects.push(sql`${updates.maintenanceId} IN (SELECT value FROM json_each(${JSON.stringify(q.maintenanceIds)}))`);
+  if (subjects.length === 0) return [];
+  return loadUpdatesWhere(db, a, or(...subjects)!);
+}
+
+/** The worst impact each incident had on each component, from what its updates recorded, by incident id. */
+export async function loadImpacts(db: Queryable, a: Audience, incidentIds: string[]): Promise<Map<string, ComponentImpact[]>> {
+  const byIncident = new Map<string, ComponentImpact[]>();
+  if (incidentIds.length === 0) return byIncident;
+  // Ranked in SQL so thousands of incidents cost one aggregate, not every update parsed here.
+  const rank = sql.raw(`CASE json_extract(j.value, '$.status') ${componentStatuses.map((s, i) => `WHEN '${s}' THEN ${i}`).join(' ')} ELSE 0 END`);
+  const rows = await db.all<{ incident: string; id: string; name: string; rank: number }>(sql`
+    SELECT ${updates.incidentId} AS incident, json_extract(j.value, '$.id') AS id, json_extract(j.value, '$.name') AS name, max(${rank}) AS rank
+    FROM ${updates}, json_each(${updates.components}) AS j
+    WHERE ${updates.incidentId} IN (SELECT value FROM json_each(${JSON.stringify(incidentIds)})) AND ${a.seesUpdate}
+    GROUP BY ${updates.incidentId}, json_extract(j.value, '$.id')`);
+  for (const r of rows) {
+    const list = byIncident.get(r.incident) ?? [];
+    list.push({ id: r.id, name: r.name, status: componentStatuses[Number(r.rank)]! });
+    byIncident.set(r.incident, list);
+  }
+  return byIncident;
+}
+
+/** The newest update of each incident or maintenance this audience sees, by the incident's or maintenance's id. */
+export async function loadLatestUpdates(db: Queryable, a: Audience, subjectIds: string[]): Promise<Map<string, UpdateRecord>> {
+  if (subjectIds.length === 0) return new Map();
+  const ids = JSON.stringify(subjectIds);
+  // The inner "updates" shadows the outer one, so the audience's condition applies to the rows being ranked.
+  const newest = sql`${updates.id} IN (
+    SELECT id FROM (
+      SELECT ${updates.id} AS id, row_number() OVER (
+        PARTITION BY coalesce(${updates.incidentId}, ${updates.maintenanceId}) ORDER BY ${updates.createdAt} DESC, ${insertion} DESC) AS n
+      FROM ${updates}
+      WHERE (${updates.incidentId} IN (SELECT value FROM json_each(${ids})) OR ${updates.maintenanceId} IN (SELECT value FROM json_each(${ids})))
+        AND ${a.seesUpdate})
+    WHERE n = 1)`;
+  const rows = await loadUpdatesWhere(db, a, newest);
+  return new Map(rows.map((u) => [u.incidentId ?? u.maintenanceId!, u]));
+}
+
+export interface MaintenanceQuery {
+  ids?: string[] | undefined;
+  statuses?: MaintenanceStatus[] | undefined;
+  overlapping?: { from: Date; to: Date } | undefined;
+  scheduledIn?: { from: Date; to: Date } | undefined;
+  limit?: number | undefined;
+}
+
+/** Maintenance is public by nature: both audiences see every window, each in its own wording. Newest window first. */
+export async function loadMaintenances(db: Queryable, a: Audience, q: MaintenanceQuery = {}): Promise<MaintenanceRecord[]> {
+  if (q.ids?.length === 0) return [];
+  const filters: (SQL | undefined)[] = [];
+  if (q.ids) filters.push(inArray(maintenances.id, q.ids));
+  if (q.statuses) filters.push(inArray(maintenances.status, q.statuses));
+  if (q.overlapping) {
+    filters.push(
+      lte(sql`coalesce(${maintenances.startedAt}, ${maintenances.scheduledFor})`, q.overlapping.to.getTime()),
+      or(isNull(maintenances.completedAt), gte(maintenances.completedAt, q.overlapping.from)),
+    );
+  }
+  if (q.scheduledIn) filters.push(gte(maintenances.scheduledFor, q.scheduledIn.from), lt(maintenances.scheduledFor, q.scheduledIn.to));
+  const query = db
+    .select({
+      id: maintenances.id,
+      title: a.wording.maintenance,
+      status: maintenances.status,
+      scheduledFor: maintenances.scheduledFor,
+      scheduledUntil: maintenances.scheduledUntil,
+      startedAt: maintenances.startedAt,
+      completedAt: maintenances.completedAt,
+      createdAt: maintenances.createdAt,
+      updatedAt: maintenances.updatedAt,
+    })
+    .from(maintenances)
+    .where(and(...filters))
+    .orderBy(desc(maintenances.scheduledFor), asc(maintenances.id));
+  const rows = q.limit ? await query.limit(q.limit) : await query;
+  return rows.map((r) => ({ ...r, status: r.status as MaintenanceStatus }));
+}
+
+/** The components each maintenance window covers, by maintenance id. */
+export async function loadMaintenanceComponents(db: Queryable, ids: string[]): Promise<Map<string, { id: string; name: string }[]>> {
+  const byMaintenance = new Map<string, { id: string; name: string }[]>();
+  if (ids.length === 0) return byMaintenance;
+  const rows = await db
+    .select({ maintenanceId: maintenanceComponents.maintenanceId, id: components.id, name: components.name })
+    .from(maintenanceComponents)
+    .innerJoin(components, eq(components.id, maintenanceComponents.componentId))
+    .where(inArray(maintenanceComponents.maintenanceId, ids))
+    .orderBy(asc(components.order), asc(components.name));
+  for (const r of rows) byMaintenance.set(r.maintenanceId, [...(byMaintenance.get(r.maintenanceId) ?? []), { id: r.id, name: r.name }]);
+  return byMaintenance;
+}
+
+export async function loadPostmortems(db: Queryable, a: Audience, incidentIds: string[]): Promise<Map<string, PostmortemRecord>> {
+  if (incidentIds.length === 0) return new Map();
+  const rows = await db
+    .select({ incidentId: postmortems.incidentId, body: a.wording.postmortem, publishedAt: postmortems.publishedAt, updatedAt: postmortems.updatedAt })
+    .from(postmortems)
+    .innerJoin(incidents, eq(incidents.id, postmortems.incidentId))
+    .where(and(inArray(postmortems.incidentId, incidentIds), a.seesIncident));
+  return new Map(rows.map((r) => [r.incidentId, r]));
+}
+
+/** When the history this audience sees begins: the first incident or maintenance window. */
+export async function historyStart(db: Queryable, a: Audience): Promise<Date | null> {
+  // ORDER BY ... LIMIT 1 walks the index from its end and stops at the first row this audience sees.
+  const [[incident], [maintenance]] = await Promise.all([
+    db.select({ at: incidents.startedAt }).from(incidents).where(a.seesIncident).orderBy(asc(incidents.startedAt)).limit(1),
+    db.select({ at: maintenances.scheduledFor }).from(maintenances).orderBy(asc(maintenances.scheduledFor)).limit(1),
+  ]);
+  const times = [incident?.at, maintenance?.at].filter((t): t is Date => t instanceof Date);
+  return times.length ? new Date(Math.min(...times.map((t) => t.getTime()))) : null;
+}
+
+/** The moment anything this audience sees last changed: the newest update or component change. */
+export async function lastChange(db: Queryable, a: Audience): Promise<Date | null> {
+  const [[update], [component], [maintenance]] = await Promise.all([
+    db
+      .select({ at: updates.createdAt })
+      .from(updates)
+      .leftJoin(incidents, eq(incidents.id, updates.incidentId))
+      .where(and(a.seesUpdate, or(isNull(updates.incidentId), a.seesIncident)))
+      .orderBy(desc(updates.createdAt))
+      .limit(1),
+    db.select({ at: sql<number>`max(${components.updatedAt})` }).from(components),
+    db.select({ at: sql<number>`max(${maintenances.updatedAt})` }).from(maintenances),
+  ]);
+  const times = [update?.at?.getTime(), component?.at, maintenance?.at].filter((t): t is number => typeof t === 'number');
+  return times.length ? new Date(Math.max(...times)) : null;
+}
+
+/** Which month page an incident or maintenance sits on: when it started, or is scheduled to. */
+export async function subjectStart(db: Queryable, a: Audience, kind: 'incident' | 'maintenance', id: string): Promise<Date | null> {
+  if (kind === 'incident') {
+    const [row] = await db.select({ at: incidents.startedAt }).from(incidents).where(and(eq(incidents.id, id), a.seesIncident));
+    return row?.at ?? null;
+  }
+  const [row] = await db.select({ at: maintenances.scheduledFor }).from(maintenances).where(eq(maintenances.id, id));
+  return row?.at ?? null;
+}

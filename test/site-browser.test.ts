@@ -1,0 +1,137 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken } from '../api/auth.ts';
+import { readConfig } from '../api/config.ts';
+import { startServer, type Running } from '../api/server.ts';
+import { projectRoot } from '../api/site/astro.ts';
+
+const chromiumPath = '/usr/bin/chromium';
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const artifacts = join(projectRoot, 'test-results');
+
+let running: Running;
+let browser: Browser;
+let dir: string;
+let viewerToken: string;
+
+interface AxeViolation {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** axe-core's findings on the page as it stands (pages are opened with bypassCSP: our CSP forbids injected script). */
+async function violations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: axePath });
+  const { found, passed } = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[]; passes: unknown[] }> } }).axe;
+    const results = await axe.run();
+    return { found: results.violations, passed: results.passes.length };
+  });
+  if (passed < 10) throw new Error(`axe checked only ${passed} rules: did it run?`);
+  return found.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+}
+
+async function shoot(page: Page, name: string) {
+  mkdirSync(artifacts, { recursive: true });
+  const path = join(artifacts, name);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+describe.skipIf(!existsSync(chromiumPath))('the site in a browser', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'status-browser-'));
+    const config = readConfig({ DATA_DIR: dir, PORT: '0', SEED_DEMO: 'true' });
+    running = await startServer(config, { log: () => {}, schedulerIntervalMs: 0 });
+    viewerToken = (await createToken(running.services.db, { role: 'viewer', name: 'Browser test' })).token;
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await running?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('renders the demo front page with no axe violations, and saves a screenshot', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, bypassCSP: true });
+    await page.goto(`${running.url}/`);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Some systems are degraded');
+    expect(await page.locator('.component').count()).toBe(5);
+    expect(await violations(page)).toEqual([]);
+    const shot = await shoot(page, 'site-index.png');
+    // The README's picture of the demo page: refreshed on request, so ordinary test runs leave the tree clean.
+    const readme = join(projectRoot, 'docs', 'screenshot.png');
+    if (!existsSync(readme) || process.env.UPDATE_SCREENSHOT) copyFileSync(shot, readme);
+    await page.close();
+  });
+
+  it('renders an incident page with its timeline and no axe violations', async () => {
+    const page = await browser.newPage({ bypassCSP: true });
+    await page.goto(`${running.url}/`);
+    await page.locator('main article h3 a').first().click();
+    await page.waitForURL(/\/incidents\/[a-z0-9]+\/$/);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Slow dashboard loading');
+    expect(await page.locator('.timeline > li').count()).toBeGreaterThan(0);
+    expect(await violations(page)).toEqual([]);
+    await shoot(page, 'site-incident.png');
+    await page.close();
+  });
+
+  it('reads well on a phone in dark mode, with no axe violations', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true, bypassCSP: true });
+    await page.goto(`${running.url}/`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await violations(page)).toEqual([]);
+    await shoot(page, 'site-index-phone-dark.png');
+    const history = await browser.newPage({ colorScheme: 'dark', bypassCSP: true });
+    await history.goto(`${running.url}/history/`);
+    await history.locator('main li a').first().click();
+    expect(await violations(history)).toEqual([]);
+    await page.close();
+    await history.close();
+  });
+
+  it('lets a keyboard reach a day with trouble on the history bars, and says what happened in words', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${running.url}/`);
+    const bars = page.getByRole('list', { name: /^Webhooks: status by day/ });
+    // The demo's past webhook incident ran about an hour, a day ago: one day's bar, or two if it crossed midnight.
+    await expect(bars.getAttribute('aria-label')).resolves.toMatch(/Incidents on [12] of the last 90 days/);
+    const day = bars.getByRole('link');
+    expect(await day.count()).toBeGreaterThan(0);
+    await day.first().focus();
+    const focused = await page.evaluate(() => document.activeElement?.textContent ?? '');
+    expect(focused).toMatch(/: Degraded performance: Webhook deliveries delayed$/);
+    await shoot(page, 'site-bar-focus.png');
+    await page.close();
+  });
+
+  it('shows the internal page with the internal wording to a signed-in viewer, with no axe violations', async () => {
+    const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${viewerToken}` }, bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${running.url}/internal/`);
+    await expect(page.locator('main').textContent()).resolves.toContain('Dashboard p95 latency 4s: read replica lag');
+    expect(await violations(page)).toEqual([]);
+    await shoot(page, 'site-internal.png');
+    await context.close();
+  });
+
+  it('offers a sign-in form to a browser without a token', async () => {
+    const page = await browser.newPage({ bypassCSP: true });
+    const res = await page.goto(`${running.url}/internal/`);
+    expect(res?.status()).toBe(401);
+    expect(await violations(page)).toEqual([]);
+    await page.close();
+  });
+});
