@@ -14,6 +14,7 @@ import { healthRoutes } from './routes/health.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { maintenanceRoutes } from './routes/maintenances.ts';
 import { stakeholderRoutes } from './routes/stakeholders.ts';
+import { subscriberRoutes } from './routes/subscribers.ts';
 import { templateRoutes } from './routes/templates.ts';
 
 export type ApiEnv = AuthEnv;
@@ -22,7 +23,8 @@ export type ApiEnv = AuthEnv;
 export const validationHook: Hook<any, ApiEnv, any, any> = (result) => {
   if (result.success) return;
   const errors: FieldError[] = result.error.issues.map((i) => ({
-    path: i.path.map(String).join('.') || result.target,
+    // A wrong root (an array or a string instead of an object) is the body itself, not hono's "json" target.
+    path: i.path.map(String).join('.') || (result.target === 'json' ? 'body' : result.target),
     message: i.message,
   }));
   const fields = [...new Set(errors.map((e) => e.path))].join(', ');
@@ -46,7 +48,8 @@ export function handleError(error: Error, c: Context, log: (m: string) => void =
     // Malformed JSON and a missing JSON content type are both "bad request" to the caller.
     if (error.status === 400 || error.status === 415) {
       const detail = error.status === 415 ? 'Send the body as JSON with Content-Type: application/json.' : 'The request body is not valid JSON.';
-      return problemResponse(c, new DomainError(400, 'Bad request', detail));
+      const field = error.status === 415 ? { path: 'content-type', message: 'must be application/json' } : { path: 'body', message: 'is not valid JSON' };
+      return problemResponse(c, new DomainError(400, 'Bad request', detail, [field]));
     }
     return problemResponse(c, new DomainError(error.status, 'Error', error.message || 'The request was refused.'));
   }
@@ -73,6 +76,7 @@ export function createApi(s: Services) {
   api.route('/', incidentRoutes(s));
   api.route('/', maintenanceRoutes(s));
   api.route('/', stakeholderRoutes(s));
+  api.route('/', subscriberRoutes(s));
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   return api;
 }

@@ -1,0 +1,251 @@
+// Builds each email per audience: subscribers get the external wording, stakeholders the internal briefing.
+import { html } from 'hono/html';
+import type { Audiences, ComponentImpact } from '../../db/schema.ts';
+import {
+  componentStatusLabel,
+  incidentStatusLabel,
+  maintenanceStatusLabel,
+  worstStatus,
+  type ComponentStatus,
+  type IncidentStatus,
+  type MaintenanceStatus,
+} from '../domain.ts';
+import { formatUtc, humanDuration, joinNames } from '../services/wording.ts';
+import type { MailMessage } from './transport.ts';
+
+export interface MailSettings {
+  /** The From header, e.g. "Example Status <status@example.com>". */
+  from: string;
+  /** Absolute base for links, without a trailing slash. */
+  publicUrl: string;
+  pageName: string;
+}
+
+/** The parts of a stored update an email is made from; both wordings were rendered once, at publish time. */
+export interface UpdateFacts {
+  id: string;
+  incidentId: string | null;
+  maintenanceId: string | null;
+  status: string;
+  externalSubject: string;
+  externalBody: string;
+  internalSubject: string;
+  internalBody: string;
+  components: ComponentImpact[];
+  audiences: Audiences;
+  nextUpdateAt: Date | null;
+  createdAt: Date;
+}
+
+/** The incident (or maintenance) a briefing is about, as it stands now. */
+export interface SubjectFacts {
+  internalTitle: string;
+  severity: string | null;
+  startedAt: Date | null;
+  mitigatedAt: Date | null;
+  resolvedAt: Date | null;
+  ic: string | undefined;
+}
+
+export interface Recipient {
+  id: string;
+  email: string;
+}
+
+const oneLine = (text: string) => text.replace(/[\s\x00-\x1f\x7f]+/g, ' ').trim();
+const host = (s: MailSettings) => new URL(s.publicUrl).hostname;
+const threadOf = (u: UpdateFacts) => (u.incidentId ? `incident.${u.incidentId}` : `maintenance.${u.maintenanceId}`);
+const pageUrl = (s: MailSettings, u: UpdateFacts, internal = false) =>
+  `${s.publicUrl}${internal ? '/internal' : ''}/${u.incidentId ? `incidents/${u.incidentId}` : `maintenances/${u.maintenanceId}`}/`;
+
+export function unsubscribeUrl(s: Pick<MailSettings, 'publicUrl'>, token: string): string {
+  return `${s.publicUrl}/api/v1/subscribers/unsubscribe?token=${encodeURIComponent(token)}`;
+}
+
+export function manageUrl(s: Pick<MailSettings, 'publicUrl'>, token: string): string {
+  return `${s.publicUrl}/api/v1/subscribers/manage?token=${encodeURIComponent(token)}`;
+}
+
+export function confirmUrl(s: Pick<MailSettings, 'publicUrl'>, token: string): string {
+  return `${s.publicUrl}/api/v1/subscribers/confirm?token=${encodeURIComponent(token)}`;
+}
+
+/** Plain-text paragraphs become <p>, single line breaks <br>; every value is escaped. */
+function paragraphs(text: string) {
+  return text
+    .split(/\n{2,}/)
+    .filter((p) => p.trim() !== '')
+    .map((p) => html`<p style="margin:0 0 14px">${p.split('\n').map((l, i) => (i === 0 ? html`${l}` : html`<br>${l}`))}</p>`);
+}
+
+function layout(title: string, body: unknown, footer: unknown): string {
+  return html`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><meta name="color-scheme" content="light dark"><title>${title}</title></head>
+<body style="margin:0;padding:24px 16px;font:16px/1.5 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif">
+<div style="max-width:600px;margin:0 auto">
+${body}
+<hr style="border:0;border-top:1px solid #8884;margin:28px 0 14px">
+<div style="font-size:13px;opacity:.8">${footer}</div>
+</div>
+</body>
+</html>`.toString();
+}
+
+/** Headers every bulk email carries so out-of-office robots stay quiet. */
+const automatic = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'OOF, AutoReply' };
+
+/**
+ * A subscriber's copy of an update (or a maintenance reminder): external wording only, with their own
+ * unsubscribe link and RFC 8058 one-click headers; every email about one incident sits in one thread.
+ */
+export function subscriberEmail(
+  s: MailSettings,
+  update: UpdateFacts,
+  recipient: Recipient & { unsubscribeToken: string },
+  kind: 'update' | 'reminder',
+): MailMessage {
+  const reminder = kind === 'reminder';
+  const subject = oneLine(`${reminder ? 'Reminder: ' : ''}${update.externalSubject}`);
+  const link = pageUrl(s, update);
+  const unsubscribe = unsubscribeUrl(s, recipient.unsubscribeToken);
+  const manage = manageUrl(s, recipient.unsubscribeToken);
+  const lead = reminder ? 'A reminder: this planned maintenance starts within the hour.' : '';
+  const why = `You are receiving this because you subscribed to updates from ${s.pageName}.`;
+  const text = [
+    lead,
+    update.externalBody,
+    `Follow along: ${link}`,
+    ['-- ', why, `Manage your subscription: ${manage}`, `Unsubscribe: ${unsubscribe}`].join('\n'),
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+  const body = html`${lead ? html`<p style="margin:0 0 14px"><strong>${lead}</strong></p>` : ''}
+<h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>
+${paragraphs(update.externalBody)}
+<p style="margin:18px 0 0"><a href="${link}">Follow along on the status page</a></p>`;
+  const footer = html`${why}<br>
+<a href="${manage}">Manage your subscription</a> · <a href="${unsubscribe}">Unsubscribe</a>`;
+  const thread = `<${threadOf(update)}@${host(s)}>`;
+  return {
+    from: s.from,
+    to: recipient.email,
+    subject,
+    text,
+    html: layout(subject, body, footer),
+    messageId: `<${kind}.${update.id}.${recipient.id}@${host(s)}>`,
+    inReplyTo: thread,
+    references: [thread],
+    headers: {
+      ...automatic,
+      'List-Unsubscribe': `<${unsubscribe}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'List-Id': `${oneLine(s.pageName).replace(/[<>"]/g, '')} status updates <updates.${host(s)}>`,
+    },
+  };
+}
+
+function statusLabel(update: UpdateFacts): string {
+  const s = update.status;
+  return incidentStatusLabel[s as IncidentStatus] ?? maintenanceStatusLabel[s as MaintenanceStatus] ?? s;
+}
+
+/**
+ * An executive briefing: the internal wording plus the facts an executive asks for first — severity, impact,
+ * who leads, what customers were told, when the next update is due, and how long it has been going on.
+ * Durations are measured at the update, so a briefing sent late still describes its moment.
+ */
+export function briefingEmail(s: MailSettings, update: UpdateFacts, about: SubjectFacts, recipient: Recipient & { name: string }): MailMessage {
+  const at = update.createdAt;
+  const affected = update.components.filter((c) => c.status !== 'operational');
+  const impact = worstStatus(affected.map((c) => c.status as ComponentStatus));
+  const told = update.audiences.public || update.audiences.subscribers;
+  const known = (t: Date | null) => (t && t.getTime() <= at.getTime() ? t : null);
+  const mitigated = known(about.mitigatedAt);
+  const resolved = known(about.resolvedAt);
+  const facts: [string, string][] = [
+    ...(about.severity ? [['Severity', about.severity] as [string, string]] : []),
+    ['Status', statusLabel(update)],
+    ['Impact', componentStatusLabel[impact]],
+    ['Affected', affected.length ? joinNames(affected.map((c) => `${c.name} (${componentStatusLabel[c.status as ComponentStatus]?.toLowerCase() ?? c.status})`)) : 'No component is impaired'],
+    ['Incident commander', about.ic || 'Not assigned yet'],
+    ...(about.startedAt
+      ? [['Running for', `${humanDuration(at.getTime() - about.startedAt.getTime())} (since ${formatUtc(about.startedAt, at)})`] as [string, string]]
+      : []),
+    ...(about.startedAt
+      ? [['Time to mitigate', mitigated ? humanDuration(mitigated.getTime() - about.startedAt.getTime()) : 'Not mitigated yet'] as [string, string]]
+      : []),
+    ...(about.startedAt && resolved ? [['Time to resolve', humanDuration(resolved.getTime() - about.startedAt.getTime())] as [string, string]] : []),
+    ['Next update due', update.nextUpdateAt ? formatUtc(update.nextUpdateAt, at) : 'None scheduled'],
+  ];
+  const subject = oneLine(update.internalSubject);
+  const link = pageUrl(s, update, true);
+  const customers = told
+    ? `${update.externalSubject}\n\n${update.externalBody}`
+    : 'Nothing: this update was not published to customers.';
+  const quoted = customers
+    .split('\n')
+    .map((l) => (l ? `> ${l}` : '>'))
+    .join('\n');
+  const text = [
+    about.internalTitle,
+    facts.map(([k, v]) => `${k}: ${v}`).join('\n'),
+    update.internalBody,
+    `What customers were told:\n${quoted}`,
+    `Internal page: ${link}`,
+    `-- \nYou receive briefings as a stakeholder of ${s.pageName}; an admin manages this list.`,
+  ].join('\n\n');
+  const body = html`<h1 style="font-size:20px;margin:0 0 16px">${about.internalTitle}</h1>
+<table role="presentation" style="border-collapse:collapse;margin:0 0 18px">
+${facts.map(([k, v]) => html`<tr><th scope="row" style="text-align:left;padding:2px 16px 2px 0;vertical-align:top">${k}</th><td style="padding:2px 0">${v}</td></tr>`)}
+</table>
+${paragraphs(update.internalBody)}
+<h2 style="font-size:16px;margin:22px 0 8px">What customers were told</h2>
+<blockquote style="margin:0;padding:4px 0 4px 14px;border-left:3px solid #8888">
+${told ? html`<p style="margin:0 0 14px"><strong>${update.externalSubject}</strong></p>${paragraphs(update.externalBody)}` : html`<p style="margin:0">${customers}</p>`}
+</blockquote>
+<p style="margin:18px 0 0"><a href="${link}">Open the internal page</a></p>`;
+  const footer = html`You receive briefings as a stakeholder of ${s.pageName}; an admin manages this list.`;
+  const thread = `<${threadOf(update)}.briefing@${host(s)}>`;
+  return {
+    from: s.from,
+    to: recipient.email,
+    subject,
+    text,
+    html: layout(subject, body, footer),
+    messageId: `<briefing.${update.id}.${recipient.id}@${host(s)}>`,
+    inReplyTo: thread,
+    references: [thread],
+    headers: { ...automatic },
+  };
+}
+
+/** The one email an unconfirmed address receives: a link that expires. */
+export function confirmationEmail(s: MailSettings, recipient: Recipient, token: string, expiresAt: Date, deliveryId: number, now: Date): MailMessage {
+  const subject = oneLine(`Confirm your subscription to ${s.pageName} updates`);
+  const link = confirmUrl(s, token);
+  const until = formatUtc(expiresAt, now);
+  const text = [
+    `Someone, hopefully you, asked to receive ${s.pageName} updates by email at this address.`,
+    `Confirm here: ${link}`,
+    `The link works until ${until}. If you did not ask, ignore this email: without confirmation we will not write again.`,
+  ].join('\n\n');
+  const body = html`<h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>
+<p style="margin:0 0 14px">Someone, hopefully you, asked to receive ${s.pageName} updates by email at this address.</p>
+<p style="margin:0 0 14px"><a href="${link}" style="display:inline-block;padding:10px 18px;border-radius:6px;background:#1f6feb;color:#fff;text-decoration:none">Confirm subscription</a></p>
+<p style="margin:0 0 14px">Or paste this link into your browser: ${link}</p>`;
+  const footer = html`The link works until ${until}. If you did not ask, ignore this email: without confirmation we will not write again.`;
+  return {
+    from: s.from,
+    to: recipient.email,
+    subject,
+    text,
+    html: layout(subject, body, footer),
+    messageId: `<confirm.${deliveryId}.${recipient.id}@${host(s)}>`,
+    headers: { ...automatic },
+  };
+}
+
+export function mailSettings(config: { mailFrom: string; publicUrl: string; pageName: string }): MailSettings {
+  return { from: config.mailFrom, publicUrl: config.publicUrl, pageName: config.pageName };
+}

@@ -1,0 +1,119 @@
+// Turns claimed deliveries into emails: loads each update, its incident and the recipient in a few queries, then composes.
+import { inArray } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.ts';
+import { incidents, maintenances, stakeholders, subscribers, updates } from '../../db/schema.ts';
+import { briefingEmail, confirmationEmail, subscriberEmail, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
+import type { MailMessage } from '../mail/transport.ts';
+import { confirmationToken } from '../services/subscribers.ts';
+
+/** A delivery row as the worker claimed it. */
+export interface Claimed {
+  id: number;
+  updateId: string | null;
+  kind: string;
+  audience: string;
+  recipientId: string;
+  email: string;
+  attempts: number;
+  leaseUntil: number;
+}
+
+/** What to do with a claimed delivery: send this message, or mark it suppressed for the reason given. */
+export type Prepared =
+  | { message: MailMessage; audience: 'subscriber' | 'stakeholder'; bounced: boolean }
+  | { skip: string };
+
+const unique = <T>(values: (T | null | undefined)[]) => [...new Set(values.filter((v): v is T => v !== null && v !== undefined))];
+
+/**
+ * Rendered updates never change, so a small cache spares a fan-out of 100,000 the same lookup per batch.
+ * Incidents do change (roles, mitigation), so they are read fresh for every batch of briefings.
+ */
+export function createPreparer(db: Queryable, settings: MailSettings) {
+  const updateCache = new Map<string, UpdateFacts>();
+
+  async function loadUpdates(ids: string[]) {
+    const missing = ids.filter((id) => !updateCache.has(id));
+    if (missing.length > 0) {
+      if (updateCache.size > 200) updateCache.clear();
+      const rows = await db.select().from(updates).where(inArray(updates.id, missing));
+      for (const r of rows) updateCache.set(r.id, r);
+    }
+    return updateCache;
+  }
+
+  async function loadSubjects(briefed: UpdateFacts[]) {
+    const subjects = new Map<string, SubjectFacts>();
+    const incidentIds = unique(briefed.map((u) => u.incidentId));
+    const maintenanceIds = unique(briefed.map((u) => (u.incidentId ? null : u.maintenanceId)));
+    if (incidentIds.length > 0) {
+      for (const i of await db.select().from(incidents).where(inArray(incidents.id, incidentIds))) {
+        subjects.set(i.id, { internalTitle: i.internalTitle, severity: i.severity, startedAt: i.startedAt, mitigatedAt: i.mitigatedAt, resolvedAt: i.resolvedAt, ic: i.roles.ic });
+      }
+    }
+    if (maintenanceIds.length > 0) {
+      for (const m of await db.select().from(maintenances).where(inArray(maintenances.id, maintenanceIds))) {
+        subjects.set(m.id, { internalTitle: m.internalTitle, severity: null, startedAt: m.startedAt, mitigatedAt: null, resolvedAt: null, ic: undefined });
+      }
+    }
+    return subjects;
+  }
+
+  return async function prepare(rows: Claimed[], now: Date): Promise<Prepared[]> {
+    const subscriberIds = unique(rows.map((r) => (r.audience === 'subscriber' ? r.recipientId : null)));
+    const stakeholderIds = unique(rows.map((r) => (r.audience === 'stakeholder' ? r.recipientId : null)));
+    const [updateMap, subscriberRows, stakeholderRows] = await Promise.all([
+      loadUpdates(unique(rows.map((r) => r.updateId))),
+      subscriberIds.length
+        ? db
+            .select({
+              id: subscribers.id,
+              confirmedAt: subscribers.confirmedAt,
+              confirmExpiresAt: subscribers.confirmExpiresAt,
+              unsubscribeToken: subscribers.unsubscribeToken,
+              hardBounces: subscribers.hardBounces,
+              suppressedAt: subscribers.suppressedAt,
+            })
+            .from(subscribers)
+            .where(inArray(subscribers.id, subscriberIds))
+        : [],
+      stakeholderIds.length ? db.select().from(stakeholders).where(inArray(stakeholders.id, stakeholderIds)) : [],
+    ]);
+    const subscriberMap = new Map(subscriberRows.map((r) => [r.id, r]));
+    const stakeholderMap = new Map(stakeholderRows.map((r) => [r.id, r]));
+    const briefed = rows.filter((r) => r.kind === 'briefing' && r.updateId).map((r) => updateMap.get(r.updateId!)).filter((u) => u !== undefined);
+    const subjects = briefed.length ? await loadSubjects(briefed) : new Map<string, SubjectFacts>();
+
+    return rows.map((row): Prepared => {
+      const update = row.updateId ? updateMap.get(row.updateId) : undefined;
+      if (row.updateId && !update) return { skip: 'the update no longer exists' };
+      if (row.audience === 'subscriber') {
+        const sub = subscriberMap.get(row.recipientId);
+        if (!sub) return { skip: 'unsubscribed' };
+        if (sub.suppressedAt) return { skip: 'address suppressed after repeated hard bounces' };
+        const recipient = { id: sub.id, email: row.email, unsubscribeToken: sub.unsubscribeToken };
+        const bounced = sub.hardBounces > 0;
+        if (row.kind === 'confirmation') {
+          if (sub.confirmedAt) return { skip: 'already confirmed' };
+          if (!sub.confirmExpiresAt || sub.confirmExpiresAt.getTime() <= now.getTime()) return { skip: 'confirmation expired before it could be sent' };
+          const token = confirmationToken(sub, sub.confirmExpiresAt);
+          return { message: confirmationEmail(settings, recipient, token, sub.confirmExpiresAt, row.id, now), audience: 'subscriber', bounced };
+        }
+        // Unconfirmed addresses receive nothing but the confirmation.
+        if (!sub.confirmedAt) return { skip: 'not confirmed' };
+        if ((row.kind === 'update' || row.kind === 'reminder') && update) {
+          return { message: subscriberEmail(settings, update, recipient, row.kind), audience: 'subscriber', bounced };
+        }
+      }
+      if (row.audience === 'stakeholder' && row.kind === 'briefing' && update) {
+        const person = stakeholderMap.get(row.recipientId);
+        if (!person) return { skip: 'no longer a stakeholder' };
+        if (person.suppressedAt) return { skip: 'address suppressed after repeated hard bounces' };
+        const about = subjects.get(update.incidentId ?? update.maintenanceId ?? '');
+        if (!about) return { skip: 'the incident no longer exists' };
+        return { message: briefingEmail(settings, update, about, { id: person.id, email: row.email, name: person.name }), audience: 'stakeholder', bounced: person.hardBounces > 0 };
+      }
+      return { skip: `no email for a ${row.kind} to a ${row.audience}` };
+    });
+  };
+}

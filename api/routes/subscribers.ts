@@ -1,0 +1,226 @@
+// /subscribers: the public double opt-in (JSON or the no-JS form), and the confirm, manage and unsubscribe links in emails.
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { apiRouter, validationHook } from '../app.ts';
+import { DomainError, ValidationError, type FieldError } from '../errors.ts';
+import { listComponents } from '../services/components.ts';
+import type { Services } from '../services/context.ts';
+import { chooseComponents, confirmSubscription, getSubscription, subscribe, unsubscribe } from '../services/subscribers.ts';
+import { manageUrl } from '../mail/compose.ts';
+import {
+  checkInboxPage,
+  confirmPage,
+  formErrorPage,
+  managePage,
+  pageHeaders,
+  unknownTokenPage,
+  unsubscribedPage,
+  unsubscribePromptPage,
+} from './subscriber-pages.ts';
+import { email, errorResponses, slug } from './schemas.ts';
+
+/** A form sends one value as a string and several as an array; an unticked form sends none. */
+const repeated = z.preprocess(
+  (v) => (v === undefined ? undefined : ([] as unknown[]).concat(v).filter((x) => x !== '')),
+  z.array(slug).max(100, 'at most 100 components'),
+);
+
+const subscribeJson = z
+  .object({
+    email,
+    components: z.array(slug).max(100, 'at most 100 components').optional().openapi({ description: 'Only hear about these component ids; omit for all.' }),
+  })
+  .strict()
+  .openapi('SubscribeInput');
+
+const subscribeForm = z.object({ email, components: repeated.optional() }).openapi('SubscribeForm');
+const componentsForm = z.object({ components: repeated.optional() });
+const tokenQuery = z.object({ token: z.string().max(200).optional().openapi({ param: { name: 'token', in: 'query' } }) });
+
+const htmlPage = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
+const tooMany = errorResponses[422];
+
+const create = createRoute({
+  method: 'post',
+  path: '/subscribers',
+  tags: ['subscribers'],
+  summary: 'Subscribe to email updates (double opt-in)',
+  description:
+    'Always 202 for a valid address, known or not, so the answer reveals nothing; the address gets a confirmation link (a few per hour at most). ' +
+    'The no-JS form may post application/x-www-form-urlencoded (email, components repeated) and gets a small HTML page.',
+  request: {
+    body: {
+      content: { 'application/json': { schema: subscribeJson }, 'application/x-www-form-urlencoded': { schema: subscribeForm } },
+      required: false,
+    },
+  },
+  responses: {
+    202: {
+      description: 'Accepted: JSON for API callers, a "check your inbox" page for the form',
+      content: {
+        'application/json': { schema: z.object({ status: z.literal('pending_confirmation'), detail: z.string() }).openapi('SubscribeAccepted') },
+        'text/html': { schema: z.string() },
+      },
+    },
+    ...errorResponses,
+    429: tooMany,
+  },
+});
+
+const confirm = createRoute({
+  method: 'get',
+  path: '/subscribers/confirm',
+  tags: ['subscribers'],
+  summary: 'Confirm a subscription (link in the confirmation email)',
+  request: { query: tokenQuery },
+  responses: { 200: htmlPage('Confirmed'), 404: htmlPage('Unknown link'), 410: htmlPage('Expired link') },
+});
+
+const unsubscribePrompt = createRoute({
+  method: 'get',
+  path: '/subscribers/unsubscribe',
+  tags: ['subscribers'],
+  summary: 'Unsubscribe page (link in every email); the button posts the one-click form',
+  request: { query: tokenQuery },
+  responses: { 200: htmlPage('Asks to confirm'), 404: htmlPage('Unknown link') },
+});
+
+const unsubscribeNow = createRoute({
+  method: 'post',
+  path: '/subscribers/unsubscribe',
+  tags: ['subscribers'],
+  summary: 'RFC 8058 one-click unsubscribe (body List-Unsubscribe=One-Click); removes the address and stops all mail',
+  request: { query: tokenQuery },
+  responses: { 200: htmlPage('Unsubscribed, or was not subscribed') },
+});
+
+const manage = createRoute({
+  method: 'get',
+  path: '/subscribers/manage',
+  tags: ['subscribers'],
+  summary: 'Manage page (link in every email): choose components or unsubscribe',
+  request: { query: tokenQuery },
+  responses: { 200: htmlPage('The subscription'), 404: htmlPage('Unknown link') },
+});
+
+const manageSave = createRoute({
+  method: 'post',
+  path: '/subscribers/manage',
+  tags: ['subscribers'],
+  summary: 'Save the components a subscriber hears about (form post from the manage page)',
+  request: { query: tokenQuery, body: { content: { 'application/x-www-form-urlencoded': { schema: componentsForm } }, required: false } },
+  responses: { 200: htmlPage('Saved'), 404: htmlPage('Unknown link'), 422: htmlPage('Unknown component') },
+});
+
+export interface SubscriberRouteOptions {
+  /** Subscribe requests allowed per client address per window. */
+  perAddress?: { limit: number; windowMs: number };
+}
+
+const isForm = (c: Context) => /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(c.req.header('content-type') ?? '');
+const wantsHtml = (c: Context) => /text\/html/i.test(c.req.header('accept') ?? '');
+
+/**
+ * The client address: the socket peer, or, when that peer is a proxy on this machine or a private network,
+ * the address the proxy appended last to X-Forwarded-For (the left-most entries are the client's to forge).
+ */
+export function clientAddress(c: Context): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  const peer = env?.incoming?.socket?.remoteAddress ?? 'local';
+  const proxied = /^(local$|127\.|::1$|::ffff:127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|fc|fd)/i.test(peer);
+  const forwarded = c.req.header('x-forwarded-for');
+  return proxied && forwarded ? (forwarded.split(',').at(-1)?.trim() ?? peer) : peer;
+}
+
+/** A fixed window per client address, kept in memory: it slows a script down, it is not an accounting system. */
+function addressLimiter({ limit, windowMs }: { limit: number; windowMs: number }) {
+  const seen = new Map<string, { start: number; count: number }>();
+  return (address: string): number | null => {
+    const now = Date.now();
+    if (seen.size > 10_000) for (const [k, v] of seen) if (now - v.start >= windowMs) seen.delete(k);
+    const entry = seen.get(address);
+    if (!entry || now - entry.start >= windowMs) {
+      seen.set(address, { start: now, count: 1 });
+      return null;
+    }
+    entry.count++;
+    return entry.count > limit ? Math.ceil((entry.start + windowMs - now) / 1000) : null;
+  };
+}
+
+export function subscriberRoutes(s: Services, options: SubscriberRouteOptions = {}) {
+  const links = { site: s.publicUrl };
+  const limited = addressLimiter(options.perAddress ?? { limit: 20, windowMs: 10 * 60_000 });
+  const page = (c: Context, body: string, status: 200 | 404 | 410 | 422 = 200) => c.html(body, status, pageHeaders);
+
+  return apiRouter()
+    .openapi(
+      create,
+      async (c) => {
+        const form = isForm(c);
+        const input = form ? c.req.valid('form') : c.req.valid('json');
+        if (typeof input.email !== 'string') {
+          throw new ValidationError('The request body is invalid: check email.', [{ path: 'email', message: 'an email address is required' }]);
+        }
+        const retryAfter = limited(clientAddress(c));
+        if (retryAfter !== null) {
+          c.header('retry-after', String(retryAfter));
+          throw new DomainError(429, 'Too many requests', `Too many subscribe requests from this address; try again in ${retryAfter} s.`);
+        }
+        try {
+          await subscribe(s, { email: input.email, components: input.components });
+        } catch (e) {
+          if (form && wantsHtml(c) && e instanceof ValidationError) return c.html(formErrorPage(links, e.errors ?? []), 422, pageHeaders);
+          throw e;
+        }
+        if (form) return c.html(checkInboxPage(links), 202, pageHeaders);
+        return c.json({ status: 'pending_confirmation' as const, detail: 'If the address can receive email, a confirmation link is on its way.' }, 202);
+      },
+      // A person at the no-JS form gets a page, not JSON; API callers get problem+json from the shared hook.
+      (result, c) => {
+        if (result.success) return;
+        if (!(isForm(c) && wantsHtml(c))) return validationHook(result, c);
+        const errors: FieldError[] = result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || 'form', message: i.message }));
+        return c.html(formErrorPage(links, errors), 422, pageHeaders);
+      },
+    )
+    .openapi(confirm, async (c) => {
+      const token = c.req.valid('query').token ?? '';
+      const result = token ? await confirmSubscription(s, token) : ({ outcome: 'invalid' } as const);
+      const manageLink = 'manageToken' in result ? manageUrl(s, result.manageToken) : undefined;
+      const status = result.outcome === 'invalid' ? 404 : result.outcome === 'expired' ? 410 : 200;
+      return page(c, confirmPage(links, result.outcome, manageLink), status);
+    })
+    .openapi(unsubscribePrompt, async (c) => {
+      const token = c.req.valid('query').token ?? '';
+      const sub = token ? await getSubscription(s, token) : null;
+      // Showing a button rather than unsubscribing on GET: mail scanners follow links, and should not unsubscribe anyone.
+      return sub ? page(c, unsubscribePromptPage(links, sub.email, token)) : page(c, unknownTokenPage(links), 404);
+    })
+    .openapi(unsubscribeNow, async (c) => {
+      const token = c.req.valid('query').token ?? '';
+      const removed = token ? await unsubscribe(s, token) : false;
+      return page(c, unsubscribedPage(links, removed));
+    })
+    .openapi(manage, async (c) => {
+      const token = c.req.valid('query').token ?? '';
+      const sub = token ? await getSubscription(s, token) : null;
+      if (!sub) return page(c, unknownTokenPage(links), 404);
+      const components = await listComponents(s.db);
+      return page(c, managePage(links, token, { email: sub.email, confirmed: sub.confirmed, chosen: sub.components, components, saved: false }));
+    })
+    .openapi(manageSave, async (c) => {
+      const token = c.req.valid('query').token ?? '';
+      const chosen = (isForm(c) ? c.req.valid('form').components : undefined) ?? [];
+      const sub = token ? await getSubscription(s, token) : null;
+      if (!sub) return page(c, unknownTokenPage(links), 404);
+      const components = await listComponents(s.db);
+      try {
+        const saved = (await chooseComponents(s, token, chosen))!;
+        return page(c, managePage(links, token, { ...saved, chosen: saved.components, components, saved: true }));
+      } catch (e) {
+        if (!(e instanceof ValidationError)) throw e;
+        return page(c, managePage(links, token, { ...sub, chosen: sub.components, components, saved: false, errors: e.errors ?? [] }), 422);
+      }
+    });
+}

@@ -1,0 +1,169 @@
+// What a subscriber does: subscribe (double opt-in), confirm, choose components, unsubscribe. Mail goes through the outbox.
+import { createHmac } from 'node:crypto';
+import { and, eq, gt, or, sql } from 'drizzle-orm';
+import type { Tx } from '../../db/client.ts';
+import { deliveries, subscribers } from '../../db/schema.ts';
+import { newId, newSecret, sha256 } from '../ids.ts';
+import { recordAudit } from './audit.ts';
+import { requireComponents } from './components.ts';
+import type { Services } from './context.ts';
+
+/** How long a confirmation link works. */
+export const confirmationLifetimeMs = 48 * 60 * 60 * 1000;
+/** At most this many confirmation emails per address per hour, whoever asks for them. */
+export const confirmationsPerHour = 3;
+
+export type SubscriberRow = typeof subscribers.$inferSelect;
+const actor = 'subscriber';
+
+/**
+ * The confirmation token is derived, not stored: an HMAC keyed with the subscriber's own secret over its expiry.
+ * Only its hash is kept for the lookup, and the outbox worker can rebuild the link when it sends the email,
+ * so no secret sits in the outbox. A new expiry gives a new token and retires the old link.
+ */
+export function confirmationToken(row: Pick<SubscriberRow, 'id' | 'unsubscribeToken'>, expiresAt: Date): string {
+  return createHmac('sha256', row.unsubscribeToken).update(`confirm:${row.id}:${expiresAt.getTime()}`).digest('base64url');
+}
+
+export interface SubscribeInput {
+  email: string;
+  /** Component ids to hear about; omitted, null or empty means every component. */
+  components?: string[] | null | undefined;
+}
+
+/**
+ * Starts a double opt-in. The caller learns nothing about whether the address was known: a new or pending
+ * address gets a confirmation email (at most a few per hour), a confirmed one is left exactly as it was.
+ */
+export async function subscribe(s: Pick<Services, 'db' | 'clock'>, input: SubscribeInput): Promise<void> {
+  const now = s.clock.now();
+  const email = input.email.trim().toLowerCase();
+  const components = input.components && input.components.length > 0 ? [...input.components] : null;
+  await s.db.transaction(async (tx) => {
+    if (components) await requireComponents(tx, components, 'components');
+    const row = await pendingSubscriber(tx, email, components, now);
+    if (!row) return;
+    await queueConfirmation(tx, row, now);
+  });
+}
+
+/** The unconfirmed row for an address, created or refreshed; null when the address is already confirmed or suppressed. */
+async function pendingSubscriber(tx: Tx, email: string, components: string[] | null, now: Date): Promise<SubscriberRow | null> {
+  const expiresAt = new Date(now.getTime() + confirmationLifetimeMs);
+  const unsubscribeToken = newSecret();
+  const id = newId();
+  const [created] = await tx
+    .insert(subscribers)
+    .values({
+      id,
+      email,
+      components,
+      unsubscribeToken,
+      confirmExpiresAt: expiresAt,
+      confirmTokenHash: sha256(confirmationToken({ id, unsubscribeToken }, expiresAt)),
+      createdAt: now,
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (created) return created;
+  const [existing] = await tx.select().from(subscribers).where(eq(subscribers.email, email));
+  if (!existing || existing.confirmedAt || existing.suppressedAt) return null;
+  // An unexpired link stays valid, so the first email still works; an expired one is replaced.
+  const fresh = !existing.confirmExpiresAt || existing.confirmExpiresAt.getTime() <= now.getTime();
+  const [updated] = await tx
+    .update(subscribers)
+    .set({
+      components,
+      ...(fresh ? { confirmExpiresAt: expiresAt, confirmTokenHash: sha256(confirmationToken(existing, expiresAt)) } : {}),
+    })
+    .where(eq(subscribers.id, existing.id))
+    .returning();
+  return updated ?? null;
+}
+
+/** One confirmation in the outbox per request, unless one is still waiting to go or the hourly allowance is spent. */
+async function queueConfirmation(tx: Tx, row: SubscriberRow, now: Date) {
+  const hourAgo = new Date(now.getTime() - 60 * 60 * 1000);
+  const [recent] = await tx
+    .select({ total: sql<number>`count(*)`, waiting: sql<number>`coalesce(sum(${deliveries.status} = 'pending'), 0)` })
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.kind, 'confirmation'),
+        eq(deliveries.recipientId, row.id),
+        or(eq(deliveries.status, 'pending'), gt(deliveries.createdAt, hourAgo)),
+      ),
+    );
+  if (Number(recent?.waiting ?? 0) > 0 || Number(recent?.total ?? 0) >= confirmationsPerHour) return;
+  await tx.insert(deliveries).values({
+    updateId: null,
+    kind: 'confirmation',
+    audience: 'subscriber',
+    recipientId: row.id,
+    email: row.email,
+    status: 'pending',
+    nextAttemptAt: now,
+    createdAt: now,
+  });
+}
+
+export type ConfirmOutcome =
+  | { outcome: 'confirmed' | 'already'; manageToken: string }
+  | { outcome: 'expired' | 'invalid' };
+
+export async function confirmSubscription(s: Pick<Services, 'db' | 'clock'>, token: string): Promise<ConfirmOutcome> {
+  const now = s.clock.now();
+  return s.db.transaction(async (tx) => {
+    const [row] = await tx.select().from(subscribers).where(eq(subscribers.confirmTokenHash, sha256(token)));
+    if (!row) return { outcome: 'invalid' };
+    if (row.confirmedAt) return { outcome: 'already', manageToken: row.unsubscribeToken };
+    if (!row.confirmExpiresAt || row.confirmExpiresAt.getTime() <= now.getTime()) return { outcome: 'expired' };
+    await tx.update(subscribers).set({ confirmedAt: now }).where(eq(subscribers.id, row.id));
+    await recordAudit(tx, { at: now, actor, action: 'subscriber.confirmed', subjectType: 'subscriber', subjectId: row.id });
+    return { outcome: 'confirmed', manageToken: row.unsubscribeToken };
+  });
+}
+
+/**
+ * Removes the subscriber and everything still queued for them, so one click stops all mail.
+ * The address is deleted rather than flagged: we keep no list of people who left.
+ */
+export async function unsubscribe(s: Pick<Services, 'db' | 'clock'>, token: string): Promise<boolean> {
+  const now = s.clock.now();
+  return s.db.transaction(async (tx) => {
+    const [row] = await tx.delete(subscribers).where(eq(subscribers.unsubscribeToken, token)).returning({ id: subscribers.id });
+    if (!row) return false;
+    await tx
+      .update(deliveries)
+      .set({ status: 'suppressed', lastError: 'unsubscribed', leaseOwner: null, leaseUntil: null })
+      .where(and(eq(deliveries.audience, 'subscriber'), eq(deliveries.recipientId, row.id), eq(deliveries.status, 'pending')));
+    await recordAudit(tx, { at: now, actor, action: 'subscriber.unsubscribed', subjectType: 'subscriber', subjectId: row.id });
+    return true;
+  });
+}
+
+export interface Subscription {
+  email: string;
+  confirmed: boolean;
+  /** null: every component. */
+  components: string[] | null;
+}
+
+/** What the manage page shows; the token in every email is the capability. */
+export async function getSubscription(s: Pick<Services, 'db'>, token: string): Promise<Subscription | null> {
+  const [row] = await s.db.select().from(subscribers).where(eq(subscribers.unsubscribeToken, token));
+  return row ? { email: row.email, confirmed: row.confirmedAt !== null, components: row.components } : null;
+}
+
+/** Changes which components a subscriber hears about; an empty choice means all of them. */
+export async function chooseComponents(s: Pick<Services, 'db' | 'clock'>, token: string, components: string[]): Promise<Subscription | null> {
+  const now = s.clock.now();
+  const chosen = components.length > 0 ? [...new Set(components)] : null;
+  return s.db.transaction(async (tx) => {
+    if (chosen) await requireComponents(tx, chosen, 'components');
+    const [row] = await tx.update(subscribers).set({ components: chosen }).where(eq(subscribers.unsubscribeToken, token)).returning();
+    if (!row) return null;
+    await recordAudit(tx, { at: now, actor, action: 'subscriber.components_changed', subjectType: 'subscriber', subjectId: row.id, detail: { components: chosen } });
+    return { email: row.email, confirmed: row.confirmedAt !== null, components: row.components };
+  });
+}
