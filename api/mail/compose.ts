@@ -1,5 +1,5 @@
 // Builds each email per audience: subscribers get the external wording, stakeholders the internal briefing.
-import { html } from 'hono/html';
+import { html, raw } from 'hono/html';
 import type { Audiences, ComponentImpact } from '../../db/schema.ts';
 import {
   componentStatusLabel,
@@ -92,57 +92,60 @@ ${body}
 </html>`.toString();
 }
 
+/** Marks where the per-recipient footer goes in a layout rendered once per update. */
+const footerSlot = raw('\u0000footer\u0000');
+
 /** Headers every bulk email carries so out-of-office robots stay quiet. */
 const automatic = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'OOF, AutoReply' };
 
 /**
  * A subscriber's copy of an update (or a maintenance reminder): external wording only, with their own
  * unsubscribe link and RFC 8058 one-click headers; every email about one incident sits in one thread.
+ * The wording is rendered once per update; only the links differ per recipient, which matters at 100,000.
  */
-export function subscriberEmail(
-  s: MailSettings,
-  update: UpdateFacts,
-  recipient: Recipient & { unsubscribeToken: string },
-  kind: 'update' | 'reminder',
-): MailMessage {
+export function subscriberEmails(s: MailSettings, update: UpdateFacts, kind: 'update' | 'reminder') {
   const reminder = kind === 'reminder';
   const subject = oneLine(`${reminder ? 'Reminder: ' : ''}${update.externalSubject}`);
   const link = pageUrl(s, update);
-  const unsubscribe = unsubscribeUrl(s, recipient.unsubscribeToken);
-  const manage = manageUrl(s, recipient.unsubscribeToken);
   const lead = reminder ? 'A reminder: this planned maintenance starts within the hour.' : '';
   const why = `You are receiving this because you subscribed to updates from ${s.pageName}.`;
-  const text = [
-    lead,
-    update.externalBody,
-    `Follow along: ${link}`,
-    ['-- ', why, `Manage your subscription: ${manage}`, `Unsubscribe: ${unsubscribe}`].join('\n'),
-  ]
-    .filter(Boolean)
-    .join('\n\n');
+  const textHead = [lead, update.externalBody, `Follow along: ${link}`].filter(Boolean).join('\n\n');
   const body = html`${lead ? html`<p style="margin:0 0 14px"><strong>${lead}</strong></p>` : ''}
 <h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>
 ${paragraphs(update.externalBody)}
 <p style="margin:18px 0 0"><a href="${link}">Follow along on the status page</a></p>`;
-  const footer = html`${why}<br>
+  const [htmlHead, htmlTail] = layout(subject, body, footerSlot).split(footerSlot) as [string, string];
+  const domain = host(s);
+  const thread = `<${threadOf(update)}@${domain}>`;
+  const listId = `${oneLine(s.pageName).replace(/[<>"]/g, '')} status updates <updates.${domain}>`;
+
+  return (recipient: Recipient & { unsubscribeToken: string }): MailMessage => {
+    const unsubscribe = unsubscribeUrl(s, recipient.unsubscribeToken);
+    const manage = manageUrl(s, recipient.unsubscribeToken);
+    const footer = html`${why}<br>
 <a href="${manage}">Manage your subscription</a> · <a href="${unsubscribe}">Unsubscribe</a>`;
-  const thread = `<${threadOf(update)}@${host(s)}>`;
-  return {
-    from: s.from,
-    to: recipient.email,
-    subject,
-    text,
-    html: layout(subject, body, footer),
-    messageId: `<${kind}.${update.id}.${recipient.id}@${host(s)}>`,
-    inReplyTo: thread,
-    references: [thread],
-    headers: {
-      ...automatic,
-      'List-Unsubscribe': `<${unsubscribe}>`,
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-      'List-Id': `${oneLine(s.pageName).replace(/[<>"]/g, '')} status updates <updates.${host(s)}>`,
-    },
+    return {
+      from: s.from,
+      to: recipient.email,
+      subject,
+      text: `${textHead}\n\n-- \n${why}\nManage your subscription: ${manage}\nUnsubscribe: ${unsubscribe}`,
+      html: htmlHead + footer.toString() + htmlTail,
+      messageId: `<${kind}.${update.id}.${recipient.id}@${domain}>`,
+      inReplyTo: thread,
+      references: [thread],
+      headers: {
+        ...automatic,
+        'List-Unsubscribe': `<${unsubscribe}>`,
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        'List-Id': listId,
+      },
+    };
   };
+}
+
+/** One subscriber's email; see subscriberEmails for a whole fan-out. */
+export function subscriberEmail(s: MailSettings, update: UpdateFacts, recipient: Recipient & { unsubscribeToken: string }, kind: 'update' | 'reminder'): MailMessage {
+  return subscriberEmails(s, update, kind)(recipient);
 }
 
 function statusLabel(update: UpdateFacts): string {

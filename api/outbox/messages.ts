@@ -2,7 +2,7 @@
 import { inArray } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { incidents, maintenances, stakeholders, subscribers, updates } from '../../db/schema.ts';
-import { briefingEmail, confirmationEmail, subscriberEmail, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
+import { briefingEmail, confirmationEmail, subscriberEmails, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
 import type { MailMessage } from '../mail/transport.ts';
 import { confirmationToken } from '../services/subscribers.ts';
 
@@ -31,6 +31,16 @@ const unique = <T>(values: (T | null | undefined)[]) => [...new Set(values.filte
  */
 export function createPreparer(db: Queryable, settings: MailSettings) {
   const updateCache = new Map<string, UpdateFacts>();
+  const emailCache = new Map<string, ReturnType<typeof subscriberEmails>>();
+  const emailsFor = (update: UpdateFacts, kind: 'update' | 'reminder') => {
+    const key = `${update.id}:${kind}`;
+    let build = emailCache.get(key);
+    if (!build) {
+      if (emailCache.size > 200) emailCache.clear();
+      emailCache.set(key, (build = subscriberEmails(settings, update, kind)));
+    }
+    return build;
+  };
 
   async function loadUpdates(ids: string[]) {
     const missing = ids.filter((id) => !updateCache.has(id));
@@ -102,7 +112,7 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
         // Unconfirmed addresses receive nothing but the confirmation.
         if (!sub.confirmedAt) return { skip: 'not confirmed' };
         if ((row.kind === 'update' || row.kind === 'reminder') && update) {
-          return { message: subscriberEmail(settings, update, recipient, row.kind), audience: 'subscriber', bounced };
+          return { message: emailsFor(update, row.kind)(recipient), audience: 'subscriber', bounced };
         }
       }
       if (row.audience === 'stakeholder' && row.kind === 'briefing' && update) {

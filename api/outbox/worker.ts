@@ -26,11 +26,11 @@ export interface OutboxOptions {
   log?: (message: string) => void;
   /** Names this worker in lease_owner; unique per process by default. */
   owner?: string;
-  /** Rows leased per claim. */
+  /** Rows leased per claim; also the most a crash can send twice (messages in flight plus those not yet recorded). */
   batchSize?: number;
   /** Messages in flight at once; well above the SMTP pool size so the pool never waits on us. */
   concurrency?: number;
-  /** How long acknowledgements gather before one UPDATE records them all as sent. */
+  /** How long acknowledgements gather before one UPDATE records them all as sent; at most a batch is ever unrecorded. */
   ackWindowMs?: number;
   /** How long a claim holds its rows; a crashed worker's rows are taken over after this. */
   leaseMs?: number;
@@ -72,7 +72,9 @@ export function createOutbox(o: OutboxOptions) {
   const batchSize = o.batchSize ?? 100;
   const concurrency = o.concurrency ?? 25;
   const leaseMs = o.leaseMs ?? 60_000;
-  const ackWindowMs = o.ackWindowMs ?? 20;
+  const ackWindowMs = o.ackWindowMs ?? 50;
+  // In flight plus recorded-but-unwritten stays within one batch: the most a crash can send twice.
+  const unwrittenLimit = Math.max(1, batchSize - concurrency);
   const retry: RetryPolicy = {
     baseMs: o.retry?.baseMs ?? defaultRetry.baseMs,
     maxMs: o.retry?.maxMs ?? defaultRetry.maxMs,
@@ -130,10 +132,10 @@ export function createOutbox(o: OutboxOptions) {
 
   /**
    * Recorded as sent right after the server accepted it, whoever holds the lease now: from then on it is never
-   * sent again. Acknowledgements are written together every few milliseconds, one UPDATE for all of them:
-   * each statement costs far more than each row. Senders move on without waiting unless `concurrency`
-   * acknowledgements are still unwritten, so a crash repeats at most the messages in flight plus that many:
-   * twice `concurrency`, within one claimed batch.
+   * sent again. Acknowledgements are written together every `ackWindowMs`, one UPDATE for all of them: each
+   * statement (and each rewrite of the same pages) costs far more than each row. Senders move on without
+   * waiting unless `batchSize - concurrency` acknowledgements are still unwritten, so what a crash can send
+   * twice (in flight plus unwritten) is at most one batch.
    */
   const acks: { id: number; messageId: string }[] = [];
   let unwritten = 0;
@@ -174,7 +176,7 @@ export function createOutbox(o: OutboxOptions) {
   async function markSent(item: Item, messageId: string) {
     acks.push({ id: item.row.id, messageId });
     unwritten++;
-    if (unwritten >= concurrency) {
+    if (unwritten >= unwrittenLimit) {
       await writeAcks();
       return;
     }
