@@ -120,13 +120,12 @@ interface PublishStep {
 async function publishUpdate(s: Services, tx: Tx, actor: Actor, step: PublishStep): Promise<UpdateRow> {
   const { incident, now } = step;
   const components = await affectedComponents(tx, incident.id);
-  const impacted = components.filter((c) => c.status !== 'operational');
   return storeUpdate(tx, actor, {
     subject: { type: 'incident', id: incident.id },
     template: step.template,
     status: step.status,
     variables: step.variables,
-    builtins: incidentBuiltins({ ...incident, ic: incident.roles.ic, components: impacted }, s, now),
+    builtins: incidentBuiltins({ ...incident, components }, s, now),
     components,
     audiences: step.audiences,
     brief: step.brief,

@@ -1,6 +1,4 @@
 // Renders both wordings of a template without publishing anything, for the comms lead to read first.
-import { eq } from 'drizzle-orm';
-import { maintenances } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { exampleBuiltins, renderTemplate, type Rendered } from '../templates.ts';
 import type { Services } from './context.ts';
@@ -23,17 +21,12 @@ export async function previewTemplate(
       if (!(e instanceof NotFoundError)) throw e;
       throw new ValidationError(`No incident with id "${input.incidentId}".`, [{ path: 'incidentId', message: 'unknown incident for an incident template' }]);
     });
-    const builtins = incidentBuiltins(
-      { ...incident, ic: incident.roles.ic, components: incident.components.filter((c) => c.status !== 'operational') },
-      s,
-      now,
-    );
+    const builtins = incidentBuiltins(incident, s, now);
     return renderTemplate(template, input.variables, builtins);
   }
-  const [row] = await s.db.select({ id: maintenances.id }).from(maintenances).where(eq(maintenances.id, input.incidentId));
-  if (!row) {
+  const maintenance = await getMaintenance(s, input.incidentId).catch((e: unknown) => {
+    if (!(e instanceof NotFoundError)) throw e;
     throw new ValidationError(`No maintenance with id "${input.incidentId}".`, [{ path: 'incidentId', message: 'unknown maintenance for a maintenance template' }]);
-  }
-  const maintenance = await getMaintenance(s, row.id);
+  });
   return renderTemplate(template, input.variables, maintenanceBuiltins({ ...maintenance, nextUpdateAt: null }, s, now));
 }

@@ -10,7 +10,8 @@ export interface IncidentFacts {
   severity: string;
   startedAt: Date;
   nextUpdateAt: Date | null;
-  ic: string | undefined;
+  roles: { ic?: string | undefined };
+  /** Every component on the incident; those back to operational are left out of the wording. */
   components: { name: string; status: string }[];
 }
 
@@ -57,12 +58,13 @@ export interface Links {
 }
 
 export function incidentBuiltins(facts: IncidentFacts, links: Links, now: Date): Builtins {
+  const impaired = facts.components.filter((c) => c.status !== 'operational');
   const shared = {
-    components: joinNames(facts.components.map((c) => c.name)),
+    components: joinNames(impaired.map((c) => c.name)),
     next_update: facts.nextUpdateAt ? formatUtc(facts.nextUpdateAt, now) : '',
     duration: humanDuration(now.getTime() - facts.startedAt.getTime()),
   };
-  const impact = worstStatus(facts.components.map((c) => c.status as ComponentStatus));
+  const impact = worstStatus(impaired.map((c) => c.status as ComponentStatus));
   return {
     external: { ...shared, title: facts.title, incident_url: `${links.publicUrl}/incidents/${facts.id}/` },
     internal: {
@@ -70,7 +72,7 @@ export function incidentBuiltins(facts: IncidentFacts, links: Links, now: Date):
       title: facts.internalTitle,
       incident_url: `${links.publicUrl}/internal/incidents/${facts.id}/`,
       severity: facts.severity,
-      ic: facts.ic ?? '',
+      ic: facts.roles.ic ?? '',
       impact: componentStatusLabel[impact].toLowerCase(),
     },
   };
