@@ -92,10 +92,13 @@ async function observe(r: Real, m: Model) {
 
   if (r.html) {
     await r.rendered();
-    const json = async (name: string) => (await f.app.request(`/api/v2/${name}`)).json() as Promise<Record<string, never>>;
-    const [status, components] = await Promise.all([json('status.json'), json('components.json')]);
-    expect((status as { status: { indicator: string } }).status.indicator, where('status.json')).toBe(indicator(publicExpected));
-    expect(asMap((components as { components: { id: string; status: string }[] }).components), where('components.json')).toEqual(publicExpected);
+    const json = async <T,>(name: string) => (await f.app.request(`/api/v2/${name}`)).json() as Promise<T>;
+    const [status, components] = await Promise.all([
+      json<{ status: { indicator: string } }>('status.json'),
+      json<{ components: { id: string; status: string }[] }>('components.json'),
+    ]);
+    expect(status.status.indicator, where('status.json')).toBe(indicator(publicExpected));
+    expect(asMap(components.components), where('components.json')).toEqual(publicExpected);
     const page = async (path: string, headers: Record<string, string> = {}) => (await f.app.request(path, { headers })).text();
     const read = (html: string) => ({
       indicator: /data-indicator="([a-z]+)"/.exec(html)?.[1],
