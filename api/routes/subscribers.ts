@@ -1,7 +1,8 @@
 // /subscribers: the public double opt-in (JSON or the no-JS form), and the confirm, manage and unsubscribe links in emails.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { apiRouter, validationHook } from '../app.ts';
+import { apiRouter, validationHook } from '../http/router.ts';
+import { errorResponses, problemResponses } from '../http/problems.ts';
 import { DomainError, ValidationError, type FieldError } from '../errors.ts';
 import { listComponents } from '../services/components.ts';
 import type { Services } from '../services/context.ts';
@@ -17,7 +18,7 @@ import {
   unsubscribedPage,
   unsubscribePromptPage,
 } from './subscriber-pages.ts';
-import { email, errorResponses, slug } from './schemas.ts';
+import { email, slug } from './schemas.ts';
 
 /** A form sends one value as a string and several as an array; an unticked form sends none. */
 const repeated = z.preprocess(
@@ -38,7 +39,6 @@ const componentsForm = z.object({ components: repeated.optional() });
 const tokenQuery = z.object({ token: z.string().max(200).optional().openapi({ param: { name: 'token', in: 'query' } }) });
 
 const htmlPage = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
-const tooMany = errorResponses[422];
 
 const create = createRoute({
   method: 'post',
@@ -63,7 +63,7 @@ const create = createRoute({
       },
     },
     ...errorResponses,
-    429: tooMany,
+    429: problemResponses[429],
   },
 });
 
