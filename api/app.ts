@@ -27,7 +27,7 @@ function createApi(s: Services) {
       },
     }),
   );
-  api.use('*', authenticate(s.db));
+  api.use('*', authenticate(s));
   api.use('*', idempotency(s.db));
   api.route('/', healthRoutes(s));
   api.route('/', templateRoutes(s));
