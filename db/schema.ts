@@ -241,6 +241,8 @@ export const apiTokens = sqliteTable('api_tokens', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   role: text('role').notNull(),
+  /** Where reminders reach the token's holder (SPEC "Cadence"); optional. */
+  email: text('email'),
   hash: text('hash').notNull().unique(),
   createdAt: createdAt(),
   revokedAt: timestamp('revoked_at'),

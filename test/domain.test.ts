@@ -1,7 +1,7 @@
 // The domain vocabulary: lifecycles, the worst-status rule, roles and the small wording helpers, checked as tables and properties.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { roleAllows, roles } from '../api/auth.ts';
+import { roleAllows, roles } from '../api/services/tokens.ts';
 import {
   componentRank,
   componentStatuses,

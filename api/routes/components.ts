@@ -1,7 +1,8 @@
 // /components: the catalogue customers see; status is derived, so it is never accepted as input.
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth.ts';
-import { apiRouter } from '../app.ts';
+import { apiRouter } from '../http/router.ts';
+import { errorResponses, problemResponses } from '../http/problems.ts';
 import { componentStatuses } from '../domain.ts';
 import {
   archiveComponent,
@@ -13,7 +14,7 @@ import {
 } from '../services/components.ts';
 import type { Services } from '../services/context.ts';
 import type { ComponentState } from '../status.ts';
-import { bearer, errorResponses, idParam, json, line, slug, text } from './schemas.ts';
+import { bearer, idParam, json, line, slug, text } from './schemas.ts';
 
 const componentBody = z
   .object({
@@ -98,7 +99,7 @@ const create = createRoute({
   security: bearer,
   middleware: [requireRole('admin')] as const,
   request: { body: { content: { 'application/json': { schema: componentBody } }, required: true } },
-  responses: { 201: json(component, 'Created'), ...errorResponses, 409: errorResponses[422] },
+  responses: { 201: json(component, 'Created'), ...errorResponses, 409: problemResponses[409] },
 });
 
 const patch = createRoute({
@@ -109,7 +110,7 @@ const patch = createRoute({
   security: bearer,
   middleware: [requireRole('admin')] as const,
   request: { params: idParam, body: { content: { 'application/json': { schema: componentPatch } }, required: true } },
-  responses: { 200: json(component, 'Updated'), ...errorResponses, 404: errorResponses[422] },
+  responses: { 200: json(component, 'Updated'), ...errorResponses, 404: problemResponses[404] },
 });
 
 const remove = createRoute({
@@ -120,7 +121,7 @@ const remove = createRoute({
   security: bearer,
   middleware: [requireRole('admin')] as const,
   request: { params: idParam },
-  responses: { 204: { description: 'Archived' }, ...errorResponses, 404: errorResponses[422], 409: errorResponses[422] },
+  responses: { 204: { description: 'Archived' }, ...errorResponses, 404: problemResponses[404], 409: problemResponses[409] },
 });
 
 /** The catalogue's words for a component body: the API's `order` is the position within its group. */
