@@ -7,9 +7,9 @@ export interface Audiences {
   stakeholders: boolean;
 }
 
-/** Who reads an output: anonymous readers are always `public`; signed-in insiders read `internal`. */
-export const readers = ['public', 'internal'] as const;
-export type Reader = (typeof readers)[number];
+/** Who reads a page or a status (glossary: audience): anonymous readers are always `public`; signed-in insiders `internal`. */
+export const audienceNames = ['public', 'internal'] as const;
+export type Audience = (typeof audienceNames)[number];
 
 export const severities = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
 export type Severity = (typeof severities)[number];

@@ -113,7 +113,7 @@ async function affectedComponents(db: Queryable, incidentId: string) {
     .from(incidentComponents)
     .innerJoin(components, eq(components.id, incidentComponents.componentId))
     .where(eq(incidentComponents.incidentId, incidentId))
-    .orderBy(asc(components.position), asc(components.name));
+    .orderBy(asc(components.order), asc(components.name));
 }
 
 interface PublishStep {
