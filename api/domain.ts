@@ -161,7 +161,7 @@ export interface PageStatus {
 }
 
 /**
- * Blends every component's status into the page's status, as Statuspage does (docs/decisions/006-page-status-blend.md):
+ * Blends every component's status into the page's status, as Statuspage does (docs/decisions/006-statuspage-values.md):
  * a status held by every component counts in full, one held by some counts one step lower.
  * major_outage: all → critical "Major System Outage", some → major "Partial System Outage";
  * partial_outage: all → major "Partial System Outage", some → minor "Minor Service Outage";
