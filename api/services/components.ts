@@ -19,8 +19,8 @@ export interface ComponentInput {
   order?: number | undefined;
 }
 
-/** A component as stored. */
-export type ComponentRecord = typeof components.$inferSelect;
+/** A component as stored (its status is not: see ComponentState). */
+export type ComponentRow = typeof components.$inferSelect;
 
 export type ComponentDeps = Pick<Services, 'db' | 'clock' | 'hook'>;
 
@@ -39,7 +39,7 @@ async function componentState(db: Queryable, id: string, audience: Audience): Pr
 }
 
 /** Loads the named live components, refusing unknown or archived ids with the offending paths. */
-export async function requireComponents(db: Queryable, ids: string[], path: string): Promise<Map<string, ComponentRecord>> {
+export async function requireComponents(db: Queryable, ids: string[], path: string): Promise<Map<string, ComponentRow>> {
   if (ids.length === 0) return new Map();
   const rows = await db
     .select()

@@ -44,8 +44,6 @@ export interface OtherWording {
   body: string;
 }
 
-export type ComponentRecord = ComponentState;
-
 export interface IncidentRecord {
   id: string;
   title: string;
@@ -178,7 +176,7 @@ export const audiences: Record<Audience, AudienceReading> = { public: publicAudi
 // ---- reading, through an audience ----
 
 /** Each live component in display order, with the status this audience sees (api/status.ts: the one derivation). */
-export async function loadComponents(db: Queryable, a: AudienceReading): Promise<ComponentRecord[]> {
+export async function loadComponents(db: Queryable, a: AudienceReading): Promise<ComponentState[]> {
   return readComponents(db, a.name);
 }
 

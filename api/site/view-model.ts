@@ -45,12 +45,12 @@ import {
   loadPostmortems,
   loadUpdates,
   type AudienceReading,
-  type ComponentRecord,
   type IncidentInsight,
   type IncidentRecord,
   type MaintenanceRecord,
   type UpdateRecord,
 } from './records.ts';
+import type { ComponentState } from '../status.ts';
 
 export type { TimeView };
 
@@ -229,7 +229,7 @@ export interface SiteReading {
   audience: AudienceReading;
   settings: SiteSettings;
   now: Date;
-  components: ComponentRecord[];
+  components: ComponentState[];
 }
 
 export const historyDays = 90;
