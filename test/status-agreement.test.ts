@@ -27,7 +27,7 @@ interface ModelIncident {
 }
 interface ModelMaintenance {
   id: string;
-  status: 'scheduled' | 'in_progress' | 'completed' | 'cancelled';
+  status: 'scheduled' | 'in_progress' | 'verifying' | 'completed' | 'cancelled';
   components: string[];
   version: number;
 }
@@ -46,7 +46,7 @@ function expectedStatuses(m: Model, reader: Reader): Map<string, Status> {
       id,
       worst([
         ...m.incidents.filter((i) => i.status !== 'resolved' && seen(i)).map((i) => i.impacts.get(id) ?? 'operational'),
-        ...m.maintenances.filter((w) => w.status === 'in_progress' && w.components.includes(id)).map((): Status => 'under_maintenance'),
+        ...m.maintenances.filter((w) => (w.status === 'in_progress' || w.status === 'verifying') && w.components.includes(id)).map((): Status => 'under_maintenance'),
       ]),
     ]),
   );
@@ -253,8 +253,9 @@ class Schedule implements Cmd {
 }
 
 const maintenanceSteps = {
-  start: { from: ['scheduled'], to: 'in_progress', template: 'maintenance-started' },
-  complete: { from: ['scheduled', 'in_progress'], to: 'completed', template: 'maintenance-completed' },
+  start: { from: ['scheduled', 'verifying'], to: 'in_progress', template: 'maintenance-started' },
+  verify: { from: ['in_progress'], to: 'verifying', template: 'maintenance-verifying' },
+  complete: { from: ['scheduled', 'in_progress', 'verifying'], to: 'completed', template: 'maintenance-completed' },
   cancel: { from: ['scheduled'], to: 'cancelled', template: 'maintenance-cancelled' },
 } as const;
 
@@ -282,7 +283,7 @@ const commands = [
   fc.tuple(fc.nat(5), fc.boolean()).map(([w, rec]) => new Resolve(w, rec)),
   fc.nat(5).map((w) => new Reopen(w)),
   fc.uniqueArray(fc.constantFrom(...componentIds), { minLength: 1, maxLength: 2 }).map((c) => new Schedule(c)),
-  fc.tuple(fc.constantFrom('start', 'complete', 'cancel' as const), fc.nat(5)).map(([s, w]) => new MoveMaintenance(s, w)),
+  fc.tuple(fc.constantFrom('start', 'verify', 'complete', 'cancel' as const), fc.nat(5)).map(([s, w]) => new MoveMaintenance(s, w)),
 ];
 
 /** Empties everything a sequence wrote, keeping components and tokens, so one database serves every run. */

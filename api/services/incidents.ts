@@ -154,7 +154,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
   if (input.startedAt && input.startedAt.getTime() > now.getTime()) {
     throw new ValidationError('An incident cannot start in the future.', [{ path: 'startedAt', message: 'must not be in the future' }]);
   }
-  const incidentStatus = status as IncidentStatus;
+  const incidentStatus = status;
   const policy = s.severityPolicy[input.severity];
   const audiences = notifyAudiences(policy, input.notify);
   const id = newId();
