@@ -11,6 +11,7 @@ import {
   type UpdateStatusValue,
 } from '../domain.ts';
 import { absolute, paths } from '../links.ts';
+import type { ComponentState } from '../status.ts';
 import type { SiteFile } from './output.ts';
 import {
   audiences,
@@ -24,7 +25,6 @@ import {
   type MaintenanceRecord,
   type UpdateRecord,
 } from './records.ts';
-import type { ComponentState } from '../status.ts';
 import type { SiteSettings } from './view-model.ts';
 
 /** The documents status widgets poll: a render swaps them in first, with the front page. */

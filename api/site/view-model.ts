@@ -17,6 +17,7 @@ import {
   type PageStatus,
 } from '../domain.ts';
 import { dayAnchor, paths, updateAnchor } from '../links.ts';
+import type { ComponentState } from '../status.ts';
 import { describeReach, humanDuration, joinNames, paragraphs, updateStatusLabel } from '../text.ts';
 import {
   addDays,
@@ -50,7 +51,6 @@ import {
   type MaintenanceRecord,
   type UpdateRecord,
 } from './records.ts';
-import type { ComponentState } from '../status.ts';
 
 export type { TimeView };
 
