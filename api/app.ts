@@ -1,11 +1,13 @@
 // Builds the Hono app: middleware, one router per resource under /api/v1, and the single error path.
 import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { authenticate, type AuthEnv } from './auth.ts';
 import { DomainError, problemBody, ValidationError, type FieldError } from './errors.ts';
+import { apiCacheControl } from './http/cache-control.ts';
+import { requestBodyLimit } from './http/body-limit.ts';
+import { formBody } from './http/form-body.ts';
 import { idempotency } from './idempotency.ts';
 import type { Services } from './services/context.ts';
 import { componentRoutes } from './routes/components.ts';
@@ -59,17 +61,9 @@ export function handleError(error: Error, c: Context, log: (m: string) => void =
 
 export function createApi(s: Services) {
   const api = apiRouter();
-  api.use(
-    '*',
-    bodyLimit({
-      maxSize: 1024 * 1024,
-      onError: () => {
-        throw new DomainError(413, 'Payload too large', 'The request body is larger than 1 MiB.');
-      },
-    }),
-  );
+  api.use('*', apiCacheControl());
   api.use('*', authenticate(s.db));
-  api.use('*', idempotency(s.db));
+  api.use('*', idempotency(s));
   api.route('/', healthRoutes(s));
   api.route('/', templateRoutes(s));
   api.route('/', componentRoutes(s));
@@ -83,6 +77,8 @@ export function createApi(s: Services) {
 
 export function createApp(s: Services) {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+  // Every route, the API and the site's forms alike: bodies over 1 MiB are 413, malformed forms 400.
+  app.use('*', requestBodyLimit(), formBody());
   const api = createApi(s);
   app.route('/api/v1', api);
   app.route('/', docsRoutes(api));

@@ -5,6 +5,7 @@ import { createMiddleware } from 'hono/factory';
 import type { Database } from '../../db/client.ts';
 import { authenticate, createSession, endSession, sessionCookie, verifyToken, type AuthEnv } from '../auth.ts';
 import type { Clock } from '../clock.ts';
+import { sameOrigin } from '../http/same-origin.ts';
 import type { PageRenderer } from './astro.ts';
 import { audiences } from './records.ts';
 import { siteHeaders } from './serve.ts';
@@ -45,6 +46,10 @@ export function internalRoutes(d: InternalDeps) {
 
   app.get('/internal', (c) => c.redirect('/internal/', 301));
   app.get('/internal/sign-in', (c) => signIn(c, 200));
+  // Signing in and out change who is signed in: only this site's own pages may post them (403 otherwise).
+  const fromThisSite = sameOrigin({ origins: [d.settings.publicUrl] });
+  app.use('/internal/sign-in', fromThisSite);
+  app.use('/internal/sign-out', fromThisSite);
   app.post('/internal/sign-in', async (c) => {
     const body = await c.req.parseBody();
     const token = typeof body.token === 'string' ? body.token.trim() : '';
