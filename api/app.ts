@@ -8,6 +8,7 @@ import { DomainError, problemBody, ValidationError, type FieldError } from './er
 import { apiCacheControl } from './http/cache-control.ts';
 import { requestBodyLimit } from './http/body-limit.ts';
 import { formBody } from './http/form-body.ts';
+import { closeWhenBodyUnread } from './http/unread-body.ts';
 import { idempotency } from './idempotency.ts';
 import type { Services } from './services/context.ts';
 import { componentRoutes } from './routes/components.ts';
@@ -77,8 +78,9 @@ export function createApi(s: Services) {
 
 export function createApp(s: Services) {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
-  // Every route, the API and the site's forms alike: bodies over 1 MiB are 413, malformed forms 400.
-  app.use('*', requestBodyLimit(), formBody());
+  // Every route, the API and the site's forms alike: bodies over 1 MiB are 413, malformed forms 400, and an answer
+  // given before the body was read closes the connection.
+  app.use('*', closeWhenBodyUnread(), requestBodyLimit(), formBody());
   const api = createApi(s);
   app.route('/api/v1', api);
   app.route('/', docsRoutes(api));

@@ -174,6 +174,47 @@ describe('a body over 1 MiB', () => {
     });
   }
 
+  const unread: [string, string, Record<string, string>][] = [
+    ['a POST without a token (401 before the body is read)', '/api/v1/incidents', {}],
+    ['a POST with an unknown token', '/api/v1/incidents', { authorization: 'Bearer sdk_nope' }],
+    ['a POST to no route (404)', '/api/v1/nothing-here', {}],
+    ['a POST of the wrong content type (400)', '/api/v1/subscribers', { 'content-type': 'text/plain' }],
+    ['a cross-site sign-out (403)', '/internal/sign-out', { origin: 'https://evil.example' }],
+  ];
+  for (const [what, path, headers] of unread) {
+    it(`closes the connection after ${what} with a large unread body, and the next request succeeds`, async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const first = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+          const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path, agent, headers: { 'content-type': 'application/json', ...headers } }, (r) => {
+            r.resume();
+            r.on('end', () => resolve({ status: r.statusCode!, connection: r.headers.connection }));
+          });
+          req.on('error', reject);
+          req.end(JSON.stringify({ pad: 'x'.repeat(900 * 1024) }));
+        });
+        expect(first.status).toBeGreaterThanOrEqual(400);
+        expect(first.connection).toBe('close');
+        expect((await send(agent, 'GET', '/api/v1/health')).status).toBe(200);
+      } finally {
+        agent.destroy();
+      }
+    });
+  }
+
+  it('keeps the connection open after a body that was read', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const res = await send(agent, 'POST', '/api/v1/subscribers', Buffer.from(JSON.stringify({ email: 'kept-alive@example.com' })));
+      expect(res.status).toBe(202);
+      expect(res.connection).toBe('keep-alive');
+      const next = await send(agent, 'GET', '/api/v1/health');
+      expect(next.socket).toBe(res.socket);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('is refused on the site\'s forms too (/internal/sign-in)', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {

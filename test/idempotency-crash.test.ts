@@ -88,6 +88,7 @@ it('lets a retry publish once after the server is killed with SIGKILL mid-publis
   const second = await startServer();
   const started = Date.now();
   const statuses: number[] = [];
+  const retryAfter: number[] = [];
   let answer: Response | undefined;
   await waitFor(
     'a retry that is not 409',
@@ -95,7 +96,7 @@ it('lets a retry publish once after the server is killed with SIGKILL mid-publis
       const res = await publish(second.url);
       statuses.push(res.status);
       if (res.status === 409) {
-        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+        retryAfter.push(Number(res.headers.get('retry-after')));
         await res.arrayBuffer();
         await new Promise((r) => setTimeout(r, 250));
         return false;
@@ -107,6 +108,11 @@ it('lets a retry publish once after the server is killed with SIGKILL mid-publis
   );
   expect(answer!.status, `retries answered ${statuses.join(', ')}`).toBe(201);
   expect(Date.now() - started).toBeLessThan(claimLeaseMs + 20_000);
+  // While the lease ran, each retry was told when to come back, within the lease.
+  for (const seconds of retryAfter) {
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds).toBeLessThanOrEqual(claimLeaseMs / 1000);
+  }
   const published = (await answer!.json()) as { id: string };
   expect(await count(f, 'incidents')).toBe(1);
 
