@@ -1,7 +1,9 @@
 // /subscribers: the public double opt-in (JSON or the no-JS form), and the confirm, manage and unsubscribe links in emails.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { apiRouter, validationHook } from '../app.ts';
+import type { Clock } from '../clock.ts';
+import { apiRouter, validationHook } from '../http/router.ts';
+import { errorResponses, problemResponses } from '../http/problems.ts';
 import { DomainError, ValidationError, type FieldError } from '../errors.ts';
 import { clientAddress, noTrustedProxies } from '../http/client-address.ts';
 import { listComponents } from '../services/components.ts';
@@ -19,7 +21,7 @@ import {
   unsubscribedPage,
   unsubscribePromptPage,
 } from './subscriber-pages.ts';
-import { email, errorResponses, slug } from './schemas.ts';
+import { email, slug } from './schemas.ts';
 
 /** A form sends one value as a string and several as an array; an unticked form sends none. */
 const repeated = z.preprocess(
@@ -40,7 +42,6 @@ const componentsForm = z.object({ components: repeated.optional() });
 const tokenQuery = z.object({ token: z.string().max(200).optional().openapi({ param: { name: 'token', in: 'query' } }) });
 
 const htmlPage = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
-const tooMany = errorResponses[422];
 
 const create = createRoute({
   method: 'post',
@@ -48,7 +49,9 @@ const create = createRoute({
   tags: ['subscribers'],
   summary: 'Subscribe to email updates (double opt-in)',
   description:
-    'Always 202 for a valid address, known or not, so the answer reveals nothing; the address gets a confirmation link (a few per hour at most). ' +
+    'Always 202 for a valid address, known or not, after the same work either way, so neither the answer nor its timing reveals anything. ' +
+    'A new or pending address gets a confirmation link; a confirmed one gets its manage link instead, where its owner changes components ' +
+    '(a new component choice applies to a pending address only). A few such emails per address per hour at most. ' +
     'The no-JS form may post application/x-www-form-urlencoded (email, components repeated) and gets a small HTML page.',
   request: {
     body: {
@@ -65,7 +68,7 @@ const create = createRoute({
       },
     },
     ...errorResponses,
-    429: tooMany,
+    429: problemResponses[429],
   },
 });
 
@@ -145,10 +148,10 @@ const wantsHtml = (c: Context) => /text\/html/i.test(c.req.header('accept') ?? '
 const wantsJson = (c: Context) => /application\/json/i.test(c.req.header('accept') ?? '') && !wantsHtml(c);
 
 /** A fixed window per client address, kept in memory: it slows a script down, it is not an accounting system. */
-function addressLimiter({ limit, windowMs }: { limit: number; windowMs: number }) {
+function addressLimiter({ limit, windowMs }: { limit: number; windowMs: number }, clock: Clock) {
   const seen = new Map<string, { start: number; count: number }>();
   return (address: string): number | null => {
-    const now = Date.now();
+    const now = clock.now().getTime();
     if (seen.size > 10_000) for (const [k, v] of seen) if (now - v.start >= windowMs) seen.delete(k);
     const entry = seen.get(address);
     if (!entry || now - entry.start >= windowMs) {
@@ -163,7 +166,7 @@ function addressLimiter({ limit, windowMs }: { limit: number; windowMs: number }
 export function subscriberRoutes(s: Services, options: SubscriberRouteOptions = {}) {
   const links = { site: s.publicUrl };
   const proxies = s.trustedProxies ?? noTrustedProxies;
-  const limited = addressLimiter(options.perAddress ?? { limit: 20, windowMs: 10 * 60_000 });
+  const limited = addressLimiter(options.perAddress ?? { limit: 20, windowMs: 10 * 60_000 }, s.clock);
   const page = (c: Context, body: string, status: 200 | 404 | 410 | 422 = 200) => c.html(body, status, pageHeaders);
   /** The answer to a confirmation link, as a page or as JSON: confirmed (with the manage link), expired (410) or unknown (404). */
   const confirmAnswerOf = (c: Context, outcome: 'confirmed' | 'expired' | 'invalid', manageLink?: string) => {
