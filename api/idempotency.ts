@@ -26,7 +26,8 @@ export interface IdempotencyDeps {
  * Middleware for POST with an `Idempotency-Key` header (1–255 visible ASCII characters, else 422).
  * - Scope: the caller: `token:<id>` for a bearer token or session, `anonymous:<client address>` otherwise (the
  *   address as TRUSTED_PROXIES allows it to be known). Callers never see each other's keys.
- * - The whole request is bound to the key: method, path, query string and a SHA-256 of the body. The same key with
+ * - The whole request is bound to the key: method, path, query string and a SHA-256 of the body (of its fields, for
+ *   multipart). The same key with
  *   another request is refused with 422 naming Idempotency-Key.
  * - The first request claims the key, runs, and stores its answer (status, body, content type); a 5xx releases it.
  *   Retries replay the answer with `Idempotent-Replayed: true`.
@@ -49,7 +50,7 @@ export function idempotency(d: IdempotencyDeps) {
     }
     const tokenId = callerScope(c, proxies);
     const url = new URL(c.req.url);
-    const requestHash = sha256(`${c.req.method} ${url.pathname}${url.search}\n${createHash('sha256').update(new Uint8Array(await c.req.arrayBuffer())).digest('hex')}`);
+    const requestHash = sha256(`${c.req.method} ${url.pathname}${url.search}\n${await bodyFingerprint(c)}`);
     const where = and(eq(idempotencyKeys.tokenId, tokenId), eq(idempotencyKeys.key, key));
     const now = d.clock.now();
     if (now.getTime() - lastSweep > 60_000) {
@@ -124,4 +125,19 @@ export function idempotency(d: IdempotencyDeps) {
 function callerScope(c: Context<AuthEnv>, proxies: TrustedProxies): string {
   const principal = c.get('principal');
   return principal ? `token:${principal.tokenId}` : `anonymous:${clientAddress(c, proxies)}`;
+}
+
+const digest = (bytes: ArrayBuffer) => createHash('sha256').update(new Uint8Array(bytes)).digest('hex');
+
+/**
+ * The SHA-256 of the body as sent; for multipart/form-data, of its fields in order (a file by name, type and content
+ * hash), since a client that resends the same form picks a new random boundary each time.
+ */
+async function bodyFingerprint(c: Context): Promise<string> {
+  if (!/^multipart\/form-data\b/i.test(c.req.header('content-type') ?? '')) return digest(await c.req.arrayBuffer());
+  const fields: (string | [string, string, string])[][] = [];
+  for (const [name, value] of (await c.req.formData()).entries()) {
+    fields.push([name, typeof value === 'string' ? value : [value.name, value.type, digest(await value.arrayBuffer())]]);
+  }
+  return sha256(`multipart\n${JSON.stringify(fields)}`);
 }

@@ -199,7 +199,7 @@ export const deliveries = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     /** null for messages not tied to an update, such as a subscription confirmation. */
     updateId: text('update_id'),
-    kind: text('kind').notNull(), // update | briefing | confirmation | reminder
+    kind: text('kind').notNull(), // update | briefing | confirmation | manage_link | reminder
     audience: text('audience').notNull(), // subscriber | stakeholder
     recipientId: text('recipient_id').notNull(),
     email: text('email').notNull(),

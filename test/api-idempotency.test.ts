@@ -154,6 +154,19 @@ describe('Idempotency-Key scope and lifetime', () => {
     expect(await replay.text()).toContain('alice@example.com');
   });
 
+  it('replays a multipart form post under its key: the body is hashed as sent, not as re-encoded', async () => {
+    const [alice] = await twoSubscribers();
+    const post = () => {
+      const data = new FormData();
+      data.append('components', 'api');
+      return f.app.request(`/api/v1/subscribers/manage?token=${alice}`, { method: 'POST', headers: { 'idempotency-key': 'multi-1' }, body: data });
+    };
+    expect((await post()).status).toBe(200);
+    const again = await post();
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+
   it('refuses the same key on the same path with another query string with 422', async () => {
     const incident = await declare(f);
     const body = { status: 'identified', template: 'identified', variables: examples(f, 'identified') };

@@ -41,6 +41,8 @@ function checkUrlencoded(body: Uint8Array) {
 }
 
 async function parseMultipart(c: Context) {
+  // The raw bytes first, so that later readers (the Idempotency-Key body hash) see what was sent, not a re-encoding.
+  await c.req.arrayBuffer();
   try {
     await c.req.formData();
   } catch {

@@ -1,7 +1,8 @@
 // Refuses cross-site form posts: a state-changing request from a browser must come from the page's own origin.
 import type { MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { ForbiddenError, problemBody } from '../errors.ts';
+import { ForbiddenError } from '../errors.ts';
+import { problemResponse } from './problems.ts';
 
 export interface SameOriginOptions {
   /**
@@ -28,7 +29,8 @@ export function sameOrigin(options: SameOriginOptions = {}): MiddlewareHandler {
     const refusal = crossSiteReason(c.req.header('sec-fetch-site'), c.req.header('origin'), [new URL(c.req.url).origin, ...extra]);
     if (refusal === null) return next();
     const error = new ForbiddenError(`Cross-site request refused: ${refusal}. Post the form from this site's own pages.`);
-    return c.body(JSON.stringify(problemBody(error, c.req.path)), 403, { 'content-type': 'application/problem+json', 'cache-control': 'no-store' });
+    c.header('cache-control', 'no-store');
+    return problemResponse(c, error);
   });
 }
 
