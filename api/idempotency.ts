@@ -27,8 +27,7 @@ export interface IdempotencyDeps {
  * - Scope: the caller: `token:<id>` for a bearer token or session, `anonymous:<client address>` otherwise (the
  *   address as TRUSTED_PROXIES allows it to be known). Callers never see each other's keys.
  * - The whole request is bound to the key: method, path, query string and a SHA-256 of the body (of its fields, for
- *   multipart). The same key with
- *   another request is refused with 422 naming Idempotency-Key.
+ *   multipart). The same key with another request is refused with 422 naming Idempotency-Key.
  * - The first request claims the key, runs, and stores its answer (status, body, content type); a 5xx releases it.
  *   Retries replay the answer with `Idempotent-Replayed: true`.
  * - A claim is leased, not held forever: while the request runs its process renews the lease every
