@@ -13,7 +13,7 @@ import {
   updateStatuses,
   worstStatus,
 } from '../api/domain.ts';
-import { formatUtc, humanDuration, joinNames } from '../api/services/wording.ts';
+import { formatUtc, humanDuration, joinNames } from '../api/text.ts';
 
 describe('incident lifecycle', () => {
   const open = ['investigating', 'identified', 'monitoring'] as const;
