@@ -52,10 +52,10 @@ const frontMatterSchema = z
     }
   });
 
-export type TemplateVariable = z.infer<typeof variableSchema>;
+type TemplateVariable = z.infer<typeof variableSchema>;
 export type TemplateKind = 'incident' | 'maintenance';
 
-export interface Wording {
+interface Wording {
   subject: string;
   body: string;
 }
@@ -261,7 +261,7 @@ export function loadTemplates(dir: string): TemplateCatalog {
 }
 
 /** Refuses unknown variables and missing required ones, listing every name at once. */
-export function checkVariables(template: Template, given: Record<string, string>, path = 'variables'): Record<string, string> {
+function checkVariables(template: Template, given: Record<string, string>, path = 'variables'): Record<string, string> {
   const declared = new Map(template.variables.map((v) => [v.name, v]));
   const errors = [];
   for (const name of Object.keys(given)) {

@@ -35,7 +35,7 @@ export interface MailTransport {
  * - `server`: the mail server as a whole is unreachable or closing (no reply, 421); the worker pauses instead of
  *   burning every queued message's attempts against it.
  */
-export class SendFailure extends Error {
+class SendFailure extends Error {
   constructor(
     message: string,
     readonly permanent: boolean,
@@ -82,7 +82,7 @@ function toNodemailer(m: MailMessage) {
   };
 }
 
-export interface SmtpOptions {
+interface SmtpOptions {
   /** Parallel SMTP connections in the pool. */
   maxConnections?: number;
   /** Connect, greeting and idle-socket timeouts, so a hung server becomes a retry, not a stuck worker. */
