@@ -1,4 +1,4 @@
-// The layering itself: no import cycles, routes import no routes, one clock, site pages import no services, the renderer never writes.
+// The layering itself: no import cycles, routes import no routes, one clock, site pages import no services, the renderer never writes, no grab-bag modules.
 //
 // The import graph is read with the TypeScript compiler API (already installed for tsc) rather than madge:
 // no new dependency, Astro frontmatter parses the same way, `import type` is told apart from a value import,
@@ -232,6 +232,11 @@ describe('architecture', () => {
     // `import type` is told apart: the pages' view-model imports are erased at run time.
     expect(modules.get(join('site', 'page.ts'))!.imports.every((i) => i.typeOnly)).toBe(true);
     expect(modules.get(join('api', 'app.ts'))!.imports.some((i) => i.typeOnly)).toBe(true);
+  });
+
+  it('has no grab-bag modules: no utils, helpers, misc or manager files (a function lives next to what it serves)', () => {
+    const found = [...modules.keys()].filter((p) => /(^|[/.-])(utils?|helpers?|misc|managers?)([/.-]|$)/i.test(p));
+    expect(found, `grab-bag modules:${list(found)}`).toEqual([]);
   });
 
   it('has no import cycles in api/, db/, site/ or bin/ (type imports included)', () => {
