@@ -261,7 +261,7 @@ export function loadTemplates(dir: string): TemplateCatalog {
 }
 
 /** Refuses unknown variables and missing required ones, listing every name at once. */
-function checkVariables(template: Template, given: Record<string, string>, path = 'variables'): Record<string, string> {
+export function checkVariables(template: Template, given: Record<string, string>, path = 'variables'): Record<string, string> {
   const declared = new Map(template.variables.map((v) => [v.name, v]));
   const errors = [];
   for (const name of Object.keys(given)) {

@@ -35,7 +35,7 @@ export interface MailTransport {
  * - `server`: the mail server as a whole is unreachable or closing (no reply, 421); the worker pauses instead of
  *   burning every queued message's attempts against it.
  */
-class SendFailure extends Error {
+export class SendFailure extends Error {
   constructor(
     message: string,
     readonly permanent: boolean,

@@ -113,7 +113,7 @@ const manageSave = createRoute({
   responses: { 200: htmlPage('Saved'), 404: htmlPage('Unknown link'), 422: htmlPage('Unknown component') },
 });
 
-interface SubscriberRouteOptions {
+export interface SubscriberRouteOptions {
   /** Subscribe requests allowed per client address per window. */
   perAddress?: { limit: number; windowMs: number };
 }
@@ -125,7 +125,7 @@ const wantsHtml = (c: Context) => /text\/html/i.test(c.req.header('accept') ?? '
  * The client address: the socket peer, or, when that peer is a proxy on this machine or a private network,
  * the address the proxy appended last to X-Forwarded-For (the left-most entries are the client's to forge).
  */
-function clientAddress(c: Context): string {
+export function clientAddress(c: Context): string {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   const peer = env?.incoming?.socket?.remoteAddress ?? 'local';
   const proxied = /^(local$|127\.|::1$|::ffff:127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|fc|fd)/i.test(peer);

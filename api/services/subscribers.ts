@@ -9,7 +9,7 @@ import { requireComponents } from './components.ts';
 import type { Services } from './context.ts';
 
 /** How long a confirmation link works. */
-const confirmationLifetimeMs = 48 * 60 * 60 * 1000;
+export const confirmationLifetimeMs = 48 * 60 * 60 * 1000;
 /** At most this many confirmation emails per address per hour, whoever asks for them. */
 const confirmationsPerHour = 3;
 
