@@ -1,10 +1,10 @@
 // Builds the Hono app: middleware, one router per resource under /api/v1, and the single error path.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { authenticate, type AuthEnv } from './auth.ts';
+import { authenticate } from './auth.ts';
 import { DomainError } from './errors.ts';
 import { handleError, problemResponse } from './http/problems.ts';
-import { apiRouter, validationHook } from './http/router.ts';
+import { apiRouter, validationHook, type ApiEnv } from './http/router.ts';
 import { idempotency } from './idempotency.ts';
 import type { Services } from './services/context.ts';
 import { componentRoutes } from './routes/components.ts';
@@ -42,7 +42,7 @@ function createApi(s: Services) {
 
 /** The API under /api/v1 with its OpenAPI document and docs; errors answered as problem+json. The site is mounted by api/server.ts. */
 export function createApp(s: Services) {
-  const app = new OpenAPIHono<AuthEnv>({ defaultHook: validationHook });
+  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
   const api = createApi(s);
   app.route('/api/v1', api);
   app.route('/', docsRoutes(api));

@@ -11,9 +11,9 @@ import type { Services } from './context.ts';
 /** How long a confirmation link works. */
 export const confirmationLifetimeMs = 48 * 60 * 60 * 1000;
 /** At most this many confirmation emails per address per hour, whoever asks for them. */
-const confirmationsPerHour = 3;
+export const confirmationsPerHour = 3;
 
-type SubscriberRow = typeof subscribers.$inferSelect;
+export type SubscriberRow = typeof subscribers.$inferSelect;
 const actor = 'subscriber';
 
 /**
@@ -25,7 +25,7 @@ export function confirmationToken(row: Pick<SubscriberRow, 'id' | 'unsubscribeTo
   return createHmac('sha256', row.unsubscribeToken).update(`confirm:${row.id}:${expiresAt.getTime()}`).digest('base64url');
 }
 
-interface SubscribeInput {
+export interface SubscribeInput {
   email: string;
   /** Component ids to hear about; omitted, null or empty means every component. */
   components?: string[] | null | undefined;
@@ -107,7 +107,7 @@ async function queueConfirmation(tx: Tx, row: SubscriberRow, now: Date) {
   });
 }
 
-type ConfirmOutcome =
+export type ConfirmOutcome =
   | { outcome: 'confirmed' | 'already'; manageToken: string }
   | { outcome: 'expired' | 'invalid' };
 
@@ -142,7 +142,7 @@ export async function unsubscribe(s: Pick<Services, 'db' | 'clock'>, token: stri
   });
 }
 
-interface Subscription {
+export interface Subscription {
   email: string;
   confirmed: boolean;
   /** null: every component. */
