@@ -10,6 +10,7 @@ import {
   type IncidentStatus,
   type MaintenanceStatus,
 } from '../domain.ts';
+import { signInByEmailUrl } from '../services/stakeholder-sign-in.ts';
 import { formatUtc, humanDuration, joinNames } from '../services/wording.ts';
 import type { MailMessage } from './transport.ts';
 
@@ -182,7 +183,8 @@ export function briefingEmail(s: MailSettings, update: UpdateFacts, about: Subje
     ['Next update due', update.nextUpdateAt ? formatUtc(update.nextUpdateAt, at) : 'None scheduled'],
   ];
   const subject = oneLine(update.internalSubject);
-  const link = pageUrl(s, update, true);
+  // Through the email sign-in, so an executive without a token can open it; a signed-in reader goes straight there.
+  const link = signInByEmailUrl(s.publicUrl, pageUrl(s, update, true), recipient.email);
   const customers = told
     ? `${update.externalSubject}\n\n${update.externalBody}`
     : 'Nothing: this update was not published to customers.';

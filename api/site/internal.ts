@@ -8,6 +8,7 @@ import type { Clock } from '../clock.ts';
 import type { PageRenderer } from './astro.ts';
 import { audiences } from './records.ts';
 import { siteHeaders } from './serve.ts';
+import { stakeholderSession, stakeholderSignInRoutes } from './stakeholder-sign-in.ts';
 import {
   historyMonthPage,
   historyMonths,
@@ -61,8 +62,12 @@ export function internalRoutes(d: InternalDeps) {
     return c.redirect('/internal/sign-in', 303);
   });
 
+  // Stakeholders sign in with a one-time emailed link instead of a token, and read as viewers.
+  app.route('/', stakeholderSignInRoutes({ db: d.db, clock: d.clock, publicUrl: d.settings.publicUrl, pageName: d.settings.pageName }));
+
   // Everything below needs a signed-in person or a bearer token; a browser without one gets the sign-in form.
   app.use('/internal/*', authenticate(d.db));
+  app.use('/internal/*', stakeholderSession(d));
   app.use(
     '/internal/*',
     createMiddleware<AuthEnv>(async (c, next) => {
