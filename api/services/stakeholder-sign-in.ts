@@ -3,10 +3,11 @@ import { and, count, eq, gt, inArray, isNotNull, isNull } from 'drizzle-orm';
 import { html } from 'hono/html';
 import type { Queryable } from '../../db/client.ts';
 import { deliveries, sessions, signInLinks, stakeholders } from '../../db/schema.ts';
-import type { Principal } from '../auth.ts';
+import type { Principal } from './tokens.ts';
 import { newId, newSecret, sha256 } from '../ids.ts';
+import { signInLinkUrl } from '../links.ts';
 import type { MailMessage } from '../mail/transport.ts';
-import { formatUtc } from './wording.ts';
+import { formatUtc } from '../text.ts';
 import { recordAudit } from './audit.ts';
 import type { Services } from './context.ts';
 
@@ -38,21 +39,6 @@ export function safeNext(next: string | null | undefined): string {
   } catch {
     return '/internal/';
   }
-}
-
-/**
- * The page a briefing links to: it sends a signed-in reader straight to `next`, and offers everyone else a button
- * that emails a one-time link to `email`. The briefing itself carries no secret, so forwarding it signs nobody in.
- */
-export function signInByEmailUrl(publicUrl: string, next: string, email?: string): string {
-  const path = next.startsWith(publicUrl) ? next.slice(publicUrl.length) : next;
-  const query = new URLSearchParams({ next: safeNext(path), ...(email ? { email } : {}) });
-  return `${publicUrl}/internal/sign-in/email?${query}`;
-}
-
-/** The link in the email: GET shows a button, POST spends it. */
-export function signInLinkUrl(publicUrl: string, secret: string): string {
-  return `${publicUrl}/internal/sign-in/link?token=${encodeURIComponent(secret)}`;
 }
 
 /**

@@ -5,7 +5,8 @@ import { createMiddleware } from 'hono/factory';
 import { html } from 'hono/html';
 import { z } from 'zod';
 import type { Database } from '../../db/client.ts';
-import { sessionCookie, verifySession, type AuthEnv } from '../auth.ts';
+import type { AuthEnv } from '../auth.ts';
+import { verifySession } from '../services/sessions.ts';
 import type { Clock } from '../clock.ts';
 import {
   peekSignInLink,
@@ -23,6 +24,8 @@ export interface StakeholderSignInDeps {
   /** The public base URL; cookies are Secure when it is https. */
   publicUrl: string;
   pageName: string;
+  /** The name of the internal page's session cookie (auth.ts's sessionCookie). */
+  cookie: string;
 }
 
 type Fragment = ReturnType<typeof html>;
@@ -132,8 +135,8 @@ export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
   app.get('/internal/sign-in/email', async (c) => {
     const next = safeNext(c.req.query('next'));
     // Already signed in (a token holder or a stakeholder): the briefing's link goes straight to its page.
-    const cookie = getCookie(c, sessionCookie);
-    if (cookie && ((await verifySession(d.db, cookie, d.clock.now())) || (await verifyStakeholderSession(d.db, cookie, d.clock.now())))) {
+    const cookie = getCookie(c, d.cookie);
+    if (cookie && ((await verifySession(d, cookie)) || (await verifyStakeholderSession(d.db, cookie, d.clock.now())))) {
       return c.redirect(next, 303);
     }
     return c.html(requestPage(next, c.req.query('email') ?? ''), 200, headers);
@@ -164,17 +167,17 @@ export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
     const token = typeof body.token === 'string' ? body.token : '';
     const result = token ? await redeemSignInLink(d, token) : { state: 'unknown' as const };
     if (result.state !== 'signed-in') return c.html(deadLinkPage(result.state), result.state === 'unknown' ? 404 : 410, headers);
-    setCookie(c, sessionCookie, result.session.secret, { httpOnly: true, secure, sameSite: 'Strict', path: '/internal', expires: result.session.expiresAt });
+    setCookie(c, d.cookie, result.session.secret, { httpOnly: true, secure, sameSite: 'Strict', path: '/internal', expires: result.session.expiresAt });
     return c.redirect(result.next, 303);
   });
   return app;
 }
 
 /** After /internal/'s token authentication: a session cookie that belongs to a stakeholder makes them a viewer. */
-export function stakeholderSession(d: Pick<StakeholderSignInDeps, 'db' | 'clock'>) {
+export function stakeholderSession(d: Pick<StakeholderSignInDeps, 'db' | 'clock' | 'cookie'>) {
   return createMiddleware<AuthEnv>(async (c, next) => {
     if (!c.get('principal')) {
-      const cookie = getCookie(c, sessionCookie);
+      const cookie = getCookie(c, d.cookie);
       if (cookie) c.set('principal', await verifyStakeholderSession(d.db, cookie, d.clock.now()));
     }
     await next();
