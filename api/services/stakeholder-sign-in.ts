@@ -75,6 +75,9 @@ export async function requestSignInLink(s: Pick<Services, 'db' | 'clock'>, input
   });
 }
 
+/** What an admin reading the outbox sees in place of a sign-in link's secret. */
+export const redactedSecret = 'REDACTED-one-time-secret';
+
 /** A claimed outbox row, as far as a sign-in email needs it (the outbox's Claimed has these fields). */
 export interface SignInDelivery {
   id: number;
@@ -91,7 +94,14 @@ export type PreparedSignIn = { message: MailMessage; audience: 'stakeholder'; bo
  * no usable link sits in the database; a retried send mints a new one and the previous one stops working.
  * Returns a Prepared per delivery id, for the outbox's prepare step.
  */
-export async function prepareSignInEmails(db: Queryable, settings: MailSettings, rows: SignInDelivery[], now: Date): Promise<Map<number, PreparedSignIn>> {
+export async function prepareSignInEmails(
+  db: Queryable,
+  settings: MailSettings,
+  rows: SignInDelivery[],
+  now: Date,
+  /** `mint: false` composes the email for an admin to read: the link shows a placeholder and nothing is written. */
+  options: { mint?: boolean } = {},
+): Promise<Map<number, PreparedSignIn>> {
   const out = new Map<number, PreparedSignIn>();
   const wanted = rows.filter((r) => r.kind === signInDeliveryKind);
   if (wanted.length === 0) return out;
@@ -105,10 +115,10 @@ export async function prepareSignInEmails(db: Queryable, settings: MailSettings,
     const found = byDelivery.get(row.id);
     if (!found || found.name === null) out.set(row.id, { skip: 'no longer a stakeholder' });
     else if (found.suppressedAt) out.set(row.id, { skip: 'address suppressed after repeated hard bounces' });
-    else if (found.link.usedAt || found.link.expiresAt.getTime() <= now.getTime()) out.set(row.id, { skip: 'the sign-in link expired before it could be sent' });
+    else if (options.mint !== false && (found.link.usedAt || found.link.expiresAt.getTime() <= now.getTime())) out.set(row.id, { skip: 'the sign-in link expired before it could be sent' });
     else {
-      const secret = newSecret();
-      await db.update(signInLinks).set({ hash: sha256(secret) }).where(eq(signInLinks.id, found.link.id));
+      const secret = options.mint === false ? redactedSecret : newSecret();
+      if (options.mint !== false) await db.update(signInLinks).set({ hash: sha256(secret) }).where(eq(signInLinks.id, found.link.id));
       const message = signInEmail(settings, { id: row.recipientId, email: row.email, name: found.name }, signInLinkUrl(settings.publicUrl, secret), found.link.expiresAt, row.id, now);
       out.set(row.id, { message, audience: 'stakeholder', bounced: (found.hardBounces ?? 0) > 0 });
     }
