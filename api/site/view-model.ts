@@ -336,7 +336,7 @@ function groupBy<T>(rows: T[], key: (row: T) => string | null): Map<string, T[]>
 }
 
 /** The worst impact each component had during an incident, from what its updates recorded. */
-export function impactsOf(timeline: { components: ComponentImpact[] }[]): ComponentImpact[] {
+function impactsOf(timeline: { components: ComponentImpact[] }[]): ComponentImpact[] {
   const worst = new Map<string, ComponentImpact>();
   for (const u of timeline) {
     for (const c of u.components) {
