@@ -2,7 +2,7 @@
 import { html, raw } from 'hono/html';
 import type { Audiences, ComponentImpact } from '../../db/schema.ts';
 import { componentStatusLabel, worstStatus, type UpdateStatusValue } from '../domain.ts';
-import { absolute, confirmUrl, manageUrl, paths, unsubscribeUrl } from '../links.ts';
+import { absolute, confirmUrl, manageUrl, paths, signInByEmailUrl, unsubscribeUrl } from '../links.ts';
 import { componentStatusPhrase, formatUtc, humanDuration, joinNames, lines, paragraphs as paragraphsOf, updateStatusLabel } from '../text.ts';
 
 export { confirmUrl, manageUrl, unsubscribeUrl };
@@ -156,7 +156,8 @@ export function briefingEmail(s: MailSettings, update: UpdateFacts, about: Subje
     ['Next update due', update.nextUpdateAt ? formatUtc(update.nextUpdateAt, at) : 'None scheduled'],
   ];
   const subject = oneLine(update.internalSubject);
-  const link = pageUrl(s, update, true);
+  // Through the email sign-in, so an executive without a token can open it; a signed-in reader goes straight there.
+  const link = signInByEmailUrl(s.publicUrl, pageUrl(s, update, true), recipient.email);
   const customers = told
     ? `${update.externalSubject}\n\n${update.externalBody}`
     : 'Nothing: this update was not published to customers.';

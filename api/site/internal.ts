@@ -11,6 +11,7 @@ import { sameOrigin } from '../http/same-origin.ts';
 import type { PageRenderer } from './astro.ts';
 import { audiences } from './records.ts';
 import { siteHeaders } from './serve.ts';
+import { stakeholderSession, stakeholderSignInRoutes } from './stakeholder-sign-in.ts';
 import {
   historyMonthPage,
   historyMonths,
@@ -68,8 +69,13 @@ export function internalRoutes(d: InternalDeps) {
     return c.redirect('/internal/sign-in', 303);
   });
 
+  // Stakeholders sign in with a one-time emailed link instead of a token, and read as viewers.
+  const stakeholders = { db: d.db, clock: d.clock, publicUrl: d.settings.publicUrl, pageName: d.settings.pageName, cookie: sessionCookie };
+  app.route('/', stakeholderSignInRoutes(stakeholders));
+
   // Everything below needs a signed-in person or a bearer token; a browser without one gets the sign-in form.
   app.use('/internal/*', authenticate(d));
+  app.use('/internal/*', stakeholderSession(stakeholders));
   app.use(
     '/internal/*',
     createMiddleware<AuthEnv>(async (c, next) => {
