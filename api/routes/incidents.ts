@@ -1,6 +1,7 @@
 // /incidents: declare, read the internal view, post updates, publish the postmortem.
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth.ts';
+import { xmlSafeJson } from '../characters.ts';
 import { apiRouter } from '../app.ts';
 import { componentStatuses, incidentStatuses, severities, updateStatuses } from '../domain.ts';
 import type { Services } from '../services/context.ts';
@@ -113,10 +114,13 @@ const summarySchema = incidentSchema
   .pick({ id: true, title: true, internalTitle: true, severity: true, status: true, version: true, startedAt: true, resolvedAt: true, nextUpdateAt: true, overdue: true })
   .openapi('IncidentSummary');
 
-/** Dates become ISO strings: the one JSON shape of every date this API returns. */
+/**
+ * Dates become ISO strings: the one JSON shape of every date this API returns. Characters XML 1.0 forbids, in rows
+ * stored before input refused them, are dropped as on every other output (api/characters.ts).
+ */
 type Jsonified<T> = T extends Date ? string : T extends (infer U)[] ? Jsonified<U>[] : T extends object ? { [K in keyof T]: Jsonified<T[K]> } : T;
 export function jsonify<T>(value: T): Jsonified<T> {
-  return JSON.parse(JSON.stringify(value)) as Jsonified<T>;
+  return JSON.parse(JSON.stringify(value, xmlSafeJson)) as Jsonified<T>;
 }
 
 const present = (view: IncidentView) => jsonify(view) as z.infer<typeof incidentSchema>;
