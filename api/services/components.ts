@@ -108,14 +108,29 @@ export async function updateComponent(
   return { ...row, status: (await derivedStatuses(deps.db)).get(id) ?? 'operational' };
 }
 
-/** Archives rather than deletes, so past incidents keep naming it; refused while an active incident affects it. */
+/**
+ * Archives rather than deletes, so past incidents keep naming it. Refused (409) while anything still to come names
+ * it: an incident not yet resolved, or a maintenance window not completed or cancelled (scheduled ones included,
+ * since their page and reminder will name the component). A subscriber's component filter does not block it: the
+ * filter keeps the id and works again if the id is ever restored.
+ */
 export async function archiveComponent(deps: ComponentDeps, actor: string, id: string): Promise<void> {
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
     const [row] = await tx.select().from(components).where(and(eq(components.id, id), isNull(components.archivedAt)));
     if (!row) throw new NotFoundError('component', id);
-    const status = (await derivedStatuses(tx)).get(id);
-    if (status) throw new ConflictError(`Component "${id}" is affected by an active incident or maintenance; resolve that first.`);
+    const [blocker] = await tx.all<{ kind: string; id: string; title: string; status: string }>(sql`
+      SELECT 'incident' AS kind, i.id, i.title, i.status FROM incident_components ic JOIN incidents i ON i.id = ic.incident_id
+        WHERE ic.component_id = ${id} AND i.status NOT IN ('resolved', 'postmortem')
+      UNION ALL
+      SELECT 'maintenance' AS kind, m.id, m.title, m.status FROM maintenance_components mc JOIN maintenances m ON m.id = mc.maintenance_id
+        WHERE mc.component_id = ${id} AND m.status NOT IN ('completed', 'cancelled')
+      LIMIT 1`);
+    if (blocker) {
+      throw new ConflictError(
+        `Component "${id}" is named by the ${blocker.status.replace('_', ' ')} ${blocker.kind} "${blocker.title}" (${blocker.id}); resolve, complete or cancel it first.`,
+      );
+    }
     await tx.update(components).set({ archivedAt: now, updatedAt: now }).where(eq(components.id, id));
     await recordAudit(tx, { at: now, actor, action: 'component.deleted', subjectType: 'component', subjectId: id });
   });

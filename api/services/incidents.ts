@@ -66,6 +66,14 @@ export interface PostmortemInput {
 
 type IncidentRow = typeof incidents.$inferSelect;
 
+/**
+ * How far back `startedAt` may reach, in days: as far as the 90-day bars do. An older start is a history record, not
+ * an incident to declare, and a start in 1926 would spread the history over a century of month pages.
+ */
+export const startedAtMaxAgeDays = 90;
+
+const day = 24 * 60 * 60 * 1000;
+
 function notifyAudiences(policy: Audiences, notify: Notify | undefined): Audiences {
   const n = notify === undefined ? {} : typeof notify === 'boolean' ? { subscribers: notify, stakeholders: notify } : notify;
   return {
@@ -142,6 +150,11 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
   }
   if (input.startedAt && input.startedAt.getTime() > now.getTime()) {
     throw new ValidationError('An incident cannot start in the future.', [{ path: 'startedAt', message: 'must not be in the future' }]);
+  }
+  if (input.startedAt && now.getTime() - input.startedAt.getTime() > startedAtMaxAgeDays * day) {
+    throw new ValidationError(`An incident starts at most ${startedAtMaxAgeDays} days before it is declared.`, [
+      { path: 'startedAt', message: `must be within the last ${startedAtMaxAgeDays} days` },
+    ]);
   }
   const incidentStatus = status as IncidentStatus;
   const policy = s.severityPolicy[input.severity];
