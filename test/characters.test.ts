@@ -215,6 +215,14 @@ describe('output: rows that already hold forbidden characters break no output', 
     expect(JSON.parse(apiText)).toMatchObject({ title: 'ABCDEF', internalTitle: 'ABCDEF' });
     expect(apiText).not.toMatch(/\\u(00[01][0-9a-f]|d[89a-f][0-9a-f]{2}|fff[ef])/i);
     expect(outsideXmlChar(apiText)).toEqual([]);
+
+    // The subscriber's manage page lists component names too.
+    await db.execute("INSERT INTO subscribers (id, email, confirmed_at, unsubscribe_token) VALUES ('s-poison', 'p@example.com', 1, 'tok-poison')");
+    const manage = await f.get('/api/v1/subscribers/manage?token=tok-poison');
+    expect(manage.status).toBe(200);
+    const manageText = await manage.text();
+    expect(manageText).toContain('ABCDEF');
+    expect(outsideXmlChar(manageText)).toEqual([]);
   });
 });
 
