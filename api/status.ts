@@ -102,14 +102,3 @@ export async function readComponents(db: Queryable, reader: Reader): Promise<Com
     })),
   );
 }
-
-/**
- * Moves `updated_at` of every component whose public status differs from `before`: call it in the transaction
- * that changed an incident or a maintenance, with the statuses read at its start. Only the public status counts,
- * so an internal-only incident leaves no trace in public timestamps.
- */
-export async function touchChangedComponents(db: Queryable, before: Map<string, ComponentStatus>, now: Date): Promise<void> {
-  const after = await componentStatuses(db, 'public');
-  const changed = [...new Set([...before.keys(), ...after.keys()])].filter((id) => (before.get(id) ?? 'operational') !== (after.get(id) ?? 'operational'));
-  if (changed.length > 0) await db.update(components).set({ updatedAt: now }).where(inArray(components.id, changed));
-}

@@ -2,10 +2,10 @@
 import { and, eq, inArray, isNull, notInArray } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
 import { componentGroups, components, incidentComponents, incidents, maintenanceComponents, maintenances } from '../../db/schema.ts';
-import { closedIncidentStatuses, finishedMaintenanceStatuses, type Reader } from '../domain.ts';
+import { closedIncidentStatuses, finishedMaintenanceStatuses, type ComponentStatus, type Reader } from '../domain.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import { readComponents, type ComponentState } from '../status.ts';
+import { componentStatuses, readComponents, type ComponentState } from '../status.ts';
 import { recordAudit } from './audit.ts';
 import type { Actor, Services } from './context.ts';
 
@@ -187,4 +187,15 @@ export async function renameComponentGroup(deps: ComponentDeps, actor: Actor, id
   const [row] = await deps.db.select().from(componentGroups).where(eq(componentGroups.id, id));
   const members = (await listComponentGroups(deps.db)).find((g) => g.id === id);
   return { id, name: row!.name, components: members?.components ?? [] };
+}
+
+/**
+ * Moves `updated_at` of every component whose public status differs from `before`: call it in the transaction
+ * that changed an incident or a maintenance, with the statuses read at its start. Only the public status counts,
+ * so an internal-only incident leaves no trace in public timestamps.
+ */
+export async function touchChangedComponents(db: Queryable, before: Map<string, ComponentStatus>, now: Date): Promise<void> {
+  const after = await componentStatuses(db, 'public');
+  const changed = [...new Set([...before.keys(), ...after.keys()])].filter((id) => (before.get(id) ?? 'operational') !== (after.get(id) ?? 'operational'));
+  if (changed.length > 0) await db.update(components).set({ updatedAt: now }).where(inArray(components.id, changed));
 }

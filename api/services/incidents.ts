@@ -14,7 +14,8 @@ import {
   type IncidentStatus,
   type Severity,
 } from '../domain.ts';
-import { componentStatuses, touchChangedComponents } from '../status.ts';
+import { componentStatuses } from '../status.ts';
+import { touchChangedComponents } from './components.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { renderTemplate, type Template } from '../templates.ts';

@@ -11,7 +11,8 @@ import {
   upcomingMaintenanceStatuses,
   type MaintenanceStatus,
 } from '../domain.ts';
-import { componentStatuses, touchChangedComponents } from '../status.ts';
+import { componentStatuses } from '../status.ts';
+import { touchChangedComponents } from './components.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Template } from '../templates.ts';
