@@ -180,6 +180,9 @@ const postmortemRoute = createRoute({
   path: '/incidents/{id}/postmortem',
   tags: ['incidents'],
   summary: 'Publish or revise the postmortem of a resolved incident',
+  description:
+    'The first PUT publishes the postmortem and announces it once. A later PUT is a correction: it replaces the published text ' +
+    'everywhere (timeline, feed, JSON, emails not yet sent) without announcing again; the audit keeps the previous and the new text.',
   security: bearer,
   middleware: [requireRole('comms')] as const,
   request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: postmortemBody } }, required: true } },
