@@ -42,8 +42,8 @@ export const components = sqliteTable('components', {
   name: text('name').notNull(),
   description: text('description').notNull().default(''),
   groupId: text('group_id'),
-  /** Display order within its group (the API calls it `order`). */
-  position: integer('position').notNull().default(0),
+  /** Place within its group, smaller first (the column is `position`: ORDER is an SQL keyword). */
+  order: integer('position').notNull().default(0),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at').notNull(),
   archivedAt: timestamp('archived_at'),

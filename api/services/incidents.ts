@@ -121,7 +121,7 @@ async function affectedComponents(db: Queryable, incidentId: string) {
     .from(incidentComponents)
     .innerJoin(components, eq(components.id, incidentComponents.componentId))
     .where(eq(incidentComponents.incidentId, incidentId))
-    .orderBy(asc(components.position), asc(components.name));
+    .orderBy(asc(components.order), asc(components.name));
 }
 
 interface PublishStep {
@@ -167,7 +167,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
       { path: 'startedAt', message: `must be within the last ${startedAtMaxAgeDays} days` },
     ]);
   }
-  const incidentStatus = status as IncidentStatus;
+  const incidentStatus = status;
   const policy = s.severityPolicy[input.severity];
   const audiences = notifyAudiences(policy, input.notify);
   const id = newId();
