@@ -216,6 +216,12 @@ describe('output: rows that already hold forbidden characters break no output', 
     expect(apiText).not.toMatch(/\\u(00[01][0-9a-f]|d[89a-f][0-9a-f]{2}|fff[ef])/i);
     expect(outsideXmlChar(apiText)).toEqual([]);
 
+    // The anonymous component list is a public output too.
+    const listText = await (await f.get('/api/v1/components')).text();
+    expect(JSON.parse(listText).components.map((c: { name: string }) => c.name)).toContain('ABCDEF');
+    expect(listText).not.toMatch(/\\u(00[01][0-9a-f]|d[89a-f][0-9a-f]{2}|fff[ef])/i);
+    expect(outsideXmlChar(listText)).toEqual([]);
+
     // The subscriber's manage page lists component names too.
     await db.execute("INSERT INTO subscribers (id, email, confirmed_at, unsubscribe_token) VALUES ('s-poison', 'p@example.com', 1, 'tok-poison')");
     const manage = await f.get('/api/v1/subscribers/manage?token=tok-poison');
