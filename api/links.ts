@@ -49,3 +49,19 @@ export function manageUrl(s: { publicUrl: string }, token: string): string {
 export function confirmUrl(s: { publicUrl: string }, token: string): string {
   return withToken(s.publicUrl, '/api/v1/subscribers/confirm', token);
 }
+
+/**
+ * The email sign-in page for stakeholders, as a briefing links to it: a signed-in reader goes straight on to `next`
+ * (a path under /internal/, or its absolute URL); anyone else is offered a one-time link mailed to `email`.
+ * The URL carries no secret, so a forwarded briefing signs nobody in.
+ */
+export function signInByEmailUrl(publicUrl: string, next: string, email?: string): string {
+  const path = next.startsWith(publicUrl) ? next.slice(publicUrl.length) : next;
+  const query = new URLSearchParams({ next: path, ...(email ? { email } : {}) });
+  return `${publicUrl}/internal/sign-in/email?${query}`;
+}
+
+/** A stakeholder's one-time sign-in link: GET shows a button, POST spends it. */
+export function signInLinkUrl(publicUrl: string, secret: string): string {
+  return withToken(publicUrl, '/internal/sign-in/link', secret);
+}

@@ -5,6 +5,7 @@ import type { Actor, Services } from './services/context.ts';
 import { createComponent } from './services/components.ts';
 import { declareIncident, postUpdate, publishPostmortem } from './services/incidents.ts';
 import { scheduleMaintenance } from './services/maintenances.ts';
+import { addStakeholder } from './services/stakeholders.ts';
 
 export async function isEmpty(s: Pick<Services, 'db'>): Promise<boolean> {
   const [c] = await s.db.select({ n: count() }).from(components);
@@ -27,6 +28,8 @@ export async function seedDemo(services: Services): Promise<void> {
     { id: 'email', name: 'Email notifications', group: 'Platform', order: 5, description: 'Transactional email' },
   ];
   for (const c of catalogue) await createComponent(at(24 * 90), actor, c);
+  // One executive, so a first SEV1 briefs somebody and the briefing can be read in data/mail/.
+  await addStakeholder(at(24 * 90), actor, { email: 'exec@example.com', name: 'Alex Executive (demo)' });
 
   const past = await declareIncident(at(29.5), actor, {
     title: 'Webhook deliveries delayed',
