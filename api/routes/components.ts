@@ -7,7 +7,7 @@ import { archiveComponent, createComponent, listComponents, updateComponent, typ
 import type { Services } from '../services/context.ts';
 import { bearer, errorResponses, idParam, json, line, slug, text } from './schemas.ts';
 
-const componentBody = z
+export const componentBody = z
   .object({
     id: slug,
     name: line(120),

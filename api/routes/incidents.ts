@@ -26,7 +26,7 @@ import {
   variables,
 } from './schemas.ts';
 
-const declareBody = z
+export const declareBody = z
   .object({
     title: line(200).openapi({ description: 'External title: customers read it.', example: 'Checkout is failing for some customers' }),
     internalTitle: line(200).optional().openapi({ description: 'Internal title for executives and the internal page.' }),
@@ -43,7 +43,7 @@ const declareBody = z
   .strict()
   .openapi('DeclareIncident');
 
-const updateBody = z
+export const updateBody = z
   .object({
     status: z.enum(updateStatuses),
     template: slug,

@@ -66,7 +66,8 @@ export interface PostmortemInput {
 
 type IncidentRow = typeof incidents.$inferSelect;
 
-function notifyAudiences(policy: Audiences, notify: Notify | undefined): Audiences {
+/** Who hears about an update: the policy, narrowed (never widened) by `notify`. */
+export function notifyAudiences(policy: Audiences, notify: Notify | undefined): Audiences {
   const n = notify === undefined ? {} : typeof notify === 'boolean' ? { subscribers: notify, stakeholders: notify } : notify;
   return {
     public: policy.public,
@@ -75,7 +76,8 @@ function notifyAudiences(policy: Audiences, notify: Notify | undefined): Audienc
   };
 }
 
-function nextUpdateAt(now: Date, status: IncidentStatus, severity: Severity, minutes: number | null | undefined): Date | null {
+/** When the next update is due: `minutes` from now, the severity's cadence when omitted, none when 0 or null or closed. */
+export function nextUpdateAt(now: Date, status: IncidentStatus, severity: Severity, minutes: number | null | undefined): Date | null {
   if (!isActiveIncident(status)) return null;
   const m = minutes === undefined ? defaultCadenceMinutes[severity] : minutes;
   return m === null || m === 0 ? null : new Date(now.getTime() + m * 60_000);

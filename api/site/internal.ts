@@ -5,9 +5,13 @@ import { createMiddleware } from 'hono/factory';
 import type { Database } from '../../db/client.ts';
 import { authenticate, createSession, endSession, sessionCookie, verifyToken, type AuthEnv } from '../auth.ts';
 import type { Clock } from '../clock.ts';
+import { openIncidentsPanel } from '../console/board.ts';
+import { sameOriginPosts } from '../console/csrf.ts';
+import { consoleRoutes } from '../console/routes.ts';
+import { consoleHeaders, renderView } from '../console/screen.ts';
+import type { Services } from '../services/context.ts';
 import type { PageRenderer } from './astro.ts';
 import { audiences } from './records.ts';
-import { siteHeaders } from './serve.ts';
 import {
   historyMonthPage,
   historyMonths,
@@ -28,18 +32,25 @@ export interface InternalDeps {
   clock: Clock;
   settings: SiteSettings;
   pages: PageRenderer;
+  /** The console publishes through the same services as the API. */
+  services: Services;
 }
 
-const noStore = { ...siteHeaders, 'cache-control': 'private, no-store' };
+const noStore = consoleHeaders;
 
 /** Routes under /internal, mounted at the root (Hono's sub-app mounting would not match "/internal/" itself). */
 export function internalRoutes(d: InternalDeps) {
   const app = new Hono<AuthEnv>();
+  const consoleDeps = { services: d.services, settings: d.settings, pages: d.pages };
+  // Every form under /internal/ (sign-in included) refuses cross-site posts with 403.
+  app.use('/internal/*', sameOriginPosts([d.settings.publicUrl], (c) => c.html(refusedPage, 403, noStore)));
   // Session cookies go over https only when the page is served over https; they are scoped to /internal, so the API never sees them.
   const secure = d.settings.publicUrl.startsWith('https:');
   const reading = () => readSite(d.db, audiences.internal, d.settings, d.clock.now());
-  const html = async (c: Context, view: PageView, status: 200 | 401 | 404 = 200, extra: Record<string, string> = {}) =>
-    c.html(await d.pages.renderPage(view), status, { ...noStore, ...extra });
+  const html = async (c: Context, view: PageView, status: 200 | 401 | 404 = 200, extra: Record<string, string> = {}) => {
+    if (c.get('principal')) return renderView(consoleDeps, c, view, status);
+    return c.html(await d.pages.renderPage(view), status, { ...noStore, ...extra });
+  };
   const signIn = async (c: Context, status: 200 | 401, error?: string) =>
     html(c, signInPage(await reading(), error), status, status === 401 ? { 'www-authenticate': 'Bearer realm="internal"' } : {});
 
@@ -78,8 +89,8 @@ export function internalRoutes(d: InternalDeps) {
     return view ? html(c, view) : html(c, notFoundPage(r), 404);
   };
 
-  app.get('/internal/', page((r) => indexPage(r)));
-  app.get('/internal/incidents/:id/', page(async (r, c) => (await incidentPages(r, [c.req.param('id')!]))[0] ?? null));
+  app.get('/internal/', async (c) => renderView(consoleDeps, c, await indexPage(await reading()), 200, await openIncidentsPanel(consoleDeps)));
+  app.route('/', consoleRoutes(consoleDeps));
   app.get('/internal/maintenances/:id/', page(async (r, c) => (await maintenancePages(r, [c.req.param('id')!]))[0] ?? null));
   app.get('/internal/history/', page(async (r) => historyPage(r, await historyMonths(r))));
   app.get(
@@ -97,3 +108,6 @@ export function internalRoutes(d: InternalDeps) {
   app.get('/internal/*', page(async () => null));
   return app;
 }
+
+const refusedPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Refused</title></head><body><main><h1>Refused: this form was sent from another site</h1>
+<p>Nothing was changed. Open the console at /internal/ and send the form from there.</p></main></body></html>`;

@@ -48,7 +48,7 @@ export async function startSite(s: Services, config: Config, options: SiteOption
   timer?.unref();
 
   const routes = new Hono();
-  routes.route('/', internalRoutes({ db: s.db, clock: s.clock, settings, pages }));
+  routes.route('/', internalRoutes({ db: s.db, clock: s.clock, settings, pages, services: s }));
   routes.route('/', siteRoutes(output));
   return {
     routes,
