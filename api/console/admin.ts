@@ -40,7 +40,7 @@ async function componentsScreen(d: ConsoleDeps, c: Context, s: FormState = none(
   const rows = list.map((row) => {
     const f = `edit-${row.id}`;
     return html`<li class="card admin-row">
-<h3>${row.name} <span class="meta">(${row.id}) · ${componentStatusLabel[row.status]}</span></h3>
+<h2>${row.name} <span class="meta">(${row.id}) · ${componentStatusLabel[row.status]}</span></h2>
 <form method="post" action="${links.components}${row.id}/edit" class="inline-form" novalidate>
 ${input({ id: `name-${row.id}`, name: 'name', label: `Name of ${row.id}`, value: v(f, 'name', row.name), errors: e(f) })}
 ${input({ id: `group-${row.id}`, name: 'group', label: `Group of ${row.id}`, value: v(f, 'group', row.group ?? ''), errors: e(f) })}

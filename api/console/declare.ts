@@ -205,7 +205,7 @@ function form(d: ConsoleDeps, v: DeclareValues, components: ComponentView[], err
   ]);
   return html`${errorSummary(errors, labels)}
 ${canPublish ? '' : html`<p class="notice" role="note">You are signed in with a viewer token: you can preview, but publishing needs a comms or admin token.</p>`}
-<form method="post" action="${links.declare}" class="console-form" id="declare-form" novalidate>
+<form method="post" action="${links.declare}" class="console-form" id="declare-form" data-live-preview novalidate>
 ${input({ id: 'title', label: 'Title', value: v.title, errors, hint: 'Public: customers read this on the status page and in emails.' })}
 ${input({ id: 'internalTitle', label: 'Internal title', value: v.internalTitle, errors, hint: 'Optional. For the internal page and executives; the public title when empty.' })}
 ${select({
@@ -265,8 +265,9 @@ ${input({
 export async function declareScreen(d: ConsoleDeps, c: Context, v: DeclareValues, errors: Errors = new Map(), preview: DeclarationPreview | null = null, status = 200) {
   const components = await listComponents(d.services.db);
   const canPublish = roleAllows(principalOf(c).role, 'comms');
+  // Below the form; with JavaScript, console.js refills #live-preview as the comms lead types.
   const body = html`${form(d, v, components, errors, canPublish)}
-${preview ? wordingsView(preview) : ''}`;
+<div id="live-preview" aria-live="polite">${preview ? wordingsView(preview) : ''}</div>`;
   return screen(d, c, 'Declare incident', body, status);
 }
 

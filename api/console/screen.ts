@@ -14,10 +14,10 @@ export interface ConsoleDeps {
   pages: PageRenderer;
 }
 
-/** Internal pages are never cached, and may run the console's own script (live preview, countdowns), nothing else. */
+/** Internal pages are never cached, and may run the console's own script (live preview, countdowns) and fetch from us, nothing else. */
 export const consoleHeaders: Record<string, string> = {
   ...siteHeaders,
-  'content-security-policy': siteHeaders['content-security-policy']!.replace("default-src 'none';", "default-src 'none'; script-src 'self';"),
+  'content-security-policy': siteHeaders['content-security-policy']!.replace("default-src 'none';", "default-src 'none'; script-src 'self'; connect-src 'self';"),
   'cache-control': 'private, no-store',
 };
 
