@@ -51,7 +51,9 @@ ${input({ id: `order-${row.id}`, name: 'order', label: `Order of ${row.id}`, val
 </li>`;
   });
   const labels = new Map([['new-id', 'ID'], ['new-name', 'Name'], ['new-description', 'Description'], ['new-group', 'Group'], ['new-order', 'Order']]);
-  const body = html`${readOnly(c)}${notice(s)}
+  const id = s.form.startsWith('edit-') ? s.form.slice(5) : '';
+  const rowLabels = new Map([[`name-${id}`, `Name of ${id}`], [`group-${id}`, `Group of ${id}`], [`order-${id}`, `Order of ${id}`]]);
+  const body = html`${readOnly(c)}${notice(s)}${id ? errorSummary(s.errors, rowLabels) : ''}
 <p>Lower order shows first; components with the same group show together. Archiving keeps past incidents naming the component.</p>
 <ul class="plain admin-list">${rows}</ul>
 <section aria-labelledby="add-component"><h2 id="add-component">Add a component</h2>

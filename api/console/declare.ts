@@ -149,9 +149,10 @@ const paragraphs = (text: string) => text.split(/\n{2,}/).map((p) => html`<p>${p
 /** Both wordings side by side, each with its subject and who reads it. */
 export function wordingsView(p: DeclarationPreview) {
   const external = [p.audiences.public ? 'public page · RSS feed' : 'not published: this severity stays internal'];
-  if (p.audiences.subscribers) external.push(`${count(p.recipients.subscribers)} subscribers by email`);
+  const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? '' : 's'}`;
+  if (p.audiences.subscribers) external.push(`${plural(p.recipients.subscribers, 'subscriber')} by email`);
   const internal = ['internal page'];
-  if (p.audiences.stakeholders) internal.push(`${count(p.recipients.stakeholders)} executives by email`);
+  if (p.audiences.stakeholders) internal.push(`${plural(p.recipients.stakeholders, 'executive')} by email`);
   return html`<section class="preview" aria-labelledby="preview-heading" id="preview">
 <h2 id="preview-heading">Preview</h2>
 <p class="audience-line">Who will be told: <strong>${audienceLine(p)}</strong></p>
@@ -183,7 +184,7 @@ export function variableFields(template: Template | undefined, values: Record<st
       value: values[v.name] ?? '',
       rows: 2,
       errors,
-      hint: html`${v.required ? 'Required. ' : 'Optional. '}${v.audience === 'internal' ? html`<strong class="internal-only">Insiders only: never shown to customers.</strong> ` : ''}${v.description} Example: “${v.example}”`,
+      hint: html`${/^(Optional|Required)\b/.test(v.description) ? '' : v.required ? 'Required. ' : 'Optional. '}${v.audience === 'internal' ? html`<strong class="internal-only">Insiders only: never shown to customers.</strong> ` : ''}${v.description} Example: “${v.example}”`,
     }),
   );
 }
@@ -235,8 +236,8 @@ ${select({
 <fieldset class="variables"><legend>What to say</legend>
 ${variableFields(template, v.variables, errors)}
 </fieldset>
-<fieldset class="components${errors.has('components') ? ' has-error' : ''}" id="components" tabindex="-1"><legend>Affected components</legend>
-${errors.has('components') ? html`<p class="field-error"><span class="sr-only">Error: </span>${errors.get('components')}</p>` : ''}
+<fieldset class="components${errors.has('components') ? ' has-error' : ''}" id="components" tabindex="-1"${errors.has('components') ? html` aria-describedby="components-error"` : ''}><legend>Affected components</legend>
+${errors.has('components') ? html`<p class="field-error" id="components-error"><span class="sr-only">Error: </span>${errors.get('components')}</p>` : ''}
 <div class="impact-grid">
 ${components.map((c) => select({ id: `impact-${c.id}`, name: `impact.${c.id}`, label: c.name, value: v.impacts[c.id] ?? '', errors, options: impactOptions }))}
 </div>

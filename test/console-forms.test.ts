@@ -1,0 +1,185 @@
+// Every console form: refused cross-site with 403, refused to a viewer with 403, and bad input comes back beside its field with nothing stored.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { declare, makeSiteFixture, type SiteFixture } from './site-fixture.ts';
+
+let f: SiteFixture;
+const origin = 'http://127.0.0.1:4321';
+const sessions: Record<string, string> = {};
+
+async function signIn(role: 'admin' | 'comms' | 'viewer') {
+  const res = await f.app.request(`${origin}/internal/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin, 'sec-fetch-site': 'same-origin' },
+    body: new URLSearchParams({ token: f.tokens[role] }),
+  });
+  expect(res.status).toBe(303);
+  return /status_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')![0];
+}
+
+function post(path: string, form: Record<string, string>, who: 'admin' | 'comms' | 'viewer', headers: Record<string, string> = { origin, 'sec-fetch-site': 'same-origin' }) {
+  return f.app.request(`${origin}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: sessions[who]!, ...headers },
+    body: new URLSearchParams(form),
+  });
+}
+
+/** Rows in the tables every form writes to: a refused form changes none of them. */
+async function footprint() {
+  const q = async (sql: string) => (await f.services.db.$client.execute(sql)).rows[0]![0];
+  const counts: Record<string, unknown> = {};
+  for (const t of ['incidents', 'updates', 'deliveries', 'stakeholders', 'subscribers', 'api_tokens', 'sessions', 'audit_events']) counts[t] = await q(`SELECT count(*) FROM ${t}`);
+  counts.components = await q("SELECT group_concat(id || ':' || name || ':' || position || ':' || coalesce(archived_at, '')) FROM components");
+  counts.revoked = await q('SELECT count(*) FROM api_tokens WHERE revoked_at IS NOT NULL');
+  return counts;
+}
+
+/** The error shown next to a field: the field's own error paragraph, tied to it by aria-describedby. */
+function fieldError(html: string, id: string): string | null {
+  const m = new RegExp(`<p class="field-error" id="${id}-error"><span class="sr-only">Error: </span>([^<]*)</p>`).exec(html);
+  if (!m) return null;
+  expect(html).toMatch(new RegExp(`id="${id}"[^>]*aria-describedby="[^"]*${id}-error`));
+  return m[1]!;
+}
+
+let incidentId: string;
+let stakeholderId: string;
+let tokenId: string;
+
+beforeAll(async () => {
+  f = await makeSiteFixture();
+  for (const role of ['admin', 'comms', 'viewer'] as const) sessions[role] = await signIn(role);
+  incidentId = (await declare(f)).id;
+  const s = await f.call('POST', '/api/v1/stakeholders', { body: { email: 'ceo@example.com', name: 'Chief' } });
+  stakeholderId = ((await s.json()) as { id: string }).id;
+  tokenId = (await f.services.db.$client.execute("SELECT id FROM api_tokens WHERE role = 'viewer'")).rows[0]!.id as string;
+  await f.services.db.$client.execute({
+    sql: 'INSERT INTO subscribers (id, email, confirmed_at, unsubscribe_token, created_at) VALUES (?, ?, ?, ?, ?)',
+    args: ['sub1', 'reader@example.com', Date.now(), 'unsub1', Date.now()],
+  });
+}, 120_000);
+
+afterAll(() => f?.close());
+
+const declareForm = {
+  title: 'Checkout failing',
+  severity: 'SEV1',
+  status: 'investigating',
+  template: 'investigating',
+  'var.symptom': 'Payments fail.',
+  'impact.api': 'major_outage',
+  action: 'publish',
+};
+
+/** Every form the console has, with valid values, and the role it needs. */
+const forms = (): { path: string; form: Record<string, string>; needs: string }[] => [
+  { path: '/internal/declare/', form: declareForm, needs: 'comms' },
+  { path: `/internal/incidents/${incidentId}/updates`, form: { status: 'identified', template: 'identified', 'var.symptom': 'x', 'var.cause': 'y', 'var.fix': 'z', action: 'publish' }, needs: 'comms' },
+  { path: `/internal/incidents/${incidentId}/resolve`, form: { template: 'resolved', 'rvar.what_happened': 'x', 'rvar.resolution': 'y', allOperational: 'on', action: 'publish' }, needs: 'comms' },
+  { path: `/internal/incidents/${incidentId}/reopen`, form: {}, needs: 'comms' },
+  { path: '/internal/admin/components/', form: { id: 'billing', name: 'Billing' }, needs: 'admin' },
+  { path: '/internal/admin/components/api/edit', form: { name: 'Public API', order: '3' }, needs: 'admin' },
+  { path: '/internal/admin/components/webhooks/archive', form: {}, needs: 'admin' },
+  { path: '/internal/admin/stakeholders/', form: { name: 'Board', email: 'board@example.com' }, needs: 'admin' },
+  { path: `/internal/admin/stakeholders/${stakeholderId}/remove`, form: {}, needs: 'admin' },
+  { path: '/internal/admin/subscribers/sub1/remove', form: {}, needs: 'admin' },
+  { path: '/internal/admin/tokens/', form: { name: 'New', role: 'viewer' }, needs: 'admin' },
+  { path: `/internal/admin/tokens/${tokenId}/revoke`, form: {}, needs: 'admin' },
+  { path: '/internal/sign-out', form: {}, needs: 'viewer' },
+];
+
+describe('console forms', () => {
+  it('refuse a cross-site POST with 403 (not a redirect) on every form, and change nothing', async () => {
+    const before = await footprint();
+    for (const { path, form } of forms()) {
+      for (const headers of <Record<string, string>[]>[{ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }, { 'sec-fetch-site': 'same-site' }, {}]) {
+        const res = await post(path, form, 'admin', headers);
+        expect(res.status, `${path} with ${JSON.stringify(headers)}`).toBe(403);
+        expect(res.headers.get('location')).toBeNull();
+      }
+    }
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('refuse a viewer publishing anything with 403, and change nothing', async () => {
+    const before = await footprint();
+    for (const { path, form, needs } of forms()) {
+      if (needs === 'viewer') continue;
+      const res = await post(path, form, 'viewer');
+      expect(res.status, path).toBe(403);
+      expect(await res.text()).toContain('Nothing was changed');
+    }
+    for (const { path, form, needs } of forms()) {
+      if (needs !== 'admin') continue;
+      expect((await post(path, form, 'comms')).status, `${path} as comms`).toBe(403);
+    }
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('let a viewer preview, read-only', async () => {
+    const res = await post('/internal/declare/', { ...declareForm, action: 'preview' }, 'viewer');
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('External wording');
+    expect(html).toContain('viewer token');
+  });
+
+  it('bring bad input back with the error next to its field, values kept, nothing stored', async () => {
+    const before = await footprint();
+    const cases: { path: string; form: Record<string, string>; field: string; message: RegExp; keeps?: string }[] = [
+      { path: '/internal/declare/', form: { ...declareForm, title: '' }, field: 'title', message: /must not be empty/ },
+      { path: '/internal/declare/', form: { ...declareForm, severity: '' }, field: 'severity', message: /choose a severity/, keeps: 'Payments fail.' },
+      { path: '/internal/declare/', form: { ...declareForm, 'var.symptom': '' }, field: 'var-symptom', message: /required variable is missing/, keeps: 'Checkout failing' },
+      { path: '/internal/declare/', form: { ...declareForm, 'impact.api': '' }, field: 'components', message: /at least one/ },
+      { path: '/internal/declare/', form: { ...declareForm, nextUpdateInMinutes: 'soon' }, field: 'nextUpdateInMinutes', message: /whole number/ },
+      { path: '/internal/declare/', form: { ...declareForm, title: 'a\u0007b' }, field: 'title', message: /control characters/ },
+      { path: `/internal/incidents/${incidentId}/updates`, form: { status: 'identified', template: 'identified', 'var.symptom': 'x', action: 'publish' }, field: 'var-cause', message: /required variable is missing/ },
+      { path: `/internal/incidents/${incidentId}/updates`, form: { status: 'identified', template: 'identified', 'var.symptom': 'x', 'var.cause': 'y', 'var.fix': 'z', nextUpdateInMinutes: '-4', action: 'publish' }, field: 'update-next', message: /whole number/ },
+      { path: `/internal/incidents/${incidentId}/resolve`, form: { template: 'resolved', 'rvar.what_happened': 'x', action: 'publish' }, field: 'rvar-resolution', message: /required variable is missing/ },
+      { path: '/internal/admin/components/', form: { id: 'Not A Slug', name: 'Billing' }, field: 'new-id', message: /lowercase/ },
+      { path: '/internal/admin/components/', form: { id: 'billing', name: '' }, field: 'new-name', message: /must not be empty/ },
+      { path: '/internal/admin/components/api/edit', form: { name: 'API', order: 'first' }, field: 'order-api', message: /number/ },
+      { path: '/internal/admin/stakeholders/', form: { name: 'Board', email: 'not-an-address' }, field: 'stakeholder-email', message: /email address/ },
+      { path: '/internal/admin/tokens/', form: { name: 'New', role: 'root' }, field: 'token-role', message: /choose a role/ },
+    ];
+    for (const c of cases) {
+      const res = await post(c.path, c.form, 'admin');
+      const html = await res.text();
+      expect(res.status, `${c.path} ${c.field}`).toBe(422);
+      expect(fieldError(html, c.field) ?? `no error beside ${c.field}`, `${c.path} ${c.field}`).toMatch(c.message);
+      expect(html).toContain('error-summary');
+      if (c.keeps) expect(html).toContain(c.keeps);
+    }
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('publish through the same services as the API: declare lands on the incident page, which shows delivery per audience', async () => {
+    const res = await post('/internal/declare/', declareForm, 'comms');
+    expect(res.status).toBe(303);
+    const location = res.headers.get('location')!;
+    expect(location).toMatch(/^\/internal\/incidents\/[a-z0-9]+\/$/);
+    const page = await f.app.request(`${origin}${location}`, { headers: { cookie: sessions.comms! } });
+    const html = await page.text();
+    expect(html).toContain('Delivery of the latest update');
+    expect(html).toMatch(/Executives<\/th><td>1<\/td><td>0<\/td><td>0<\/td>/);
+    expect(html).toContain(`href="/incidents/${location.split('/')[3]}/"`);
+    const api = await f.call('GET', `/api/v1/incidents/${location.split('/')[3]}`);
+    expect(((await api.json()) as { updates: { author: string }[] }).updates[0]!.author).toBe('Casey Comms');
+  });
+
+  it('exports subscribers as CSV with formula-looking values neutralised', async () => {
+    await f.services.db.$client.execute({
+      sql: 'INSERT INTO subscribers (id, email, confirmed_at, unsubscribe_token, created_at) VALUES (?, ?, ?, ?, ?)',
+      args: ['sub2', '=cmd@example.com', Date.now(), 'unsub2', Date.now()],
+    });
+    const res = await f.app.request(`${origin}/internal/admin/subscribers.csv`, { headers: { cookie: sessions.admin! } });
+    expect(res.headers.get('content-type')).toContain('text/csv');
+    const text = await res.text();
+    expect(text).toContain("'=cmd@example.com");
+    expect(text).toContain('reader@example.com');
+    const search = await f.app.request(`${origin}/internal/admin/subscribers/?q=READER`, { headers: { cookie: sessions.viewer! } });
+    const html = await search.text();
+    expect(html).toContain('reader@example.com');
+    expect(html).not.toContain('=cmd@example.com');
+  });
+});
