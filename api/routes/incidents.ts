@@ -41,7 +41,16 @@ export const declareBody = z
     nextUpdateInMinutes,
   })
   .strict()
-  .openapi('DeclareIncident');
+  .openapi('DeclareIncident', {
+    example: {
+      title: 'Checkout is failing for some customers',
+      internalTitle: 'Payment gateway certificate expired',
+      severity: 'SEV1',
+      template: 'investigating',
+      variables: { symptom: 'Card payments fail at checkout with an error page.' },
+      components: [{ id: 'checkout-api', status: 'major_outage' }],
+    },
+  });
 
 export const updateBody = z
   .object({
@@ -55,7 +64,13 @@ export const updateBody = z
     reopen: z.boolean().optional().openapi({ description: 'Needed to move a resolved incident back to an open status.' }),
   })
   .strict()
-  .openapi('PostUpdate');
+  .openapi('PostUpdate', {
+    example: {
+      status: 'identified',
+      template: 'identified',
+      variables: { symptom: 'Card payments fail at checkout.', cause: 'A gateway certificate expired.', fix: 'A renewed certificate is being installed.' },
+    },
+  });
 
 const postmortemBody = z
   .object({
