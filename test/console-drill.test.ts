@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToken } from '../api/auth.ts';
+import { createToken } from '../api/services/tokens.ts';
 import { readConfig } from '../api/config.ts';
 import { startServer, type Running } from '../api/server.ts';
 import { projectRoot } from '../api/site/astro.ts';
@@ -140,9 +140,9 @@ describe('the 3 a.m. drill in Chromium', () => {
     const config = readConfig({ DATA_DIR: dir, PORT: '0', SEED_DEMO: 'false', PUBLIC_URL: 'http://127.0.0.1' });
     running = await startServer(config, { log: () => {}, schedulerIntervalMs: 0, outboxPollMs: 0 });
     const db = running.services.db;
-    tokens.comms = (await createToken(db, { role: 'comms', name: 'Casey Comms' })).token;
-    tokens.admin = (await createToken(db, { role: 'admin', name: 'Ada Admin' })).token;
-    tokens.viewer = (await createToken(db, { role: 'viewer', name: 'Vic Viewer' })).token;
+    tokens.comms = (await createToken(running.services, { name: 'test' }, { role: 'comms', name: 'Casey Comms' })).token;
+    tokens.admin = (await createToken(running.services, { name: 'test' }, { role: 'admin', name: 'Ada Admin' })).token;
+    tokens.viewer = (await createToken(running.services, { name: 'test' }, { role: 'viewer', name: 'Vic Viewer' })).token;
     const admin = { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' };
     for (const [order, [id, name]] of [['api', 'API'], ['dashboard', 'Dashboard']].entries()) {
       const res = await fetch(`${running.url}/api/v1/components`, { method: 'POST', headers: admin, body: JSON.stringify({ id, name, order }) });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToken } from '../api/auth.ts';
+import { createToken } from '../api/services/tokens.ts';
 import { readConfig } from '../api/config.ts';
 import { startServer, type Running } from '../api/server.ts';
 import { projectRoot } from '../api/site/astro.ts';
@@ -94,9 +94,9 @@ beforeAll(async () => {
     schedulerIntervalMs: 0,
     outboxPollMs: 0,
   });
-  tokens.comms = (await createToken(running.services.db, { role: 'comms', name: 'Casey Comms' })).token;
-  tokens.viewer = (await createToken(running.services.db, { role: 'viewer', name: 'Vic Viewer' })).token;
-  const admin = (await createToken(running.services.db, { role: 'admin', name: 'Ada' })).token;
+  tokens.comms = (await createToken(running.services, { name: 'test' }, { role: 'comms', name: 'Casey Comms' })).token;
+  tokens.viewer = (await createToken(running.services, { name: 'test' }, { role: 'viewer', name: 'Vic Viewer' })).token;
+  const admin = (await createToken(running.services, { name: 'test' }, { role: 'admin', name: 'Ada' })).token;
   for (const [order, [id, name]] of [['api', 'API'], ['dashboard', 'Dashboard']].entries()) {
     const res = await fetch(`${running.url}/api/v1/components`, {
       method: 'POST',

@@ -2,12 +2,13 @@
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import { z } from 'zod';
-import { createToken, listTokens, revokeToken, roleAllows, roles, type AuthEnv } from '../auth.ts';
+import type { AuthEnv } from '../auth.ts';
+import { createToken, listTokens, revokeToken, roleAllows, roles } from '../services/tokens.ts';
 import { componentStatusLabel } from '../domain.ts';
 import { ConflictError, DomainError, NotFoundError, type FieldError } from '../errors.ts';
 import { componentBody } from '../routes/components.ts';
 import { email, line } from '../routes/schemas.ts';
-import { archiveComponent, createComponent, listComponents, updateComponent } from '../services/components.ts';
+import { archiveComponent, createComponent, listComponentGroups, listComponents, renameComponentGroup, updateComponent } from '../services/components.ts';
 import { addStakeholder, listStakeholders, removeStakeholder } from '../services/stakeholders.ts';
 import { countSubscribers, findSubscribers, removeSubscriber } from '../services/subscribers.ts';
 import { count, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
@@ -34,7 +35,7 @@ const time = (d: Date | null) => (d ? html`<time datetime="${d.toISOString()}">$
 // ---- components ----
 
 async function componentsScreen(d: ConsoleDeps, c: Context, s: FormState = none(), status = 200) {
-  const list = await listComponents(d.services.db);
+  const [list, groups] = await Promise.all([listComponents(d.services.db, 'internal'), listComponentGroups(d.services.db)]);
   const v = (form: string, key: string, fallback: string) => (s.form === form ? (s.values[key] ?? '') : fallback);
   const e = (form: string) => (s.form === form ? s.errors : new Map<string, string>());
   const rows = list.map((row) => {
@@ -44,7 +45,7 @@ async function componentsScreen(d: ConsoleDeps, c: Context, s: FormState = none(
 <form method="post" action="${links.components}${row.id}/edit" class="inline-form" novalidate>
 ${input({ id: `name-${row.id}`, name: 'name', label: `Name of ${row.id}`, value: v(f, 'name', row.name), errors: e(f) })}
 ${input({ id: `group-${row.id}`, name: 'group', label: `Group of ${row.id}`, value: v(f, 'group', row.group ?? ''), errors: e(f) })}
-${input({ id: `order-${row.id}`, name: 'order', label: `Order of ${row.id}`, value: v(f, 'order', String(row.order)), errors: e(f), inputmode: 'numeric' })}
+${input({ id: `order-${row.id}`, name: 'order', label: `Order of ${row.id}`, value: v(f, 'order', String(row.position)), errors: e(f), inputmode: 'numeric' })}
 <div class="actions"><button type="submit">Save ${row.id}</button></div>
 </form>
 <form method="post" action="${links.components}${row.id}/archive"><button type="submit">Archive ${row.id}</button></form>
@@ -56,6 +57,13 @@ ${input({ id: `order-${row.id}`, name: 'order', label: `Order of ${row.id}`, val
   const body = html`${readOnly(c)}${notice(s)}${id ? errorSummary(s.errors, rowLabels) : ''}
 <p>Lower order shows first; components with the same group show together. Archiving keeps past incidents naming the component.</p>
 <ul class="plain admin-list">${rows}</ul>
+${groups.length ? html`<section aria-labelledby="groups-heading"><h2 id="groups-heading">Groups</h2>
+<ul class="plain admin-list">${groups.map(
+    (g) => html`<li class="card admin-row"><form method="post" action="/internal/admin/component-groups/${g.id}/rename" class="inline-form" novalidate>
+${input({ id: `group-name-${g.id}`, name: 'name', label: `Name of group ${g.name}`, value: v(`group-${g.id}`, 'name', g.name), errors: e(`group-${g.id}`), hint: `${g.components.length} component${g.components.length === 1 ? '' : 's'}: ${g.components.join(', ')}` })}
+<div class="actions"><button type="submit">Rename group ${g.name}</button></div>
+</form></li>`,
+  )}</ul></section>` : ''}
 <section aria-labelledby="add-component"><h2 id="add-component">Add a component</h2>
 ${errorSummary(e('create'), labels)}
 <form method="post" action="${links.components}" class="console-form" novalidate>
@@ -84,6 +92,7 @@ function componentInput(body: Body, withId: boolean) {
 // ---- stakeholders ----
 
 const stakeholderBody = z.object({ name: line(120), email });
+const groupName = line(120);
 
 async function stakeholdersScreen(d: ConsoleDeps, c: Context, s: FormState = none(), status = 200) {
   const list = await listStakeholders(d.services);
@@ -134,25 +143,24 @@ export function csvField(value: string): string {
 
 // ---- tokens ----
 
-const tokenBody = z.object({ name: line(120), role: z.enum(roles, 'choose a role') });
-
 async function tokensScreen(d: ConsoleDeps, c: Context, s: FormState = none(), status = 200, created?: { name: string; token: string }) {
-  const list = await listTokens(d.services.db);
+  const list = await listTokens(d.services);
   const e = s.form === 'create' ? s.errors : new Map<string, string>();
   const body = html`${readOnly(c)}${notice(s)}
 ${created ? html`<div class="notice created-token" role="status"><p>Token for “${created.name}”. Copy it now: it is shown only once.</p><p><code>${created.token}</code></p></div>` : ''}
 <table class="admin-table"><caption>API tokens</caption>
-<thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">State</th></tr></thead>
+<thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Email</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">State</th></tr></thead>
 <tbody>${list.map(
-    (t) => html`<tr><td>${t.name}</td><td>${t.role}</td><td>${time(t.createdAt)}</td><td>${time(t.lastUsedAt)}</td><td>${
+    (t) => html`<tr><td>${t.name}</td><td>${t.role}</td><td>${t.email ?? '—'}</td><td>${time(t.createdAt)}</td><td>${time(t.lastUsedAt)}</td><td>${
       t.revokedAt ? html`revoked ${time(t.revokedAt)}` : html`<form method="post" action="${links.tokens}${t.id}/revoke"><button type="submit">Revoke ${t.name}</button></form>`
     }</td></tr>`,
   )}</tbody></table>
 <section aria-labelledby="create-token"><h2 id="create-token">Create a token</h2>
-${errorSummary(e, new Map([['token-name', 'Name'], ['token-role', 'Role']]))}
+${errorSummary(e, new Map([['token-name', 'Name'], ['token-role', 'Role'], ['token-email', 'Email']]))}
 <form method="post" action="${links.tokens}" class="console-form" novalidate>
 ${input({ id: 'token-name', name: 'name', label: 'Name', value: s.values.name ?? '', errors: e, hint: 'Who or what uses it, e.g. “Casey (comms)” or “Alertmanager”.' })}
 ${select({ id: 'token-role', name: 'role', label: 'Role', value: s.values.role ?? '', errors: e, options: [{ value: '', label: 'Choose a role' }, ...roles.map((r) => ({ value: r, label: r }))], hint: 'viewer reads the internal page; comms publishes; admin does everything.' })}
+${input({ id: 'token-email', name: 'email', label: 'Email', type: 'email', value: s.values.email ?? '', errors: e, hint: 'Optional. Where reminders to post the next update reach this person.' })}
 <div class="actions"><button type="submit" class="primary">Create token</button></div>
 </form></section>`;
   return screen(d, c, 'API tokens', body, status);
@@ -187,7 +195,8 @@ export function adminRoutes(d: ConsoleDeps) {
     const body = await c.req.parseBody();
     const values = strings(body);
     try {
-      await createComponent(deps, actor(c), componentBody.parse(componentInput(body, true)));
+      const { order, ...rest } = componentBody.parse(componentInput(body, true));
+      await createComponent(deps, { name: actor(c) }, { ...rest, position: order });
       return c.redirect(links.components, 303);
     } catch (e) {
       return refused(e, (s) => componentsScreen(d, c, s, 422), 'create', values, (p) => `new-${p.split('.')[0]}`);
@@ -197,7 +206,8 @@ export function adminRoutes(d: ConsoleDeps) {
     const id = c.req.param('id')!;
     const body = await c.req.parseBody();
     try {
-      await updateComponent(deps, actor(c), id, componentBody.omit({ id: true }).parse(componentInput(body, false)));
+      const { order, ...rest } = componentBody.omit({ id: true }).parse(componentInput(body, false));
+      await updateComponent(deps, { name: actor(c) }, id, { ...rest, position: order });
       return c.redirect(links.components, 303);
     } catch (e) {
       return refused(e, (s) => componentsScreen(d, c, s, 422), `edit-${id}`, strings(body), (p) => `${p.split('.')[0]}-${id}`);
@@ -205,10 +215,21 @@ export function adminRoutes(d: ConsoleDeps) {
   });
   app.post('/internal/admin/components/:id/archive', admin, async (c) => {
     try {
-      await archiveComponent(deps, actor(c), c.req.param('id')!);
+      await archiveComponent(deps, { name: actor(c) }, c.req.param('id')!);
       return c.redirect(links.components, 303);
     } catch (e) {
       return refused(e, (s) => componentsScreen(d, c, s, 409), 'archive', {}, () => 'form');
+    }
+  });
+
+  app.post('/internal/admin/component-groups/:id/rename', admin, async (c) => {
+    const id = c.req.param('id')!;
+    const values = strings(await c.req.parseBody());
+    try {
+      await renameComponentGroup(deps, { name: actor(c) }, id, groupName.parse(values.name ?? ''));
+      return c.redirect(links.components, 303);
+    } catch (e) {
+      return refused(e, (s) => componentsScreen(d, c, s, 422), `group-${id}`, values, () => `group-name-${id}`);
     }
   });
 
@@ -254,8 +275,7 @@ export function adminRoutes(d: ConsoleDeps) {
   app.post('/internal/admin/tokens/', admin, async (c) => {
     const values = strings(await c.req.parseBody());
     try {
-      const input = tokenBody.parse(values);
-      const created = await createToken(deps.db, input);
+      const created = await createToken(deps, { name: actor(c) }, { name: values.name ?? '', role: values.role ?? '', ...(values.email?.trim() ? { email: values.email } : {}) });
       // Shown once, in this response only; a reload does not show it again.
       return tokensScreen(d, c, none(), 201, { name: created.name, token: created.token });
     } catch (e) {
@@ -264,7 +284,7 @@ export function adminRoutes(d: ConsoleDeps) {
   });
   app.post('/internal/admin/tokens/:id/revoke', admin, async (c) => {
     try {
-      await revokeToken(deps.db, c.req.param('id')!, deps.clock.now());
+      await revokeToken(deps, { name: actor(c) }, c.req.param('id')!);
       return c.redirect(links.tokens, 303);
     } catch (e) {
       return refused(e, (s) => tokensScreen(d, c, s, 404), 'revoke', {}, () => 'form');

@@ -1,11 +1,12 @@
 // The Declare incident screen: one form, a preview of both wordings with who will be told, and Publish.
 import type { Context } from 'hono';
 import { html } from 'hono/html';
-import { roleAllows } from '../auth.ts';
+import { roleAllows } from '../services/tokens.ts';
 import { severities, updateStatuses, incidentStatusLabel, type Severity } from '../domain.ts';
 import { ValidationError, type FieldError } from '../errors.ts';
 import { declareBody } from '../routes/incidents.ts';
-import { listComponents, type ComponentView } from '../services/components.ts';
+import { listComponents } from '../services/components.ts';
+import type { ComponentState } from '../status.ts';
 import { declareIncident, type DeclareInput } from '../services/incidents.ts';
 import { previewDeclaration, type DeclarationPreview } from '../services/preview.ts';
 import { checkVariables, type Template } from '../templates.ts';
@@ -189,7 +190,7 @@ export function variableFields(template: Template | undefined, values: Record<st
   );
 }
 
-function form(d: ConsoleDeps, v: DeclareValues, components: ComponentView[], errors: Errors, canPublish: boolean) {
+function form(d: ConsoleDeps, v: DeclareValues, components: ComponentState[], errors: Errors, canPublish: boolean) {
   const policy = d.services.severityPolicy;
   const who = (s: Severity) => audienceLine({ audiences: policy[s], recipients: { subscribers: 0, stakeholders: 0 } }).replace(/0 subscribers/, 'subscribers').replace(/0 executives/, 'executives');
   const templates = templatesFor(d, v.status);
@@ -264,7 +265,7 @@ ${input({
 
 /** GET /internal/declare/ and the form coming back after Preview or a refused Publish. */
 export async function declareScreen(d: ConsoleDeps, c: Context, v: DeclareValues, errors: Errors = new Map(), preview: DeclarationPreview | null = null, status = 200) {
-  const components = await listComponents(d.services.db);
+  const components = await listComponents(d.services.db, 'internal');
   const canPublish = roleAllows(principalOf(c).role, 'comms');
   // Below the form; with JavaScript, console.js refills #live-preview as the comms lead types.
   const body = html`${form(d, v, components, errors, canPublish)}

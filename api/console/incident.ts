@@ -1,11 +1,12 @@
 // An incident's internal page in the console: delivery progress per audience, Post update, Resolve and Reopen.
 import type { Context } from 'hono';
 import { html } from 'hono/html';
-import { roleAllows } from '../auth.ts';
+import { roleAllows } from '../services/tokens.ts';
 import { componentStatusLabel, incidentStatusLabel, incidentTransitionError, isActiveIncident, updateStatuses, type IncidentStatus } from '../domain.ts';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../errors.ts';
 import { updateBody } from '../routes/incidents.ts';
-import { listComponents, type ComponentView } from '../services/components.ts';
+import { listComponents } from '../services/components.ts';
+import type { ComponentState } from '../status.ts';
 import { deliveryProgress, type DeliveryCounts } from '../services/deliveries.ts';
 import { getIncident, postUpdate, type IncidentView, type UpdateInput } from '../services/incidents.ts';
 import { recipientCounts } from '../services/outbox.ts';
@@ -146,7 +147,7 @@ ${rows.map(({ audience, c }) =>
 </table>`;
 }
 
-function updateForm(d: ConsoleDeps, incident: IncidentView, v: UpdateValues, errors: Errors, components: ComponentView[]) {
+function updateForm(d: ConsoleDeps, incident: IncidentView, v: UpdateValues, errors: Errors, components: ComponentState[]) {
   const template = d.services.templates.get(v.template);
   const statuses = updateStatuses.filter((s) => incidentTransitionError(incident.status, s) === null);
   const labels = new Map<string, string>([
@@ -234,7 +235,7 @@ async function updatePreview(d: ConsoleDeps, incident: IncidentView, input: Upda
 async function panel(d: ConsoleDeps, c: Context, incident: IncidentView, state: PanelState) {
   const now = d.services.clock.now();
   const canPublish = roleAllows(principalOf(c).role, 'comms');
-  const [progress, components] = await Promise.all([incident.updates[0] ? deliveryProgress(d.services.db, incident.updates[0].id) : new Map(), listComponents(d.services.db)]);
+  const [progress, components] = await Promise.all([incident.updates[0] ? deliveryProgress(d.services.db, incident.updates[0].id) : new Map(), listComponents(d.services.db, 'internal')]);
   const active = isActiveIncident(incident.status);
   const due = incident.nextUpdateAt && active ? dueText(incident.nextUpdateAt, now) : null;
   const update = state.values?.form === 'update' ? state.values : defaultUpdate(d, incident, 'update');

@@ -1,6 +1,6 @@
 // Renders a console screen inside the site's own Astro frame, with the console's navigation and headers.
 import type { Context } from 'hono';
-import type { Principal } from '../auth.ts';
+import type { Principal } from '../services/tokens.ts';
 import type { Services } from '../services/context.ts';
 import type { PageRenderer } from '../site/astro.ts';
 import { audiences } from '../site/records.ts';
