@@ -229,11 +229,25 @@ describe('the 3 a.m. drill in Chromium', () => {
       await check('incident');
       await page.getByRole('button', { name: 'Post update' }).click();
       await check('incident with errors');
+      await label(page, 'what_happened').fill('Card payments failed for 20 minutes.');
+      await label(page, 'resolution').fill('A renewed certificate is installed.');
+      await page.getByRole('button', { name: 'Resolve' }).click();
+      await check('resolved incident with the postmortem form');
       for (const path of ['components', 'stakeholders', 'subscribers', 'tokens']) {
         await page.goto(`${running.url}/internal/admin/${path}/`);
         await check(path);
       }
-      expect(checked.length).toBe(10);
+      await page.goto(`${running.url}/internal/maintenances/new/`);
+      await check('schedule maintenance');
+      await label(page, 'Title').fill('Database upgrade');
+      await label(page, 'Starts (UTC)').fill('2030-01-01T02:00');
+      await label(page, 'Ends (UTC)').fill('2030-01-01T03:00');
+      await page.getByRole('checkbox', { name: 'API' }).check();
+      await label(page, 'expected_impact').fill('Requests may pause for a few seconds.');
+      await page.getByRole('button', { name: 'Schedule' }).click();
+      await page.waitForURL(/\/internal\/maintenances\/[a-z0-9]+\/$/);
+      await check('maintenance');
+      expect(checked.length).toBe(13);
       await context.close();
     }
   });

@@ -1,6 +1,6 @@
 // Every console form: refused cross-site with 403, refused to a viewer with 403, and bad input comes back beside its field with nothing stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { declare, makeSiteFixture, type SiteFixture } from './site-fixture.ts';
+import { declare, examples, makeSiteFixture, type SiteFixture } from './site-fixture.ts';
 
 let f: SiteFixture;
 const origin = 'http://127.0.0.1:4321';
@@ -45,6 +45,8 @@ function fieldError(html: string, id: string): string | null {
 let incidentId: string;
 let stakeholderId: string;
 let tokenId: string;
+let maintenanceId: string;
+let resolvedId: string;
 
 beforeAll(async () => {
   f = await makeSiteFixture();
@@ -57,6 +59,14 @@ beforeAll(async () => {
     sql: 'INSERT INTO subscribers (id, email, confirmed_at, unsubscribe_token, created_at) VALUES (?, ?, ?, ?, ?)',
     args: ['sub1', 'reader@example.com', Date.now(), 'unsub1', Date.now()],
   });
+  const m = await f.call('POST', '/api/v1/maintenances', {
+    token: 'comms',
+    body: { title: 'Database upgrade', scheduledFor: '2026-12-01T02:00:00Z', scheduledUntil: '2026-12-01T03:00:00Z', components: ['api'], variables: examples(f, 'maintenance-scheduled') },
+  });
+  maintenanceId = ((await m.json()) as { id: string }).id;
+  resolvedId = (await declare(f, { title: 'Old trouble' })).id;
+  const r = await f.call('POST', `/api/v1/incidents/${resolvedId}/updates`, { token: 'comms', body: { status: 'resolved', template: 'resolved', variables: examples(f, 'resolved') } });
+  if (r.status !== 201) throw new Error(`resolve: ${r.status}`);
 }, 120_000);
 
 afterAll(() => f?.close());
@@ -85,6 +95,11 @@ const forms = (): { path: string; form: Record<string, string>; needs: string }[
   { path: '/internal/admin/subscribers/sub1/remove', form: {}, needs: 'admin' },
   { path: '/internal/admin/tokens/', form: { name: 'New', role: 'viewer' }, needs: 'admin' },
   { path: `/internal/admin/tokens/${tokenId}/revoke`, form: {}, needs: 'admin' },
+  { path: `/internal/incidents/${resolvedId}/postmortem`, form: { externalSummary: 'What happened.', internalBody: 'Why.', actionItems: 'Alert on cert expiry | Sam | 2026-12-10' }, needs: 'comms' },
+  { path: '/internal/maintenances/new/', form: { title: 'Upgrade', scheduledFor: '2026-12-02T02:00', scheduledUntil: '2026-12-02T03:00', component: 'api', template: 'maintenance-scheduled', 'var.expected_impact': 'Brief pauses.', action: 'publish' }, needs: 'comms' },
+  { path: `/internal/maintenances/${maintenanceId}/updates`, form: { status: 'in_progress', template: 'maintenance-started', ...Object.fromEntries(Object.entries(examples(f, 'maintenance-started')).map(([k, v]) => [`var.${k}`, v])) }, needs: 'comms' },
+  { path: `/internal/maintenances/${maintenanceId}/cancel`, form: {}, needs: 'comms' },
+  { path: '/internal/admin/component-groups/nothing/rename', form: { name: 'Core' }, needs: 'admin' },
   { path: '/internal/sign-out', form: {}, needs: 'viewer' },
 ];
 
@@ -141,6 +156,12 @@ describe('console forms', () => {
       { path: '/internal/admin/components/api/edit', form: { name: 'API', order: 'first' }, field: 'order-api', message: /number/ },
       { path: '/internal/admin/stakeholders/', form: { name: 'Board', email: 'not-an-address' }, field: 'stakeholder-email', message: /email address/ },
       { path: '/internal/admin/tokens/', form: { name: 'New', role: 'root' }, field: 'token-role', message: /must be one of/ },
+      { path: '/internal/admin/tokens/', form: { name: 'New', role: 'comms', email: 'not-an-address' }, field: 'token-email', message: /email address/ },
+      { path: `/internal/incidents/${resolvedId}/postmortem`, form: { externalSummary: 'x', internalBody: 'y', actionItems: 'Fix it | Sam' }, field: 'pm-actions', message: /three parts/ },
+      { path: `/internal/incidents/${resolvedId}/postmortem`, form: { externalSummary: '', internalBody: 'y', actionItems: '' }, field: 'pm-external', message: /must not be empty/ },
+      { path: '/internal/maintenances/new/', form: { title: 'Upgrade', scheduledFor: '2026-12-02T03:00', scheduledUntil: '2026-12-02T02:00', component: 'api', template: 'maintenance-scheduled', 'var.expected_impact': 'x', action: 'publish' }, field: 'scheduledUntil', message: /after the start/ },
+      { path: '/internal/maintenances/new/', form: { title: 'Upgrade', scheduledFor: 'tomorrow', scheduledUntil: '2026-12-02T02:00', component: 'api', template: 'maintenance-scheduled', 'var.expected_impact': 'x', action: 'publish' }, field: 'scheduledFor', message: /date and time/ },
+      { path: '/internal/maintenances/new/', form: { title: 'Upgrade', scheduledFor: '2026-12-02T01:00', scheduledUntil: '2026-12-02T02:00', template: 'maintenance-scheduled', 'var.expected_impact': 'x', action: 'publish' }, field: 'components', message: /at least one/ },
     ];
     for (const c of cases) {
       const res = await post(c.path, c.form, 'admin');
@@ -165,6 +186,29 @@ describe('console forms', () => {
     expect(html).toContain(`href="/incidents/${location.split('/')[3]}/"`);
     const api = await f.call('GET', `/api/v1/incidents/${location.split('/')[3]}`);
     expect(((await api.json()) as { updates: { author: string }[] }).updates[0]!.author).toBe('Casey Comms');
+  });
+
+  it('schedules maintenance, posts its update, and publishes a postmortem through the services', async () => {
+    const scheduled = await post('/internal/maintenances/new/', { title: 'Network upgrade', scheduledFor: '2026-12-03T02:00', scheduledUntil: '2026-12-03T04:00', component: 'dashboard', template: 'maintenance-scheduled', 'var.expected_impact': 'Short pauses.', action: 'publish' }, 'comms');
+    if (scheduled.status !== 303) throw new Error((await scheduled.text()).replace(/[\s\S]*<main[^>]*>/, '').slice(0, 1500));
+    const at = scheduled.headers.get('location')!;
+    expect(at).toMatch(/^\/internal\/maintenances\/[a-z0-9]+\/$/);
+    const page = await (await f.app.request(`${origin}${at}`, { headers: { cookie: sessions.comms! } })).text();
+    expect(page).toContain('Post update');
+    expect(page).toContain('Cancel maintenance');
+    const id = at.split('/')[3]!;
+    const row = (await f.services.db.$client.execute({ sql: 'SELECT scheduled_for, status FROM maintenances WHERE id = ?', args: [id] })).rows[0]!;
+    expect(row.status).toBe('scheduled');
+    expect(new Date(Number(row.scheduled_for)).toISOString()).toBe('2026-12-03T02:00:00.000Z');
+    const cancelled = await post(`${at}cancel`, { version: /name="version" value="(\d+)"/.exec(page)![1]! }, 'comms');
+    expect(cancelled.status, /error-summary[\s\S]*?<\/ul>/.exec(await cancelled.text())?.[0]).toBe(303);
+    expect((await f.services.db.$client.execute({ sql: 'SELECT status FROM maintenances WHERE id = ?', args: [id] })).rows[0]!.status).toBe('cancelled');
+
+    const pm = await post(`/internal/incidents/${resolvedId}/postmortem`, { externalSummary: 'A certificate expired.', internalBody: 'Timeline and factors.', actionItems: 'Alert on cert expiry | Sam | 2026-12-10' }, 'comms');
+    expect(pm.status).toBe(303);
+    const api = (await (await f.call('GET', `/api/v1/incidents/${resolvedId}`)).json()) as { status: string; postmortem: { actionItems: unknown[] } };
+    expect(api.status).toBe('postmortem');
+    expect(api.postmortem.actionItems).toEqual([{ title: 'Alert on cert expiry', owner: 'Sam', dueDate: '2026-12-10' }]);
   });
 
   it('exports subscribers as CSV with formula-looking values neutralised', async () => {

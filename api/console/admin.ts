@@ -12,6 +12,7 @@ import { archiveComponent, createComponent, listComponentGroups, listComponents,
 import { addStakeholder, listStakeholders, removeStakeholder } from '../services/stakeholders.ts';
 import { countSubscribers, findSubscribers, removeSubscriber } from '../services/subscribers.ts';
 import { count, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
+import { forbidden } from './roles.ts';
 import { links, principalOf, screen, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
@@ -181,13 +182,7 @@ const strings = (body: Body) => Object.fromEntries(Object.entries(body).map(([k,
 export function adminRoutes(d: ConsoleDeps) {
   const app = new Hono<AuthEnv>();
   const actor = (c: Context) => principalOf(c).name;
-  const admin = async (c: Context, next: () => Promise<void>) => {
-    if (!roleAllows(principalOf(c).role, 'admin')) {
-      const p = principalOf(c);
-      return screen(d, c, 'Not allowed', html`<p>This needs the admin role; you are signed in as “${p.name}” with the ${p.role} role. Nothing was changed.</p>`, 403);
-    }
-    await next();
-  };
+  const admin = async (c: Context, next: () => Promise<void>) => (roleAllows(principalOf(c).role, 'admin') ? next() : forbidden(d, c, 'admin'));
   const deps = d.services;
 
   app.get('/internal/admin/components/', (c) => componentsScreen(d, c));

@@ -4,18 +4,18 @@ import { html } from 'hono/html';
 import { roleAllows } from '../services/tokens.ts';
 import { componentStatusLabel, incidentStatusLabel, incidentTransitionError, isActiveIncident, updateStatuses, type IncidentStatus } from '../domain.ts';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../errors.ts';
-import { updateBody } from '../routes/incidents.ts';
+import { postmortemBody, updateBody } from '../routes/incidents.ts';
 import { listComponents } from '../services/components.ts';
 import type { ComponentState } from '../status.ts';
 import { deliveryProgress, type DeliveryCounts } from '../services/deliveries.ts';
-import { getIncident, postUpdate, type IncidentView, type UpdateInput } from '../services/incidents.ts';
+import { getIncident, postUpdate, publishPostmortem, type IncidentView, type PostmortemInput, type UpdateInput } from '../services/incidents.ts';
 import { recipientCounts } from '../services/outbox.ts';
 import { previewTemplate } from '../services/preview.ts';
 import { audiences } from '../site/records.ts';
 import { incidentPages, notFoundPage, readSite } from '../site/view-model.ts';
 import { checkVariables } from '../templates.ts';
 import { chosenVariables, templatesFor, variableFields, wordingsView } from './declare.ts';
-import { count, dueText, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
+import { count, dueText, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
 import { links, principalOf, renderView, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
@@ -217,7 +217,49 @@ function reopenForm(incident: IncidentView) {
 </section>`;
 }
 
+export interface PostmortemValues {
+  externalSummary: string;
+  internalBody: string;
+  actionItems: string;
+  /** The announcing template's other variables; `summary` and `action_items` come from the fields above. */
+  variables: Record<string, string>;
+}
+
+const postmortemTemplate = 'postmortem-published';
+const fromFields = new Set(['summary', 'action_items']);
+
+/** "Title | owner | 2026-12-04", one per line, as the postmortem's action items. */
+export function parseActionItems(text: string): { items: { title: string; owner: string; dueDate: string }[]; problem: string | null } {
+  const items = [];
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    if (!raw.trim()) continue;
+    const parts = raw.split('|').map((x) => x.trim());
+    if (parts.length !== 3 || parts.some((x) => !x)) return { items: [], problem: `line ${i + 1} needs three parts: what | owner | due date (YYYY-MM-DD)` };
+    items.push({ title: parts[0]!, owner: parts[1]!, dueDate: parts[2]! });
+  }
+  return { items, problem: null };
+}
+
+function postmortemForm(d: ConsoleDeps, incident: IncidentView, v: PostmortemValues, errors: Errors) {
+  const template = d.services.templates.get(postmortemTemplate);
+  const others = template ? { ...template, variables: template.variables.filter((x) => !fromFields.has(x.name)) } : undefined;
+  const labels = new Map([['pm-external', 'External summary'], ['pm-internal', 'Internal body'], ['pm-actions', 'Action items']]);
+  return html`<section aria-labelledby="postmortem-heading" class="console-form-section">
+<h2 id="postmortem-heading">Postmortem</h2>
+${errorSummary(errors, labels)}
+<form method="post" action="${links.incident(incident.id)}postmortem" class="console-form" novalidate>
+<input type="hidden" name="version" value="${incident.version}" />
+${textarea({ id: 'pm-external', name: 'externalSummary', label: 'External summary', value: v.externalSummary, errors, rows: 5, hint: 'Public: on the incident page and in the feed.' })}
+${textarea({ id: 'pm-internal', name: 'internalBody', label: 'Internal body', value: v.internalBody, errors, rows: 8, hint: 'Executives only: timeline, contributing factors.' })}
+${textarea({ id: 'pm-actions', name: 'actionItems', label: 'Action items', value: v.actionItems, errors, rows: 4, hint: 'One per line: what | owner | due date (YYYY-MM-DD).' })}
+${incident.postmortem ? '' : variableFields(others, v.variables, errors, 'pmvar')}
+<div class="actions"><button type="submit" class="primary">${incident.postmortem ? 'Revise postmortem' : 'Publish postmortem'}</button></div>
+</form>
+</section>`;
+}
+
 export interface PanelState {
+  postmortem?: PostmortemValues;
   values?: UpdateValues;
   errors?: Errors;
   preview?: Awaited<ReturnType<typeof updatePreview>> | null;
@@ -259,6 +301,7 @@ ${canPublish ? '' : html`<p class="notice" role="note">You are signed in with a 
 ${state.preview ? wordingsView(state.preview) : ''}
 ${active ? updateForm(d, incident, update, errorsFor('update'), components) : ''}
 ${active ? resolveForm(d, incident, resolve, errorsFor('resolve')) : ''}
+${!active ? postmortemForm(d, incident, state.postmortem ?? postmortemDefaults(incident), state.postmortem ? (state.errors ?? new Map()) : new Map()) : ''}
 ${!active ? reopenForm(incident) : ''}
 </section>`;
 }
@@ -298,6 +341,44 @@ export async function updatePost(d: ConsoleDeps, c: Context, id: string, body: B
   } catch (e) {
     if (e instanceof ValidationError) return incidentScreen(d, c, id, { values: v, errors: errorsFrom(e.errors ?? [], fieldOf(form)) }, 422);
     if (e instanceof ConflictError) return incidentScreen(d, c, id, { values: v, errors: new Map([['form', e.message]]) }, 409);
+    throw e;
+  }
+}
+
+function postmortemDefaults(incident: IncidentView): PostmortemValues {
+  const pm = incident.postmortem;
+  return {
+    externalSummary: pm?.externalSummary ?? '',
+    internalBody: pm?.internalBody ?? '',
+    actionItems: (pm?.actionItems ?? []).map((a) => `${a.title} | ${a.owner} | ${a.dueDate}`).join('\n'),
+    variables: {},
+  };
+}
+
+/** POST .../postmortem: the same service as PUT /api/v1/incidents/{id}/postmortem. */
+export async function postmortemPost(d: ConsoleDeps, c: Context, id: string, body: Body) {
+  const typed = Object.fromEntries(Object.entries(body).flatMap(([k, x]) => (k.startsWith('pmvar.') ? [[k.slice(6), str(x)]] : [])));
+  const v: PostmortemValues = { externalSummary: str(body.externalSummary), internalBody: str(body.internalBody), actionItems: str(body.actionItems), variables: typed };
+  const fieldOfPm = (path: string) => {
+    const [head, name] = path.split('.');
+    if (head === 'variables') return name === 'summary' ? 'pm-external' : name === 'action_items' ? 'pm-actions' : `pmvar-${name}`;
+    return ({ externalSummary: 'pm-external', internalBody: 'pm-internal', actionItems: 'pm-actions' } as Record<string, string>)[head!] ?? null;
+  };
+  const { items, problem } = parseActionItems(v.actionItems);
+  // The announcement's action_items are the list above, in words; its summary the external summary (the service's rule).
+  const template = d.services.templates.get(postmortemTemplate);
+  const variables = { ...chosenVariables(template, typed), ...(items.length ? { action_items: items.map((i) => `${i.title} (${i.owner}, due ${i.dueDate})`).join('; ') } : {}) };
+  const parsed = postmortemBody.safeParse({ externalSummary: v.externalSummary, internalBody: v.internalBody, actionItems: items, template: postmortemTemplate, variables });
+  const found: FieldError[] = problem ? [{ path: 'actionItems', message: problem }] : [];
+  if (!parsed.success) found.push(...parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.path[0] === 'actionItems' ? `item ${Number(i.path[1]) + 1}: ${String(i.path[2] ?? '')} ${i.message}`.trim() : i.message })));
+  if (found.length > 0 || !parsed.success) return incidentScreen(d, c, id, { postmortem: v, errors: errorsFrom(found, fieldOfPm) }, 422);
+  const version = /^\d+$/.test(str(body.version)) ? Number(str(body.version)) : undefined;
+  try {
+    await publishPostmortem(d.services, { name: principalOf(c).name }, id, parsed.data as PostmortemInput, version);
+    return c.redirect(links.incident(id), 303);
+  } catch (e) {
+    if (e instanceof ValidationError) return incidentScreen(d, c, id, { postmortem: v, errors: errorsFrom(e.errors ?? [], fieldOfPm) }, 422);
+    if (e instanceof ConflictError) return incidentScreen(d, c, id, { postmortem: v, errors: new Map([['form', e.message]]) }, 409);
     throw e;
   }
 }

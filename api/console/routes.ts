@@ -1,32 +1,15 @@
 // The console's routes under /internal/: Declare, the incident actions and the admin screens, behind the internal sign-in.
 import { readFileSync } from 'node:fs';
-import { Hono, type Context } from 'hono';
-import { html } from 'hono/html';
-import { createMiddleware } from 'hono/factory';
+import { Hono } from 'hono';
 import type { AuthEnv } from '../auth.ts';
-import { roleAllows, type Role } from '../services/tokens.ts';
 import { adminRoutes } from './admin.ts';
 import { declarePost, declareScreen, emptyValues } from './declare.ts';
-import { incidentScreen, updatePost } from './incident.ts';
-import { principalOf, screen, type ConsoleDeps } from './screen.ts';
+import { incidentScreen, postmortemPost, updatePost } from './incident.ts';
+import { maintenanceRoutes } from './maintenance.ts';
+import { requirePublish } from './roles.ts';
+import type { ConsoleDeps } from './screen.ts';
 
 const script = readFileSync(new URL('./console.js', import.meta.url));
-
-/** 403 as a page, never a redirect: a refused publish must not look like a success. */
-export async function forbidden(d: ConsoleDeps, c: Context, needed: Role) {
-  const p = principalOf(c);
-  return screen(d, c, 'Not allowed', html`<p>This needs the ${needed} role; you are signed in as “${p.name}” with the ${p.role} role. Nothing was changed.</p>`, 403);
-}
-
-/** Refuses a publishing POST below `needed`; a Preview (action=preview) is open to every signed-in role. */
-export function requirePublish(d: ConsoleDeps, needed: Role = 'comms') {
-  return createMiddleware<AuthEnv>(async (c, next) => {
-    const body = await c.req.parseBody();
-    if (body.action === 'preview') return next();
-    if (!roleAllows(principalOf(c).role, needed)) return forbidden(d, c, needed);
-    await next();
-  });
-}
 
 /** Mounted after the sign-in check; every route here has a principal. */
 export function consoleRoutes(d: ConsoleDeps) {
@@ -44,6 +27,8 @@ export function consoleRoutes(d: ConsoleDeps) {
       updatePost(d, c, c.req.param('id')!, await c.req.parseBody(), form === 'updates' ? 'update' : form),
     );
   }
+  app.post('/internal/incidents/:id/postmortem', requirePublish(d), async (c) => postmortemPost(d, c, c.req.param('id')!, await c.req.parseBody()));
+  app.route('/', maintenanceRoutes(d));
   app.route('/', adminRoutes(d));
   return app;
 }

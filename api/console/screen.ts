@@ -23,6 +23,8 @@ export const consoleHeaders: Record<string, string> = {
 
 export const links = {
   declare: '/internal/declare/',
+  schedule: '/internal/maintenances/new/',
+  maintenance: (id: string) => `/internal/maintenances/${id}/`,
   incident: (id: string) => `/internal/incidents/${id}/`,
   publicIncident: (id: string) => `/incidents/${id}/`,
   components: '/internal/admin/components/',
@@ -35,6 +37,7 @@ export const links = {
 export function consoleNav(): LinkView[] {
   return [
     { href: links.declare, text: 'Declare incident' },
+    { href: links.schedule, text: 'Schedule maintenance' },
     { href: links.components, text: 'Components' },
     { href: links.stakeholders, text: 'Stakeholders' },
     { href: links.subscribers, text: 'Subscribers' },

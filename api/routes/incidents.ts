@@ -73,7 +73,7 @@ export const updateBody = z
     },
   });
 
-const postmortemBody = z
+export const postmortemBody = z
   .object({
     externalSummary: text(20_000).min(1, 'must not be empty').openapi({ description: 'Public summary on the incident page and in feeds.' }),
     internalBody: text(100_000).min(1, 'must not be empty').openapi({ description: 'Timeline, contributing factors: executives only.' }),

@@ -9,7 +9,7 @@ import type { Services } from '../services/context.ts';
 import { getMaintenance, listMaintenances, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView } from '../services/maintenances.ts';
 import { bearer, idParam, ifMatchHeader, json, line, notify, parseIfMatch, slug, updateSchema, variables } from './schemas.ts';
 
-const scheduleBody = z
+export const scheduleBody = z
   .object({
     title: line(200),
     internalTitle: line(200).optional(),
@@ -25,7 +25,7 @@ const scheduleBody = z
   .strict()
   .openapi('ScheduleMaintenance');
 
-const updateBody = z
+export const maintenanceUpdateBody = z
   .object({
     status: z.enum(maintenanceStatuses),
     template: slug,
@@ -98,7 +98,7 @@ const post = createRoute({
   summary: 'Post a maintenance update',
   security: bearer,
   middleware: [requireRole('comms')] as const,
-  request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: updateBody } }, required: true } },
+  request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: maintenanceUpdateBody } }, required: true } },
   responses: { 201: json(maintenanceSchema, 'Published'), ...errorResponses, 404: problemResponses[404], 409: problemResponses[409] },
 });
 
