@@ -1,13 +1,16 @@
 // The console's routes under /internal/: Declare, the incident actions and the admin screens, behind the internal sign-in.
 import { readFileSync } from 'node:fs';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { AuthEnv } from '../auth.ts';
+import type { ConsoleMount } from '../site/internal.ts';
+import type { PageView } from '../site/view-model.ts';
+import { openIncidentsPanel } from './board.ts';
 import { adminRoutes } from './admin.ts';
 import { declarePost, declareScreen, emptyValues } from './declare.ts';
 import { incidentScreen, postmortemPost, updatePost } from './incident.ts';
 import { maintenanceRoutes } from './maintenance.ts';
 import { requirePublish } from './roles.ts';
-import type { ConsoleDeps } from './screen.ts';
+import { renderView, type ConsoleDeps } from './screen.ts';
 
 const script = readFileSync(new URL('./console.js', import.meta.url));
 
@@ -31,4 +34,13 @@ export function consoleRoutes(d: ConsoleDeps) {
   app.route('/', maintenanceRoutes(d));
   app.route('/', adminRoutes(d));
   return app;
+}
+
+/** The console as /internal/ takes it: its routes, its frame around internal pages, and the open incidents panel. */
+export function consoleMount(d: ConsoleDeps): ConsoleMount {
+  return {
+    routes: consoleRoutes(d),
+    render: (c: Context, view: PageView, status: number, panel?: string) => renderView(d, c, view, status, panel),
+    indexPanel: () => openIncidentsPanel(d),
+  };
 }

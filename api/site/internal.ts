@@ -7,13 +7,10 @@ import { authenticate, sessionCookie, type AuthEnv } from '../auth.ts';
 import { createSession, endSession } from '../services/sessions.ts';
 import { verifyToken } from '../services/tokens.ts';
 import type { Clock } from '../clock.ts';
-import { openIncidentsPanel } from '../console/board.ts';
 import { sameOriginPosts } from '../console/csrf.ts';
-import { consoleRoutes } from '../console/routes.ts';
-import { consoleHeaders, renderView } from '../console/screen.ts';
-import type { Services } from '../services/context.ts';
 import type { PageRenderer } from './astro.ts';
 import { audiences } from './records.ts';
+import { siteHeaders } from './serve.ts';
 import {
   historyMonthPage,
   historyMonths,
@@ -34,23 +31,33 @@ export interface InternalDeps {
   clock: Clock;
   settings: SiteSettings;
   pages: PageRenderer;
-  /** The console publishes through the same services as the API. */
-  services: Services;
+  /** The comms console, when the server mounts one (api/console); without it /internal/ is read-only pages. */
+  console?: ConsoleMount | undefined;
 }
 
-const noStore = consoleHeaders;
+/**
+ * What the console brings to /internal/. The server builds it (api/console/routes.ts) and hands it in, so nothing in
+ * api/site/ imports the services that write: the renderer stays read-only (test/architecture.test.ts).
+ */
+export interface ConsoleMount {
+  /** Console routes, mounted behind the sign-in check and before the site's own internal pages. */
+  routes: Hono<AuthEnv>;
+  /** Renders an internal page with the console's navigation (and `panel` above the content). */
+  render(c: Context, view: PageView, status: number, panel?: string): Promise<Response>;
+  /** The open incidents, next due first, for the top of /internal/. */
+  indexPanel(): Promise<string>;
+}
+
+const noStore = { ...siteHeaders, 'cache-control': 'private, no-store' };
 
 /** Routes under /internal, mounted at the root (Hono's sub-app mounting would not match "/internal/" itself). */
 export function internalRoutes(d: InternalDeps) {
   const app = new Hono<AuthEnv>();
-  const consoleDeps = { services: d.services, settings: d.settings, pages: d.pages };
-  // Every form under /internal/ (sign-in included) refuses cross-site posts with 403.
-  app.use('/internal/*', sameOriginPosts([d.settings.publicUrl], (c) => c.html(refusedPage, 403, noStore)));
   // Session cookies go over https only when the page is served over https; they are scoped to /internal, so the API never sees them.
   const secure = d.settings.publicUrl.startsWith('https:');
   const reading = () => readSite(d.db, audiences.internal, d.settings, d.clock.now());
   const html = async (c: Context, view: PageView, status: 200 | 401 | 404 = 200, extra: Record<string, string> = {}) => {
-    if (c.get('principal')) return renderView(consoleDeps, c, view, status);
+    if (d.console && c.get('principal')) return d.console.render(c, view, status);
     return c.html(await d.pages.renderPage(view), status, { ...noStore, ...extra });
   };
   const signIn = async (c: Context, status: 200 | 401, error?: string) =>
@@ -74,6 +81,8 @@ export function internalRoutes(d: InternalDeps) {
     return c.redirect('/internal/sign-in', 303);
   });
 
+  // Every console form below refuses a cross-site POST with 403 (sign-in and sign-out above have their own check).
+  app.use('/internal/*', sameOriginPosts([d.settings.publicUrl], (c) => c.html(refusedPage, 403, noStore)));
   // Everything below needs a signed-in person or a bearer token; a browser without one gets the sign-in form.
   app.use('/internal/*', authenticate(d));
   app.use(
@@ -91,8 +100,12 @@ export function internalRoutes(d: InternalDeps) {
     return view ? html(c, view) : html(c, notFoundPage(r), 404);
   };
 
-  app.get('/internal/', async (c) => renderView(consoleDeps, c, await indexPage(await reading()), 200, await openIncidentsPanel(consoleDeps)));
-  app.route('/', consoleRoutes(consoleDeps));
+  app.get('/internal/', async (c) => {
+    const view = await indexPage(await reading());
+    return d.console ? d.console.render(c, view, 200, await d.console.indexPanel()) : html(c, view);
+  });
+  if (d.console) app.route('/', d.console.routes);
+  app.get('/internal/incidents/:id/', page(async (r, c) => (await incidentPages(r, [c.req.param('id')!]))[0] ?? null));
   app.get('/internal/maintenances/:id/', page(async (r, c) => (await maintenancePages(r, [c.req.param('id')!]))[0] ?? null));
   app.get('/internal/history/', page(async (r) => historyPage(r, await historyMonths(r))));
   app.get(
