@@ -116,7 +116,7 @@ describe('console forms', () => {
   it('refuse a cross-site POST with 403 (not a redirect) on every form, and change nothing', async () => {
     const before = await footprint();
     for (const { path, form } of forms()) {
-      for (const headers of <Record<string, string>[]>[{ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }, { 'sec-fetch-site': 'same-site' }, {}]) {
+      for (const headers of <Record<string, string>[]>[{ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' }]) {
         const res = await post(path, form, 'admin', headers);
         expect(res.status, `${path} with ${JSON.stringify(headers)}`).toBe(403);
         expect(res.headers.get('location')).toBeNull();

@@ -46,7 +46,7 @@ async function componentsScreen(d: ConsoleDeps, c: Context, s: FormState = none(
 <form method="post" action="${links.components}${row.id}/edit" class="inline-form" novalidate>
 ${input({ id: `name-${row.id}`, name: 'name', label: `Name of ${row.id}`, value: v(f, 'name', row.name), errors: e(f) })}
 ${input({ id: `group-${row.id}`, name: 'group', label: `Group of ${row.id}`, value: v(f, 'group', row.group ?? ''), errors: e(f) })}
-${input({ id: `order-${row.id}`, name: 'order', label: `Order of ${row.id}`, value: v(f, 'order', String(row.position)), errors: e(f), inputmode: 'numeric' })}
+${input({ id: `order-${row.id}`, name: 'order', label: `Order of ${row.id}`, value: v(f, 'order', String(row.order)), errors: e(f), inputmode: 'numeric' })}
 <div class="actions"><button type="submit">Save ${row.id}</button></div>
 </form>
 <form method="post" action="${links.components}${row.id}/archive"><button type="submit">Archive ${row.id}</button></form>
@@ -190,8 +190,7 @@ export function adminRoutes(d: ConsoleDeps) {
     const body = await c.req.parseBody();
     const values = strings(body);
     try {
-      const { order, ...rest } = componentBody.parse(componentInput(body, true));
-      await createComponent(deps, { name: actor(c) }, { ...rest, position: order });
+      await createComponent(deps, { name: actor(c) }, componentBody.parse(componentInput(body, true)));
       return c.redirect(links.components, 303);
     } catch (e) {
       return refused(e, (s) => componentsScreen(d, c, s, 422), 'create', values, (p) => `new-${p.split('.')[0]}`);
@@ -201,8 +200,7 @@ export function adminRoutes(d: ConsoleDeps) {
     const id = c.req.param('id')!;
     const body = await c.req.parseBody();
     try {
-      const { order, ...rest } = componentBody.omit({ id: true }).parse(componentInput(body, false));
-      await updateComponent(deps, { name: actor(c) }, id, { ...rest, position: order });
+      await updateComponent(deps, { name: actor(c) }, id, componentBody.omit({ id: true }).parse(componentInput(body, false)));
       return c.redirect(links.components, 303);
     } catch (e) {
       return refused(e, (s) => componentsScreen(d, c, s, 422), `edit-${id}`, strings(body), (p) => `${p.split('.')[0]}-${id}`);

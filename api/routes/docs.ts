@@ -4,7 +4,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import { Hono } from 'hono';
 
-export function openApiDocument(api: OpenAPIHono<any>) {
+function openApiDocument(api: OpenAPIHono<any>) {
   return api.getOpenAPI31Document({
     openapi: '3.1.0',
     info: {

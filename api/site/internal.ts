@@ -7,10 +7,11 @@ import { authenticate, sessionCookie, type AuthEnv } from '../auth.ts';
 import { createSession, endSession } from '../services/sessions.ts';
 import { verifyToken } from '../services/tokens.ts';
 import type { Clock } from '../clock.ts';
-import { sameOriginPosts } from '../console/csrf.ts';
+import { sameOrigin } from '../http/same-origin.ts';
 import type { PageRenderer } from './astro.ts';
 import { audiences } from './records.ts';
 import { siteHeaders } from './serve.ts';
+import { stakeholderSession, stakeholderSignInRoutes } from './stakeholder-sign-in.ts';
 import {
   historyMonthPage,
   historyMonths,
@@ -65,6 +66,10 @@ export function internalRoutes(d: InternalDeps) {
 
   app.get('/internal', (c) => c.redirect('/internal/', 301));
   app.get('/internal/sign-in', (c) => signIn(c, 200));
+  // Signing in and out change who is signed in: only this site's own pages may post them (403 otherwise).
+  const fromThisSite = sameOrigin({ origins: [d.settings.publicUrl] });
+  app.use('/internal/sign-in', fromThisSite);
+  app.use('/internal/sign-out', fromThisSite);
   app.post('/internal/sign-in', async (c) => {
     const body = await c.req.parseBody();
     const token = typeof body.token === 'string' ? body.token.trim() : '';
@@ -81,10 +86,15 @@ export function internalRoutes(d: InternalDeps) {
     return c.redirect('/internal/sign-in', 303);
   });
 
-  // Every console form below refuses a cross-site POST with 403 (sign-in and sign-out above have their own check).
-  app.use('/internal/*', sameOriginPosts([d.settings.publicUrl], (c) => c.html(refusedPage, 403, noStore)));
+  // Stakeholders sign in with a one-time emailed link instead of a token, and read as viewers.
+  const stakeholders = { db: d.db, clock: d.clock, publicUrl: d.settings.publicUrl, pageName: d.settings.pageName, cookie: sessionCookie };
+  app.route('/', stakeholderSignInRoutes(stakeholders));
+
+  // Every console form below refuses a cross-site POST with 403, by the same rule as sign-in and sign-out.
+  app.use('/internal/*', fromThisSite);
   // Everything below needs a signed-in person or a bearer token; a browser without one gets the sign-in form.
   app.use('/internal/*', authenticate(d));
+  app.use('/internal/*', stakeholderSession(stakeholders));
   app.use(
     '/internal/*',
     createMiddleware<AuthEnv>(async (c, next) => {
@@ -124,5 +134,3 @@ export function internalRoutes(d: InternalDeps) {
   return app;
 }
 
-const refusedPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Refused</title></head><body><main><h1>Refused: this form was sent from another site</h1>
-<p>Nothing was changed. Open the console at /internal/ and send the form from there.</p></main></body></html>`;
