@@ -47,6 +47,7 @@ interface Wordings {
   internal: { subject: string; body: string };
   audiences?: { public: boolean; subscribers: boolean; stakeholders: boolean };
   recipients?: { subscribers: number; stakeholders: number };
+  warnings?: string[];
 }
 
 interface Incident {
@@ -144,14 +145,18 @@ function showWordings(w: Wordings) {
         ...(w.audiences.stakeholders ? [`${w.recipients?.stakeholders ?? 0} executives`] : []),
       ].join(' · ')
     : null;
+  const warnings = w.warnings ?? [];
   const external = `Subject: ${w.external.subject}\n\n${w.external.body}`;
   const internal = `Subject: ${w.internal.subject}\n\n${w.internal.body}`;
   if (interactive) {
     if (who) p.log.info(`Who will be told: ${who}`);
+    for (const w of warnings) p.log.warn(w);
     p.note(external, 'External wording (status page, feed, subscribers)');
     p.note(internal, 'Internal wording (executives)');
   } else {
-    if (who) console.log(`Who will be told: ${who}\n`);
+    if (who) console.log(`Who will be told: ${who}`);
+    for (const w of warnings) console.log(`Warning: ${w}`);
+    if (who) console.log('');
     console.log(`--- External wording (status page, feed, subscribers)\n${external}\n\n--- Internal wording (executives)\n${internal}`);
   }
 }

@@ -162,6 +162,7 @@ describe('statusctl unattended', () => {
     expect(p.code, p.stderr).toBe(0);
     const [external, internal] = p.stdout.split('--- Internal wording');
     expect(p.stdout).toContain('Who will be told: public page · 0 subscribers · 0 executives');
+    expect(p.stdout).toContain('Warning: 0 executives will be briefed');
     expect(external).toContain('Investigating: Slow');
     expect(external).not.toContain('CANARY-INTERNAL');
     expect(internal).toContain('CANARY-INTERNAL');

@@ -157,6 +157,7 @@ export function wordingsView(p: DeclarationPreview) {
   return html`<section class="preview" aria-labelledby="preview-heading" id="preview">
 <h2 id="preview-heading">Preview</h2>
 <p class="audience-line">Who will be told: <strong>${audienceLine(p)}</strong></p>
+${p.warnings.length ? html`<ul class="notice reach-warnings">${p.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
 <div class="wordings">
 <article class="wording">
 <h3>External wording</h3>

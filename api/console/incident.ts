@@ -9,7 +9,7 @@ import { listComponents } from '../services/components.ts';
 import type { ComponentState } from '../status.ts';
 import { deliveryProgress, type DeliveryCounts } from '../services/deliveries.ts';
 import { getIncident, postUpdate, publishPostmortem, type IncidentView, type PostmortemInput, type UpdateInput } from '../services/incidents.ts';
-import { recipientCounts } from '../services/outbox.ts';
+import { audienceReach } from '../services/reach.ts';
 import { previewTemplate } from '../services/preview.ts';
 import { audiences } from '../site/records.ts';
 import { incidentPages, notFoundPage, readSite } from '../site/view-model.ts';
@@ -270,8 +270,8 @@ async function updatePreview(d: ConsoleDeps, incident: IncidentView, input: Upda
   const rendered = await previewTemplate(d.services, input.template, { variables: input.variables, incidentId: incident.id });
   const statusChanges = input.status !== incident.status;
   const aud = { ...incident.audiences, stakeholders: incident.audiences.stakeholders && statusChanges };
-  const counts = await recipientCounts(d.services.db, incident.components.map((c) => c.id));
-  return { rendered, audiences: aud, recipients: { subscribers: aud.subscribers ? counts.subscribers : 0, stakeholders: aud.stakeholders ? counts.stakeholders : 0 } };
+  const reach = await audienceReach(d.services.db, { audiences: aud, componentIds: incident.components.map((c) => c.id) });
+  return { rendered, audiences: aud, recipients: { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count }, warnings: reach.warnings };
 }
 
 async function panel(d: ConsoleDeps, c: Context, incident: IncidentView, state: PanelState) {

@@ -236,7 +236,7 @@ export function maintenanceRoutes(d: ConsoleDeps) {
         now,
       );
       const rendered = renderTemplate(d.services.templates.get(checked.template ?? 'maintenance-scheduled')!, checked.variables, builtins);
-      return scheduleScreen(d, c, v, errors, { rendered, audiences: { public: true, subscribers: true, stakeholders: false }, recipients: { subscribers: 0, stakeholders: 0 } });
+      return scheduleScreen(d, c, v, errors, { rendered, audiences: { public: true, subscribers: true, stakeholders: false }, recipients: { subscribers: 0, stakeholders: 0 }, warnings: [] });
     }
     try {
       const m = await scheduleMaintenance(d.services, { name: principalOf(c).name }, checked);

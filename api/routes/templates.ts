@@ -33,6 +33,7 @@ const previewSchema = z
       .object({ subscribers: z.number(), stakeholders: z.number() })
       .optional()
       .openapi({ description: 'With a declaration: how many subscribers and executives would get an email now.' }),
+    warnings: z.array(z.string()).optional().openapi({ description: 'With a declaration: one sentence per audience that nobody is in.' }),
   })
   .openapi('Preview');
 
@@ -111,6 +112,6 @@ export function templateRoutes(s: Services) {
       const { declaration: d, ...input } = c.req.valid('json');
       if (!d) return c.json(await previewTemplate(s, key, input), 200);
       const p = await previewDeclaration(s, { ...d, template: key, variables: input.variables });
-      return c.json({ ...p.rendered, audiences: p.audiences, recipients: p.recipients }, 200);
+      return c.json({ ...p.rendered, audiences: p.audiences, recipients: p.recipients, warnings: p.warnings }, 200);
     });
 }

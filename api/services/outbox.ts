@@ -35,16 +35,3 @@ export async function enqueueDeliveries(db: Queryable, input: EnqueueInput): Pro
       ON CONFLICT DO NOTHING`);
   }
 }
-
-/** How many would receive an update on these components, by the same rule enqueueDeliveries applies (for the console's preview). */
-export async function recipientCounts(db: Queryable, componentIds: string[]): Promise<{ subscribers: number; stakeholders: number }> {
-  const ids = JSON.stringify(componentIds);
-  const [row] = await db.all<{ subscribers: number; stakeholders: number }>(sql`
-    SELECT
-      (SELECT count(*) FROM subscribers s
-        WHERE s.confirmed_at IS NOT NULL AND s.suppressed_at IS NULL
-          AND (s.components IS NULL OR EXISTS (
-            SELECT 1 FROM json_each(s.components) f WHERE f.value IN (SELECT value FROM json_each(${ids}))))) AS subscribers,
-      (SELECT count(*) FROM stakeholders WHERE suppressed_at IS NULL) AS stakeholders`);
-  return { subscribers: Number(row?.subscribers ?? 0), stakeholders: Number(row?.stakeholders ?? 0) };
-}

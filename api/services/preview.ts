@@ -7,7 +7,7 @@ import type { IncidentStatus } from '../domain.ts';
 import { requireComponents } from './components.ts';
 import { getIncident, nextUpdateAt, notifyAudiences, type DeclareInput } from './incidents.ts';
 import { getMaintenance } from './maintenances.ts';
-import { recipientCounts } from './outbox.ts';
+import { audienceReach } from './reach.ts';
 import { incidentBuiltins, maintenanceBuiltins, pickTemplate } from './wording.ts';
 
 export async function previewTemplate(
@@ -41,6 +41,8 @@ export interface DeclarationPreview {
   audiences: Audiences;
   /** How many would receive it by email now: confirmed subscribers of the affected components, and executives. */
   recipients: { subscribers: number; stakeholders: number };
+  /** One sentence per included audience that nobody is in (reach.ts), e.g. no stakeholder to brief. */
+  warnings: string[];
 }
 
 /**
@@ -71,10 +73,6 @@ export async function previewDeclaration(
   );
   const rendered = renderTemplate(template, input.variables, builtins);
   const audiences = notifyAudiences(s.severityPolicy[input.severity], input.notify);
-  const counts = await recipientCounts(s.db, input.components.map((c) => c.id));
-  return {
-    rendered,
-    audiences,
-    recipients: { subscribers: audiences.subscribers ? counts.subscribers : 0, stakeholders: audiences.stakeholders ? counts.stakeholders : 0 },
-  };
+  const reach = await audienceReach(s.db, { audiences, componentIds: input.components.map((c) => c.id) });
+  return { rendered, audiences, recipients: { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count }, warnings: reach.warnings };
 }
