@@ -229,6 +229,10 @@ describe('the 3 a.m. drill in Chromium', () => {
       await check('incident');
       await page.getByRole('button', { name: 'Post update' }).click();
       await check('incident with errors');
+      await page.getByRole('link', { name: 'Correct the last update' }).click();
+      await check('correct the last update');
+      await page.getByRole('button', { name: 'Save correction' }).click();
+      await page.waitForURL(/\/internal\/incidents\/[a-z0-9]+\/$/);
       await label(page, 'what_happened').fill('Card payments failed for 20 minutes.');
       await label(page, 'resolution').fill('A renewed certificate is installed.');
       await page.getByRole('button', { name: 'Resolve' }).click();
@@ -247,7 +251,7 @@ describe('the 3 a.m. drill in Chromium', () => {
       await page.getByRole('button', { name: 'Schedule' }).click();
       await page.waitForURL(/\/internal\/maintenances\/[a-z0-9]+\/$/);
       await check('maintenance');
-      expect(checked.length).toBe(13);
+      expect(checked.length).toBe(14);
       await context.close();
     }
   });

@@ -105,6 +105,7 @@ const forms = (): { path: string; form: Record<string, string>; needs: string }[
   { path: '/internal/admin/subscribers/sub1/remove', form: {}, needs: 'admin' },
   { path: '/internal/admin/tokens/', form: { name: 'New', role: 'viewer' }, needs: 'admin' },
   { path: `/internal/admin/tokens/${tokenId}/revoke`, form: {}, needs: 'admin' },
+  { path: `/internal/incidents/${incidentId}/correct`, form: { 'cvar.symptom': 'Corrected wording.' }, needs: 'comms' },
   { path: `/internal/incidents/${resolvedId}/postmortem`, form: { externalSummary: 'What happened.', internalBody: 'Why.', actionItems: 'Alert on cert expiry | Sam | 2026-12-10' }, needs: 'comms' },
   { path: '/internal/maintenances/new/', form: { title: 'Upgrade', scheduledFor: '2026-12-02T02:00', scheduledUntil: '2026-12-02T03:00', component: 'api', template: 'maintenance-scheduled', 'var.expected_impact': 'Brief pauses.', action: 'publish' }, needs: 'comms' },
   { path: `/internal/maintenances/${maintenanceId}/updates`, form: { status: 'in_progress', template: 'maintenance-started', ...Object.fromEntries(Object.entries(examples(f, 'maintenance-started')).map(([k, v]) => [`var.${k}`, v])) }, needs: 'comms' },
@@ -165,6 +166,7 @@ describe('console forms', () => {
       { path: '/internal/admin/stakeholders/', form: { name: 'Board', email: 'not-an-address' }, field: 'stakeholder-email', message: /email address/ },
       { path: '/internal/admin/tokens/', form: { name: 'New', role: 'root' }, field: 'token-role', message: /must be one of/ },
       { path: '/internal/admin/tokens/', form: { name: 'New', role: 'comms', email: 'not-an-address' }, field: 'token-email', message: /email address/ },
+      { path: `/internal/incidents/${incidentId}/correct`, form: { 'cvar.symptom': '  ' }, field: 'cvar-symptom', message: /required variable is missing/ },
       { path: `/internal/incidents/${resolvedId}/postmortem`, form: { externalSummary: 'x', internalBody: 'y', actionItems: 'Fix it | Sam' }, field: 'pm-actions', message: /three parts/ },
       { path: `/internal/incidents/${resolvedId}/postmortem`, form: { externalSummary: '', internalBody: 'y', actionItems: '' }, field: 'pm-external', message: /must not be empty/ },
       { path: '/internal/maintenances/new/', form: { title: 'Upgrade', scheduledFor: '2026-12-02T03:00', scheduledUntil: '2026-12-02T02:00', component: 'api', template: 'maintenance-scheduled', 'var.expected_impact': 'x', action: 'publish' }, field: 'scheduledUntil', message: /after the start/ },
@@ -217,6 +219,30 @@ describe('console forms', () => {
     const api = (await (await f.call('GET', `/api/v1/incidents/${resolvedId}`)).json()) as { status: string; postmortem: { actionItems: unknown[] } };
     expect(api.status).toBe('postmortem');
     expect(api.postmortem.actionItems).toEqual([{ title: 'Alert on cert expiry', owner: 'Sam', dueDate: '2026-12-10' }]);
+  });
+
+  it('corrects the last update: both wordings re-rendered, the public page follows, nothing sent again', async () => {
+    const { id } = await declare(f, { title: 'Typo trouble' });
+    const deliveries = async () => (await f.services.db.$client.execute('SELECT count(*) FROM deliveries')).rows[0]![0];
+    const before = await deliveries();
+    const form = await (await f.app.request(`${origin}/internal/incidents/${id}/correct`, { headers: { cookie: sessions.comms! } })).text();
+    expect(form).toContain('External wording now');
+    const version = /name="version" value="(\d+)"/.exec(form)![1]!;
+    const res = await post(`/internal/incidents/${id}/correct`, { version, 'cvar.symptom': 'Corrected: card payments fail.', 'cvar.hypothesis': 'CANARY-CORRECTED-INTERNAL' }, 'comms');
+    expect(res.status).toBe(303);
+    const api = (await (await f.call('GET', `/api/v1/incidents/${id}`)).json()) as { updates: { external: { body: string }; internal: { body: string } }[] };
+    expect(api.updates).toHaveLength(1);
+    expect(api.updates[0]!.external.body).toContain('Corrected: card payments fail.');
+    expect(api.updates[0]!.internal.body).toContain('CANARY-CORRECTED-INTERNAL');
+    expect(await deliveries()).toBe(before);
+    await f.site.renderer.settled();
+    const page = await (await f.app.request(`${origin}/incidents/${id}/`)).text();
+    expect(page).toContain('Corrected: card payments fail.');
+    expect(page).not.toContain('CANARY-CORRECTED-INTERNAL');
+    const audit = await f.services.db.$client.execute({ sql: "SELECT actor FROM audit_events WHERE action = 'update.corrected' AND subject_id = ?", args: [id] });
+    expect(audit.rows.map((r) => r.actor)).toEqual(['Casey Comms']);
+    const stale = await post(`/internal/incidents/${id}/correct`, { version, 'cvar.symptom': 'Again.' }, 'comms');
+    expect(stale.status).toBe(409);
   });
 
   it('exports subscribers as CSV with formula-looking values neutralised', async () => {

@@ -8,7 +8,7 @@ import { postmortemBody, updateBody } from '../routes/incidents.ts';
 import { listComponents } from '../services/components.ts';
 import type { ComponentState } from '../status.ts';
 import { deliveryProgress, type DeliveryCounts } from '../services/deliveries.ts';
-import { getIncident, postUpdate, publishPostmortem, type IncidentView, type PostmortemInput, type UpdateInput } from '../services/incidents.ts';
+import { correctLastUpdate, getIncident, postUpdate, publishPostmortem, type IncidentView, type PostmortemInput, type UpdateInput } from '../services/incidents.ts';
 import { audienceReach } from '../services/reach.ts';
 import { previewTemplate } from '../services/preview.ts';
 import { audiences } from '../site/records.ts';
@@ -16,7 +16,7 @@ import { incidentPages, notFoundPage, readSite } from '../site/view-model.ts';
 import { checkVariables } from '../templates.ts';
 import { chosenVariables, templatesFor, variableFields, wordingsView } from './declare.ts';
 import { count, dueText, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
-import { links, principalOf, renderView, type ConsoleDeps } from './screen.ts';
+import { links, principalOf, renderView, screen, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
 const str = (v: Body[string] | undefined) => (typeof v === 'string' ? v : '');
@@ -297,6 +297,7 @@ ${
 <dt>Public page</dt><dd>${incident.audiences.public ? html`<a href="${links.publicIncident(incident.id)}">${links.publicIncident(incident.id)}</a>` : 'none: this severity stays internal'}</dd>
 </dl>
 ${progressTable(incident, progress)}
+${incident.updates[0] ? html`<p><a href="${links.incident(incident.id)}correct">Correct the last update</a> (fix its wording without a new update)</p>` : ''}
 ${canPublish ? '' : html`<p class="notice" role="note">You are signed in with a viewer token: everything here is read-only.</p>`}
 ${state.preview ? wordingsView(state.preview) : ''}
 ${active ? updateForm(d, incident, update, errorsFor('update'), components) : ''}
@@ -379,6 +380,48 @@ export async function postmortemPost(d: ConsoleDeps, c: Context, id: string, bod
   } catch (e) {
     if (e instanceof ValidationError) return incidentScreen(d, c, id, { postmortem: v, errors: errorsFrom(e.errors ?? [], fieldOfPm) }, 422);
     if (e instanceof ConflictError) return incidentScreen(d, c, id, { postmortem: v, errors: new Map([['form', e.message]]) }, 409);
+    throw e;
+  }
+}
+
+// ---- correcting the last update ----
+
+/** GET .../correct: the latest update's wordings and its variables to edit; Save correction re-renders both. */
+export async function correctionScreen(d: ConsoleDeps, c: Context, id: string, values?: Record<string, string>, errors: Errors = new Map(), status = 200) {
+  const incident = await getIncident(d.services, id);
+  const latest = incident.updates[0];
+  if (!latest) return screen(d, c, 'Correct the last update', html`<p>This incident has no update yet.</p>`, 404);
+  const template = d.services.templates.get(latest.template);
+  const labels = new Map((template?.variables ?? []).map((x) => [`cvar-${x.name}`, x.name] as [string, string]));
+  const body = html`<p>Fixes the wording of the latest update of <a href="${links.incident(id)}">${incident.internalTitle}</a>
+(${incidentStatusLabel[latest.status as IncidentStatus] ?? latest.status}, by ${latest.author}). The page, the feed and the JSON show the corrected text;
+emails already sent are not sent again.</p>
+<div class="wordings">
+<article class="wording"><h2>External wording now</h2><p class="subject"><span class="meta">Subject:</span> ${latest.external.subject}</p><div class="text">${latest.external.body.split(/\n{2,}/).map((p) => html`<p>${p}</p>`)}</div></article>
+<article class="wording internal"><h2>Internal wording now</h2><p class="subject"><span class="meta">Subject:</span> ${latest.internal.subject}</p><div class="text">${latest.internal.body.split(/\n{2,}/).map((p) => html`<p>${p}</p>`)}</div></article>
+</div>
+${errorSummary(errors, labels)}
+<form method="post" action="${links.incident(id)}correct" class="console-form" novalidate>
+<input type="hidden" name="version" value="${incident.version}" />
+${variableFields(template, values ?? latest.variables, errors, 'cvar')}
+<div class="actions"><button type="submit" class="primary">Save correction</button></div>
+</form>`;
+  return screen(d, c, 'Correct the last update', body, status);
+}
+
+/** POST .../correct: the correctLastUpdate service; refused input comes back beside its field. */
+export async function correctionPost(d: ConsoleDeps, c: Context, id: string, body: Body) {
+  const incident = await getIncident(d.services, id);
+  const template = d.services.templates.get(incident.updates[0]?.template ?? '');
+  const typed = Object.fromEntries(Object.entries(body).flatMap(([k, x]) => (k.startsWith('cvar.') ? [[k.slice(5), str(x)]] : [])));
+  const toField = (path: string) => (path.startsWith('variables.') ? `cvar-${path.split('.')[1]}` : null);
+  try {
+    const version = /^\d+$/.test(str(body.version)) ? Number(str(body.version)) : undefined;
+    await correctLastUpdate(d.services, { name: principalOf(c).name }, id, chosenVariables(template, typed), version);
+    return c.redirect(links.incident(id), 303);
+  } catch (e) {
+    if (e instanceof ValidationError) return correctionScreen(d, c, id, typed, errorsFrom(e.errors ?? [], toField), 422);
+    if (e instanceof ConflictError) return correctionScreen(d, c, id, typed, new Map([['form', e.message]]), 409);
     throw e;
   }
 }

@@ -7,7 +7,7 @@ import type { PageView } from '../site/view-model.ts';
 import { openIncidentsPanel } from './board.ts';
 import { adminRoutes } from './admin.ts';
 import { declarePost, declareScreen, emptyValues } from './declare.ts';
-import { incidentScreen, postmortemPost, updatePost } from './incident.ts';
+import { correctionPost, correctionScreen, incidentScreen, postmortemPost, updatePost } from './incident.ts';
 import { maintenanceRoutes } from './maintenance.ts';
 import { requirePublish } from './roles.ts';
 import { renderView, type ConsoleDeps } from './screen.ts';
@@ -30,6 +30,8 @@ export function consoleRoutes(d: ConsoleDeps) {
       updatePost(d, c, c.req.param('id')!, await c.req.parseBody(), form === 'updates' ? 'update' : form),
     );
   }
+  app.get('/internal/incidents/:id/correct', (c) => correctionScreen(d, c, c.req.param('id')!));
+  app.post('/internal/incidents/:id/correct', requirePublish(d), async (c) => correctionPost(d, c, c.req.param('id')!, await c.req.parseBody()));
   app.post('/internal/incidents/:id/postmortem', requirePublish(d), async (c) => postmortemPost(d, c, c.req.param('id')!, await c.req.parseBody()));
   app.route('/', maintenanceRoutes(d));
   app.route('/', adminRoutes(d));
