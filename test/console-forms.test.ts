@@ -128,7 +128,7 @@ describe('console forms', () => {
 
   it('refuse a viewer publishing anything with 403, and change nothing', async () => {
     const before = await footprint();
-    for (const { path, form, needs } of forms()) {
+    for (const { path, form } of forms()) {
       const res = await post(path, form, 'viewer');
       expect(res.status, path).toBe(403);
       expect(await res.text()).toContain('Nothing was changed');

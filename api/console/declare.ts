@@ -10,7 +10,7 @@ import type { ComponentState } from '../status.ts';
 import { declareIncident, type DeclareInput } from '../services/incidents.ts';
 import { previewDeclaration, type DeclarationPreview } from '../services/preview.ts';
 import { checkVariables, type Template } from '../templates.ts';
-import { count, errorsFrom, errorSummary, input, select, textarea, type Errors, type Html, type Option } from './form.ts';
+import { count, errorsFrom, errorSummary, input, select, textarea, type Errors, type Option } from './form.ts';
 import { links, principalOf, screen, type ConsoleDeps } from './screen.ts';
 
 /** What each level means, in one line; who hears comes from the configured policy. */
