@@ -199,6 +199,11 @@ describe('console forms', () => {
   });
 
   it('schedules maintenance, posts its update, and publishes a postmortem through the services', async () => {
+    const previewed = await post('/internal/maintenances/new/', { title: 'Network upgrade', scheduledFor: '2026-12-03T02:00', scheduledUntil: '2026-12-03T04:00', component: 'dashboard', template: 'maintenance-scheduled', 'var.expected_impact': 'Short pauses.', action: 'preview' }, 'viewer');
+    expect(previewed.status).toBe(200);
+    const preview = await previewed.text();
+    expect(preview).toContain('public page · 1 subscriber');
+    expect(preview).toContain('Dashboard');
     const scheduled = await post('/internal/maintenances/new/', { title: 'Network upgrade', scheduledFor: '2026-12-03T02:00', scheduledUntil: '2026-12-03T04:00', component: 'dashboard', template: 'maintenance-scheduled', 'var.expected_impact': 'Short pauses.', action: 'publish' }, 'comms');
     if (scheduled.status !== 303) throw new Error((await scheduled.text()).replace(/[\s\S]*<main[^>]*>/, '').slice(0, 1500));
     const at = scheduled.headers.get('location')!;

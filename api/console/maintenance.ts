@@ -2,11 +2,12 @@
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { AuthEnv } from '../auth.ts';
-import { maintenanceStatusLabel, maintenanceStatuses, maintenanceTransitionError, type MaintenanceStatus } from '../domain.ts';
+import { maintenanceAudiences, maintenanceStatusLabel, maintenanceStatuses, maintenanceTransitionError, type MaintenanceStatus } from '../domain.ts';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../errors.ts';
 import { maintenanceUpdateBody, scheduleBody } from '../routes/maintenances.ts';
 import { listComponents } from '../services/components.ts';
 import { getMaintenance, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView, type MaintenanceUpdateInput, type ScheduleInput } from '../services/maintenances.ts';
+import { audienceReach } from '../services/reach.ts';
 import { maintenanceBuiltins } from '../services/wording.ts';
 import { audiences } from '../site/records.ts';
 import { maintenancePages, notFoundPage, readSite } from '../site/view-model.ts';
@@ -236,7 +237,9 @@ export function maintenanceRoutes(d: ConsoleDeps) {
         now,
       );
       const rendered = renderTemplate(d.services.templates.get(checked.template ?? 'maintenance-scheduled')!, checked.variables, builtins);
-      return scheduleScreen(d, c, v, errors, { rendered, audiences: { public: true, subscribers: true, stakeholders: false }, recipients: { subscribers: 0, stakeholders: 0 }, warnings: [] });
+      const reach = await audienceReach(d.services.db, { audiences: maintenanceAudiences, componentIds: checked.components });
+      const recipients = { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count };
+      return scheduleScreen(d, c, v, errors, { rendered, audiences: maintenanceAudiences, recipients, warnings: reach.warnings });
     }
     try {
       const m = await scheduleMaintenance(d.services, { name: principalOf(c).name }, checked);
