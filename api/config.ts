@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Audiences } from '../db/schema.ts';
 import { defaultSeverityPolicy, severities, type Severity } from './domain.ts';
+import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
@@ -31,6 +32,17 @@ const envSchema = z.object({
     .transform((v, ctx) => {
       try {
         return parseSeverityPolicy(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
+  TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseTrustedProxies(v);
       } catch (e) {
         ctx.addIssue({ code: 'custom', message: (e as Error).message });
         return z.NEVER;
@@ -65,6 +77,8 @@ export interface Config {
   timeZone: string;
   /** Who hears about an incident of each severity. */
   severityPolicy: Record<Severity, Audiences>;
+  /** The only peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); none by default. */
+  trustedProxies: TrustedProxies;
 }
 
 const audienceNames = ['public', 'subscribers', 'stakeholders'] as const;
@@ -116,5 +130,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     pageName: e.PAGE_NAME,
     timeZone: e.TIME_ZONE,
     severityPolicy: e.SEVERITY_POLICY,
+    trustedProxies: e.TRUSTED_PROXIES,
   };
 }

@@ -44,6 +44,7 @@ export async function openServices(config: Config, options: StartOptions = {}): 
     hook: createPublishHook((m) => log(m)),
     publicUrl: config.publicUrl,
     severityPolicy: config.severityPolicy,
+    trustedProxies: config.trustedProxies,
   };
 }
 

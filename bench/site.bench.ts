@@ -38,7 +38,7 @@ async function openWithHistory(count: number) {
   const config = readConfig({ DATA_DIR: dir, SEED_DEMO: 'false', PUBLIC_URL: 'https://status.example.com' });
   const services = await openServices(config, { log: () => {} });
   for (const [i, id] of componentIds.entries()) {
-    await createComponent(services, { name: 'bench' }, { id, name: id[0]!.toUpperCase() + id.slice(1), group: i < 2 ? 'Customer facing' : 'Platform', position: i });
+    await createComponent(services, { name: 'bench' }, { id, name: id[0]!.toUpperCase() + id.slice(1), group: i < 2 ? 'Customer facing' : 'Platform', order: i });
   }
   await fillHistory(services, count, componentIds);
   return { dir, config, services };

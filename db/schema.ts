@@ -42,8 +42,8 @@ export const components = sqliteTable('components', {
   name: text('name').notNull(),
   description: text('description').notNull().default(''),
   groupId: text('group_id'),
-  /** Display order within its group (the API calls it `order`). */
-  position: integer('position').notNull().default(0),
+  /** Place within its group, smaller first (the column is `position`: ORDER is an SQL keyword). */
+  order: integer('position').notNull().default(0),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at').notNull(),
   archivedAt: timestamp('archived_at'),
@@ -199,7 +199,7 @@ export const deliveries = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     /** null for messages not tied to an update, such as a subscription confirmation. */
     updateId: text('update_id'),
-    kind: text('kind').notNull(), // update | briefing | confirmation | reminder
+    kind: text('kind').notNull(), // update | briefing | confirmation | manage_link | reminder
     audience: text('audience').notNull(), // subscriber | stakeholder
     recipientId: text('recipient_id').notNull(),
     email: text('email').notNull(),
@@ -286,12 +286,17 @@ export const signInLinks = sqliteTable(
 export const idempotencyKeys = sqliteTable(
   'idempotency_keys',
   {
+    /** Whose key this is: "token:<api token id>", or "anonymous:<client address>" for callers without a token. */
     tokenId: text('token_id').notNull(),
     key: text('key').notNull(),
     requestHash: text('request_hash').notNull(),
     status: integer('status').notNull(),
     body: text('body').notNull(),
+    /** The stored answer's Content-Type, replayed with it (JSON, problem+json or an HTML page). */
+    contentType: text('content_type'),
+    /** While status is 0 (in progress): the claim is the holder's until then, renewed while it runs; after, a retry may take it over. */
+    leaseUntil: timestamp('lease_until'),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.tokenId, t.key] })],
+  (t) => [primaryKey({ columns: [t.tokenId, t.key] }), index('idempotency_keys_created_at').on(t.createdAt)],
 );

@@ -224,6 +224,31 @@ export function confirmationEmail(s: MailSettings, recipient: Recipient, token: 
   };
 }
 
+/**
+ * What a confirmed address receives when someone subscribes it again: no new opt-in, only its manage link, where the
+ * owner changes the components they hear about (the request's own choice is not applied: it proves no ownership).
+ */
+export function manageLinkEmail(s: MailSettings, recipient: Recipient & { unsubscribeToken: string }, deliveryId: number): MailMessage {
+  const subject = oneLine(`Your subscription to ${s.pageName} updates`);
+  const link = manageUrl(s, recipient.unsubscribeToken);
+  const intro = `Someone, hopefully you, asked to subscribe this address to ${s.pageName} updates. It is already subscribed, so nothing changed.`;
+  const text = [intro, `To choose which components you hear about, or to unsubscribe: ${link}`, 'If you did not ask, ignore this email.'].join('\n\n');
+  const body = html`<h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>
+<p style="margin:0 0 14px">${intro}</p>
+<p style="margin:0 0 14px"><a href="${link}" style="display:inline-block;padding:10px 18px;border-radius:6px;background:#1f6feb;color:#fff;text-decoration:none">Manage your subscription</a></p>
+<p style="margin:0 0 14px">There you choose which components you hear about, or unsubscribe.</p>`;
+  const footer = html`If you did not ask, ignore this email: your subscription stays as it is.`;
+  return {
+    from: s.from,
+    to: recipient.email,
+    subject,
+    text,
+    html: layout(subject, body, footer),
+    messageId: `<manage.${deliveryId}.${recipient.id}@${host(s)}>`,
+    headers: { ...automatic },
+  };
+}
+
 export function mailSettings(config: { mailFrom: string; publicUrl: string; pageName: string }): MailSettings {
   return { from: config.mailFrom, publicUrl: config.publicUrl, pageName: config.pageName };
 }

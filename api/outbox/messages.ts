@@ -2,7 +2,7 @@
 import { inArray } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { incidents, maintenances, stakeholders, subscribers, updates } from '../../db/schema.ts';
-import { briefingEmail, confirmationEmail, subscriberEmails, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
+import { briefingEmail, confirmationEmail, manageLinkEmail, subscriberEmails, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
 import type { MailMessage } from '../mail/transport.ts';
 import { prepareSignInEmails } from '../services/stakeholder-sign-in.ts';
 import { confirmationToken } from '../services/subscribers.ts';
@@ -115,6 +115,7 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
         }
         // Unconfirmed addresses receive nothing but the confirmation.
         if (!sub.confirmedAt) return { skip: 'not confirmed' };
+        if (row.kind === 'manage_link') return { message: manageLinkEmail(settings, recipient, row.id), audience: 'subscriber', bounced };
         if ((row.kind === 'update' || row.kind === 'reminder') && update) {
           return { message: emailsFor(update, row.kind)(recipient), audience: 'subscriber', bounced };
         }

@@ -7,6 +7,7 @@ import { authenticate, sessionCookie, type AuthEnv } from '../auth.ts';
 import { createSession, endSession } from '../services/sessions.ts';
 import { verifyToken } from '../services/tokens.ts';
 import type { Clock } from '../clock.ts';
+import { sameOrigin } from '../http/same-origin.ts';
 import type { PageRenderer } from './astro.ts';
 import { audiences } from './records.ts';
 import { siteHeaders } from './serve.ts';
@@ -48,6 +49,10 @@ export function internalRoutes(d: InternalDeps) {
 
   app.get('/internal', (c) => c.redirect('/internal/', 301));
   app.get('/internal/sign-in', (c) => signIn(c, 200));
+  // Signing in and out change who is signed in: only this site's own pages may post them (403 otherwise).
+  const fromThisSite = sameOrigin({ origins: [d.settings.publicUrl] });
+  app.use('/internal/sign-in', fromThisSite);
+  app.use('/internal/sign-out', fromThisSite);
   app.post('/internal/sign-in', async (c) => {
     const body = await c.req.parseBody();
     const token = typeof body.token === 'string' ? body.token.trim() : '';
