@@ -87,7 +87,7 @@ const audienceNames = ['public', 'subscribers', 'stakeholders'] as const;
  * "SEV3:public+subscribers+stakeholders,SEV4:none" overrides the default policy for the severities named.
  * public: the status page, JSON and feed; subscribers: customer email; stakeholders: executive briefings.
  */
-export function parseSeverityPolicy(spec: string | undefined): Record<Severity, Audiences> {
+function parseSeverityPolicy(spec: string | undefined): Record<Severity, Audiences> {
   const policy = structuredClone(defaultSeverityPolicy);
   if (!spec) return policy;
   for (const entry of spec.split(',').map((e) => e.trim()).filter(Boolean)) {

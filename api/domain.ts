@@ -18,7 +18,6 @@ export const incidentStatuses = ['investigating', 'identified', 'monitoring', 'r
 export type IncidentStatus = (typeof incidentStatuses)[number];
 /** Statuses an update may post; `postmortem` is reached only by publishing a postmortem. */
 export const updateStatuses = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
-export type UpdateStatus = (typeof updateStatuses)[number];
 
 export const maintenanceStatuses = ['scheduled', 'in_progress', 'verifying', 'completed', 'cancelled'] as const;
 export type MaintenanceStatus = (typeof maintenanceStatuses)[number];

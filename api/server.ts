@@ -24,7 +24,7 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export interface StartOptions {
+interface StartOptions {
   clock?: Clock;
   log?: (message: string) => void;
   /** How often the clock starts and completes maintenance windows; 0 turns it off (tests drive it by hand). */

@@ -1,10 +1,10 @@
-// The layering itself: no import cycles, routes import no routes, one clock, site pages import no services, the renderer never writes.
+// The layering itself: no import cycles, routes import no routes, one clock, site pages import no services, the renderer never writes, no grab-bag modules.
 //
 // The import graph is read with the TypeScript compiler API (already installed for tsc) rather than madge:
 // no new dependency, Astro frontmatter parses the same way, `import type` is told apart from a value import,
 // and every finding names its file and line.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
@@ -69,7 +69,7 @@ function load(path: string): Module {
       const clause = node.importClause;
       const named = clause?.namedBindings && ts.isNamedImports(clause.namedBindings) ? clause.namedBindings.elements : undefined;
       const allTypes = !!clause && !clause.name && !!named && named.length > 0 && named.every((e) => e.isTypeOnly);
-      add(node, node.moduleSpecifier, !!clause?.isTypeOnly || allTypes);
+      add(node, node.moduleSpecifier, clause?.phaseModifier === ts.SyntaxKind.TypeKeyword || allTypes);
     } else if (ts.isExportDeclaration(node)) {
       add(node, node.moduleSpecifier, node.isTypeOnly);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
@@ -229,6 +229,14 @@ describe('architecture', () => {
     expect(modules.size).toBeGreaterThan(50);
     expect([...modules.keys()].filter((p) => p.endsWith('.astro')).length).toBeGreaterThan(5);
     expect(modules.get(join('api', 'app.ts'))!.imports.length).toBeGreaterThan(5);
+    // `import type` is told apart: the pages' view-model imports are erased at run time.
+    expect(modules.get(join('site', 'page.ts'))!.imports.every((i) => i.typeOnly)).toBe(true);
+    expect(modules.get(join('api', 'app.ts'))!.imports.some((i) => i.typeOnly)).toBe(true);
+  });
+
+  it('has no grab-bag modules: no utils, helpers, misc or manager files (a function lives next to what it serves)', () => {
+    const found = [...modules.keys()].filter((p) => /(^|[/.-])(utils?|helpers?|misc|managers?)([/.-]|$)/i.test(p));
+    expect(found, `grab-bag modules:${list(found)}`).toEqual([]);
   });
 
   it('has no import cycles in api/, db/, site/ or bin/ (type imports included)', () => {

@@ -1,22 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { declare, makeFixture, seedComponents, type Fixture } from './fixture.ts';
-import { countRows, manualOutbox, rows } from './fanout-support.ts';
-import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
+import { declare, type Fixture } from './fixture.ts';
+import { countRows, mailFixture, rows } from './fanout-support.ts';
+import type { SmtpSink } from './smtp-sink.ts';
 
 let f: Fixture;
 let sink: SmtpSink;
-let outbox: ReturnType<typeof manualOutbox>;
+let outbox: Awaited<ReturnType<typeof mailFixture>>['outbox'];
+let close: () => Promise<void>;
 beforeEach(async () => {
-  f = await makeFixture();
-  await seedComponents(f);
-  sink = await startSmtpSink();
-  outbox = manualOutbox(f, sink);
+  ({ f, sink, outbox, close } = await mailFixture());
 });
-afterEach(async () => {
-  await outbox.close();
-  await sink.close();
-  await f.close();
-});
+afterEach(() => close());
 
 const post = (body: unknown, headers: Record<string, string> = {}) => f.call('POST', '/api/v1/subscribers', { token: null, body, headers });
 const postForm = (form: string, headers: Record<string, string> = {}) =>

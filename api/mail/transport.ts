@@ -82,7 +82,7 @@ function toNodemailer(m: MailMessage) {
   };
 }
 
-export interface SmtpOptions {
+interface SmtpOptions {
   /** Parallel SMTP connections in the pool. */
   maxConnections?: number;
   /** Connect, greeting and idle-socket timeouts, so a hung server becomes a retry, not a stuck worker. */

@@ -87,7 +87,7 @@ const renameGroup = createRoute({
   security: bearer,
   middleware: [requireRole('admin')] as const,
   request: { params: z.object({ id: z.string().min(1).max(64) }), body: { content: { 'application/json': { schema: groupPatch } }, required: true } },
-  responses: { 200: json(componentGroup, 'Renamed'), ...errorResponses, 404: errorResponses[422], 409: errorResponses[422] },
+  responses: { 200: json(componentGroup, 'Renamed'), ...errorResponses, 404: problemResponses[404], 409: problemResponses[409] },
 });
 
 const create = createRoute({

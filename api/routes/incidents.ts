@@ -4,7 +4,7 @@ import { requireRole } from '../auth.ts';
 import { apiRouter } from '../http/router.ts';
 import { jsonify } from '../http/json.ts';
 import { errorResponses, problemResponses } from '../http/problems.ts';
-import { componentStatuses, incidentStatuses, severities, updateStatuses } from '../domain.ts';
+import { incidentStatuses, severities, updateStatuses } from '../domain.ts';
 import type { Services } from '../services/context.ts';
 import { declareIncident, getIncident, listIncidents, postUpdate, publishPostmortem, type IncidentView } from '../services/incidents.ts';
 import { updateReach } from '../services/reach.ts';

@@ -20,7 +20,7 @@ export interface Services {
   trustedProxies?: TrustedProxies;
 }
 
-/** Who is acting: an API token's name, or "scheduler" for work the clock does. */
+/** Who is acting, by the name the audit timeline shows: a token's name, "scheduler" for work the clock does, "command line" at the server's shell. */
 export interface Actor {
   name: string;
 }
