@@ -1,14 +1,14 @@
 // /internal/sign-in/email and /internal/sign-in/link: stakeholders sign in with a one-time emailed link and read /internal/ as viewers.
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { html } from 'hono/html';
 import { z } from 'zod';
 import type { Database } from '../../db/client.ts';
 import type { AuthEnv } from '../auth.ts';
-import { verifySession } from '../services/sessions.ts';
 import type { Clock } from '../clock.ts';
 import { sameOrigin } from '../http/same-origin.ts';
+import { verifySession } from '../services/sessions.ts';
 import {
   peekSignInLink,
   redeemSignInLink,
@@ -24,7 +24,6 @@ export interface StakeholderSignInDeps {
   clock: Clock;
   /** The public base URL; cookies are Secure when it is https. */
   publicUrl: string;
-  pageName: string;
   /** The name of the internal page's session cookie (auth.ts's sessionCookie). */
   cookie: string;
 }
