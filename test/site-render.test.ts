@@ -78,6 +78,7 @@ describe('rendering on publish', () => {
       clock: f.services.clock,
       settings: siteSettings(f.config),
       output: f.site.output,
+      live: f.site.live,
       pages: gated,
       log: () => {},
       onRendered: (r) => reports.push(r.targets),
@@ -125,6 +126,7 @@ describe('rendering on publish', () => {
       clock: f.services.clock,
       settings: siteSettings(f.config),
       output: f.site.output,
+      live: f.site.live,
       pages: flaky,
       log: (m) => logs.push(m),
     });
