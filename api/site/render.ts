@@ -88,11 +88,8 @@ export function createSiteRenderer(o: SiteRendererOptions): SiteRenderer {
   const readyWaiters: (() => void)[] = [];
 
   const report = (r: RenderReport) => {
-    o.log(
-      r.full
-        ? `Site: rendered a new release through change ${r.changes.through} (${r.files} files, ${Math.round(r.ms)} ms).`
-        : `Site: rendered changes ${r.changes.after + 1}–${r.changes.through} (${r.files} files changed, ${Math.round(r.ms)} ms).`,
-    );
+    const what = r.changes.through > r.changes.after ? `changes ${r.changes.after + 1}–${r.changes.through}` : r.full ? 'no new changes' : 'the parts that move with the clock';
+    o.log(`Site: rendered ${what}${r.full ? ' into a new release' : ''} (${r.files} files ${r.full ? 'written' : 'changed'}, ${Math.round(r.ms)} ms).`);
     o.onRendered?.(r);
   };
 
