@@ -57,27 +57,35 @@ const jsonPaths = [
 
 describe('compressed variants', () => {
   it('are rewritten or removed with their file: a status.json that shrinks below the threshold loses its .gz and .br', async () => {
-    // A page name that makes the calm status.json exactly 256 bytes (compressed); a minor incident makes it 254 (not).
+    // Measure status.json calm and with a minor incident, then pick a page name that puts the larger of the two at
+    // exactly 256 bytes (compressed) and the smaller under it, so one publish crosses the threshold downwards.
+    const minor = { title: 'Slow checkout', components: [{ id: 'api', status: 'degraded_performance' }] };
     f = await makeSiteFixture({ PAGE_NAME: 'Status' });
-    const calm = (await f.get('/api/v2/status.json')).headers.get('content-length');
-    await f.close();
-    f = await makeSiteFixture({ PAGE_NAME: `Status${'x'.repeat(256 - Number(calm))}` });
-    const statusFile = join(f.config.dataDir, 'site', 'current', 'api', 'v2', 'status.json');
-    expect(readFileSync(statusFile).length).toBe(256);
-    expect((await f.get('/api/v2/status.json', { 'accept-encoding': 'gzip' })).headers.get('content-encoding')).toBe('gzip');
-
-    const incident = await declare(f, { title: 'Slow checkout', components: [{ id: 'api', status: 'degraded_performance' }] });
+    const size = async () => Number((await f.get('/api/v2/status.json')).headers.get('content-length'));
+    const calm = await size();
+    await declare(f, minor);
     await f.rendered();
-    expect(readFileSync(statusFile).length).toBeLessThan(256);
-    expect(staleVariantsOnDisk()).toEqual([]);
+    const troubled = await size();
+    await f.close();
+    expect(calm).not.toBe(troubled);
+    f = await makeSiteFixture({ PAGE_NAME: `Status${'x'.repeat(256 - Math.max(calm, troubled))}` });
+    const statusFile = join(f.config.dataDir, 'site', 'current', 'api', 'v2', 'status.json');
+    const sizes = [readFileSync(statusFile).length];
+    const incident = await declare(f, minor);
+    await f.rendered();
+    sizes.push(readFileSync(statusFile).length);
     const served = ['/', '/feed.xml', '/history/', `/incidents/${incident.id}/`, ...jsonPaths];
+    expect(staleVariantsOnDisk()).toEqual([]);
     expect(await staleVariantsServed(served)).toEqual([]);
-    expect(await (await f.get('/api/v2/status.json', { 'accept-encoding': 'gzip, br' })).text()).toContain('Minor Service Outage');
 
     await postUpdate(f, incident.id, 'resolved');
     await f.rendered();
+    sizes.push(readFileSync(statusFile).length);
     expect(staleVariantsOnDisk()).toEqual([]);
     expect(await staleVariantsServed(served)).toEqual([]);
+    expect(await (await f.get('/api/v2/status.json', { 'accept-encoding': 'gzip, br' })).text()).toContain('All Systems Operational');
+    // The sequence did cross the threshold downwards, or this test would prove nothing.
+    expect(sizes.some((s, i) => i > 0 && sizes[i - 1]! >= 256 && s < 256), `status.json sizes ${sizes.join(' → ')}`).toBe(true);
   });
 
   it('match their files after a random sequence of publishes, on disk and on the wire', async () => {
