@@ -106,7 +106,7 @@ async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<
 export function startBucketSync(o: BucketSyncOptions): BucketSync {
   const client = o.client ?? bucketClient(o.target);
   const lease = holdLease(o.db, `s3:${o.target.url}`, o.leaseClock ?? systemClock, o.log);
-  const concurrency = o.concurrency ?? 8;
+  const concurrency = o.concurrency ?? 16;
   /** What the bucket holds under the prefix, key → MD5; null when unknown (start, or after a failure). */
   let remote: Map<string, string> | null = null;
   const stats = { puts: 0, deletes: 0, syncs: 0 };
