@@ -113,7 +113,9 @@ describe('publishing to object storage', () => {
     expect(keys).toContain('site/index.html');
     expect(keys).toContain('site/api/v2/summary.json');
 
-    const incident = await declare(f, { title: 'Uploads are failing' });
+    // Internal wording planted where a leak would show: an internal title, and a whole internal-only incident.
+    const incident = await declare(f, { title: 'Uploads are failing', internalTitle: 'Canary-7f3a internal title' });
+    await declare(f, { title: 'Canary-7f3a SEV3 only', severity: 'SEV3' });
     await converged('site/', 10_000);
     expect((await bucketContents('site/')).has(`site/incidents/${incident.id}/index.html`)).toBe(true);
     await postUpdate(f, incident.id, 'identified');
@@ -123,6 +125,12 @@ describe('publishing to object storage', () => {
     const summary = JSON.parse((await bucketContents('site/api/v2/summary.json')).get('site/api/v2/summary.json')!.body.toString());
     expect(summary.incidents).toEqual([]);
     expect(f.logs.filter((l) => l.includes('upload to') && l.includes('failed'))).toEqual([]);
+    // The bucket is a public artifact: no object, raw or unpacked, carries internal wording.
+    const leaks = [...(await bucketContents('site/'))].filter(([key, o]) => {
+      const text = (o.contentEncoding === 'gzip' ? gunzipSync(o.body) : o.contentEncoding === 'br' ? brotliDecompressSync(o.body) : o.body).toString();
+      return text.includes('Canary-7f3a') || key.includes('internal');
+    });
+    expect(leaks.map(([key]) => key)).toEqual([]);
   }, 60_000);
 
   it('converges after the storage stops mid-render and comes back', async () => {

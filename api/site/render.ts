@@ -8,7 +8,7 @@ import type { Publication } from '../publish.ts';
 import type { PageRenderer } from './astro.ts';
 import type { Month } from './calendar.ts';
 import { clockTargets, latestChange, planChanges, type Target } from './changes.ts';
-import { holdLease, pathsSince, recordGeneration, skipChanges, type OutputRow } from './coordination.ts';
+import { holdLease, pathsSince, recordGeneration, skipChanges, type Lease, type OutputRow } from './coordination.ts';
 import { liveSite, type LiveSite } from './live.ts';
 import type { SiteOutput } from './output.ts';
 import { renderChanges, renderRelease, type RenderInputs } from './release.ts';
@@ -74,127 +74,154 @@ function monthsIn(live: LiveSite): Month[] {
   return months.sort();
 }
 
-export function createSiteRenderer(o: SiteRendererOptions): SiteRenderer {
-  const inputs: RenderInputs = { db: o.db, clock: o.clock, settings: o.settings, output: o.output, pages: o.pages };
-  const live = o.live ?? liveSite(() => o.clock.now());
-  const leaseClock = o.leaseClock ?? systemClock;
-  const outputId = o.output.id();
-  const lease = holdLease(o.db, outputId, leaseClock, o.log);
-  const owner = lease.owner;
-  // Another bundle or other settings render different bytes: an output rendered with them needs a full render.
-  const renderKey = createHash('sha256').update(o.pages.clientDir).update(JSON.stringify(o.settings)).digest('hex').slice(0, 16);
-  /** Explicit render state: what this process was asked for beyond what the change log says. */
-  const asked = { full: false, targets: new Set<Target>() };
-  const readyWaiters: (() => void)[] = [];
+/** What one renderer works with, handed explicitly to each part below. */
+interface RenderContext {
+  inputs: RenderInputs;
+  live: LiveSite;
+  outputId: string;
+  /** This process's name in the output's lease. */
+  owner: string;
+  /** What the output is rendered with (bundle and settings): an output rendered with another needs a full render. */
+  renderKey: string;
+  /** What this process was asked for beyond what the change log says: a full render, targets that move with the clock. */
+  asked: { full: boolean; targets: Set<Target> };
+  report(r: RenderReport): void;
+}
 
-  const report = (r: RenderReport) => {
+/** Loads what the output's renderer (another process, or this one earlier) wrote: changed paths only when it can. */
+async function follow(c: RenderContext, row: OutputRow) {
+  const { live, inputs } = c;
+  if (!row.release || (row.release === live.release && row.generation === live.generation)) return;
+  const dir = join(inputs.output.root, 'releases', row.release);
+  if (!existsSync(dir)) throw new Error(`release ${row.release} is not in ${inputs.output.root}: was the output folder changed by hand?`);
+  const paths = pathsSince(row, live.release, live.generation);
+  if (paths) {
+    const files = inputs.output.readFiles(dir, paths);
+    const found = new Set(files.map((f) => f.path));
+    live.apply(row.generation, files, paths.filter((p) => !found.has(p)));
+  } else {
+    live.replaceAll(row.release, row.generation, await inputs.output.readRelease(dir));
+  }
+}
+
+/** Renders a whole new release through change `latest`, records it as the output's next generation and serves it. */
+async function renderFull(c: RenderContext, row: OutputRow, latest: number) {
+  const started = performance.now();
+  const full = await renderRelease(c.inputs);
+  const g = { through: latest, release: full.release, renderKey: c.renderKey, paths: null };
+  const generation = await recordGeneration(c.inputs.db, c.outputId, c.owner, row, g, c.inputs.clock.now());
+  c.live.replaceAll(full.release, generation ?? row.generation + 1, full.files);
+  c.asked.full = false;
+  c.report({ full: true, targets: ['*'], files: full.files.length, ms: performance.now() - started, changes: { after: row.renderedThrough, through: latest } });
+}
+
+/**
+ * Renders what the changes after the output's last one touched (plus what was asked), serving each step as soon as
+ * it is on disk; returns whether changes are left over for another pass.
+ */
+async function renderIncrement(c: RenderContext, row: OutputRow, latest: number): Promise<boolean> {
+  const { db } = c.inputs;
+  const plan = await planChanges(db, row.renderedThrough, latest);
+  const targets = new Set([...plan.targets, ...c.asked.targets]);
+  c.asked.targets.clear();
+  if (targets.size === 0) {
+    if (plan.through > row.renderedThrough) await skipChanges(db, c.outputId, c.owner, plan.through);
+    return plan.through < latest;
+  }
+  const started = performance.now();
+  try {
+    const { changed } = await renderChanges(c.inputs, targets, monthsIn(c.live), (step) => c.live.apply(c.live.generation, step));
+    const paths = changed.map((f) => f.path);
+    if (paths.length > 0) {
+      const g = { through: plan.through, release: row.release!, renderKey: c.renderKey, paths };
+      const generation = await recordGeneration(db, c.outputId, c.owner, row, g, c.inputs.clock.now());
+      if (generation !== null) c.live.apply(generation, []);
+    } else if (plan.through > row.renderedThrough) {
+      await skipChanges(db, c.outputId, c.owner, plan.through);
+    }
+    c.report({ full: false, targets: [...targets], files: paths.length, ms: performance.now() - started, changes: { after: row.renderedThrough, through: plan.through } });
+  } catch (e) {
+    for (const t of targets) c.asked.targets.add(t);
+    throw e;
+  }
+  return plan.through < latest;
+}
+
+/**
+ * One pass: take the output's lease if it is free, then render what changed, or follow whoever renders.
+ * Returns whether another pass should follow at once.
+ */
+async function step(c: RenderContext, lease: Lease): Promise<boolean> {
+  const latest = await latestChange(c.inputs.db);
+  const { holding, row } = await lease.claim();
+  if (!row || !holding) {
+    // Another process renders this output: its start-up render stands for ours.
+    c.asked.full = false;
+    c.asked.targets.clear();
+    if (row) await follow(c, row);
+    return false;
+  }
+  if (c.asked.full || !row.release || row.renderKey !== c.renderKey || (await c.inputs.output.live()) === null) {
+    // Serve the release already on disk while the new one renders; if there is none (or it is unreadable), wait.
+    if (c.live.release === null) await follow(c, row).catch(() => {});
+    await renderFull(c, row, latest);
+    return false;
+  }
+  await follow(c, row);
+  return renderIncrement(c, row, latest);
+}
+
+function reporter(o: SiteRendererOptions) {
+  return (r: RenderReport) => {
     const what = r.changes.through > r.changes.after ? `changes ${r.changes.after + 1}–${r.changes.through}` : r.full ? 'no new changes' : 'the parts that move with the clock';
     o.log(`Site: rendered ${what}${r.full ? ' into a new release' : ''} (${r.files} files ${r.full ? 'written' : 'changed'}, ${Math.round(r.ms)} ms).`);
     o.onRendered?.(r);
   };
+}
 
-  /** Loads what another process (or this one, earlier) put in the output, changed paths only when it can. */
-  async function follow(row: OutputRow) {
-    if (!row.release || (row.release === live.release && row.generation === live.generation)) return;
-    const dir = join(o.output.root, 'releases', row.release);
-    if (!existsSync(dir)) throw new Error(`release ${row.release} is not in ${o.output.root}: was the output folder changed by hand?`);
-    const paths = pathsSince(row, live.release, live.generation);
-    if (paths) {
-      const files = o.output.readFiles(dir, paths);
-      const found = new Set(files.map((f) => f.path));
-      live.apply(row.generation, files, paths.filter((p) => !found.has(p)));
-    } else {
-      live.replaceAll(row.release, row.generation, await o.output.readRelease(dir));
-    }
-  }
-
-  async function renderFull(row: OutputRow, latest: number) {
-    const started = performance.now();
-    const full = await renderRelease(inputs);
-    const now = o.clock.now();
-    const generation = await recordGeneration(o.db, outputId, owner, row, { through: latest, release: full.release, renderKey, paths: null }, now);
-    live.replaceAll(full.release, generation ?? row.generation + 1, full.files);
-    report({ full: true, targets: ['*'], files: full.files.length, ms: performance.now() - started, changes: { after: row.renderedThrough, through: latest } });
-  }
-
-  async function renderIncrement(row: OutputRow, latest: number) {
-    const plan = await planChanges(o.db, row.renderedThrough, latest);
-    const targets = new Set([...plan.targets, ...asked.targets]);
-    asked.targets.clear();
-    if (targets.size === 0) {
-      if (plan.through > row.renderedThrough) await skipChanges(o.db, outputId, owner, plan.through);
-      return;
-    }
-    const started = performance.now();
-    try {
-      const { changed } = await renderChanges(inputs, targets, monthsIn(live), (step) => live.apply(live.generation, step));
-      const paths = changed.map((f) => f.path);
-      if (paths.length > 0) {
-        const generation = await recordGeneration(o.db, outputId, owner, row, { through: plan.through, release: row.release!, renderKey, paths }, o.clock.now());
-        if (generation !== null) live.apply(generation, []);
-      } else if (plan.through > row.renderedThrough) {
-        await skipChanges(o.db, outputId, owner, plan.through);
-      }
-      report({ full: false, targets: [...targets], files: paths.length, ms: performance.now() - started, changes: { after: row.renderedThrough, through: plan.through } });
-      if (plan.through < latest) queue.wake(0);
-    } catch (e) {
-      for (const t of targets) asked.targets.add(t);
-      throw e;
-    }
-  }
-
-  /** One pass: take the lease if it is free, then render what changed, or follow whoever renders. */
-  async function step() {
-    const latest = await latestChange(o.db);
-    const { holding, row } = await lease.claim();
-    if (!row || !holding) {
-      // Another process renders this output: its start-up render stands for ours.
-      asked.full = false;
-      asked.targets.clear();
-      if (row) await follow(row);
-      return;
-    }
-    const needsFull = asked.full || !row.release || row.renderKey !== renderKey || (await o.output.live()) === null;
-    if (needsFull) {
-      // Serve the release already on disk while the new one renders; if there is none (or it is unreadable), wait.
-      if (live.release === null) await follow(row).catch(() => {});
-      await renderFull(row, latest);
-      asked.full = false;
-      return;
-    }
-    await follow(row);
-    await renderIncrement(row, latest);
-  }
-
+export function createSiteRenderer(o: SiteRendererOptions): SiteRenderer {
+  const outputId = o.output.id();
+  const lease = holdLease(o.db, outputId, o.leaseClock ?? systemClock, o.log);
+  const c: RenderContext = {
+    inputs: { db: o.db, clock: o.clock, settings: o.settings, output: o.output, pages: o.pages },
+    live: o.live ?? liveSite(() => o.clock.now()),
+    outputId,
+    owner: lease.owner,
+    renderKey: createHash('sha256').update(o.pages.clientDir).update(JSON.stringify(o.settings)).digest('hex').slice(0, 16),
+    asked: { full: false, targets: new Set() },
+    report: reporter(o),
+  };
   const queue = createRunQueue({
-    run: step,
+    run: async () => {
+      if (await step(c, lease)) queue.wake(0);
+    },
     pollMs: o.pollMs ?? 200,
     onFailure: (error, attempt, retryIn) => o.log(`site render failed (attempt ${attempt}, retrying in ${retryIn / 1000} s): ${error.stack ?? error.message}`),
   });
-
-  live.onChange(() => {
-    if (live.release !== null) for (const w of readyWaiters.splice(0)) w();
+  const readyWaiters: (() => void)[] = [];
+  c.live.onChange(() => {
+    if (c.live.release !== null) for (const w of readyWaiters.splice(0)) w();
   });
   const gatherMs = o.gatherMs ?? 10;
   let closed = false;
   return {
-    live,
+    live: c.live,
     publish(publication) {
       if (!closed && publication.public) queue.wake(gatherMs);
     },
     renderAll() {
       if (closed) return;
-      asked.full = true;
+      c.asked.full = true;
       queue.wake(0);
     },
     refresh() {
       if (closed) return;
-      for (const t of clockTargets) asked.targets.add(t);
+      for (const t of clockTargets) c.asked.targets.add(t);
       queue.wake(gatherMs);
     },
     settled: () => queue.idle(),
     ready() {
-      if (live.release !== null) return Promise.resolve();
+      if (c.live.release !== null) return Promise.resolve();
       return new Promise((resolve) => {
         readyWaiters.push(resolve);
         queue.wake(0);
