@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Audiences } from '../db/schema.ts';
 import { defaultSeverityPolicy, severities, type Severity } from './domain.ts';
+import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
@@ -31,6 +32,17 @@ const envSchema = z.object({
     .transform((v, ctx) => {
       try {
         return parseSeverityPolicy(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
+  TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseTrustedProxies(v);
       } catch (e) {
         ctx.addIssue({ code: 'custom', message: (e as Error).message });
         return z.NEVER;
@@ -95,6 +107,8 @@ export interface Config {
   sitePollMs: number;
   /** SITE_S3_URL and the AWS_* variables: where the site is also uploaded, or null. */
   siteS3: BucketTarget | null;
+  /** The only peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); none by default. */
+  trustedProxies: TrustedProxies;
 }
 
 const audienceNames = ['public', 'subscribers', 'stakeholders'] as const;
@@ -103,7 +117,7 @@ const audienceNames = ['public', 'subscribers', 'stakeholders'] as const;
  * "SEV3:public+subscribers+stakeholders,SEV4:none" overrides the default policy for the severities named.
  * public: the status page, JSON and feed; subscribers: customer email; stakeholders: executive briefings.
  */
-export function parseSeverityPolicy(spec: string | undefined): Record<Severity, Audiences> {
+function parseSeverityPolicy(spec: string | undefined): Record<Severity, Audiences> {
   const policy = structuredClone(defaultSeverityPolicy);
   if (!spec) return policy;
   for (const entry of spec.split(',').map((e) => e.trim()).filter(Boolean)) {
@@ -148,6 +162,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     severityPolicy: e.SEVERITY_POLICY,
     sitePollMs: e.SITE_POLL_MS,
     siteS3: e.SITE_S3_URL ? bucketTarget(e.SITE_S3_URL, e) : null,
+    trustedProxies: e.TRUSTED_PROXIES,
   };
 }
 

@@ -13,6 +13,7 @@ import { createPublishHook } from './publish.ts';
 import { isEmpty, seedDemo } from './seed.ts';
 import type { Services } from './services/context.ts';
 import { advanceMaintenances } from './services/maintenances.ts';
+import { startupReachWarning } from './services/reach.ts';
 import { loadTemplates } from './templates.ts';
 import { startSite } from './site/start.ts';
 
@@ -24,7 +25,7 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export interface StartOptions {
+interface StartOptions {
   clock?: Clock;
   log?: (message: string) => void;
   /** How often the clock starts and completes maintenance windows; 0 turns it off (tests drive it by hand). */
@@ -44,6 +45,7 @@ export async function openServices(config: Config, options: StartOptions = {}): 
     hook: createPublishHook((m) => log(m)),
     publicUrl: config.publicUrl,
     severityPolicy: config.severityPolicy,
+    trustedProxies: config.trustedProxies,
   };
 }
 
@@ -54,6 +56,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await seedDemo(services);
     log('Seeded a demo status page (SEED_DEMO=false to start empty).');
   }
+  const emptyAudience = await startupReachWarning(services.db, services.severityPolicy);
+  if (emptyAudience) log(emptyAudience);
   const app = createApp(services);
   const stops: (() => Promise<void> | void)[] = [];
   // The public site and /internal/: rendered now, and again on every publish.

@@ -15,7 +15,8 @@ import { startSite } from '../api/site/start.ts';
 import { exampleVariables } from '../api/templates.ts';
 import { s3rverCredentials, startS3Server } from '../test/s3-server.ts';
 import { startServerProcess, type ServerProcess } from '../test/server-process.ts';
-import { fillHistory, percentile } from './core.bench.ts';
+import { addPastIncidents } from '../test/fixture.ts';
+import { percentile } from './core.bench.ts';
 import type { BenchResult } from './run.ts';
 
 const componentIds = ['api', 'dashboard', 'webhooks', 'email', 'website'];
@@ -27,9 +28,9 @@ async function prepareDatabase(history: number) {
   const config = readConfig({ DATA_DIR: dir, SEED_DEMO: 'false', PUBLIC_URL: 'https://status.example.com' });
   const services = await openServices(config, { log: () => {} });
   for (const [i, id] of componentIds.entries()) {
-    await createComponent(services, { name: 'bench' }, { id, name: id[0]!.toUpperCase() + id.slice(1), group: i < 2 ? 'Customer facing' : 'Platform', position: i });
+    await createComponent(services, { name: 'bench' }, { id, name: id[0]!.toUpperCase() + id.slice(1), group: i < 2 ? 'Customer facing' : 'Platform', order: i });
   }
-  await fillHistory(services, history, componentIds);
+  await addPastIncidents({ services }, history, componentIds);
   const { token } = await createToken(services, { name: 'bench' }, { role: 'comms', name: 'bench' });
   const variables = { investigating: exampleVariables(services.templates.get('investigating')!), resolved: exampleVariables(services.templates.get('resolved')!) };
   services.db.$client.close();

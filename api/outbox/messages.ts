@@ -2,8 +2,9 @@
 import { inArray } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { incidents, maintenances, stakeholders, subscribers, updates } from '../../db/schema.ts';
-import { briefingEmail, confirmationEmail, subscriberEmails, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
+import { briefingEmail, confirmationEmail, manageLinkEmail, subscriberEmails, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
 import type { MailMessage } from '../mail/transport.ts';
+import { prepareSignInEmails } from '../services/stakeholder-sign-in.ts';
 import { confirmationToken } from '../services/subscribers.ts';
 
 /** A delivery row as the worker claimed it. */
@@ -93,8 +94,11 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
     const stakeholderMap = new Map(stakeholderRows.map((r) => [r.id, r]));
     const briefed = rows.filter((r) => r.kind === 'briefing' && r.updateId).map((r) => updateMap.get(r.updateId!)).filter((u) => u !== undefined);
     const subjects = briefed.length ? await loadSubjects(briefed) : new Map<string, SubjectFacts>();
+    const signIns = await prepareSignInEmails(db, settings, rows, now);
 
     return rows.map((row): Prepared => {
+      const signIn = signIns.get(row.id);
+      if (signIn) return signIn;
       const update = row.updateId ? updateMap.get(row.updateId) : undefined;
       if (row.updateId && !update) return { skip: 'the update no longer exists' };
       if (row.audience === 'subscriber') {
@@ -111,6 +115,7 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
         }
         // Unconfirmed addresses receive nothing but the confirmation.
         if (!sub.confirmedAt) return { skip: 'not confirmed' };
+        if (row.kind === 'manage_link') return { message: manageLinkEmail(settings, recipient, row.id), audience: 'subscriber', bounced };
         if ((row.kind === 'update' || row.kind === 'reminder') && update) {
           return { message: emailsFor(update, row.kind)(recipient), audience: 'subscriber', bounced };
         }

@@ -3,6 +3,7 @@ import type { Database } from '../../db/client.ts';
 import type { Audiences } from '../../db/schema.ts';
 import type { Severity } from '../domain.ts';
 import type { Clock } from '../clock.ts';
+import type { TrustedProxies } from '../http/client-address.ts';
 import type { PublishHook } from '../publish.ts';
 import type { TemplateCatalog } from '../templates.ts';
 
@@ -15,9 +16,11 @@ export interface Services {
   publicUrl: string;
   /** Who hears about an incident of each severity (SEVERITY_POLICY, else the default). */
   severityPolicy: Record<Severity, Audiences>;
+  /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); absent: none. */
+  trustedProxies?: TrustedProxies;
 }
 
-/** Who is acting: an API token's name, or "scheduler" for work the clock does. */
+/** Who is acting, by the name the audit timeline shows: a token's name, "scheduler" for work the clock does, "command line" at the server's shell. */
 export interface Actor {
   name: string;
 }

@@ -2,7 +2,7 @@
 import { and, asc, desc, gte, isNull, lte, or } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { incidents, type ComponentImpact } from '../../db/schema.ts';
-import { loadImpacts, loadIncidents, type Audience, type IncidentRecord } from './records.ts';
+import { loadImpacts, loadIncidents, type AudienceReading, type IncidentRecord } from './records.ts';
 
 interface Kept {
   version: number;
@@ -25,7 +25,7 @@ const kept = new WeakMap<object, Map<string, Map<string, Kept>>>();
  */
 export async function barIncidents(
   db: Queryable,
-  a: Audience,
+  a: AudienceReading,
   span: { from: Date; to: Date },
 ): Promise<{ recent: IncidentRecord[]; impacts: Map<string, ComponentImpact[]> }> {
   const rows = await db
