@@ -1,5 +1,5 @@
 // Plans renders from the change log: the audit timeline, written in every publishing transaction, read as "what changed since N".
-import { and, gt, inArray, lte, max } from 'drizzle-orm';
+import { and, gt, lte, max, notInArray } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { auditEvents } from '../../db/schema.ts';
 import { audiences, loadIncidents } from './records.ts';
@@ -26,16 +26,20 @@ export async function latestChange(db: Queryable): Promise<number> {
   return row?.id ?? 0;
 }
 
+/** Audit subjects that never show on the public site: who is told, and who may sign in. */
+const offSite = ['subscriber', 'stakeholder', 'token', 'session'];
+
 /**
  * Reads changes in (after, upTo] and maps them to site targets: an incident's page and the lists, a maintenance's page
- * and the lists, a component's catalogue. Incidents the public never sees (SEV3/SEV4) touch nothing public.
- * Subscriber, stakeholder and token changes touch nothing either. At most `limit` changes per plan.
+ * and the lists; anything else the site may show (a component, a component group, whatever is audited next) the front
+ * page and the JSON. Incidents the public never sees (SEV3/SEV4) touch nothing public; subscribers, stakeholders and
+ * tokens touch nothing either. At most `limit` changes per plan.
  */
 export async function planChanges(db: Queryable, after: number, upTo: number, limit = 5_000): Promise<ChangePlan> {
   const rows = await db
     .select({ id: auditEvents.id, type: auditEvents.subjectType, subject: auditEvents.subjectId })
     .from(auditEvents)
-    .where(and(gt(auditEvents.id, after), lte(auditEvents.id, upTo), inArray(auditEvents.subjectType, ['incident', 'postmortem', 'maintenance', 'component'])))
+    .where(and(gt(auditEvents.id, after), lte(auditEvents.id, upTo), notInArray(auditEvents.subjectType, offSite)))
     .orderBy(auditEvents.id)
     .limit(limit);
   const through = rows.length === limit ? rows.at(-1)!.id : upTo;
@@ -44,7 +48,7 @@ export async function planChanges(db: Queryable, after: number, upTo: number, li
   for (const r of rows) {
     if (r.type === 'incident' || r.type === 'postmortem') incidentIds.add(r.subject);
     else if (r.type === 'maintenance') for (const t of [`maintenance:${r.subject}`, 'history', 'index', 'json', 'feed'] as const) targets.add(t);
-    else if (r.type === 'component') for (const t of ['index', 'json'] as const) targets.add(t);
+    else for (const t of ['index', 'json'] as const) targets.add(t);
   }
   const visible = await loadIncidents(db, audiences.public, { ids: [...incidentIds] });
   for (const i of visible) for (const t of [`incident:${i.id}`, 'history', 'index', 'json', 'feed'] as const) targets.add(t);

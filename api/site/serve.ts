@@ -116,7 +116,8 @@ export function siteFastPath(live: LiveSite) {
       acceptEncoding: req.headers['accept-encoding'],
       ifNoneMatch: req.headers['if-none-match'],
     });
-    if (!a) return false;
+    // A miss goes on to the app: its routes come first, and the site's own route answers the same 404 after them.
+    if (!a || a.status === 404 || a.status === 503) return false;
     res.writeHead(a.status, a.headers);
     res.end(a.body ?? undefined);
     return true;
