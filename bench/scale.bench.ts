@@ -104,7 +104,8 @@ async function s3Publish(db: Prepared, count: number): Promise<number[]> {
   const config = readConfig({ DATA_DIR: join(db.dir, 's3'), DATABASE_URL: db.database, SEED_DEMO: 'false', PUBLIC_URL: 'https://status.example.com', ...s3.env('site') });
   const services = await openServices(config, { log: () => {} });
   const app = createApp(services);
-  const site = await startSite(services, config, { log: () => {}, refreshMs: 0 });
+  const failures: string[] = [];
+  const site = await startSite(services, config, { log: (m) => m.includes('failed') && failures.push(m), refreshMs: 0 });
   app.route('/', site.routes);
   const summary = async () => {
     try {
@@ -145,6 +146,7 @@ async function s3Publish(db: Prepared, count: number): Promise<number[]> {
       await site.renderer.settled();
       await site.bucket!.settled();
     }
+    if (failures.length > 0) console.error(`bench: ${failures.length} failed uploads or renders during the S3 run, first: ${failures[0]}`);
     return timings.slice(2).sort((x, y) => x - y);
   } finally {
     await site.close();

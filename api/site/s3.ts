@@ -89,6 +89,9 @@ export interface BucketSync {
   close(): Promise<void>;
 }
 
+/** How often the uploader lists the bucket again, in case something else changed it. */
+const relistMs = 10 * 60_000;
+
 async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<void>) {
   let next = 0;
   const worker = async () => {
@@ -99,16 +102,19 @@ async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<
 
 /**
  * Keeps the bucket equal to the live release of whichever process holds the bucket's lease (one uploader however many
- * processes run). It remembers what the bucket holds (listed at the first sync and after any failure) and puts only
- * objects whose MD5 differs, rank by rank, then deletes objects the release no longer has. A failure is retried with
- * back-off (1 s doubling to 10 s) from a fresh listing, so the bucket converges after an outage of the storage.
+ * processes run). It remembers what the bucket holds (listed at the first sync, every 10 minutes, and after three
+ * failures in a row; an object is forgotten while its put is in flight) and puts only objects whose MD5 differs, rank
+ * by rank, then deletes objects the release no longer has. A failure is retried with back-off (1 s doubling to 10 s),
+ * so the bucket converges after an outage of the storage.
  */
 export function startBucketSync(o: BucketSyncOptions): BucketSync {
   const client = o.client ?? bucketClient(o.target);
   const lease = holdLease(o.db, `s3:${o.target.url}`, o.leaseClock ?? systemClock, o.log);
   const concurrency = o.concurrency ?? 16;
-  /** What the bucket holds under the prefix, key → MD5; null when unknown (start, or after a failure). */
+  /** What the bucket holds under the prefix, key → MD5; null before the first listing. */
   let remote: Map<string, string> | null = null;
+  let listedAt = 0;
+  let failuresInRow = 0;
   const stats = { puts: 0, deletes: 0, syncs: 0 };
 
   async function list(): Promise<Map<string, string>> {
@@ -132,7 +138,11 @@ export function startBucketSync(o: BucketSyncOptions): BucketSync {
     const generation = o.live.generation;
     const wanted = [...o.live.files()].flatMap((f) => bucketObjects(o.target.prefix, f));
     try {
-      remote ??= await list();
+      // Listing thousands of objects costs seconds on some servers: list again only when what we know may be wrong.
+      if (!remote || failuresInRow >= 3 || performance.now() - listedAt > relistMs) {
+        remote = await list();
+        listedAt = performance.now();
+      }
       const known = remote;
       const puts = wanted.filter((w) => known.get(w.key) !== w.md5);
       for (const rank of [...new Set(puts.map((p) => p.rank))].sort()) {
@@ -140,6 +150,7 @@ export function startBucketSync(o: BucketSyncOptions): BucketSync {
           puts.filter((p) => p.rank === rank),
           concurrency,
           async (p) => {
+            known.delete(p.key);
             await client.send(
               new PutObjectCommand({
                 Bucket: o.target.bucket,
@@ -167,9 +178,9 @@ export function startBucketSync(o: BucketSyncOptions): BucketSync {
       if (puts.length + removals.length > 0) {
         o.log(`Site: bucket ${o.target.url} now holds generation ${generation} (${puts.length} put, ${removals.length} deleted).`);
       }
+      failuresInRow = 0;
     } catch (e) {
-      // What the bucket holds is unknown now: the retry lists it again.
-      remote = null;
+      failuresInRow++;
       throw e;
     }
     if (o.live.generation !== generation) queue.wake(0);
