@@ -6,7 +6,7 @@ import { jsonify } from '../http/json.ts';
 import { errorResponses, problemResponses } from '../http/problems.ts';
 import { incidentStatuses, severities, updateStatuses } from '../domain.ts';
 import type { Services } from '../services/context.ts';
-import { declareIncident, getIncident, listIncidents, postUpdate, publishPostmortem, type IncidentView } from '../services/incidents.ts';
+import { declareIncident, getIncident, listIncidents, postUpdate, publishPostmortem, startedAtMaxAgeDays, type IncidentView } from '../services/incidents.ts';
 import { updateReach } from '../services/reach.ts';
 import {
   affected,
@@ -28,7 +28,7 @@ import {
   variables,
 } from './schemas.ts';
 
-const declareBody = z
+export const declareBody = z
   .object({
     title: line(200).openapi({ description: 'External title: customers read it.', example: 'Checkout is failing for some customers' }),
     internalTitle: line(200).optional().openapi({ description: 'Internal title for executives and the internal page.' }),
@@ -39,13 +39,25 @@ const declareBody = z
     components: z.array(componentChange).min(1, 'name at least one affected component').max(100),
     notify,
     roles: roles.optional(),
-    startedAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'When impact began, if before the declaration.' }),
+    startedAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: `When impact began, if before the declaration: not in the future and at most ${startedAtMaxAgeDays} days ago (else 422).` }),
     nextUpdateInMinutes,
   })
   .strict()
-  .openapi('DeclareIncident');
+  .openapi('DeclareIncident', {
+    example: {
+      title: 'Checkout is failing for some customers',
+      internalTitle: 'Payment gateway certificate expired',
+      severity: 'SEV1',
+      template: 'investigating',
+      variables: { symptom: 'Card payments fail at checkout with an error page.' },
+      components: [{ id: 'checkout-api', status: 'major_outage' }],
+    },
+  });
 
-const updateBody = z
+export const updateBody = z
   .object({
     status: z.enum(updateStatuses),
     template: slug,
@@ -57,14 +69,26 @@ const updateBody = z
     reopen: z.boolean().optional().openapi({ description: 'Needed to move a resolved incident back to an open status.' }),
   })
   .strict()
-  .openapi('PostUpdate');
+  .openapi('PostUpdate', {
+    example: {
+      status: 'identified',
+      template: 'identified',
+      variables: { symptom: 'Card payments fail at checkout.', cause: 'A gateway certificate expired.', fix: 'A renewed certificate is being installed.' },
+    },
+  });
 
-const postmortemBody = z
+/** A calendar date this century: a typo like 0202-12-01 is refused rather than shown as a due date. */
+const dueDate = z.iso
+  .date()
+  .refine((d) => d >= '2000-01-01' && d <= '2099-12-31', 'must be between 2000-01-01 and 2099-12-31')
+  .openapi({ description: 'YYYY-MM-DD, between 2000-01-01 and 2099-12-31.', example: '2026-12-01' });
+
+export const postmortemBody = z
   .object({
     externalSummary: text(20_000).min(1, 'must not be empty').openapi({ description: 'Public summary on the incident page and in feeds.' }),
     internalBody: text(100_000).min(1, 'must not be empty').openapi({ description: 'Timeline, contributing factors: executives only.' }),
     actionItems: z
-      .array(z.object({ title: line(300), owner: line(120), dueDate: z.iso.date() }).strict())
+      .array(z.object({ title: line(300), owner: line(120), dueDate: dueDate }).strict())
       .max(100)
       .default([]),
     template: slug.optional(),
@@ -198,6 +222,9 @@ const postmortemRoute = createRoute({
   path: '/incidents/{id}/postmortem',
   tags: ['incidents'],
   summary: 'Publish or revise the postmortem of a resolved incident',
+  description:
+    'The first PUT publishes the postmortem and announces it once. A later PUT is a correction: it replaces the published text ' +
+    'everywhere (timeline, feed, JSON, emails not yet sent) without announcing again; the audit keeps the previous and the new text.',
   security: bearer,
   middleware: [requireRole('comms')] as const,
   request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: postmortemBody } }, required: true } },

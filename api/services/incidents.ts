@@ -18,7 +18,7 @@ import { componentStatuses } from '../status.ts';
 import { touchChangedComponents } from './components.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { Template } from '../templates.ts';
+import { renderTemplate, type Template } from '../templates.ts';
 import { recordAudit } from './audit.ts';
 import { requireComponents } from './components.ts';
 import type { Actor, Services } from './context.ts';
@@ -72,7 +72,16 @@ export interface PostmortemInput {
 
 type IncidentRow = typeof incidents.$inferSelect;
 
-function notifyAudiences(policy: Audiences, notify: Notify | undefined): Audiences {
+/**
+ * How far back `startedAt` may reach, in days: as far as the 90-day bars do. An older start is a history record, not
+ * an incident to declare, and a start in 1926 would spread the history over a century of month pages.
+ */
+export const startedAtMaxAgeDays = 90;
+
+const day = 24 * 60 * 60 * 1000;
+
+/** Who hears about an update: the policy, narrowed (never widened) by `notify`. */
+export function notifyAudiences(policy: Audiences, notify: Notify | undefined): Audiences {
   const n = notify === undefined ? {} : typeof notify === 'boolean' ? { subscribers: notify, stakeholders: notify } : notify;
   return {
     public: policy.public,
@@ -81,7 +90,8 @@ function notifyAudiences(policy: Audiences, notify: Notify | undefined): Audienc
   };
 }
 
-function nextUpdateAt(now: Date, status: IncidentStatus, severity: Severity, minutes: number | null | undefined): Date | null {
+/** When the next update is due: `minutes` from now, the severity's cadence when omitted, none when 0 or null or closed. */
+export function nextUpdateAt(now: Date, status: IncidentStatus, severity: Severity, minutes: number | null | undefined): Date | null {
   if (!isActiveIncident(status)) return null;
   const m = minutes === undefined ? defaultCadenceMinutes[severity] : minutes;
   return m === null || m === 0 ? null : new Date(now.getTime() + m * 60_000);
@@ -153,6 +163,11 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
   }
   if (input.startedAt && input.startedAt.getTime() > now.getTime()) {
     throw new ValidationError('An incident cannot start in the future.', [{ path: 'startedAt', message: 'must not be in the future' }]);
+  }
+  if (input.startedAt && now.getTime() - input.startedAt.getTime() > startedAtMaxAgeDays * day) {
+    throw new ValidationError(`An incident starts at most ${startedAtMaxAgeDays} days before it is declared.`, [
+      { path: 'startedAt', message: `must be within the last ${startedAtMaxAgeDays} days` },
+    ]);
   }
   const incidentStatus = status;
   const policy = s.severityPolicy[input.severity];
@@ -262,10 +277,15 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
   return getIncident(s, id);
 }
 
+/**
+ * Publishes the postmortem of a resolved incident, announced once through its template (default
+ * `postmortem-published`). A second call is a correction: the postmortem and the announcement's rendered wording are
+ * replaced in place, so the timeline, feed, JSON and every email sent afterwards carry the corrected text, and the
+ * audit row `postmortem.revised` keeps the previous and the new text. Errors: 404 unknown id, 409 while the incident
+ * is open or on a stale `ifMatch`, 422 for a template or variables that do not fit.
+ */
 export async function publishPostmortem(s: Services, actor: Actor, id: string, input: PostmortemInput, ifMatch?: number): Promise<IncidentView> {
   const now = s.clock.now();
-  const templateKey = input.template ?? 'postmortem-published';
-  const { template } = pickTemplate(s.templates, templateKey, 'incident', 'postmortem');
   const update = await s.db.transaction(async (tx) => {
     const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
     if (!current) throw new NotFoundError('incident', id);
@@ -276,7 +296,16 @@ export async function publishPostmortem(s: Services, actor: Actor, id: string, i
       throw new ConflictError(`A postmortem is published after resolution; this incident is ${current.status}.`);
     }
     const [existing] = await tx.select().from(postmortems).where(eq(postmortems.incidentId, id));
-    const values = { ...input, author: actor.name, updatedAt: now };
+    const [announced] = existing
+      ? await tx
+          .select()
+          .from(updates)
+          .where(and(eq(updates.incidentId, id), eq(updates.status, 'postmortem')))
+          .orderBy(desc(updates.createdAt), desc(sql`rowid`))
+          .limit(1)
+      : [];
+    const { template } = pickTemplate(s.templates, input.template ?? announced?.template ?? 'postmortem-published', 'incident', 'postmortem');
+    const values = { externalSummary: input.externalSummary, internalBody: input.internalBody, actionItems: input.actionItems, author: actor.name, updatedAt: now };
     await tx
       .insert(postmortems)
       .values({ incidentId: id, ...values, publishedAt: now })
@@ -287,16 +316,21 @@ export async function publishPostmortem(s: Services, actor: Actor, id: string, i
       .where(and(eq(incidents.id, id), eq(incidents.version, current.version)))
       .returning();
     if (!incident) throw new ConflictError('The incident changed while the postmortem was being published; reload it and try again.');
+    // A correction replaces the announcement's wording in place (not announced again); the audit keeps both texts.
+    const revised = announced ? await reviseAnnouncement(s, tx, incident, announced, template, input) : null;
+    const version = (p: PostmortemInput | typeof existing, u: UpdateRow | null) =>
+      p && { externalSummary: p.externalSummary, internalBody: p.internalBody, actionItems: p.actionItems, ...(u ? { announcement: { external: u.externalBody, internal: u.internalBody } } : {}) };
     await recordAudit(tx, {
       at: now,
       actor: actor.name,
       action: existing ? 'postmortem.revised' : 'postmortem.published',
       subjectType: 'incident',
       subjectId: id,
-      detail: { actionItems: input.actionItems.length },
+      detail: existing
+        ? { actionItems: input.actionItems.length, updateId: announced?.id, previous: version(existing, announced ?? null), current: version(input, revised) }
+        : { actionItems: input.actionItems.length, current: version(input, null) },
     });
-    // A revision is recorded but not announced again.
-    if (existing) return null;
+    if (revised) return revised;
     return publishUpdate(s, tx, actor, {
       incident,
       template,
@@ -310,6 +344,30 @@ export async function publishPostmortem(s: Services, actor: Actor, id: string, i
   const view = await getIncident(s, id);
   s.hook.emit({ kind: 'postmortem', subjectId: id, updateId: update?.id, public: view.audiences.public, at: now });
   return view;
+}
+
+/**
+ * Renders the postmortem announcement again from the corrected postmortem and stores the new wording in the same
+ * update row (same id, time and deliveries), keeping the variables a correction does not name.
+ */
+async function reviseAnnouncement(s: Services, tx: Tx, incident: IncidentRow, announced: UpdateRow, template: Template, input: PostmortemInput) {
+  // The first summary gives way to the corrected one unless the correction names it; other variables carry over.
+  const kept = Object.entries(announced.variables).filter(([k]) => k !== 'summary' && template.variables.some((v) => v.name === k));
+  const variables = postmortemVariables(template, { ...input, variables: { ...Object.fromEntries(kept), ...input.variables } });
+  const rendered = renderTemplate(template, variables, incidentBuiltins({ ...incident, components: announced.components }, s, announced.createdAt));
+  const [row] = await tx
+    .update(updates)
+    .set({
+      template: template.key,
+      variables,
+      externalSubject: rendered.external.subject,
+      externalBody: rendered.external.body,
+      internalSubject: rendered.internal.subject,
+      internalBody: rendered.internal.body,
+    })
+    .where(eq(updates.id, announced.id))
+    .returning();
+  return row!;
 }
 
 /** A postmortem template may take its `summary` from the external summary, so the comms lead writes it once. */
@@ -445,4 +503,58 @@ export async function listIncidents(s: Pick<Services, 'db' | 'clock'>, query: Li
     .limit(query.limit);
   const now = s.clock.now();
   return rows.map((r) => summarize(r, now));
+}
+
+// ---- correcting ----
+
+/**
+ * Corrects the wording of an incident's latest update (a typo, a wrong time): both wordings are rendered again from
+ * the same template with `variables`, as of the update's own time, so "duration" and "next update" read as they did.
+ * The status, audiences and deliveries stay: emails already sent are not sent again; queued ones go out corrected.
+ * The previous texts are kept in the `update.corrected` audit row. Errors: NotFoundError (404) for an unknown
+ * incident; ConflictError (409) for a stale `ifMatch` or an incident with no update; ValidationError (422) naming
+ * missing or unknown variables.
+ */
+export async function correctLastUpdate(s: Services, actor: Actor, id: string, variables: Record<string, string>, ifMatch?: number): Promise<IncidentView> {
+  const now = s.clock.now();
+  const corrected = await s.db.transaction(async (tx) => {
+    const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
+    if (!current) throw new NotFoundError('incident', id);
+    if (ifMatch !== undefined && ifMatch !== current.version) {
+      throw new ConflictError(`The incident is at version ${current.version}, not ${ifMatch}; reload it and try again.`);
+    }
+    const [latest] = await tx.select().from(updates).where(eq(updates.incidentId, id)).orderBy(desc(updates.createdAt), desc(sql`rowid`)).limit(1);
+    if (!latest) throw new ConflictError('This incident has no update to correct.');
+    const template = s.templates.get(latest.template);
+    if (!template) throw new ConflictError(`The template "${latest.template}" of the latest update is no longer loaded; post a new update instead.`);
+    const facts = { ...current, nextUpdateAt: latest.nextUpdateAt, components: latest.components };
+    const rendered = renderTemplate(template, variables, incidentBuiltins(facts, s, latest.createdAt));
+    await tx
+      .update(updates)
+      .set({
+        variables,
+        externalSubject: rendered.external.subject,
+        externalBody: rendered.external.body,
+        internalSubject: rendered.internal.subject,
+        internalBody: rendered.internal.body,
+      })
+      .where(eq(updates.id, latest.id));
+    const [bumped] = await tx
+      .update(incidents)
+      .set({ version: current.version + 1, updatedAt: now })
+      .where(and(eq(incidents.id, id), eq(incidents.version, current.version)))
+      .returning();
+    if (!bumped) throw new ConflictError('The incident changed while the correction was being saved; reload it and try again.');
+    await recordAudit(tx, {
+      at: now,
+      actor: actor.name,
+      action: 'update.corrected',
+      subjectType: 'incident',
+      subjectId: id,
+      detail: { updateId: latest.id, before: { external: latest.externalBody, internal: latest.internalBody, variables: latest.variables } },
+    });
+    return latest;
+  });
+  s.hook.emit({ kind: 'incident', subjectId: id, updateId: corrected.id, public: corrected.audiences.public, at: now });
+  return getIncident(s, id);
 }

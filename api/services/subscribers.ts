@@ -1,6 +1,6 @@
 // What a subscriber does: subscribe (double opt-in), confirm, choose components, unsubscribe. Mail goes through the outbox.
 import { createHmac } from 'node:crypto';
-import { and, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, or, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.ts';
 import { deliveries, subscribers } from '../../db/schema.ts';
 import { newId, newSecret, sha256 } from '../ids.ts';
@@ -68,18 +68,17 @@ async function upsertSubscriber(tx: Tx, email: string, components: string[] | nu
     })
     .returning();
   const expiresAt = new Date(now.getTime() + confirmationLifetimeMs);
+  // The row is written whatever its state, with its own values where nothing changes, so the write costs the same.
+  const stale = sql`(${subscribers.confirmedAt} is null and (${subscribers.confirmExpiresAt} is null or ${subscribers.confirmExpiresAt} <= ${now.getTime()}))`;
   const [refreshed] = await tx
     .update(subscribers)
-    .set({ confirmExpiresAt: expiresAt, confirmTokenHash: sha256(confirmationToken(row!, expiresAt)) })
-    .where(
-      and(
-        eq(subscribers.id, row!.id),
-        isNull(subscribers.confirmedAt),
-        or(isNull(subscribers.confirmExpiresAt), lte(subscribers.confirmExpiresAt, now)),
-      ),
-    )
+    .set({
+      confirmExpiresAt: sql`case when ${stale} then ${expiresAt.getTime()} else ${subscribers.confirmExpiresAt} end`,
+      confirmTokenHash: sql`case when ${stale} then ${sha256(confirmationToken(row!, expiresAt))} else ${subscribers.confirmTokenHash} end`,
+    })
+    .where(eq(subscribers.id, row!.id))
     .returning();
-  return refreshed ?? row!;
+  return refreshed!;
 }
 
 /**
@@ -188,5 +187,44 @@ export async function chooseComponents(s: Pick<Services, 'db' | 'clock'>, token:
     if (!row) return null;
     await recordAudit(tx, { at: now, actor, action: 'subscriber.components_changed', subjectType: 'subscriber', subjectId: row.id, detail: { components: chosen } });
     return { email: row.email, confirmed: row.confirmedAt !== null, components: row.components };
+  });
+}
+
+// ---- what an admin does with the list ----
+
+export interface SubscriberCounts {
+  confirmed: number;
+  pending: number;
+}
+
+export async function countSubscribers(s: Pick<Services, 'db'>): Promise<SubscriberCounts> {
+  const [row] = await s.db.all<{ confirmed: number; pending: number }>(sql`
+    SELECT count(confirmed_at) AS confirmed, count(*) - count(confirmed_at) AS pending FROM subscribers`);
+  return { confirmed: Number(row?.confirmed ?? 0), pending: Number(row?.pending ?? 0) };
+}
+
+/** Subscribers whose address contains `search` (case-insensitive), newest first; at most `limit`, or all for an export. */
+export async function findSubscribers(s: Pick<Services, 'db'>, query: { search?: string | undefined; limit?: number | undefined }) {
+  const needle = `%${(query.search ?? '').trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return s.db
+    .select({ id: subscribers.id, email: subscribers.email, components: subscribers.components, confirmedAt: subscribers.confirmedAt, suppressedAt: subscribers.suppressedAt, createdAt: subscribers.createdAt })
+    .from(subscribers)
+    .where(sql`${subscribers.email} LIKE ${needle} ESCAPE '\\'`)
+    .orderBy(sql`${subscribers.createdAt} DESC`, subscribers.email)
+    .limit(query.limit ?? -1);
+}
+
+/** An admin removes a subscriber: the same as their own unsubscribe, recorded with the admin as actor. */
+export async function removeSubscriber(s: Pick<Services, 'db' | 'clock'>, admin: { name: string }, id: string): Promise<boolean> {
+  const now = s.clock.now();
+  return s.db.transaction(async (tx) => {
+    const [row] = await tx.delete(subscribers).where(eq(subscribers.id, id)).returning({ id: subscribers.id });
+    if (!row) return false;
+    await tx
+      .update(deliveries)
+      .set({ status: 'suppressed', lastError: 'removed by an admin', leaseOwner: null, leaseUntil: null })
+      .where(and(eq(deliveries.audience, 'subscriber'), eq(deliveries.recipientId, row.id), eq(deliveries.status, 'pending')));
+    await recordAudit(tx, { at: now, actor: admin.name, action: 'subscriber.removed', subjectType: 'subscriber', subjectId: row.id });
+    return true;
   });
 }

@@ -42,7 +42,7 @@ function md5(body: Buffer): string {
 /**
  * The objects for one live file: the file itself at prefix + site path, raw, so any client and any CDN can read it;
  * and its precompressed variants beside it (`.gz`, `.br`) with Content-Encoding set, for a CDN or edge rule that
- * serves them by Accept-Encoding (decision 006).
+ * serves them by Accept-Encoding (decision 011).
  */
 export function bucketObjects(prefix: string, file: LiveFile): BucketObject[] {
   const { path, raw, gzip, br } = file.encoded;

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import type { Config } from '../config.ts';
 import type { Services } from '../services/context.ts';
 import { loadRenderer, type PageRenderer } from './astro.ts';
-import { internalRoutes } from './internal.ts';
+import { internalRoutes, type ConsoleMount } from './internal.ts';
 import { liveSite, type LiveSite } from './live.ts';
 import { siteOutput, type SiteOutput } from './output.ts';
 import { createSiteRenderer, type RenderReport, type SiteRenderer } from './render.ts';
@@ -33,6 +33,8 @@ export interface SiteOptions {
   refreshMs?: number;
   /** How often to look for publishes made through other processes; see SITE_POLL_MS. */
   pollMs?: number;
+  /** The comms console to mount inside /internal/ (the server passes api/console's); none leaves /internal/ read-only. */
+  console?: ((site: { settings: SiteSettings; pages: PageRenderer }) => ConsoleMount) | undefined;
 }
 
 export function siteSettings(config: Config): SiteSettings {
@@ -69,7 +71,7 @@ export async function startSite(s: Services, config: Config, options: SiteOption
   timer?.unref();
 
   const routes = new Hono();
-  routes.route('/', internalRoutes({ db: s.db, clock: s.clock, settings, pages }));
+  routes.route('/', internalRoutes({ db: s.db, clock: s.clock, settings, pages, console: options.console?.({ settings, pages }) }));
   routes.route('/', siteRoutes(live));
   return {
     routes,
