@@ -1,4 +1,5 @@
 // Starts everything on one port: migrations, templates, demo seed, the API, the site and the background workers.
+import { createServer, type RequestListener } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { openDatabase, type Database } from '../db/client.ts';
@@ -88,7 +89,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }
 
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    // Public site requests are answered from memory before the app sees them (api/site/serve.ts, siteFastPath).
+    const withFastPath = ((options: object, listener: RequestListener) =>
+      createServer(options, (req, res) => {
+        if (!site.fastPath(req, res)) void listener(req, res);
+      })) as typeof createServer;
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host, createServer: withFastPath }, () => resolve(s));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

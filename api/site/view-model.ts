@@ -35,6 +35,7 @@ import {
   type Month,
   type TimeView,
 } from './calendar.ts';
+import { barIncidents } from './bars.ts';
 import {
   historyStart,
   loadComponents,
@@ -497,8 +498,8 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
   const today = dayOf(r.now, tz);
   const window = Array.from({ length: historyDays }, (_, i) => addDays(today, i - historyDays + 1));
   const span = { from: startOfDay(window[0]!, tz), to: r.now };
-  const [recent, windows, upcomingRows] = await Promise.all([
-    loadIncidents(r.db, r.audience, { overlapping: span }),
+  const [{ recent, impacts }, windows, upcomingRows] = await Promise.all([
+    barIncidents(r.db, r.audience, span),
     loadMaintenances(r.db, r.audience, { overlapping: span, statuses: [...startedMaintenanceStatuses] }),
     loadMaintenances(r.db, r.audience, { statuses: [...upcomingMaintenanceStatuses] }),
   ]);
@@ -506,7 +507,6 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
   const active = recent.filter((i) => isActiveIncident(i.status));
   const weekAgo = r.now.getTime() - 7 * 24 * 60 * 60 * 1000;
   const resolved = recent.filter((i) => i.resolvedAt && i.resolvedAt.getTime() >= weekAgo).slice(0, recentlyResolvedLimit);
-  const impacts = await loadImpacts(r.db, r.audience, recent.map((i) => i.id));
   const [activeCards, resolvedCards, covered, activeMaintenance, upcoming] = await Promise.all([
     incidentCards(r, active, { impacts, latest: 'load' }),
     incidentCards(r, resolved, { impacts }),
