@@ -111,7 +111,7 @@ export interface Config {
   trustedProxies: TrustedProxies;
 }
 
-const audienceNames = ['public', 'subscribers', 'stakeholders'] as const;
+const reachFlagNames = ['public', 'subscribers', 'stakeholders'] as const;
 
 /**
  * "SEV3:public+subscribers+stakeholders,SEV4:none" overrides the default policy for the severities named.
@@ -125,8 +125,8 @@ function parseSeverityPolicy(spec: string | undefined): Record<Severity, Audienc
     if (!severities.includes(sev as Severity)) throw new Error(`names "${sev}", not one of ${severities.join(', ')}`);
     const names = list === 'none' ? [] : list.split('+').map((n) => n.trim());
     for (const n of names) {
-      if (!audienceNames.includes(n as (typeof audienceNames)[number])) {
-        throw new Error(`names audience "${n}" for ${sev}; use ${audienceNames.join(', ')} joined by + or "none"`);
+      if (!reachFlagNames.includes(n as (typeof reachFlagNames)[number])) {
+        throw new Error(`names audience "${n}" for ${sev}; use ${reachFlagNames.join(', ')} joined by + or "none"`);
       }
     }
     policy[sev as Severity] = { public: names.includes('public'), subscribers: names.includes('subscribers'), stakeholders: names.includes('stakeholders') };

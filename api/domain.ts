@@ -1,15 +1,20 @@
 // The domain vocabulary in one place: statuses with their rank and label, named status sets, lifecycles, and the severity policy.
 
-/** Who may be told about something; recorded on each incident from the severity policy. */
-export interface Audiences {
+/** The reach flags (glossary: reach): who may be told about something; recorded on each incident and update from the severity policy. The API field and column keep SPEC's name `audiences`. */
+export interface ReachFlags {
   public: boolean;
   subscribers: boolean;
   stakeholders: boolean;
 }
 
-/** Who reads a page or a status (glossary: audience): anonymous readers are always `public`; signed-in insiders `internal`. */
-export const audienceNames = ['public', 'internal'] as const;
-export type Audience = (typeof audienceNames)[number];
+/** Who reads a page or a status (glossary: reader): anonymous readers are always `public`; signed-in insiders `internal`. */
+export const readerNames = ['public', 'internal'] as const;
+export type Reader = (typeof readerNames)[number];
+
+/** @deprecated The old name of ReachFlags, kept only until api/services/reach.ts, api/mail/compose.ts, api/config.ts and db/schema.ts (held by other work) say ReachFlags. */
+export type Audiences = ReachFlags;
+/** @deprecated The old name of Reader, kept only until work in flight on api/site/* says Reader. */
+export type Audience = Reader;
 
 export const severities = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
 export type Severity = (typeof severities)[number];
@@ -187,7 +192,7 @@ export function pageStatus(statuses: readonly ComponentStatus[]): PageStatus {
 }
 
 /** Default severity policy: who hears about an incident of each severity. */
-export const defaultSeverityPolicy: Record<Severity, Audiences> = {
+export const defaultSeverityPolicy: Record<Severity, ReachFlags> = {
   SEV1: { public: true, subscribers: true, stakeholders: true },
   SEV2: { public: true, subscribers: true, stakeholders: true },
   SEV3: { public: false, subscribers: false, stakeholders: true },
@@ -195,7 +200,7 @@ export const defaultSeverityPolicy: Record<Severity, Audiences> = {
 };
 
 /** Maintenance is planned and public by nature; executives hear through the internal page. */
-export const maintenanceAudiences: Audiences = { public: true, subscribers: true, stakeholders: false };
+export const maintenanceReachFlags: ReachFlags = { public: true, subscribers: true, stakeholders: false };
 
 /** How often customers expect to hear from us, by severity, when the comms lead does not say. */
 export const defaultCadenceMinutes: Record<Severity, number | null> = {

@@ -1,22 +1,22 @@
-// Every URL a audience is given, in one place: pages, history, feed, JSON, and subscribers' manage/unsubscribe/confirm links.
-import type { Audience } from './domain.ts';
+// Every URL a reader is given, in one place: pages, history, feed, JSON, and subscribers' manage/unsubscribe/confirm links.
+import type { Reader } from './domain.ts';
 
-/** Where each audience's pages live: the public site at the root, the internal page under /internal. */
-export const audienceRoot: Record<Audience, '' | '/internal'> = { public: '', internal: '/internal' };
+/** Where each reader's pages live: the public site at the root, the internal page under /internal. */
+export const readerRoot: Record<Reader, '' | '/internal'> = { public: '', internal: '/internal' };
 
 /** Site-relative paths; prefix with the public URL (`absolute`) for email, feed, JSON and template wording. */
 export const paths = {
-  home: (audience: Audience) => `${audienceRoot[audience]}/`,
-  incident: (audience: Audience, id: string) => `${audienceRoot[audience]}/incidents/${id}/`,
-  maintenance: (audience: Audience, id: string) => `${audienceRoot[audience]}/maintenances/${id}/`,
+  home: (reader: Reader) => `${readerRoot[reader]}/`,
+  incident: (reader: Reader, id: string) => `${readerRoot[reader]}/incidents/${id}/`,
+  maintenance: (reader: Reader, id: string) => `${readerRoot[reader]}/maintenances/${id}/`,
   /** The page of whatever an update belongs to. */
-  subject: (audience: Audience, u: { incidentId: string | null; maintenanceId: string | null }) =>
-    u.incidentId ? paths.incident(audience, u.incidentId) : paths.maintenance(audience, u.maintenanceId!),
-  history: (audience: Audience) => `${audienceRoot[audience]}/history/`,
+  subject: (reader: Reader, u: { incidentId: string | null; maintenanceId: string | null }) =>
+    u.incidentId ? paths.incident(reader, u.incidentId) : paths.maintenance(reader, u.maintenanceId!),
+  history: (reader: Reader) => `${readerRoot[reader]}/history/`,
   /** month: "2026-11" */
-  month: (audience: Audience, month: string) => `${audienceRoot[audience]}/history/${month}/`,
+  month: (reader: Reader, month: string) => `${readerRoot[reader]}/history/${month}/`,
   /** day: "2026-11-23", on its month's page. */
-  day: (audience: Audience, day: string) => `${audienceRoot[audience]}/history/${day.slice(0, 7)}/#${dayAnchor(day)}`,
+  day: (reader: Reader, day: string) => `${readerRoot[reader]}/history/${day.slice(0, 7)}/#${dayAnchor(day)}`,
   feed: () => '/feed.xml',
   /** name: a Statuspage document, e.g. "summary.json". */
   statuspage: (name: string) => `/api/v2/${name}`,

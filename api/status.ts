@@ -1,29 +1,29 @@
-// The one status derivation: each component's status for a audience (public or internal), read by every output.
+// The one status derivation: each component's status for a reader (public or internal), read by every output.
 import { asc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client.ts';
 import { componentGroups, components, incidentComponents, incidents, maintenanceComponents, maintenances } from '../db/schema.ts';
-import { activeIncidentStatuses, activeMaintenanceStatuses, worstStatus, type ComponentStatus, type Audience } from './domain.ts';
+import { activeIncidentStatuses, activeMaintenanceStatuses, worstStatus, type ComponentStatus, type Reader } from './domain.ts';
 
 /**
- * Which incidents a audience sees: the public sees those its severity policy made public (SEV1/SEV2 by default);
+ * Which incidents a reader sees: the public sees those its severity policy made public (SEV1/SEV2 by default);
  * insiders see every one. Every public output filters incidents through this one condition.
  */
-export function incidentVisibleTo(audience: Audience): SQL {
-  return audience === 'public' ? sql`json_extract(${incidents.audiences}, '$.public') = 1` : sql`1 = 1`;
+export function incidentVisibleTo(reader: Reader): SQL {
+  return reader === 'public' ? sql`json_extract(${incidents.audiences}, '$.public') = 1` : sql`1 = 1`;
 }
 
 /**
- * Each component's status for a audience, by component id; components with nothing in force are absent (operational).
- * Rule (SPEC "Domain"): the worst impact among the audience's active incidents and the in-progress maintenance
+ * Each component's status for a reader, by component id; components with nothing in force are absent (operational).
+ * Rule (SPEC "Domain"): the worst impact among the reader's active incidents and the in-progress maintenance
  * that affect it. A resolved incident affects nothing, whatever impact it recorded.
  */
-export async function componentStatuses(db: Queryable, audience: Audience): Promise<Map<string, ComponentStatus>> {
+export async function componentStatuses(db: Queryable, reader: Reader): Promise<Map<string, ComponentStatus>> {
   const [impacts, maintained] = await Promise.all([
     db
       .select({ id: incidentComponents.componentId, impact: incidentComponents.impact })
       .from(incidentComponents)
       .innerJoin(incidents, eq(incidents.id, incidentComponents.incidentId))
-      .where(sql`${inArray(incidents.status, activeIncidentStatuses)} AND ${incidentVisibleTo(audience)}`),
+      .where(sql`${inArray(incidents.status, activeIncidentStatuses)} AND ${incidentVisibleTo(reader)}`),
     db
       .select({ id: maintenanceComponents.componentId })
       .from(maintenanceComponents)
@@ -37,7 +37,7 @@ export async function componentStatuses(db: Queryable, audience: Audience): Prom
   return new Map([...byComponent].map(([id, list]) => [id, worstStatus(list)]));
 }
 
-/** A live component with its group and the status one audience sees. */
+/** A live component with its group and the status one reader sees. */
 export interface ComponentState {
   id: string;
   name: string;
@@ -74,8 +74,8 @@ function displayOrder<T extends Pick<ComponentState, 'name' | 'groupId' | 'group
   });
 }
 
-/** Every live component in display order, with the status this audience sees. */
-export async function readComponents(db: Queryable, audience: Audience): Promise<ComponentState[]> {
+/** Every live component in display order, with the status this reader sees. */
+export async function readComponents(db: Queryable, reader: Reader): Promise<ComponentState[]> {
   const [rows, statuses] = await Promise.all([
     db
       .select({
@@ -92,7 +92,7 @@ export async function readComponents(db: Queryable, audience: Audience): Promise
       .leftJoin(componentGroups, eq(componentGroups.id, components.groupId))
       .where(isNull(components.archivedAt))
       .orderBy(asc(components.order), asc(components.name)),
-    componentStatuses(db, audience),
+    componentStatuses(db, reader),
   ]);
   return displayOrder(
     rows.map((r) => ({

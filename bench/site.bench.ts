@@ -10,7 +10,7 @@ import { createToken } from '../api/services/tokens.ts';
 import { readConfig, type Config } from '../api/config.ts';
 import { openServices } from '../api/server.ts';
 import { projectRoot } from '../api/site/astro.ts';
-import { audiences } from '../api/site/records.ts';
+import { readers } from '../api/site/records.ts';
 import { startSite } from '../api/site/start.ts';
 import {
   historyMonthPage,
@@ -126,7 +126,7 @@ async function fullRender(config: Config) {
 
 /** Every public page's view, by its path: what a plain static build would be fed. */
 async function allViews(services: Services, config: Config): Promise<{ path: string; view: PageView }[]> {
-  const r = await readSite(services.db, audiences.public, { pageName: config.pageName, publicUrl: config.publicUrl, timeZone: config.timeZone }, services.clock.now());
+  const r = await readSite(services.db, readers.public, { pageName: config.pageName, publicUrl: config.publicUrl, timeZone: config.timeZone }, services.clock.now());
   const months = await historyMonths(r);
   const views: { path: string; view: PageView }[] = [{ path: '', view: await indexPage(r) }];
   for (const v of await incidentPages(r)) views.push({ path: `incidents/${v.incident.id}`, view: v });

@@ -1,7 +1,7 @@
 // Model-based test of SPEC "Agreement: one status truth": random publish sequences, then every output must agree with a small model.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { audiences } from '../api/site/records.ts';
+import { readers } from '../api/site/records.ts';
 import { siteSettings } from '../api/site/start.ts';
 import { statuspageFiles } from '../api/site/statuspage.ts';
 import { indexPage, readSite } from '../api/site/view-model.ts';
@@ -131,7 +131,7 @@ async function observe(r: Real, m: Model) {
   expect(asMap(files.get('api/v2/components.json').components), where('components.json')).toEqual(publicExpected);
   for (const reader of ['public', 'internal'] as const) {
     const expected = reader === 'public' ? publicExpected : internalExpected;
-    const view = await indexPage(await readSite(f.services.db, audiences[reader], settings, now));
+    const view = await indexPage(await readSite(f.services.db, readers[reader], settings, now));
     const lines = new Map(view.groups.flatMap((g) => g.components.map((c) => [c.id, c.status.value])));
     expect(lines, where(`${reader} index view`)).toEqual(expected);
     // Today's day bar never reads calmer than the component now, and stays quiet where nothing this reader sees happened.

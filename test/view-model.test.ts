@@ -1,6 +1,6 @@
 // The view-model on its own (no rendering): records give facts, the view-model writes the words each audience reads.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { audiences, loadIncidents } from '../api/site/records.ts';
+import { readers, loadIncidents } from '../api/site/records.ts';
 import { siteSettings } from '../api/site/start.ts';
 import { incidentPages, indexPage, readSite } from '../api/site/view-model.ts';
 import { declare, makeFixture, seedComponents, type Fixture } from './fixture.ts';
@@ -12,7 +12,7 @@ beforeEach(async () => {
 });
 afterEach(() => f.close());
 
-const reading = (who: 'public' | 'internal') => readSite(f.services.db, audiences[who], siteSettings(f.config), f.services.clock.now());
+const reading = (who: 'public' | 'internal') => readSite(f.services.db, readers[who], siteSettings(f.config), f.services.clock.now());
 
 describe('view-model', () => {
   it('writes insiders\' facts in words: roles not assigned, overdue by, reach; customers get none of them', async () => {
@@ -34,9 +34,9 @@ describe('view-model', () => {
 
   it('the records carry no words: an incident record is facts only', async () => {
     await declare(f, { severity: 'SEV1' });
-    const [record] = await loadIncidents(f.services.db, audiences.internal);
+    const [record] = await loadIncidents(f.services.db, readers.internal);
     expect(Object.keys(record!).sort()).toEqual(['createdAt', 'id', 'resolvedAt', 'startedAt', 'status', 'title', 'updatedAt']);
-    const insights = await audiences.internal.incidentInsights(f.services.db, [record!.id]);
+    const insights = await readers.internal.incidentInsights(f.services.db, [record!.id]);
     expect(insights.get(record!.id)).toMatchObject({ severity: 'SEV1', status: 'investigating', roles: {} });
   });
 

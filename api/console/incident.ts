@@ -1,4 +1,4 @@
-// An incident's internal page in the console: delivery progress per audience, Post update, Resolve and Reopen.
+// An incident's internal page in the console: delivery progress per recipient kind, Post update, Resolve and Reopen.
 import type { Context } from 'hono';
 import { html } from 'hono/html';
 import { roleAllows } from '../services/tokens.ts';
@@ -11,7 +11,7 @@ import { deliveryProgress, type DeliveryCounts } from '../services/deliveries.ts
 import { correctLastUpdate, getIncident, postUpdate, publishPostmortem, type IncidentView, type PostmortemInput, type UpdateInput } from '../services/incidents.ts';
 import { audienceReach } from '../services/reach.ts';
 import { previewTemplate } from '../services/preview.ts';
-import { audiences } from '../site/records.ts';
+import { readers } from '../site/records.ts';
 import { incidentPages, notFoundPage, readSite } from '../site/view-model.ts';
 import { checkVariables } from '../templates.ts';
 import { chosenVariables, templatesFor, variableFields, wordingsView } from './declare.ts';
@@ -126,22 +126,22 @@ function check(d: ConsoleDeps, incident: IncidentView, v: UpdateValues): { input
   return { input: errors.size === 0 && parsed.success ? (parsed.data as UpdateInput) : null, errors };
 }
 
-const audienceNames: Record<string, string> = { subscriber: 'Subscribers', stakeholder: 'Executives' };
+const recipientKindNames: Record<string, string> = { subscriber: 'Subscribers', stakeholder: 'Executives' };
 
 function progressTable(incident: IncidentView, progress: Map<string, DeliveryCounts>) {
   const latest = incident.updates[0];
   if (!latest) return '';
-  const rows = ['subscriber', 'stakeholder'].map((a) => ({ audience: a, c: progress.get(a) }));
+  const rows = ['subscriber', 'stakeholder'].map((kind) => ({ recipientKind: kind, c: progress.get(kind) }));
   const published = latest.audiences.public ? html`published · <a href="${links.publicIncident(incident.id)}">public page</a>` : 'not published: this severity stays internal';
   return html`<table class="progress">
 <caption>Delivery of the latest update (${incidentStatusLabel[latest.status as IncidentStatus] ?? latest.status}, by ${latest.author})</caption>
 <thead><tr><th scope="col">Audience</th><th scope="col">Queued</th><th scope="col">Sent</th><th scope="col">Failed</th></tr></thead>
 <tbody>
 <tr><th scope="row">Status page</th><td colspan="3">${published}</td></tr>
-${rows.map(({ audience, c }) =>
+${rows.map(({ recipientKind, c }) =>
   c
-    ? html`<tr><th scope="row">${audienceNames[audience]}</th><td>${count(c.pending)}</td><td>${count(c.sent)}</td><td>${count(c.failed)}${c.suppressed ? ` (${count(c.suppressed)} suppressed)` : ''}</td></tr>`
-    : html`<tr><th scope="row">${audienceNames[audience]}</th><td colspan="3">not notified</td></tr>`,
+    ? html`<tr><th scope="row">${recipientKindNames[recipientKind]}</th><td>${count(c.pending)}</td><td>${count(c.sent)}</td><td>${count(c.failed)}${c.suppressed ? ` (${count(c.suppressed)} suppressed)` : ''}</td></tr>`
+    : html`<tr><th scope="row">${recipientKindNames[recipientKind]}</th><td colspan="3">not notified</td></tr>`,
 )}
 </tbody>
 </table>`;
@@ -309,7 +309,7 @@ ${!active ? reopenForm(incident) : ''}
 
 /** GET /internal/incidents/{id}/: the site's internal incident page with the console panel above it. */
 export async function incidentScreen(d: ConsoleDeps, c: Context, id: string, state: PanelState = {}, status = 200) {
-  const r = await readSite(d.services.db, audiences.internal, d.settings, d.services.clock.now());
+  const r = await readSite(d.services.db, readers.internal, d.settings, d.services.clock.now());
   const [view] = await incidentPages(r, [id]);
   const incident = await getIncident(d.services, id).catch((e: unknown) => {
     if (e instanceof NotFoundError) return null;

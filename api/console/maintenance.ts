@@ -2,14 +2,14 @@
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { AuthEnv } from '../auth.ts';
-import { maintenanceAudiences, maintenanceStatusLabel, maintenanceStatuses, maintenanceTransitionError, type MaintenanceStatus } from '../domain.ts';
+import { maintenanceReachFlags, maintenanceStatusLabel, maintenanceStatuses, maintenanceTransitionError, type MaintenanceStatus } from '../domain.ts';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../errors.ts';
 import { maintenanceUpdateBody, scheduleBody } from '../routes/maintenances.ts';
 import { listComponents } from '../services/components.ts';
 import { getMaintenance, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView, type MaintenanceUpdateInput, type ScheduleInput } from '../services/maintenances.ts';
 import { audienceReach } from '../services/reach.ts';
 import { maintenanceBuiltins } from '../services/wording.ts';
-import { audiences } from '../site/records.ts';
+import { readers } from '../site/records.ts';
 import { maintenancePages, notFoundPage, readSite } from '../site/view-model.ts';
 import { checkVariables, renderTemplate, type Template } from '../templates.ts';
 import { chosenVariables, variableFields, wordingsView } from './declare.ts';
@@ -180,7 +180,7 @@ ${
 }
 
 async function maintenanceScreen(d: ConsoleDeps, c: Context, id: string, v: UpdateValues | null = null, errors: Errors = new Map(), status = 200) {
-  const r = await readSite(d.services.db, audiences.internal, d.settings, d.services.clock.now());
+  const r = await readSite(d.services.db, readers.internal, d.settings, d.services.clock.now());
   const [view] = await maintenancePages(r, [id]);
   const m = await getMaintenance(d.services, id).catch((e: unknown) => {
     if (e instanceof NotFoundError) return null;
@@ -237,9 +237,9 @@ export function maintenanceRoutes(d: ConsoleDeps) {
         now,
       );
       const rendered = renderTemplate(d.services.templates.get(checked.template ?? 'maintenance-scheduled')!, checked.variables, builtins);
-      const reach = await audienceReach(d.services.db, { audiences: maintenanceAudiences, componentIds: checked.components });
+      const reach = await audienceReach(d.services.db, { audiences: maintenanceReachFlags, componentIds: checked.components });
       const recipients = { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count };
-      return scheduleScreen(d, c, v, errors, { rendered, audiences: maintenanceAudiences, recipients, warnings: reach.warnings });
+      return scheduleScreen(d, c, v, errors, { rendered, audiences: maintenanceReachFlags, recipients, warnings: reach.warnings });
     }
     try {
       const m = await scheduleMaintenance(d.services, { name: principalOf(c).name }, checked);

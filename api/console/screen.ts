@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { Principal } from '../services/tokens.ts';
 import type { Services } from '../services/context.ts';
 import type { PageRenderer } from '../site/astro.ts';
-import { audiences } from '../site/records.ts';
+import { readers } from '../site/records.ts';
 import { siteHeaders } from '../site/serve.ts';
 import { consolePage, readSite, type LinkView, type PageView, type SiteSettings } from '../site/view-model.ts';
 import type { Html } from './form.ts';
@@ -59,7 +59,7 @@ export async function renderView(d: ConsoleDeps, c: Context, view: PageView, sta
 
 /** Renders one console screen: `body` is the screen's markup under the page's h1. */
 export async function screen(d: ConsoleDeps, c: Context, title: string, body: Html, status = 200) {
-  const r = await readSite(d.services.db, audiences.internal, d.settings, d.services.clock.now());
+  const r = await readSite(d.services.db, readers.internal, d.settings, d.services.clock.now());
   const markup = String(await body);
   return renderView(d, c, consolePage(r, title, `<h1>${escapeText(title)}</h1>\n${markup}\n<script src="/internal/console.js" defer></script>`), status);
 }

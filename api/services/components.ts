@@ -2,7 +2,7 @@
 import { and, eq, inArray, isNull, notInArray } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
 import { componentGroups, components, incidentComponents, incidents, maintenanceComponents, maintenances } from '../../db/schema.ts';
-import { closedIncidentStatuses, finishedMaintenanceStatuses, type Audience, type ComponentStatus } from '../domain.ts';
+import { closedIncidentStatuses, finishedMaintenanceStatuses, type Reader, type ComponentStatus } from '../domain.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { componentStatuses, readComponents, type ComponentState } from '../status.ts';
@@ -25,15 +25,15 @@ export type ComponentRow = typeof components.$inferSelect;
 export type ComponentDeps = Pick<Services, 'db' | 'clock' | 'hook'>;
 
 /**
- * Live components in display order with the status `audience` sees. Anonymous callers must pass `public`
+ * Live components in display order with the status `reader` sees. Anonymous callers must pass `public`
  * (the default), so an internal-only incident never shows in a public read.
  */
-export async function listComponents(db: Queryable, audience: Audience = 'public'): Promise<ComponentState[]> {
-  return readComponents(db, audience);
+export async function listComponents(db: Queryable, reader: Reader = 'public'): Promise<ComponentState[]> {
+  return readComponents(db, reader);
 }
 
-async function componentState(db: Queryable, id: string, audience: Audience): Promise<ComponentState> {
-  const found = (await readComponents(db, audience)).find((c) => c.id === id);
+async function componentState(db: Queryable, id: string, reader: Reader): Promise<ComponentState> {
+  const found = (await readComponents(db, reader)).find((c) => c.id === id);
   if (!found) throw new NotFoundError('component', id);
   return found;
 }

@@ -1,7 +1,6 @@
 // What every service is given: the database, the clock, the templates, links and the publish hook.
 import type { Database } from '../../db/client.ts';
-import type { Audiences } from '../../db/schema.ts';
-import type { Severity } from '../domain.ts';
+import type { ReachFlags, Severity } from '../domain.ts';
 import type { Clock } from '../clock.ts';
 import type { TrustedProxies } from '../http/client-address.ts';
 import type { PublishHook } from '../publish.ts';
@@ -15,7 +14,7 @@ export interface Services {
   /** Absolute base URL for links in rendered wording, emails and feeds. */
   publicUrl: string;
   /** Who hears about an incident of each severity (SEVERITY_POLICY, else the default). */
-  severityPolicy: Record<Severity, Audiences>;
+  severityPolicy: Record<Severity, ReachFlags>;
   /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); absent: none. */
   trustedProxies?: TrustedProxies;
 }

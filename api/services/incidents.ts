@@ -1,7 +1,7 @@
 // What a comms lead does with incidents: declare one, post updates through its lifecycle, publish a postmortem.
 import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
-import { auditEvents, components, incidentComponents, incidents, postmortems, updates, type ActionItem, type Audiences, type Roles } from '../../db/schema.ts';
+import { auditEvents, components, incidentComponents, incidents, postmortems, updates, type ActionItem, type Roles } from '../../db/schema.ts';
 import {
   activeIncidentStatuses,
   closedIncidentStatuses,
@@ -12,6 +12,7 @@ import {
   type ComponentStatus,
   type ImpactStatus,
   type IncidentStatus,
+  type ReachFlags,
   type Severity,
 } from '../domain.ts';
 import { componentStatuses } from '../status.ts';
@@ -81,7 +82,7 @@ export const startedAtMaxAgeDays = 90;
 const day = 24 * 60 * 60 * 1000;
 
 /** Who hears about an update: the policy, narrowed (never widened) by `notify`. */
-export function notifyAudiences(policy: Audiences, notify: Notify | undefined): Audiences {
+export function narrowReach(policy: ReachFlags, notify: Notify | undefined): ReachFlags {
   const n = notify === undefined ? {} : typeof notify === 'boolean' ? { subscribers: notify, stakeholders: notify } : notify;
   return {
     public: policy.public,
@@ -131,7 +132,7 @@ interface PublishStep {
   template: Template;
   status: IncidentStatus;
   variables: Record<string, string>;
-  audiences: Audiences;
+  audiences: ReachFlags;
   brief: boolean;
   now: Date;
 }
@@ -171,7 +172,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
   }
   const incidentStatus = status;
   const policy = s.severityPolicy[input.severity];
-  const audiences = notifyAudiences(policy, input.notify);
+  const audiences = narrowReach(policy, input.notify);
   const id = newId();
   const { update } = await s.db.transaction(async (tx) => {
     await requireComponents(tx, input.components.map((c) => c.id), 'components');
@@ -268,7 +269,7 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
       template,
       status: input.status,
       variables: input.variables,
-      audiences: notifyAudiences(current.audiences, input.notify),
+      audiences: narrowReach(current.audiences, input.notify),
       brief: from !== input.status,
       now,
     });
@@ -336,7 +337,7 @@ export async function publishPostmortem(s: Services, actor: Actor, id: string, i
       template,
       status: 'postmortem',
       variables: postmortemVariables(template, input),
-      audiences: notifyAudiences(current.audiences, input.notify),
+      audiences: narrowReach(current.audiences, input.notify),
       brief: true,
       now,
     });
@@ -386,7 +387,7 @@ export interface IncidentView {
   severity: Severity;
   status: IncidentStatus;
   version: number;
-  audiences: Audiences;
+  audiences: ReachFlags;
   roles: Roles;
   components: { id: string; name: string; status: ComponentStatus }[];
   startedAt: Date;

@@ -6,7 +6,7 @@ import {
   activeMaintenanceStatuses,
   finishedMaintenanceStatuses,
   isActiveMaintenance,
-  maintenanceAudiences,
+  maintenanceReachFlags,
   maintenanceTransitionError,
   upcomingMaintenanceStatuses,
   type MaintenanceStatus,
@@ -88,9 +88,10 @@ function checkWindow(scheduledFor: Date, scheduledUntil: Date, now: Date | null)
   }
 }
 
-function audiencesFor(notify: Notify | undefined) {
+/** A maintenance's reach flags: always public, never stakeholders; subscribers unless `notify` turns them off. */
+function reachFlagsFor(notify: Notify | undefined) {
   const off = notify === false || (typeof notify === 'object' && notify.subscribers === false);
-  return { ...maintenanceAudiences, subscribers: maintenanceAudiences.subscribers && !off };
+  return { ...maintenanceReachFlags, subscribers: maintenanceReachFlags.subscribers && !off };
 }
 
 async function maintenanceComponentRows(db: Queryable, id: string) {
@@ -124,7 +125,7 @@ export async function scheduleMaintenance(s: Services, actor: Actor, input: Sche
     throw new ValidationError('A maintenance affects at least one component.', [{ path: 'components', message: 'name at least one component' }]);
   }
   const id = newId();
-  const audiences = audiencesFor(input.notify);
+  const audiences = reachFlagsFor(input.notify);
   const update = await s.db.transaction(async (tx) => {
     await requireComponents(tx, input.components, 'components');
     const [row] = await tx
@@ -134,7 +135,7 @@ export async function scheduleMaintenance(s: Services, actor: Actor, input: Sche
         title: input.title,
         internalTitle: input.internalTitle ?? input.title,
         status: 'scheduled',
-        audiences: maintenanceAudiences,
+        audiences: maintenanceReachFlags,
         scheduledFor: input.scheduledFor,
         scheduledUntil: input.scheduledUntil,
         autoStart: input.autoStart ?? true,
@@ -198,7 +199,7 @@ async function transition(
         detail: { from: current.status, to: input.status },
       });
     }
-    return publish(s, tx, actor, row, template, input.variables, now, audiencesFor(input.notify).subscribers);
+    return publish(s, tx, actor, row, template, input.variables, now, reachFlagsFor(input.notify).subscribers);
   });
 }
 

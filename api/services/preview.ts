@@ -2,10 +2,9 @@
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { exampleBuiltins, renderTemplate, type Rendered } from '../templates.ts';
 import type { Services } from './context.ts';
-import type { Audiences } from '../../db/schema.ts';
-import type { IncidentStatus } from '../domain.ts';
+import type { IncidentStatus, ReachFlags } from '../domain.ts';
 import { requireComponents } from './components.ts';
-import { getIncident, nextUpdateAt, notifyAudiences, type DeclareInput } from './incidents.ts';
+import { getIncident, nextUpdateAt, narrowReach, type DeclareInput } from './incidents.ts';
 import { getMaintenance } from './maintenances.ts';
 import { audienceReach } from './reach.ts';
 import { incidentBuiltins, maintenanceBuiltins, pickTemplate } from './wording.ts';
@@ -38,7 +37,7 @@ export async function previewTemplate(
 export interface DeclarationPreview {
   rendered: Rendered;
   /** Who would hear, by the severity policy narrowed by `notify`. */
-  audiences: Audiences;
+  audiences: ReachFlags;
   /** How many would receive it by email now: confirmed subscribers of the affected components, and executives. */
   recipients: { subscribers: number; stakeholders: number };
   /** One sentence per included audience that nobody is in (reach.ts), e.g. no stakeholder to brief. */
@@ -72,7 +71,7 @@ export async function previewDeclaration(
     now,
   );
   const rendered = renderTemplate(template, input.variables, builtins);
-  const audiences = notifyAudiences(s.severityPolicy[input.severity], input.notify);
+  const audiences = narrowReach(s.severityPolicy[input.severity], input.notify);
   const reach = await audienceReach(s.db, { audiences, componentIds: input.components.map((c) => c.id) });
   return { rendered, audiences, recipients: { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count }, warnings: reach.warnings };
 }

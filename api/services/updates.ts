@@ -1,8 +1,8 @@
 // Stores one timeline update with both wordings rendered, and enqueues its deliveries, inside the caller's transaction.
 import type { Tx } from '../../db/client.ts';
-import type { UpdateStatusValue } from '../domain.ts';
+import type { ReachFlags, UpdateStatusValue } from '../domain.ts';
 import type { DeliveryCounts } from './deliveries.ts';
-import { updates, type Audiences, type ComponentImpact } from '../../db/schema.ts';
+import { updates, type ComponentImpact } from '../../db/schema.ts';
 import { newId } from '../ids.ts';
 import { renderTemplate, type Builtins, type Template } from '../templates.ts';
 import { recordAudit } from './audit.ts';
@@ -20,7 +20,7 @@ interface NewUpdate {
   builtins: Builtins;
   /** The components the update touches, with their status at this moment. */
   components: ComponentImpact[];
-  audiences: Audiences;
+  audiences: ReachFlags;
   /** Whether executives get a briefing for this one (declare, status change, resolve). */
   brief: boolean;
   nextUpdateAt: Date | null;

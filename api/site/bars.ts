@@ -2,7 +2,7 @@
 import { and, asc, desc, gte, isNull, lte, or } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { incidents, type ComponentImpact } from '../../db/schema.ts';
-import { loadImpacts, loadIncidents, type AudienceReading, type IncidentRecord } from './records.ts';
+import { loadImpacts, loadIncidents, type ReaderPolicy, type IncidentRecord } from './records.ts';
 
 interface Kept {
   version: number;
@@ -11,7 +11,7 @@ interface Kept {
 }
 
 /**
- * By database handle, then audience: the incidents of the last render's window. Every change to an incident bumps its
+ * By database handle, then reader: the incidents of the last render's window. Every change to an incident bumps its
  * version (decision 003), so an unchanged version means an unchanged record and impact; at 10,000 incidents this
  * turns the front page's largest read (every incident of 90 days and the worst impact each had, from its updates)
  * into one narrow scan plus the incidents that moved.
@@ -19,13 +19,13 @@ interface Kept {
 const kept = new WeakMap<object, Map<string, Map<string, Kept>>>();
 
 /**
- * The incidents this audience sees whose impact overlaps [from, to] (started by `to`, not resolved before `from`),
+ * The incidents this reader sees whose impact overlaps [from, to] (started by `to`, not resolved before `from`),
  * newest start first, with each one's worst impact per component: what loadIncidents({ overlapping }) and
  * loadImpacts return, read again only for incidents whose version moved since the last call.
  */
 export async function barIncidents(
   db: Queryable,
-  a: AudienceReading,
+  a: ReaderPolicy,
   span: { from: Date; to: Date },
 ): Promise<{ recent: IncidentRecord[]; impacts: Map<string, ComponentImpact[]> }> {
   const rows = await db
@@ -33,10 +33,10 @@ export async function barIncidents(
     .from(incidents)
     .where(and(a.seesIncident, lte(incidents.startedAt, span.to), or(isNull(incidents.resolvedAt), gte(incidents.resolvedAt, span.from))))
     .orderBy(desc(incidents.startedAt), asc(incidents.id));
-  let byAudience = kept.get(db);
-  if (!byAudience) kept.set(db, (byAudience = new Map()));
-  let cache = byAudience.get(a.name);
-  if (!cache) byAudience.set(a.name, (cache = new Map()));
+  let byReader = kept.get(db);
+  if (!byReader) kept.set(db, (byReader = new Map()));
+  let cache = byReader.get(a.name);
+  if (!cache) byReader.set(a.name, (cache = new Map()));
   const known = cache;
   const stale = rows.filter((r) => known.get(r.id)?.version !== r.version);
   if (stale.length > 0) {

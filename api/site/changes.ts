@@ -2,7 +2,7 @@
 import { and, gt, lte, max, notInArray } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { auditEvents } from '../../db/schema.ts';
-import { audiences, loadIncidents } from './records.ts';
+import { readers, loadIncidents } from './records.ts';
 
 /** A part of the public site that a change can touch. */
 export type Target = 'index' | 'history' | 'json' | 'feed' | `incident:${string}` | `maintenance:${string}`;
@@ -50,7 +50,7 @@ export async function planChanges(db: Queryable, after: number, upTo: number, li
     else if (r.type === 'maintenance') for (const t of [`maintenance:${r.subject}`, 'history', 'index', 'json', 'feed'] as const) targets.add(t);
     else for (const t of ['index', 'json'] as const) targets.add(t);
   }
-  const visible = await loadIncidents(db, audiences.public, { ids: [...incidentIds] });
+  const visible = await loadIncidents(db, readers.public, { ids: [...incidentIds] });
   for (const i of visible) for (const t of [`incident:${i.id}`, 'history', 'index', 'json', 'feed'] as const) targets.add(t);
   return { through, targets };
 }

@@ -5,7 +5,7 @@ import type { Queryable } from '../../db/client.ts';
 import { absolute, paths, updateAnchor } from '../links.ts';
 import { paragraphs, updateStatusLabel } from '../text.ts';
 import type { SiteFile } from './output.ts';
-import { audiences, lastChange, loadIncidents, loadMaintenances, loadUpdates } from './records.ts';
+import { readers, lastChange, loadIncidents, loadMaintenances, loadUpdates } from './records.ts';
 import type { SiteSettings } from './view-model.ts';
 
 /** Feed readers want the recent past, not years of it; the history pages hold the rest. */
@@ -14,7 +14,7 @@ export const feedItems = 100;
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export async function feedFile(db: Queryable, settings: SiteSettings, now: Date): Promise<SiteFile> {
-  const a = audiences.public;
+  const a = readers.public;
   const [latest, changed] = await Promise.all([loadUpdates(db, a, { newest: feedItems }), lastChange(db, a)]);
   const incidentIds = [...new Set(latest.flatMap((u) => (u.incidentId ? [u.incidentId] : [])))];
   const maintenanceIds = [...new Set(latest.flatMap((u) => (u.maintenanceId ? [u.maintenanceId] : [])))];

@@ -9,7 +9,7 @@ import { verifyToken } from '../services/tokens.ts';
 import type { Clock } from '../clock.ts';
 import { sameOrigin } from '../http/same-origin.ts';
 import type { PageRenderer } from './astro.ts';
-import { audiences } from './records.ts';
+import { readers } from './records.ts';
 import { siteHeaders } from './serve.ts';
 import { stakeholderSession, stakeholderSignInRoutes } from './stakeholder-sign-in.ts';
 import {
@@ -56,7 +56,7 @@ export function internalRoutes(d: InternalDeps) {
   const app = new Hono<AuthEnv>();
   // Session cookies go over https only when the page is served over https; they are scoped to /internal, so the API never sees them.
   const secure = d.settings.publicUrl.startsWith('https:');
-  const reading = () => readSite(d.db, audiences.internal, d.settings, d.clock.now());
+  const reading = () => readSite(d.db, readers.internal, d.settings, d.clock.now());
   const html = async (c: Context, view: PageView, status: 200 | 401 | 404 = 200, extra: Record<string, string> = {}) => {
     if (d.console && c.get('principal')) return d.console.render(c, view, status);
     return c.html(await d.pages.renderPage(view), status, { ...noStore, ...extra });

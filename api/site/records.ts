@@ -1,4 +1,4 @@
-// What each audience may read, as facts: the one place that picks external or internal wording and keeps SEV3/SEV4 out of public outputs.
+// What each reader may read, as facts: the one place that picks external or internal wording and keeps SEV3/SEV4 out of public outputs.
 import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import {
@@ -18,11 +18,11 @@ import {
   componentStatuses,
   type IncidentStatus,
   type MaintenanceStatus,
-  type Audience,
+  type Reader,
   type Severity,
   type UpdateStatusValue,
 } from '../domain.ts';
-import { audienceRoot } from '../links.ts';
+import { readerRoot } from '../links.ts';
 import { incidentVisibleTo, readComponents, type ComponentState } from '../status.ts';
 
 /** Facts insiders read about an incident beyond its wording; the view-model puts them in words. */
@@ -83,18 +83,18 @@ export interface PostmortemRecord {
   updatedAt: Date;
 }
 
-export interface AudienceReading {
-  name: Audience;
-  /** URL prefix of this audience's pages. */
+export interface ReaderPolicy {
+  name: Reader;
+  /** URL prefix of this reader's pages. */
   base: '' | '/internal';
-  /** Whether this audience's pages carry a marker (the internal page does; the public site does not). */
+  /** Whether this reader's pages carry a marker (the internal page does; the public site does not). */
   marked: boolean;
-  /** Which incidents and updates this audience sees. */
+  /** Which incidents and updates this reader sees. */
   seesIncident: SQL;
   seesUpdate: SQL;
-  /** The wording this audience reads. */
+  /** The wording this reader reads. */
   wording: { incident: SQL<string>; maintenance: SQL<string>; update: SQL<string>; postmortem: SQL<string> };
-  /** What else this audience knows about incidents (severity, roles, cadence, milestones), by incident id. */
+  /** What else this reader knows about incidents (severity, roles, cadence, milestones), by incident id. */
   incidentInsights(db: Queryable, ids: string[]): Promise<Map<string, IncidentInsight>>;
   /** The other wording of each update, by update id. */
   otherWordings(db: Queryable, ids: string[]): Promise<Map<string, OtherWording>>;
@@ -104,9 +104,9 @@ export interface AudienceReading {
 
 const nothing = async <T>() => new Map<string, T>();
 
-const publicAudience: AudienceReading = {
+const publicReader: ReaderPolicy = {
   name: 'public',
-  base: audienceRoot.public,
+  base: readerRoot.public,
   marked: false,
   seesIncident: incidentVisibleTo('public'),
   seesUpdate: sql`json_extract(${updates.audiences}, '$.public') = 1`,
@@ -122,9 +122,9 @@ const publicAudience: AudienceReading = {
   actionItems: nothing,
 };
 
-const internalAudience: AudienceReading = {
+const internalReader: ReaderPolicy = {
   name: 'internal',
-  base: audienceRoot.internal,
+  base: readerRoot.internal,
   marked: true,
   seesIncident: incidentVisibleTo('internal'),
   seesUpdate: sql`1 = 1`,
@@ -171,12 +171,12 @@ const internalAudience: AudienceReading = {
   },
 };
 
-export const audiences: Record<Audience, AudienceReading> = { public: publicAudience, internal: internalAudience };
+export const readers: Record<Reader, ReaderPolicy> = { public: publicReader, internal: internalReader };
 
-// ---- reading, through an audience ----
+// ---- reading, through a reader ----
 
-/** Each live component in display order, with the status this audience sees (api/status.ts: the one derivation). */
-export async function loadComponents(db: Queryable, a: AudienceReading): Promise<ComponentState[]> {
+/** Each live component in display order, with the status this reader sees (api/status.ts: the one derivation). */
+export async function loadComponents(db: Queryable, a: ReaderPolicy): Promise<ComponentState[]> {
   return readComponents(db, a.name);
 }
 
@@ -189,7 +189,7 @@ export interface IncidentQuery {
   limit?: number | undefined;
 }
 
-export async function loadIncidents(db: Queryable, a: AudienceReading, q: IncidentQuery = {}): Promise<IncidentRecord[]> {
+export async function loadIncidents(db: Queryable, a: ReaderPolicy, q: IncidentQuery = {}): Promise<IncidentRecord[]> {
   if (q.ids?.length === 0) return [];
   const filters: (SQL | undefined)[] = [a.seesIncident];
   if (q.ids) filters.push(inArray(incidents.id, q.ids));
@@ -217,14 +217,14 @@ export async function loadIncidents(db: Queryable, a: AudienceReading, q: Incide
 export interface UpdateQuery {
   incidentIds?: string[] | undefined;
   maintenanceIds?: string[] | undefined;
-  /** The newest updates of incidents and maintenances this audience sees, e.g. for a feed. */
+  /** The newest updates of incidents and maintenances this reader sees, e.g. for a feed. */
   newest?: number | undefined;
 }
 
 /** Ids are random: within one millisecond only the insertion order tells which update came last. */
 const insertion = sql`"updates"."rowid"`;
 
-const updateColumns = (a: AudienceReading) => ({
+const updateColumns = (a: ReaderPolicy) => ({
   id: updates.id,
   incidentId: updates.incidentId,
   maintenanceId: updates.maintenanceId,
@@ -234,8 +234,8 @@ const updateColumns = (a: AudienceReading) => ({
   createdAt: updates.createdAt,
 });
 
-/** Updates this audience sees (of incidents it sees, and of maintenance), oldest first. */
-async function loadUpdatesWhere(db: Queryable, a: AudienceReading, where: SQL): Promise<UpdateRecord[]> {
+/** Updates this reader sees (of incidents it sees, and of maintenance), oldest first. */
+async function loadUpdatesWhere(db: Queryable, a: ReaderPolicy, where: SQL): Promise<UpdateRecord[]> {
   return db
     .select(updateColumns(a))
     .from(updates)
@@ -245,7 +245,7 @@ async function loadUpdatesWhere(db: Queryable, a: AudienceReading, where: SQL): 
 }
 
 /** Updates oldest first, except `newest`, which is newest first. */
-export async function loadUpdates(db: Queryable, a: AudienceReading, q: UpdateQuery): Promise<UpdateRecord[]> {
+export async function loadUpdates(db: Queryable, a: ReaderPolicy, q: UpdateQuery): Promise<UpdateRecord[]> {
   if (q.newest !== undefined) {
     return db
       .select(updateColumns(a))
@@ -263,7 +263,7 @@ export async function loadUpdates(db: Queryable, a: AudienceReading, q: UpdateQu
 }
 
 /** The worst impact each incident had on each component, from what its updates recorded, by incident id. */
-export async function loadImpacts(db: Queryable, a: AudienceReading, incidentIds: string[]): Promise<Map<string, ComponentImpact[]>> {
+export async function loadImpacts(db: Queryable, a: ReaderPolicy, incidentIds: string[]): Promise<Map<string, ComponentImpact[]>> {
   const byIncident = new Map<string, ComponentImpact[]>();
   if (incidentIds.length === 0) return byIncident;
   // Ranked in SQL so thousands of incidents cost one aggregate, not every update parsed here.
@@ -281,11 +281,11 @@ export async function loadImpacts(db: Queryable, a: AudienceReading, incidentIds
   return byIncident;
 }
 
-/** The newest update of each incident or maintenance this audience sees, by the incident's or maintenance's id. */
-export async function loadLatestUpdates(db: Queryable, a: AudienceReading, subjectIds: string[]): Promise<Map<string, UpdateRecord>> {
+/** The newest update of each incident or maintenance this reader sees, by the incident's or maintenance's id. */
+export async function loadLatestUpdates(db: Queryable, a: ReaderPolicy, subjectIds: string[]): Promise<Map<string, UpdateRecord>> {
   if (subjectIds.length === 0) return new Map();
   const ids = JSON.stringify(subjectIds);
-  // The inner "updates" shadows the outer one, so the audience's condition applies to the rows being ranked.
+  // The inner "updates" shadows the outer one, so the reader's condition applies to the rows being ranked.
   const newest = sql`${updates.id} IN (
     SELECT id FROM (
       SELECT ${updates.id} AS id, row_number() OVER (
@@ -307,7 +307,7 @@ export interface MaintenanceQuery {
 }
 
 /** Maintenance is public by nature: both audiences see every window, each in its own wording. Newest window first. */
-export async function loadMaintenances(db: Queryable, a: AudienceReading, q: MaintenanceQuery = {}): Promise<MaintenanceRecord[]> {
+export async function loadMaintenances(db: Queryable, a: ReaderPolicy, q: MaintenanceQuery = {}): Promise<MaintenanceRecord[]> {
   if (q.ids?.length === 0) return [];
   const filters: (SQL | undefined)[] = [];
   if (q.ids) filters.push(inArray(maintenances.id, q.ids));
@@ -351,7 +351,7 @@ export async function loadMaintenanceComponents(db: Queryable, ids: string[]): P
   return byMaintenance;
 }
 
-export async function loadPostmortems(db: Queryable, a: AudienceReading, incidentIds: string[]): Promise<Map<string, PostmortemRecord>> {
+export async function loadPostmortems(db: Queryable, a: ReaderPolicy, incidentIds: string[]): Promise<Map<string, PostmortemRecord>> {
   if (incidentIds.length === 0) return new Map();
   const rows = await db
     .select({ incidentId: postmortems.incidentId, body: a.wording.postmortem, publishedAt: postmortems.publishedAt, updatedAt: postmortems.updatedAt })
@@ -361,9 +361,9 @@ export async function loadPostmortems(db: Queryable, a: AudienceReading, inciden
   return new Map(rows.map((r) => [r.incidentId, r]));
 }
 
-/** When the history this audience sees begins: the first incident or maintenance window. */
-export async function historyStart(db: Queryable, a: AudienceReading): Promise<Date | null> {
-  // ORDER BY ... LIMIT 1 walks the index from its end and stops at the first row this audience sees.
+/** When the history this reader sees begins: the first incident or maintenance window. */
+export async function historyStart(db: Queryable, a: ReaderPolicy): Promise<Date | null> {
+  // ORDER BY ... LIMIT 1 walks the index from its end and stops at the first row this reader sees.
   const [[incident], [maintenance]] = await Promise.all([
     db.select({ at: incidents.startedAt }).from(incidents).where(a.seesIncident).orderBy(asc(incidents.startedAt)).limit(1),
     db.select({ at: maintenances.scheduledFor }).from(maintenances).orderBy(asc(maintenances.scheduledFor)).limit(1),
@@ -372,8 +372,8 @@ export async function historyStart(db: Queryable, a: AudienceReading): Promise<D
   return times.length ? new Date(Math.min(...times.map((t) => t.getTime()))) : null;
 }
 
-/** The moment anything this audience sees last changed: the newest update or component change. */
-export async function lastChange(db: Queryable, a: AudienceReading): Promise<Date | null> {
+/** The moment anything this reader sees last changed: the newest update or component change. */
+export async function lastChange(db: Queryable, a: ReaderPolicy): Promise<Date | null> {
   const [[update], [component], [maintenance]] = await Promise.all([
     db
       .select({ at: updates.createdAt })
@@ -390,7 +390,7 @@ export async function lastChange(db: Queryable, a: AudienceReading): Promise<Dat
 }
 
 /** Which month page an incident or maintenance sits on: when it started, or is scheduled to. */
-export async function subjectStart(db: Queryable, a: AudienceReading, kind: 'incident' | 'maintenance', id: string): Promise<Date | null> {
+export async function subjectStart(db: Queryable, a: ReaderPolicy, kind: 'incident' | 'maintenance', id: string): Promise<Date | null> {
   if (kind === 'incident') {
     const [row] = await db.select({ at: incidents.startedAt }).from(incidents).where(and(eq(incidents.id, id), a.seesIncident));
     return row?.at ?? null;

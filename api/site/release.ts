@@ -6,7 +6,7 @@ import { monthOf, type Month } from './calendar.ts';
 import type { Target } from './changes.ts';
 import { feedFile } from './feed.ts';
 import type { EncodedFile, SiteFile, SiteOutput } from './output.ts';
-import { audiences, loadIncidents, subjectStart } from './records.ts';
+import { readers, loadIncidents, subjectStart } from './records.ts';
 import { polledDocuments, statuspageFiles } from './statuspage.ts';
 import {
   historyMonthPage,
@@ -76,10 +76,10 @@ export interface FullRender {
  * one keeps serving.
  */
 export async function renderRelease(i: RenderInputs): Promise<FullRender> {
-  const r = await readSite(i.db, audiences.public, i.settings, i.clock.now());
+  const r = await readSite(i.db, readers.public, i.settings, i.clock.now());
   const release = await i.output.beginRelease(i.pages.clientDir);
   try {
-    const incidentIds = (await loadIncidents(i.db, audiences.public)).map((x) => x.id);
+    const incidentIds = (await loadIncidents(i.db, readers.public)).map((x) => x.id);
     for (let at = 0; at < incidentIds.length; at += fullRenderSlice) {
       for (const file of await pages(i, await incidentPages(r, incidentIds.slice(at, at + fullRenderSlice)))) await release.write(file);
     }
@@ -118,7 +118,7 @@ export async function renderChanges(
   knownMonths: Month[],
   onStep: (changed: EncodedFile[]) => void = () => {},
 ): Promise<ChangeRender> {
-  const a = audiences.public;
+  const a = readers.public;
   const r = await readSite(i.db, a, i.settings, i.clock.now());
   const ids = (prefix: 'incident:' | 'maintenance:') => [...targets].filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length));
   const incidentIds = ids('incident:');

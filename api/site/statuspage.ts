@@ -15,7 +15,7 @@ import { absolute, paths } from '../links.ts';
 import type { ComponentState } from '../status.ts';
 import type { SiteFile } from './output.ts';
 import {
-  audiences,
+  readers,
   lastChange,
   loadComponents,
   loadIncidents,
@@ -233,7 +233,7 @@ function byId<T extends { incidentId: string | null; maintenanceId: string | nul
 
 /** Every /api/v2 document, read through the public audience only: external wording, SEV1/SEV2 incidents. */
 export async function statuspageFiles(db: Queryable, settings: SiteSettings, now: Date): Promise<SiteFile[]> {
-  const a = audiences.public;
+  const a = readers.public;
   const [components, recent, unresolved, windows, upcoming, active, changed] = await Promise.all([
     loadComponents(db, a),
     loadIncidents(db, a, { limit: listLimit }),

@@ -1,4 +1,4 @@
-// Turns what an audience may read into what each page shows; pages hold markup only, and never ask who is reading.
+// Turns what a reader may read into what each page shows; pages hold markup only, and never ask who is reading.
 import type { Queryable } from '../../db/client.ts';
 import type { ComponentImpact } from '../../db/schema.ts';
 import {
@@ -11,7 +11,7 @@ import {
   startedMaintenanceStatuses,
   upcomingMaintenanceStatuses,
   worstStatus,
-  type Audience,
+  type Reader,
   type ComponentStatus,
   type Indicator,
   type PageStatus,
@@ -46,7 +46,7 @@ import {
   loadMaintenances,
   loadPostmortems,
   loadUpdates,
-  type AudienceReading,
+  type ReaderPolicy,
   type IncidentInsight,
   type IncidentRecord,
   type MaintenanceRecord,
@@ -55,7 +55,7 @@ import {
 
 export type { TimeView };
 
-/** A labelled thing an audience knows beyond the wording: severity, roles, when the next update is due. */
+/** A labelled thing a reader knows beyond the wording: severity, roles, when the next update is due. */
 export interface Fact {
   label: string;
   text: string;
@@ -236,10 +236,10 @@ export interface SiteSettings {
   timeZone: string;
 }
 
-/** One audience's reading of the database at one moment, with the catalogue loaded once for every page. */
+/** One reader's reading of the database at one moment, with the catalogue loaded once for every page. */
 export interface SiteReading {
   db: Queryable;
-  audience: AudienceReading;
+  reader: ReaderPolicy;
   settings: SiteSettings;
   now: Date;
   components: ComponentState[];
@@ -248,8 +248,8 @@ export interface SiteReading {
 export const historyDays = 90;
 const recentlyResolvedLimit = 10;
 
-export async function readSite(db: Queryable, audience: AudienceReading, settings: SiteSettings, now: Date): Promise<SiteReading> {
-  return { db, audience, settings, now, components: await loadComponents(db, audience) };
+export async function readSite(db: Queryable, reader: ReaderPolicy, settings: SiteSettings, now: Date): Promise<SiteReading> {
+  return { db, reader, settings, now, components: await loadComponents(db, reader) };
 }
 
 /** "Times are in UTC; days are grouped in Europe/Berlin time." (the zone days are grouped in is named too). */
@@ -258,10 +258,10 @@ export function timeNote(timeZone: string): string {
 }
 
 /**
- * What each audience's pages offer around the content: customers subscribe and follow the feed; insiders sign out.
+ * What each reader's pages offer around the content: customers subscribe and follow the feed; insiders sign out.
  * Only the front page lists components in its subscribe form, so a catalogue change re-renders the front page alone.
  */
-const frameParts: Record<Audience, (r: SiteReading, front: boolean) => Partial<FrameView>> = {
+const frameParts: Record<Reader, (r: SiteReading, front: boolean) => Partial<FrameView>> = {
   public: (r, front) => ({
     feedHref: paths.feed(),
     subscribe: { action: paths.subscribe(), components: front ? r.components.map((c) => ({ id: c.id, name: c.name })) : null },
@@ -271,7 +271,7 @@ const frameParts: Record<Audience, (r: SiteReading, front: boolean) => Partial<F
 };
 
 function frame(r: SiteReading, title: string | null, description: string, front = false): FrameView {
-  const { audience: a, settings } = r;
+  const { reader: a, settings } = r;
   const badge = a.marked ? 'Internal' : undefined;
   const name = badge ? `${settings.pageName} (${badge.toLowerCase()})` : settings.pageName;
   return {
@@ -291,7 +291,7 @@ function frame(r: SiteReading, title: string | null, description: string, front 
 const status = (value: ComponentStatus): StatusView => ({ value, label: componentStatusLabel[value] });
 
 async function updateViews(r: SiteReading, rows: UpdateRecord[]): Promise<Map<string, TimelineEntry>> {
-  const others = await r.audience.otherWordings(r.db, rows.map((u) => u.id));
+  const others = await r.reader.otherWordings(r.db, rows.map((u) => u.id));
   return new Map(
     rows.map((u) => {
       const other = others.get(u.id);
@@ -368,9 +368,9 @@ async function incidentCards(
 ): Promise<IncidentCard[]> {
   const ids = rows.map((i) => i.id);
   const [impacts, latestRows, insights] = await Promise.all([
-    known.impacts ?? loadImpacts(r.db, r.audience, ids),
-    known.latest === 'load' ? loadLatestUpdates(r.db, r.audience, ids) : (known.latest ?? new Map<string, UpdateRecord>()),
-    r.audience.incidentInsights(r.db, ids),
+    known.impacts ?? loadImpacts(r.db, r.reader, ids),
+    known.latest === 'load' ? loadLatestUpdates(r.db, r.reader, ids) : (known.latest ?? new Map<string, UpdateRecord>()),
+    r.reader.incidentInsights(r.db, ids),
   ]);
   const latest = await updateViews(r, [...latestRows.values()]);
   return rows.map((i) => {
@@ -378,7 +378,7 @@ async function incidentCards(
     const last = latestRows.get(i.id);
     return {
       id: i.id,
-      href: paths.incident(r.audience.name, i.id),
+      href: paths.incident(r.reader.name, i.id),
       title: i.title,
       statusLabel: incidentStatusLabel[i.status],
       active: isActiveIncident(i.status),
@@ -396,14 +396,14 @@ async function maintenanceCards(r: SiteReading, rows: MaintenanceRecord[], withL
   const ids = rows.map((m) => m.id);
   const [covered, latestRows] = await Promise.all([
     loadMaintenanceComponents(r.db, ids),
-    withLatest ? loadLatestUpdates(r.db, r.audience, ids) : new Map<string, UpdateRecord>(),
+    withLatest ? loadLatestUpdates(r.db, r.reader, ids) : new Map<string, UpdateRecord>(),
   ]);
   const latest = await updateViews(r, [...latestRows.values()]);
   return rows.map((m) => {
     const last = latestRows.get(m.id);
     return {
       id: m.id,
-      href: paths.maintenance(r.audience.name, m.id),
+      href: paths.maintenance(r.reader.name, m.id),
       title: m.title,
       statusLabel: maintenanceStatusLabel[m.status],
       from: timeView(m.startedAt ?? m.scheduledFor),
@@ -480,7 +480,7 @@ function dayViews(r: SiteReading, window: Day[], events: Map<Day, DayEvent[]> | 
       label: shortDayLabel(day),
       status: status(worst),
       summary: parts.length ? parts.join('. ') : 'No incidents',
-      href: list.length === 0 ? undefined : paths.day(r.audience.name, day),
+      href: list.length === 0 ? undefined : paths.day(r.reader.name, day),
     };
   });
 }
@@ -499,9 +499,9 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
   const window = Array.from({ length: historyDays }, (_, i) => addDays(today, i - historyDays + 1));
   const span = { from: startOfDay(window[0]!, tz), to: r.now };
   const [{ recent, impacts }, windows, upcomingRows] = await Promise.all([
-    barIncidents(r.db, r.audience, span),
-    loadMaintenances(r.db, r.audience, { overlapping: span, statuses: [...startedMaintenanceStatuses] }),
-    loadMaintenances(r.db, r.audience, { statuses: [...upcomingMaintenanceStatuses] }),
+    barIncidents(r.db, r.reader, span),
+    loadMaintenances(r.db, r.reader, { overlapping: span, statuses: [...startedMaintenanceStatuses] }),
+    loadMaintenances(r.db, r.reader, { statuses: [...upcomingMaintenanceStatuses] }),
   ]);
   // Active incidents that started long before the window are in `recent` too: overlapping includes unresolved ones.
   const active = recent.filter((i) => isActiveIncident(i.status));
@@ -548,14 +548,14 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
 
 // ---- incident and maintenance pages ----
 
-/** Incident pages for the given ids, or for every incident this audience sees. */
+/** Incident pages for the given ids, or for every incident this reader sees. */
 export async function incidentPages(r: SiteReading, ids?: string[]): Promise<IncidentPage[]> {
-  const rows = await loadIncidents(r.db, r.audience, { ids });
+  const rows = await loadIncidents(r.db, r.reader, { ids });
   const everything = rows.map((i) => i.id);
   const [timeline, postmortems, actionItems] = await Promise.all([
-    loadUpdates(r.db, r.audience, { incidentIds: everything }),
-    loadPostmortems(r.db, r.audience, everything),
-    r.audience.actionItems(r.db, everything),
+    loadUpdates(r.db, r.reader, { incidentIds: everything }),
+    loadPostmortems(r.db, r.reader, everything),
+    r.reader.actionItems(r.db, everything),
   ]);
   const byIncident = groupBy(timeline, (u) => u.incidentId);
   const impacts = new Map(rows.map((i) => [i.id, impactsOf(byIncident.get(i.id) ?? [])]));
@@ -584,8 +584,8 @@ export async function incidentPages(r: SiteReading, ids?: string[]): Promise<Inc
 }
 
 export async function maintenancePages(r: SiteReading, ids?: string[]): Promise<MaintenancePage[]> {
-  const rows = await loadMaintenances(r.db, r.audience, { ids });
-  const timeline = await loadUpdates(r.db, r.audience, { maintenanceIds: rows.map((m) => m.id) });
+  const rows = await loadMaintenances(r.db, r.reader, { ids });
+  const timeline = await loadUpdates(r.db, r.reader, { maintenanceIds: rows.map((m) => m.id) });
   const byMaintenance = groupBy(timeline, (u) => u.maintenanceId);
   const [cards, views] = await Promise.all([maintenanceCards(r, rows, false), updateViews(r, timeline)]);
   return cards.map((maintenance) => ({
@@ -601,7 +601,7 @@ export async function maintenancePages(r: SiteReading, ids?: string[]): Promise<
 /** The months the history covers, oldest first: from the first incident or window to this month. */
 export async function historyMonths(r: SiteReading): Promise<Month[]> {
   const current = monthOf(r.now, r.settings.timeZone);
-  const start = await historyStart(r.db, r.audience);
+  const start = await historyStart(r.db, r.reader);
   const first = start ? monthOf(start, r.settings.timeZone) : current;
   return monthsBetween(first < current ? first : current, current);
 }
@@ -610,7 +610,7 @@ export function historyPage(r: SiteReading, months: Month[]): HistoryPage {
   return {
     kind: 'history',
     frame: frame(r, 'Incident history', `Past incidents and maintenance for ${r.settings.pageName}, month by month.`),
-    months: [...months].reverse().map((m) => ({ href: paths.month(r.audience.name, m), text: monthLabel(m) })),
+    months: [...months].reverse().map((m) => ({ href: paths.month(r.reader.name, m), text: monthLabel(m) })),
   };
 }
 
@@ -618,8 +618,8 @@ export async function historyMonthPage(r: SiteReading, month: Month, months: Mon
   const tz = r.settings.timeZone;
   const range = { from: startOfMonth(month, tz), to: startOfMonth(addMonths(month, 1), tz) };
   const [incidentRows, maintenanceRows] = await Promise.all([
-    loadIncidents(r.db, r.audience, { startedIn: range }),
-    loadMaintenances(r.db, r.audience, { scheduledIn: range }),
+    loadIncidents(r.db, r.reader, { startedIn: range }),
+    loadMaintenances(r.db, r.reader, { scheduledIn: range }),
   ]);
   const [incidents, windows] = await Promise.all([incidentCards(r, incidentRows), maintenanceCards(r, maintenanceRows, false)]);
   const byDay = new Map<Day, { incidents: IncidentCard[]; maintenances: MaintenanceCard[] }>();
@@ -636,8 +636,8 @@ export async function historyMonthPage(r: SiteReading, month: Month, months: Mon
     days: [...byDay]
       .sort(([a], [b]) => (a < b ? 1 : -1))
       .map(([day, e]) => ({ day, anchor: dayAnchor(day), label: dayLabel(day), ...e })),
-    older: at > 0 ? { href: paths.month(r.audience.name, months[at - 1]!), text: monthLabel(months[at - 1]!) } : undefined,
-    newer: at >= 0 && at < months.length - 1 ? { href: paths.month(r.audience.name, months[at + 1]!), text: monthLabel(months[at + 1]!) } : undefined,
+    older: at > 0 ? { href: paths.month(r.reader.name, months[at - 1]!), text: monthLabel(months[at - 1]!) } : undefined,
+    newer: at >= 0 && at < months.length - 1 ? { href: paths.month(r.reader.name, months[at + 1]!), text: monthLabel(months[at + 1]!) } : undefined,
   };
 }
 
