@@ -6,7 +6,7 @@
  * makes feed.xml not well-formed, and HTML parsers report each as an error. With the `u` flag a surrogate pair is one
  * code point, so the surrogate range matches only unpaired halves.
  */
-export const xmlForbidden = /[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/u;
+const xmlForbidden = /[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/u;
 
 const xmlForbiddenAll = new RegExp(xmlForbidden.source, 'gu');
 

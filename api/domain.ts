@@ -8,7 +8,7 @@ export interface ReachFlags {
 }
 
 /** Who reads a page or a status (glossary: reader): anonymous readers are always `public`; signed-in insiders `internal`. */
-export const readerNames = ['public', 'internal'] as const;
+const readerNames = ['public', 'internal'] as const;
 export type Reader = (typeof readerNames)[number];
 
 /** @deprecated The old name of ReachFlags, kept only until api/services/reach.ts, api/mail/compose.ts, api/config.ts and db/schema.ts (held by other work) say ReachFlags. */
@@ -151,7 +151,7 @@ export function isActiveMaintenance(status: MaintenanceStatus): boolean {
 // ---- the page's overall status ----
 
 /** Statuspage's top-level indicator, with `maintenance` for planned work when nothing is worse. */
-export const indicators = ['none', 'maintenance', 'minor', 'major', 'critical'] as const;
+const indicators = ['none', 'maintenance', 'minor', 'major', 'critical'] as const;
 export type Indicator = (typeof indicators)[number];
 
 export interface PageStatus {

@@ -12,11 +12,11 @@ import { clientAddress, noTrustedProxies, type TrustedProxies } from './http/cli
 import { sha256 } from './ids.ts';
 
 /** A stored key answers retries for this long (24 h, as Stripe keeps its keys); after that the key is new again. */
-export const keyLifetimeMs = 24 * 60 * 60 * 1000;
+const keyLifetimeMs = 24 * 60 * 60 * 1000;
 /** A claim in progress is its holder's for this long, renewed every third of it while the request runs. */
 export const claimLeaseMs = 10_000;
 
-export interface IdempotencyDeps {
+interface IdempotencyDeps {
   db: Database;
   clock: Clock;
   trustedProxies?: TrustedProxies | undefined;

@@ -137,7 +137,7 @@ ${input({ id: 'q', label: 'Search by address', value: search, errors: new Map(),
 }
 
 /** RFC 4180 fields; a leading =, +, - or @ is prefixed with ' so a spreadsheet never runs it as a formula (OWASP CSV injection). */
-export function csvField(value: string): string {
+function csvField(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }

@@ -14,7 +14,7 @@ import { count, errorsFrom, errorSummary, input, select, textarea, type Errors, 
 import { links, principalOf, screen, type ConsoleDeps } from './screen.ts';
 
 /** What each level means, in one line; who hears comes from the configured policy. */
-export const severityMeaning: Record<Severity, string> = {
+const severityMeaning: Record<Severity, string> = {
   SEV1: 'critical: a core service is down or data is at risk for many customers',
   SEV2: 'major: an important feature is broken or badly slow for many customers',
   SEV3: 'minor: limited impact, or a workaround exists',
@@ -22,7 +22,7 @@ export const severityMeaning: Record<Severity, string> = {
 };
 
 /** Impact choices for a component; the empty value leaves it out. */
-export const impactOptions: Option[] = [
+const impactOptions: Option[] = [
   { value: '', label: 'Not affected' },
   { value: 'degraded_performance', label: 'Degraded performance' },
   { value: 'partial_outage', label: 'Partial outage' },
@@ -30,7 +30,7 @@ export const impactOptions: Option[] = [
 ];
 
 /** The form as typed: every value a string, kept as is when the form comes back. */
-export interface DeclareValues {
+interface DeclareValues {
   title: string;
   internalTitle: string;
   severity: string;
@@ -47,7 +47,7 @@ export interface DeclareValues {
 type Body = Record<string, string | File | (string | File)[]>;
 const str = (v: Body[string] | undefined) => (typeof v === 'string' ? v : '');
 
-export function readValues(body: Body): DeclareValues {
+function readValues(body: Body): DeclareValues {
   const prefixed = (prefix: string) =>
     Object.fromEntries(Object.entries(body).flatMap(([k, v]) => (k.startsWith(prefix) ? [[k.slice(prefix.length), str(v)]] : [])));
   return {
@@ -136,7 +136,7 @@ function check(d: ConsoleDeps, v: DeclareValues): Checked {
 }
 
 /** "public page · 1,240 subscribers · 3 executives"; an incident kept internal says so. */
-export function audienceLine(p: Pick<DeclarationPreview, 'audiences' | 'recipients'>): string {
+function audienceLine(p: Pick<DeclarationPreview, 'audiences' | 'recipients'>): string {
   const parts = [
     p.audiences.public ? 'public page' : 'internal page only',
     ...(p.audiences.subscribers ? [`${count(p.recipients.subscribers)} subscriber${p.recipients.subscribers === 1 ? '' : 's'}`] : []),

@@ -20,7 +20,7 @@ export function errorsFrom(list: FieldError[], fieldOf: (path: string) => string
   return errors;
 }
 
-export interface FieldProps {
+interface FieldProps {
   id: string;
   name?: string;
   label: string;

@@ -22,7 +22,7 @@ type Body = Record<string, string | File | (string | File)[]>;
 const str = (v: Body[string] | undefined) => (typeof v === 'string' ? v : '');
 
 /** The Post update and Resolve forms as typed. `form` says which one they belong to. */
-export interface UpdateValues {
+interface UpdateValues {
   form: 'update' | 'resolve' | 'reopen';
   status: string;
   template: string;
@@ -42,7 +42,7 @@ const nextStatus: Record<IncidentStatus, IncidentStatus> = {
 };
 
 /** What the Post update form starts with: the next status, its template, the last update's values where names match, current impacts. */
-export function defaultUpdate(d: ConsoleDeps, incident: IncidentView, form: UpdateValues['form'] = 'update', status?: string, templateKey?: string): UpdateValues {
+function defaultUpdate(d: ConsoleDeps, incident: IncidentView, form: UpdateValues['form'] = 'update', status?: string, templateKey?: string): UpdateValues {
   const chosen = status ?? (form === 'resolve' ? 'resolved' : nextStatus[incident.status]);
   const candidates = templatesFor(d, chosen);
   const template = (form === 'reopen' ? candidates.find((t) => t.key === 'reopened') : undefined) ?? candidates.find((t) => t.key === templateKey) ?? candidates[0];
@@ -59,7 +59,7 @@ export function defaultUpdate(d: ConsoleDeps, incident: IncidentView, form: Upda
   };
 }
 
-export function readUpdate(body: Body, form: UpdateValues['form']): UpdateValues {
+function readUpdate(body: Body, form: UpdateValues['form']): UpdateValues {
   const prefix = form === 'resolve' ? 'rvar.' : 'var.';
   const prefixed = (p: string) => Object.fromEntries(Object.entries(body).flatMap(([k, v]) => (k.startsWith(p) ? [[k.slice(p.length), str(v)]] : [])));
   return {
@@ -217,7 +217,7 @@ function reopenForm(incident: IncidentView) {
 </section>`;
 }
 
-export interface PostmortemValues {
+interface PostmortemValues {
   externalSummary: string;
   internalBody: string;
   actionItems: string;
@@ -229,7 +229,7 @@ const postmortemTemplate = 'postmortem-published';
 const fromFields = new Set(['summary', 'action_items']);
 
 /** "Title | owner | 2026-12-04", one per line, as the postmortem's action items. */
-export function parseActionItems(text: string): { items: { title: string; owner: string; dueDate: string }[]; problem: string | null } {
+function parseActionItems(text: string): { items: { title: string; owner: string; dueDate: string }[]; problem: string | null } {
   const items = [];
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
     if (!raw.trim()) continue;
@@ -258,7 +258,7 @@ ${incident.postmortem ? '' : variableFields(others, v.variables, errors, 'pmvar'
 </section>`;
 }
 
-export interface PanelState {
+interface PanelState {
   postmortem?: PostmortemValues;
   values?: UpdateValues;
   errors?: Errors;

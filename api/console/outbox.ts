@@ -11,7 +11,7 @@ import { count, select } from './form.ts';
 import { forbidden } from './roles.ts';
 import { links, principalOf, screen, type ConsoleDeps } from './screen.ts';
 
-export const outboxLinks = {
+const outboxLinks = {
   list: '/internal/admin/outbox/',
   message: (id: number) => `/internal/admin/outbox/${id}/`,
   htmlPart: (id: number) => `/internal/admin/outbox/${id}/html`,

@@ -16,7 +16,7 @@ import { renderView, type ConsoleDeps } from './screen.ts';
 const script = readFileSync(new URL('./console.js', import.meta.url));
 
 /** Mounted after the sign-in check; every route here has a principal. */
-export function consoleRoutes(d: ConsoleDeps) {
+function consoleRoutes(d: ConsoleDeps) {
   const app = new Hono<AuthEnv>();
   app.get('/internal/console.js', (c) => c.body(script, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'private, max-age=300' }));
   app.get('/internal/declare', (c) => c.redirect('/internal/declare/', 301));

@@ -17,7 +17,7 @@ export interface ConsoleDeps {
 }
 
 /** Internal pages are never cached, and may run the console's own script (live preview, countdowns) and fetch from us, nothing else. */
-export const consoleHeaders: Record<string, string> = {
+const consoleHeaders: Record<string, string> = {
   ...siteHeaders,
   'content-security-policy': siteHeaders['content-security-policy']!.replace("default-src 'none';", "default-src 'none'; script-src 'self'; connect-src 'self';"),
   'cache-control': 'private, no-store',
@@ -37,7 +37,7 @@ export const links = {
 };
 
 /** The console's navigation, on every internal page. Admin screens are listed for everyone; they are read-only below admin. */
-export function consoleNav(): LinkView[] {
+function consoleNav(): LinkView[] {
   return [
     { href: links.declare, text: 'Declare incident' },
     { href: links.schedule, text: 'Schedule maintenance' },

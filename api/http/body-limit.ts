@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { DomainError } from '../errors.ts';
 
 /** The largest request body any route takes: 1 MiB. */
-export const maxBodyBytes = 1024 * 1024;
+const maxBodyBytes = 1024 * 1024;
 
 /**
  * Middleware: a body over `maxBytes` (by Content-Length, or counted while a chunked body streams in) is refused

@@ -4,7 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { pageCacheControl } from '../site/serve.ts';
 
 /** For every answer to a caller who sent credentials, and every write: stored by no cache, shared or private. */
-export const privateNoStore = 'private, no-store';
+const privateNoStore = 'private, no-store';
 
 /**
  * Middleware for /api/v1, wrapping authentication so that its 401s are covered too. A route that sets Cache-Control

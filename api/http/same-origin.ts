@@ -4,7 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { ForbiddenError } from '../errors.ts';
 import { problemResponse } from './problems.ts';
 
-export interface SameOriginOptions {
+interface SameOriginOptions {
   /**
    * Origins the pages are served from besides the request's own (scheme + host of the URL it arrived on), e.g.
    * PUBLIC_URL's origin when a TLS-terminating proxy forwards https traffic as plain http. Trailing paths are ignored.

@@ -26,7 +26,7 @@ export const referenceScriptOrigin = 'https://cdn.jsdelivr.net';
  * `referenceScriptOrigin`, and it may fetch only from us (the document, and "try it" requests). Every other page keeps
  * the site's no-script policy.
  */
-export function docsPolicy(nonce: string): string {
+function docsPolicy(nonce: string): string {
   return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}' ${referenceScriptOrigin}`,

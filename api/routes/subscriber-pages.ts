@@ -5,7 +5,7 @@ import type { FieldError } from '../errors.ts';
 
 type Fragment = ReturnType<typeof html>;
 
-export interface PageLinks {
+interface PageLinks {
   /** The public status page, for "back to the status page". */
   site: string;
 }
@@ -122,7 +122,7 @@ export function unknownTokenPage(links: PageLinks): string {
   return page('Link not recognised', links, html`<h1>We don't recognise this link</h1><p>You may have unsubscribed already.</p>`);
 }
 
-export interface ManageView {
+interface ManageView {
   email: string;
   confirmed: boolean;
   /** null: every component. */

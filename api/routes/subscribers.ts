@@ -137,7 +137,7 @@ const manageSave = createRoute({
   responses: { 200: htmlPage('Saved'), 404: htmlPage('Unknown link'), 422: htmlPage('Unknown component') },
 });
 
-export interface SubscriberRouteOptions {
+interface SubscriberRouteOptions {
   /** Subscribe requests allowed per client address per window. */
   perAddress?: { limit: number; windowMs: number };
 }

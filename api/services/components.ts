@@ -9,7 +9,7 @@ import { componentStatuses, readComponents, type ComponentState } from '../statu
 import { recordAudit } from './audit.ts';
 import type { Actor, Services } from './context.ts';
 
-export interface ComponentInput {
+interface ComponentInput {
   id: string;
   name: string;
   description?: string | undefined;
@@ -20,9 +20,9 @@ export interface ComponentInput {
 }
 
 /** A component as stored (its status is not: see ComponentState). */
-export type ComponentRow = typeof components.$inferSelect;
+type ComponentRow = typeof components.$inferSelect;
 
-export type ComponentDeps = Pick<Services, 'db' | 'clock' | 'hook'>;
+type ComponentDeps = Pick<Services, 'db' | 'clock' | 'hook'>;
 
 /**
  * Live components in display order with the status `reader` sees. Anonymous callers must pass `public`
@@ -162,7 +162,7 @@ export async function archiveComponent(deps: ComponentDeps, actor: Actor, id: st
   deps.hook.emit({ kind: 'component', subjectId: id, public: true, at: now });
 }
 
-export interface ComponentGroupView {
+interface ComponentGroupView {
   id: string;
   name: string;
   components: string[];

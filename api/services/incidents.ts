@@ -30,7 +30,7 @@ import { incidentBuiltins, pickTemplate } from './wording.ts';
 /** Limit notifications below what the severity policy allows; never widen it. */
 export type Notify = boolean | { subscribers?: boolean | undefined; stakeholders?: boolean | undefined };
 
-export interface ComponentChange {
+interface ComponentChange {
   id: string;
   status: ImpactStatus | 'operational';
 }
@@ -484,7 +484,7 @@ export async function getIncident(s: Pick<Services, 'db' | 'clock'>, id: string)
   return toView(row, components, timeline, counts, postmortem, audit, s.clock.now());
 }
 
-export interface ListQuery {
+interface ListQuery {
   status?: 'active' | 'resolved' | undefined;
   limit: number;
   /** Cursor: only incidents that started before this time. */

@@ -63,8 +63,8 @@ export const windowBounds = { pastHours: 24, aheadDays: 366, maxLengthDays: 31 }
  * `reminderGapMs` before that reminder: a window announced at shorter notice gets no separate reminder, since the
  * announcement itself arrived within the last hour or two.
  */
-export const reminderLeadMs = hour;
-export const reminderGapMs = hour;
+const reminderLeadMs = hour;
+const reminderGapMs = hour;
 
 /** Refuses a window outside `windowBounds`, naming the field; `now` is the clock at scheduling time. */
 function checkWindow(scheduledFor: Date, scheduledUntil: Date, now: Date | null) {

@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 
-export interface EnqueueInput {
+interface EnqueueInput {
   updateId: string;
   /** Components the update touches: subscribers with a component filter hear only about these. */
   componentIds: string[];

@@ -23,7 +23,7 @@ export const signInLinkLifetimeMs = 15 * 60 * 1000;
 /** At most this many links per stakeholder per hour, whoever asks: the form cannot be used to flood an inbox. */
 export const signInLinksPerHour = 5;
 /** A stakeholder's session lasts as long as a token holder's. */
-export const stakeholderSessionLifetimeMs = 12 * 60 * 60 * 1000;
+const stakeholderSessionLifetimeMs = 12 * 60 * 60 * 1000;
 /** The outbox kind of the email that carries a link. */
 export const signInDeliveryKind = 'sign-in';
 
@@ -79,7 +79,7 @@ export async function requestSignInLink(s: Pick<Services, 'db' | 'clock'>, input
 export const redactedSecret = 'REDACTED-one-time-secret';
 
 /** A claimed outbox row, as far as a sign-in email needs it (the outbox's Claimed has these fields). */
-export interface SignInDelivery {
+interface SignInDelivery {
   id: number;
   kind: string;
   recipientId: string;
@@ -87,7 +87,7 @@ export interface SignInDelivery {
 }
 
 /** What the outbox does with one sign-in delivery; the same shape as the outbox's Prepared. */
-export type PreparedSignIn = { message: MailMessage; audience: 'stakeholder'; bounced: boolean } | { skip: string };
+type PreparedSignIn = { message: MailMessage; audience: 'stakeholder'; bounced: boolean } | { skip: string };
 
 /**
  * Composes the outbox's sign-in emails. The secret is minted here, at send time, and only its hash is stored, so

@@ -11,9 +11,9 @@ import type { Services } from './context.ts';
 /** How long a confirmation link works. */
 export const confirmationLifetimeMs = 48 * 60 * 60 * 1000;
 /** At most this many confirmation emails per address per hour, whoever asks for them. */
-export const confirmationsPerHour = 3;
+const confirmationsPerHour = 3;
 
-export type SubscriberRow = typeof subscribers.$inferSelect;
+type SubscriberRow = typeof subscribers.$inferSelect;
 const actor = 'subscriber';
 
 /**
@@ -25,14 +25,14 @@ export function confirmationToken(row: Pick<SubscriberRow, 'id' | 'unsubscribeTo
   return createHmac('sha256', row.unsubscribeToken).update(`confirm:${row.id}:${expiresAt.getTime()}`).digest('base64url');
 }
 
-export interface SubscribeInput {
+interface SubscribeInput {
   email: string;
   /** Component ids to hear about; omitted, null or empty means every component. */
   components?: string[] | null | undefined;
 }
 
 /** The emails a subscribe request can queue: a confirmation link for a new or pending address, the manage link for a confirmed one. */
-export const linkKinds = ['confirmation', 'manage_link'] as const;
+const linkKinds = ['confirmation', 'manage_link'] as const;
 
 /**
  * Starts a double opt-in, or for an address already confirmed, sends its manage link. The caller learns nothing about
@@ -113,7 +113,7 @@ async function queueLinkEmail(tx: Tx, row: SubscriberRow, now: Date) {
 }
 
 /** What a confirmation link can find: a pending subscription, or a dead link (expired, or unknown: never issued, replaced or used). */
-export type ConfirmationState = { state: 'pending'; email: string } | { state: 'expired' | 'invalid' };
+type ConfirmationState = { state: 'pending'; email: string } | { state: 'expired' | 'invalid' };
 
 /** Looks a confirmation link up without using it: what a GET of the link shows (a button, or why there is none). */
 export async function confirmationState(s: Pick<Services, 'db' | 'clock'>, token: string): Promise<ConfirmationState> {
@@ -127,7 +127,7 @@ function linkState(row: SubscriberRow | undefined, now: Date): ConfirmationState
   return { state: 'pending', email: row.email };
 }
 
-export type ConfirmOutcome = { outcome: 'confirmed'; manageToken: string } | { outcome: 'expired' | 'invalid' };
+type ConfirmOutcome = { outcome: 'confirmed'; manageToken: string } | { outcome: 'expired' | 'invalid' };
 
 /**
  * Confirms the subscription a link names, once: the link's hash is cleared as it is used, so a second use, like an
@@ -164,7 +164,7 @@ export async function unsubscribe(s: Pick<Services, 'db' | 'clock'>, token: stri
   });
 }
 
-export interface Subscription {
+interface Subscription {
   email: string;
   confirmed: boolean;
   /** null: every component. */
@@ -192,7 +192,7 @@ export async function chooseComponents(s: Pick<Services, 'db' | 'clock'>, token:
 
 // ---- what an admin does with the list ----
 
-export interface SubscriberCounts {
+interface SubscriberCounts {
   confirmed: number;
   pending: number;
 }

@@ -9,7 +9,7 @@ import { readers, lastChange, loadIncidents, loadMaintenances, loadUpdates } fro
 import type { SiteSettings } from './view-model.ts';
 
 /** Feed readers want the recent past, not years of it; the history pages hold the rest. */
-export const feedItems = 100;
+const feedItems = 100;
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 

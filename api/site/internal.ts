@@ -27,7 +27,7 @@ import {
   type SiteSettings,
 } from './view-model.ts';
 
-export interface InternalDeps {
+interface InternalDeps {
   db: Database;
   clock: Clock;
   settings: SiteSettings;

@@ -39,7 +39,7 @@ export interface IncidentInsight {
 }
 
 /** The other wording of an update (the external one, for insiders), and whether customers were given it. */
-export interface OtherWording {
+interface OtherWording {
   published: boolean;
   body: string;
 }
@@ -76,7 +76,7 @@ export interface MaintenanceRecord {
   updatedAt: Date;
 }
 
-export interface PostmortemRecord {
+interface PostmortemRecord {
   incidentId: string;
   body: string;
   publishedAt: Date;
@@ -180,7 +180,7 @@ export async function loadComponents(db: Queryable, a: ReaderPolicy): Promise<Co
   return readComponents(db, a.name);
 }
 
-export interface IncidentQuery {
+interface IncidentQuery {
   ids?: string[] | undefined;
   active?: boolean | undefined;
   /** Incidents whose impact overlaps [from, to]: started by `to` and not resolved before `from`. */
@@ -214,7 +214,7 @@ export async function loadIncidents(db: Queryable, a: ReaderPolicy, q: IncidentQ
   return q.limit ? query.limit(q.limit) : query;
 }
 
-export interface UpdateQuery {
+interface UpdateQuery {
   incidentIds?: string[] | undefined;
   maintenanceIds?: string[] | undefined;
   /** The newest updates of incidents and maintenances this reader sees, e.g. for a feed. */
@@ -298,7 +298,7 @@ export async function loadLatestUpdates(db: Queryable, a: ReaderPolicy, subjectI
   return new Map(rows.map((u) => [u.incidentId ?? u.maintenanceId!, u]));
 }
 
-export interface MaintenanceQuery {
+interface MaintenanceQuery {
   ids?: string[] | undefined;
   statuses?: MaintenanceStatus[] | undefined;
   overlapping?: { from: Date; to: Date } | undefined;

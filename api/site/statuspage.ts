@@ -32,7 +32,7 @@ import type { SiteSettings } from './view-model.ts';
 export const polledDocuments = new Set(['api/v2/summary.json', 'api/v2/status.json']);
 
 /** The list endpoints carry the 50 most recent, as Statuspage's do. */
-export const listLimit = 50;
+const listLimit = 50;
 
 /** An incident's impact: Statuspage's enum for incidents (maintenance has its own, `maintenance`). */
 type IncidentImpact = 'none' | 'minor' | 'major' | 'critical';
@@ -61,7 +61,7 @@ const iso = (at: Date | null | undefined) => (at ? at.toISOString() : null);
 const latest = (...times: (Date | null | undefined)[]) => new Date(Math.max(...times.flatMap((t) => (t ? [t.getTime()] : []))));
 
 /** A stable page id from the public URL, shaped like Statuspage's. */
-export function pageId(publicUrl: string): string {
+function pageId(publicUrl: string): string {
   return BigInt(`0x${createHash('sha256').update(publicUrl).digest('hex').slice(0, 15)}`).toString(36).slice(0, 12);
 }
 

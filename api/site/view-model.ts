@@ -134,7 +134,7 @@ export interface MaintenanceCard {
   latest?: TimelineEntry | undefined;
 }
 
-export interface DayView {
+interface DayView {
   day: Day;
   label: string;
   status: StatusView;
@@ -168,7 +168,7 @@ export interface IndexPage {
   historyDays: number;
 }
 
-export interface IncidentPage {
+interface IncidentPage {
   kind: 'incident';
   frame: FrameView;
   incident: IncidentCard;
@@ -181,21 +181,21 @@ export interface IncidentPage {
   postmortem?: { publishedAt: TimeView; paragraphs: string[]; actionItems: { title: string; owner: string; due: string }[] } | undefined;
 }
 
-export interface MaintenancePage {
+interface MaintenancePage {
   kind: 'maintenance';
   frame: FrameView;
   maintenance: MaintenanceCard;
   timeline: TimelineEntry[];
 }
 
-export interface HistoryPage {
+interface HistoryPage {
   kind: 'history';
   frame: FrameView;
   /** Newest first. */
   months: LinkView[];
 }
 
-export interface HistoryMonthPage {
+interface HistoryMonthPage {
   kind: 'history-month';
   frame: FrameView;
   month: Month;
@@ -206,20 +206,20 @@ export interface HistoryMonthPage {
   newer?: LinkView | undefined;
 }
 
-export interface SignInPage {
+interface SignInPage {
   kind: 'sign-in';
   frame: FrameView;
   action: string;
   error?: string | undefined;
 }
 
-export interface NotFoundPage {
+interface NotFoundPage {
   kind: 'not-found';
   frame: FrameView;
 }
 
 /** A console screen: the frame is the site's, the body is HTML the console rendered (api/console). */
-export interface ConsolePage {
+interface ConsolePage {
   kind: 'console';
   frame: FrameView;
   body: string;
@@ -245,7 +245,7 @@ export interface SiteReading {
   components: ComponentState[];
 }
 
-export const historyDays = 90;
+const historyDays = 90;
 const recentlyResolvedLimit = 10;
 
 export async function readSite(db: Queryable, reader: ReaderPolicy, settings: SiteSettings, now: Date): Promise<SiteReading> {
@@ -253,7 +253,7 @@ export async function readSite(db: Queryable, reader: ReaderPolicy, settings: Si
 }
 
 /** "Times are in UTC; days are grouped in Europe/Berlin time." (the zone days are grouped in is named too). */
-export function timeNote(timeZone: string): string {
+function timeNote(timeZone: string): string {
   return timeZone === 'UTC' || timeZone === 'Etc/UTC' ? 'Times are in UTC.' : `Times are in UTC; days are grouped in ${timeZone} time.`;
 }
 
