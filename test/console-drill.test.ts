@@ -1,18 +1,16 @@
 // The 3 a.m. drill in Chromium: sign in, declare a SEV1, read both wordings, publish, check the public page, post identified, resolve; with and without JavaScript.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../api/services/tokens.ts';
 import { readConfig } from '../api/config.ts';
 import { startServer, type Running } from '../api/server.ts';
 import { projectRoot } from '../api/site/astro.ts';
 import { addStakeholder } from '../api/services/stakeholders.ts';
+import { axeViolations, launchChromium, screenshot } from './browser.ts';
 
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const artifacts = join(projectRoot, 'test-results');
 
 let running: Running;
 let browser: Browser;
@@ -35,24 +33,6 @@ class Drill {
     this.interactions++;
     await target.selectOption(value);
   }
-}
-
-interface AxeViolation {
-  id: string;
-  impact: string;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-async function violations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: axePath });
-  const { found, passed } = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[]; passes: unknown[] }> } }).axe;
-    const results = await axe.run();
-    return { found: results.violations, passed: results.passes.length };
-  });
-  if (passed < 10) throw new Error(`axe checked only ${passed} rules: did it run?`);
-  return found.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
 }
 
 const label = (page: Page, name: string) => page.getByLabel(name, { exact: true });
@@ -157,10 +137,7 @@ describe('the 3 a.m. drill in Chromium', () => {
         args: [`sub${i}`, `reader${i}@example.com`, components, now, `unsub${i}`, now],
       });
     }
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
@@ -198,7 +175,7 @@ describe('the 3 a.m. drill in Chromium', () => {
       await signIn(page, tokens.admin);
       const checked: string[] = [];
       const check = async (what: string) => {
-        expect(await violations(page), what).toEqual([]);
+        expect(await axeViolations(page), what).toEqual([]);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         expect(overflow, `${what} scrolls sideways at ${viewport.width} px`).toBeLessThanOrEqual(0);
         checked.push(what);
@@ -218,10 +195,8 @@ describe('the 3 a.m. drill in Chromium', () => {
       await page.getByRole('button', { name: 'Preview' }).click();
       await check('declare with preview');
       if (viewport.width > 1000) {
-        mkdirSync(artifacts, { recursive: true });
-        const shot = join(artifacts, 'console-declare.png');
         await page.locator('#preview').scrollIntoViewIfNeeded();
-        await page.screenshot({ path: shot, fullPage: true });
+        const shot = await screenshot(page, 'console-declare.png');
         if (process.env.UPDATE_SCREENSHOT) copyFileSync(shot, join(projectRoot, 'docs', 'console-declare.png'));
       }
       await page.getByRole('button', { name: 'Publish' }).click();

@@ -1,61 +1,27 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// The public site and the internal page in headless Chromium: axe-core finds nothing, on a desktop and a phone, light and dark.
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../api/services/tokens.ts';
 import { readConfig } from '../api/config.ts';
 import { startServer, type Running } from '../api/server.ts';
 import { projectRoot } from '../api/site/astro.ts';
-
-/** CI installs Chromium here; a machine without it fails this file loudly rather than skipping it. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const artifacts = join(projectRoot, 'test-results');
+import { axeViolations, launchChromium, screenshot } from './browser.ts';
 
 let running: Running;
 let browser: Browser;
 let dir: string;
 let viewerToken: string;
 
-interface AxeViolation {
-  id: string;
-  impact: string;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** axe-core's findings on the page as it stands (pages are opened with bypassCSP: our CSP forbids injected script). */
-async function violations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: axePath });
-  const { found, passed } = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[]; passes: unknown[] }> } }).axe;
-    const results = await axe.run();
-    return { found: results.violations, passed: results.passes.length };
-  });
-  if (passed < 10) throw new Error(`axe checked only ${passed} rules: did it run?`);
-  return found.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
-}
-
-async function shoot(page: Page, name: string) {
-  mkdirSync(artifacts, { recursive: true });
-  const path = join(artifacts, name);
-  await page.screenshot({ path, fullPage: true });
-  return path;
-}
-
 describe('the site in a browser', () => {
   beforeAll(async () => {
-    if (!existsSync(chromiumPath)) throw new Error(`No Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH.`);
     dir = mkdtempSync(join(tmpdir(), 'status-browser-'));
     const config = readConfig({ DATA_DIR: dir, PORT: '0', SEED_DEMO: 'true' });
     running = await startServer(config, { log: () => {}, schedulerIntervalMs: 0 });
     viewerToken = (await createToken(running.services, { name: 'test' }, { role: 'viewer', name: 'Browser test' })).token;
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
@@ -69,8 +35,8 @@ describe('the site in a browser', () => {
     await page.goto(`${running.url}/`);
     await expect(page.locator('h1').textContent()).resolves.toBe('Some systems are degraded');
     expect(await page.locator('.component').count()).toBe(5);
-    expect(await violations(page)).toEqual([]);
-    const shot = await shoot(page, 'site-index.png');
+    expect(await axeViolations(page)).toEqual([]);
+    const shot = await screenshot(page, 'site-index.png');
     // The README's picture of the demo page: refreshed on request, so ordinary test runs leave the tree clean.
     const readme = join(projectRoot, 'docs', 'screenshot.png');
     if (!existsSync(readme) || process.env.UPDATE_SCREENSHOT) copyFileSync(shot, readme);
@@ -84,8 +50,8 @@ describe('the site in a browser', () => {
     await page.waitForURL(/\/incidents\/[a-z0-9]+\/$/);
     await expect(page.locator('h1').textContent()).resolves.toBe('Slow dashboard loading');
     expect(await page.locator('.timeline > li').count()).toBeGreaterThan(0);
-    expect(await violations(page)).toEqual([]);
-    await shoot(page, 'site-incident.png');
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'site-incident.png');
     await page.close();
   });
 
@@ -94,12 +60,12 @@ describe('the site in a browser', () => {
     await page.goto(`${running.url}/`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
-    expect(await violations(page)).toEqual([]);
-    await shoot(page, 'site-index-phone-dark.png');
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'site-index-phone-dark.png');
     const history = await browser.newPage({ colorScheme: 'dark', bypassCSP: true });
     await history.goto(`${running.url}/history/`);
     await history.locator('main li a').first().click();
-    expect(await violations(history)).toEqual([]);
+    expect(await axeViolations(history)).toEqual([]);
     await page.close();
     await history.close();
   });
@@ -115,7 +81,7 @@ describe('the site in a browser', () => {
     await day.first().focus();
     const focused = await page.evaluate(() => document.activeElement?.textContent ?? '');
     expect(focused).toMatch(/: Degraded performance: Webhook deliveries delayed$/);
-    await shoot(page, 'site-bar-focus.png');
+    await screenshot(page, 'site-bar-focus.png');
     await page.close();
   });
 
@@ -124,8 +90,8 @@ describe('the site in a browser', () => {
     const page = await context.newPage();
     await page.goto(`${running.url}/internal/`);
     await expect(page.locator('main').textContent()).resolves.toContain('Dashboard p95 latency 4s: read replica lag');
-    expect(await violations(page)).toEqual([]);
-    await shoot(page, 'site-internal.png');
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'site-internal.png');
     await context.close();
   });
 
@@ -133,7 +99,7 @@ describe('the site in a browser', () => {
     const page = await browser.newPage({ bypassCSP: true });
     const res = await page.goto(`${running.url}/internal/`);
     expect(res?.status()).toBe(401);
-    expect(await violations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.close();
   });
 });

@@ -1,0 +1,50 @@
+// What the browser tests share: headless Chromium launched one way, axe-core's findings, and screenshots kept in test-results/.
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { projectRoot } from '../api/site/astro.ts';
+
+/** CI installs Chromium here; a machine without it fails the test file loudly rather than skipping it. */
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const artifacts = join(projectRoot, 'test-results');
+
+/** Headless Chromium with nothing reaching past loopback (no updates, sync or background fetches). Throws when Chromium is missing. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(chromiumPath)) throw new Error(`No Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH.`);
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/**
+ * axe-core's findings on the page as it stands, one line each ("id (impact): help at selectors").
+ * Open pages with bypassCSP: our CSP forbids injected script. Throws if axe ran fewer than 10 rules.
+ */
+export async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: axePath });
+  const { found, passed } = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[]; passes: unknown[] }> } }).axe;
+    const results = await axe.run();
+    return { found: results.violations, passed: results.passes.length };
+  });
+  if (passed < 10) throw new Error(`axe checked only ${passed} rules: did it run?`);
+  return found.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+}
+
+/** Saves a full-page screenshot as test-results/<name>; returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(artifacts, { recursive: true });
+  const path = join(artifacts, name);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
