@@ -1,28 +1,14 @@
 // Every console form: refused cross-site with 403, refused to a viewer with 403, and bad input comes back beside its field with nothing stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleMount } from '../api/console/routes.ts';
-import { startSite, type Site } from '../api/site/start.ts';
-import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
+import { makeConsoleFixture, origin, type ConsoleFixture } from './console-support.ts';
+import { declare, examples } from './fixture.ts';
 
-/** The shared fixture's app with the site and the console mounted, as api/server.ts mounts them. */
-let f: Fixture & { site: Site };
-const origin = 'http://127.0.0.1:4321';
-const sessions: Record<string, string> = {};
-
-async function signIn(role: 'admin' | 'comms' | 'viewer') {
-  const res = await f.app.request(`${origin}/internal/sign-in`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin, 'sec-fetch-site': 'same-origin' },
-    body: new URLSearchParams({ token: f.tokens[role] }),
-  });
-  expect(res.status).toBe(303);
-  return /status_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')![0];
-}
+let f: ConsoleFixture;
 
 function post(path: string, form: Record<string, string>, who: 'admin' | 'comms' | 'viewer', headers: Record<string, string> = { origin, 'sec-fetch-site': 'same-origin' }) {
   return f.app.request(`${origin}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: sessions[who]!, ...headers },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: f.sessions[who]!, ...headers },
     body: new URLSearchParams(form),
   });
 }
@@ -52,12 +38,7 @@ let maintenanceId: string;
 let resolvedId: string;
 
 beforeAll(async () => {
-  const base = await makeFixture();
-  const site = await startSite(base.services, base.config, { log: () => {}, refreshMs: 0, console: (parts) => consoleMount({ services: base.services, ...parts }) });
-  base.app.route('/', site.routes);
-  await seedComponents(base);
-  f = { ...base, site };
-  for (const role of ['admin', 'comms', 'viewer'] as const) sessions[role] = await signIn(role);
+  f = await makeConsoleFixture();
   incidentId = (await declare(f)).id;
   const s = await f.call('POST', '/api/v1/stakeholders', { body: { email: 'ceo@example.com', name: 'Chief' } });
   stakeholderId = ((await s.json()) as { id: string }).id;
@@ -189,7 +170,7 @@ describe('console forms', () => {
     expect(res.status).toBe(303);
     const location = res.headers.get('location')!;
     expect(location).toMatch(/^\/internal\/incidents\/[a-z0-9]+\/$/);
-    const page = await f.app.request(`${origin}${location}`, { headers: { cookie: sessions.comms! } });
+    const page = await f.app.request(`${origin}${location}`, { headers: { cookie: f.sessions.comms! } });
     const html = await page.text();
     expect(html).toContain('Delivery of the latest update');
     expect(html).toMatch(/Executives<\/th><td>1<\/td><td>0<\/td><td>0<\/td>/);
@@ -208,7 +189,7 @@ describe('console forms', () => {
     if (scheduled.status !== 303) throw new Error((await scheduled.text()).replace(/[\s\S]*<main[^>]*>/, '').slice(0, 1500));
     const at = scheduled.headers.get('location')!;
     expect(at).toMatch(/^\/internal\/maintenances\/[a-z0-9]+\/$/);
-    const page = await (await f.app.request(`${origin}${at}`, { headers: { cookie: sessions.comms! } })).text();
+    const page = await (await f.app.request(`${origin}${at}`, { headers: { cookie: f.sessions.comms! } })).text();
     expect(page).toContain('Post update');
     expect(page).toContain('Cancel maintenance');
     const id = at.split('/')[3]!;
@@ -230,7 +211,7 @@ describe('console forms', () => {
     const { id } = await declare(f, { title: 'Typo trouble' });
     const deliveries = async () => (await f.services.db.$client.execute('SELECT count(*) FROM deliveries')).rows[0]![0];
     const before = await deliveries();
-    const form = await (await f.app.request(`${origin}/internal/incidents/${id}/correct`, { headers: { cookie: sessions.comms! } })).text();
+    const form = await (await f.app.request(`${origin}/internal/incidents/${id}/correct`, { headers: { cookie: f.sessions.comms! } })).text();
     expect(form).toContain('External wording now');
     const version = /name="version" value="(\d+)"/.exec(form)![1]!;
     const res = await post(`/internal/incidents/${id}/correct`, { version, 'cvar.symptom': 'Corrected: card payments fail.', 'cvar.hypothesis': 'CANARY-CORRECTED-INTERNAL' }, 'comms');
@@ -255,12 +236,12 @@ describe('console forms', () => {
       sql: 'INSERT INTO subscribers (id, email, confirmed_at, unsubscribe_token, created_at) VALUES (?, ?, ?, ?, ?)',
       args: ['sub2', '=cmd@example.com', Date.now(), 'unsub2', Date.now()],
     });
-    const res = await f.app.request(`${origin}/internal/admin/subscribers.csv`, { headers: { cookie: sessions.admin! } });
+    const res = await f.app.request(`${origin}/internal/admin/subscribers.csv`, { headers: { cookie: f.sessions.admin! } });
     expect(res.headers.get('content-type')).toContain('text/csv');
     const text = await res.text();
     expect(text).toContain("'=cmd@example.com");
     expect(text).toContain('reader@example.com');
-    const search = await f.app.request(`${origin}/internal/admin/subscribers/?q=READER`, { headers: { cookie: sessions.viewer! } });
+    const search = await f.app.request(`${origin}/internal/admin/subscribers/?q=READER`, { headers: { cookie: f.sessions.viewer! } });
     const html = await search.text();
     expect(html).toContain('reader@example.com');
     expect(html).not.toContain('=cmd@example.com');

@@ -1,38 +1,20 @@
 // The console's outbox screen: admins list every message with its state and attempts, filter by incident, and read one as its recipient sees it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleMount } from '../api/console/routes.ts';
-import { startSite, type Site } from '../api/site/start.ts';
+import { makeConsoleFixture, origin, type ConsoleFixture } from './console-support.ts';
 import { addStakeholder, confirmedSubscriber, manualOutbox } from './fanout-support.ts';
-import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
+import { declare, examples } from './fixture.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
 
-let f: Fixture & { site: Site };
+let f: ConsoleFixture;
 let sink: SmtpSink;
-const origin = 'http://127.0.0.1:4321';
-const sessions: Record<string, string> = {};
 const canary = 'CANARY-briefing-only-2c9d';
 let first: { id: string };
 let second: { id: string };
 
-async function signIn(role: 'admin' | 'comms' | 'viewer') {
-  const res = await f.app.request(`${origin}/internal/sign-in`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin, 'sec-fetch-site': 'same-origin' },
-    body: new URLSearchParams({ token: f.tokens[role] }),
-  });
-  expect(res.status).toBe(303);
-  return /status_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')![0];
-}
-
-const get = (path: string, who: 'admin' | 'comms' | 'viewer' = 'admin') => f.app.request(`${origin}${path}`, { headers: { cookie: sessions[who]! } });
+const get = (path: string, who: 'admin' | 'comms' | 'viewer' = 'admin') => f.app.request(`${origin}${path}`, { headers: { cookie: f.sessions[who]! } });
 
 beforeAll(async () => {
-  const base = await makeFixture();
-  const site = await startSite(base.services, base.config, { log: () => {}, refreshMs: 0, console: (parts) => consoleMount({ services: base.services, ...parts }) });
-  base.app.route('/', site.routes);
-  await seedComponents(base);
-  f = { ...base, site };
-  for (const role of ['admin', 'comms', 'viewer'] as const) sessions[role] = await signIn(role);
+  f = await makeConsoleFixture();
   sink = await startSmtpSink();
   await confirmedSubscriber(f, 'reader@example.com');
   await addStakeholder(f, 'ceo@example.com', 'Cleo');

@@ -4,24 +4,18 @@ import { mailSettings } from '../api/mail/compose.ts';
 import { listOutbox, renderOutboxMessage } from '../api/services/outbox-view.ts';
 import { redactedSecret, requestSignInLink } from '../api/services/stakeholder-sign-in.ts';
 import { subscribe } from '../api/services/subscribers.ts';
-import { addStakeholder, confirmedSubscriber, manualOutbox, rows } from './fanout-support.ts';
-import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
-import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
+import { addStakeholder, confirmedSubscriber, mailFixture, rows } from './fanout-support.ts';
+import { declare, examples, type Fixture } from './fixture.ts';
+import type { SmtpSink } from './smtp-sink.ts';
 
 let f: Fixture;
 let sink: SmtpSink;
-let outbox: ReturnType<typeof manualOutbox>;
+let outbox: Awaited<ReturnType<typeof mailFixture>>['outbox'];
+let close: () => Promise<void>;
 beforeEach(async () => {
-  f = await makeFixture();
-  await seedComponents(f);
-  sink = await startSmtpSink();
-  outbox = manualOutbox(f, sink);
+  ({ f, sink, outbox, close } = await mailFixture());
 });
-afterEach(async () => {
-  await outbox.close();
-  await sink.close();
-  await f.close();
-});
+afterEach(() => close());
 
 const settings = () => mailSettings(f.config);
 const canary = 'CANARY-internal-only-7f3a';
