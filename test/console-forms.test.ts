@@ -165,7 +165,7 @@ describe('console forms', () => {
     expect(await footprint()).toEqual(before);
   });
 
-  it('publish through the same services as the API: declare lands on the incident page, which shows delivery per audience', async () => {
+  it('publish through the same services as the API: declare lands on the incident page, which shows delivery per recipient kind', async () => {
     const res = await post('/internal/declare/', declareForm, 'comms');
     expect(res.status).toBe(303);
     const location = res.headers.get('location')!;
@@ -245,5 +245,16 @@ describe('console forms', () => {
     const html = await search.text();
     expect(html).toContain('reader@example.com');
     expect(html).not.toContain('=cmd@example.com');
+  });
+
+  it('answers an incident or maintenance screen that names nothing with the not-found page and 404, and shows a real one with its panel', async () => {
+    for (const path of ['/internal/incidents/nothing-here/', '/internal/maintenances/nothing-here/', `/internal/maintenances/${incidentId}/`]) {
+      const res = await f.app.request(`${origin}${path}`, { headers: { cookie: f.sessions.viewer } });
+      expect(res.status, path).toBe(404);
+      expect(await res.text(), path).toContain('There is nothing at this address.');
+    }
+    const found = await f.app.request(`${origin}/internal/incidents/${incidentId}/`, { headers: { cookie: f.sessions.viewer } });
+    expect(found.status).toBe(200);
+    expect(await found.text()).toContain('class="progress"');
   });
 });

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { html } from 'hono/html';
 import { roleAllows } from '../services/tokens.ts';
 import { componentStatusLabel, incidentStatusLabel, incidentTransitionError, isActiveIncident, updateStatuses, type IncidentStatus } from '../domain.ts';
-import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../errors.ts';
+import { ConflictError, ValidationError, type FieldError } from '../errors.ts';
 import { postmortemBody, updateBody } from '../routes/incidents.ts';
 import { listComponents } from '../services/components.ts';
 import type { ComponentState } from '../status.ts';
@@ -11,12 +11,11 @@ import { deliveryProgress, type DeliveryCounts } from '../services/deliveries.ts
 import { correctLastUpdate, getIncident, postUpdate, publishPostmortem, type IncidentView, type PostmortemInput, type UpdateInput } from '../services/incidents.ts';
 import { audienceReach } from '../services/reach.ts';
 import { previewTemplate } from '../services/preview.ts';
-import { readers } from '../site/records.ts';
-import { incidentPages, notFoundPage, readSite } from '../site/view-model.ts';
+import { incidentPages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables } from '../templates.ts';
 import { chosenVariables, templatesFor, variableFields, wordingsView } from './declare.ts';
 import { count, dueText, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
-import { links, principalOf, renderView, screen, type ConsoleDeps } from './screen.ts';
+import { links, principalOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
 const str = (v: Body[string] | undefined) => (typeof v === 'string' ? v : '');
@@ -309,14 +308,8 @@ ${!active ? reopenForm(incident) : ''}
 
 /** GET /internal/incidents/{id}/: the site's internal incident page with the console panel above it. */
 export async function incidentScreen(d: ConsoleDeps, c: Context, id: string, state: PanelState = {}, status = 200) {
-  const r = await readSite(d.services.db, readers.internal, d.settings, d.services.clock.now());
-  const [view] = await incidentPages(r, [id]);
-  const incident = await getIncident(d.services, id).catch((e: unknown) => {
-    if (e instanceof NotFoundError) return null;
-    throw e;
-  });
-  if (!view || !incident) return renderView(d, c, notFoundPage(r), 404);
-  return renderView(d, c, view, status, String(await panel(d, c, incident, state)));
+  const page = async (r: SiteReading) => (await incidentPages(r, [id]))[0];
+  return subjectScreen(d, c, page, () => getIncident(d.services, id), (incident) => panel(d, c, incident, state), status);
 }
 
 /** POST .../updates, .../resolve, .../reopen: the same service as POST /api/v1/incidents/{id}/updates. */

@@ -3,19 +3,18 @@ import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { AuthEnv } from '../auth.ts';
 import { maintenanceReachFlags, maintenanceStatusLabel, maintenanceStatuses, maintenanceTransitionError, type MaintenanceStatus } from '../domain.ts';
-import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../errors.ts';
+import { ConflictError, ValidationError, type FieldError } from '../errors.ts';
 import { maintenanceUpdateBody, scheduleBody } from '../routes/maintenances.ts';
 import { listComponents } from '../services/components.ts';
 import { getMaintenance, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView, type MaintenanceUpdateInput, type ScheduleInput } from '../services/maintenances.ts';
 import { audienceReach } from '../services/reach.ts';
 import { maintenanceBuiltins } from '../services/wording.ts';
-import { readers } from '../site/records.ts';
-import { maintenancePages, notFoundPage, readSite } from '../site/view-model.ts';
+import { maintenancePages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables, renderTemplate, type Template } from '../templates.ts';
 import { chosenVariables, variableFields, wordingsView } from './declare.ts';
 import { errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
 import { requirePublish } from './roles.ts';
-import { links, principalOf, renderView, screen, type ConsoleDeps } from './screen.ts';
+import { links, principalOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
 const str = (v: Body[string] | undefined) => (typeof v === 'string' ? v : '');
@@ -180,14 +179,8 @@ ${
 }
 
 async function maintenanceScreen(d: ConsoleDeps, c: Context, id: string, v: UpdateValues | null = null, errors: Errors = new Map(), status = 200) {
-  const r = await readSite(d.services.db, readers.internal, d.settings, d.services.clock.now());
-  const [view] = await maintenancePages(r, [id]);
-  const m = await getMaintenance(d.services, id).catch((e: unknown) => {
-    if (e instanceof NotFoundError) return null;
-    throw e;
-  });
-  if (!view || !m) return renderView(d, c, notFoundPage(r), 404);
-  return renderView(d, c, view, status, String(await panel(d, m, v, errors)));
+  const page = async (r: SiteReading) => (await maintenancePages(r, [id]))[0];
+  return subjectScreen(d, c, page, () => getMaintenance(d.services, id), (m) => panel(d, m, v, errors), status);
 }
 
 async function postMaintenance(d: ConsoleDeps, c: Context, id: string, v: UpdateValues) {

@@ -5,7 +5,8 @@ import type { Services } from '../services/context.ts';
 import type { PageRenderer } from '../site/astro.ts';
 import { readers } from '../site/records.ts';
 import { siteHeaders } from '../site/serve.ts';
-import { consolePage, readSite, type LinkView, type PageView, type SiteSettings } from '../site/view-model.ts';
+import { NotFoundError } from '../errors.ts';
+import { consolePage, notFoundPage, readSite, type LinkView, type PageView, type SiteReading, type SiteSettings } from '../site/view-model.ts';
 import type { Html } from './form.ts';
 
 export interface ConsoleDeps {
@@ -57,11 +58,37 @@ export async function renderView(d: ConsoleDeps, c: Context, view: PageView, sta
   return c.html(await d.pages.renderPage(view), status as 200, consoleHeaders);
 }
 
+/** The site as a signed-in insider reads it now. */
+const readInternal = (d: ConsoleDeps) => readSite(d.services.db, readers.internal, d.settings, d.services.clock.now());
+
 /** Renders one console screen: `body` is the screen's markup under the page's h1. */
 export async function screen(d: ConsoleDeps, c: Context, title: string, body: Html, status = 200) {
-  const r = await readSite(d.services.db, readers.internal, d.settings, d.services.clock.now());
+  const r = await readInternal(d);
   const markup = String(await body);
   return renderView(d, c, consolePage(r, title, `<h1>${escapeText(title)}</h1>\n${markup}\n<script src="/internal/console.js" defer></script>`), status);
+}
+
+/**
+ * An incident's or a maintenance's console screen: the site's internal page for it with the console panel above.
+ * `page` builds the page from the reading, `load` reads the subject through its service, `panel` draws the panel;
+ * either missing (the service's NotFoundError) renders the site's not-found page with 404.
+ */
+export async function subjectScreen<T>(
+  d: ConsoleDeps,
+  c: Context,
+  page: (r: SiteReading) => Promise<PageView | undefined>,
+  load: () => Promise<T>,
+  panel: (subject: T) => Html | Promise<Html>,
+  status = 200,
+) {
+  const r = await readInternal(d);
+  const view = await page(r);
+  const subject = await load().catch((e: unknown) => {
+    if (e instanceof NotFoundError) return null;
+    throw e;
+  });
+  if (!view || subject === null) return renderView(d, c, notFoundPage(r), 404);
+  return renderView(d, c, view, status, String(await panel(subject)));
 }
 
 const escapeText = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
