@@ -1,4 +1,4 @@
-// The layering itself: no import cycles, routes import no routes, one clock, site pages import no services, the renderer never writes, no grab-bag modules.
+// The layering itself: no import cycles, routes import no routes, api/http/ below the routes and the services, one clock, site pages import no services, the renderer never writes, no grab-bag modules.
 //
 // The import graph is read with the TypeScript compiler API (already installed for tsc) rather than madge:
 // no new dependency, Astro frontmatter parses the same way, `import type` is told apart from a value import,
@@ -253,6 +253,15 @@ describe('architecture', () => {
         .map(([p, chain]) => `${chain.join(' → ')} → ${p}`),
     );
     expect(found, `api/http/ reaching routes:${list(found)}`).toEqual([]);
+  });
+
+  it('keeps api/http/ free of the domain\'s work: nothing it runs reaches a service, the console or the database', () => {
+    // What every route shares is request plumbing (problems, body limits, same-origin, caching): it takes what it needs as
+    // arguments, so a route's guard never opens a transaction of its own.
+    const shared = [...modules.values()].filter((m) => m.path.startsWith('api/http/'));
+    const domainWork = (p: string) => p.startsWith('api/services/') || p.startsWith('api/console/') || p.startsWith('db/');
+    const found = shared.flatMap((m) => [...reachable(m.path)].filter(([p]) => domainWork(p)).map(([p, chain]) => `${chain.join(' → ')} → ${p}`));
+    expect(found, `api/http/ reaching services, console or database:${list([...new Set(found)])}`).toEqual([]);
   });
 
   it('lets no route module import another route module', () => {
