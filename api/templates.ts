@@ -78,7 +78,7 @@ export interface Template {
   parsed: Record<'external' | 'internal', { subject: LiquidTemplate[]; body: LiquidTemplate[] }>;
 }
 
-/** Values for the built-in variables, per audience; the caller computes them from the incident or maintenance. */
+/** Values for the built-in variables, per wording (external, internal); the caller computes them from the incident or maintenance. */
 export interface Builtins {
   external: Record<string, string>;
   internal: Record<string, string>;

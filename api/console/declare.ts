@@ -136,7 +136,7 @@ function check(d: ConsoleDeps, v: DeclareValues): Checked {
 }
 
 /** "public page · 1,240 subscribers · 3 executives"; an incident kept internal says so. */
-function audienceLine(p: Pick<DeclarationPreview, 'audiences' | 'recipients'>): string {
+function reachLine(p: Pick<DeclarationPreview, 'audiences' | 'recipients'>): string {
   const parts = [
     p.audiences.public ? 'public page' : 'internal page only',
     ...(p.audiences.subscribers ? [`${count(p.recipients.subscribers)} subscriber${p.recipients.subscribers === 1 ? '' : 's'}`] : []),
@@ -156,7 +156,7 @@ export function wordingsView(p: DeclarationPreview) {
   if (p.audiences.stakeholders) internal.push(`${plural(p.recipients.stakeholders, 'executive')} by email`);
   return html`<section class="preview" aria-labelledby="preview-heading" id="preview">
 <h2 id="preview-heading">Preview</h2>
-<p class="audience-line">Who will be told: <strong>${audienceLine(p)}</strong></p>
+<p class="audience-line">Who will be told: <strong>${reachLine(p)}</strong></p>
 ${p.warnings.length ? html`<ul class="notice reach-warnings">${p.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
 <div class="wordings">
 <article class="wording">
@@ -193,7 +193,7 @@ export function variableFields(template: Template | undefined, values: Record<st
 
 function form(d: ConsoleDeps, v: DeclareValues, components: ComponentState[], errors: Errors, canPublish: boolean) {
   const policy = d.services.severityPolicy;
-  const who = (s: Severity) => audienceLine({ audiences: policy[s], recipients: { subscribers: 0, stakeholders: 0 } }).replace(/0 subscribers/, 'subscribers').replace(/0 executives/, 'executives');
+  const who = (s: Severity) => reachLine({ audiences: policy[s], recipients: { subscribers: 0, stakeholders: 0 } }).replace(/0 subscribers/, 'subscribers').replace(/0 executives/, 'executives');
   const templates = templatesFor(d, v.status);
   const template = d.services.templates.get(v.template);
   const labels = new Map<string, string>([

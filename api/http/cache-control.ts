@@ -9,7 +9,7 @@ const privateNoStore = 'private, no-store';
 /**
  * Middleware for /api/v1, wrapping authentication so that its 401s are covered too. A route that sets Cache-Control
  * itself keeps it (the subscriber pages, whose URLs carry a capability). Otherwise:
- * - a request with an Authorization header or a session cookie: `private, no-store` (the internal audience's data);
+ * - a request with an Authorization header or a session cookie: `private, no-store` (the internal reader's data);
  * - an anonymous GET or HEAD answered 2xx: the public site's page policy (`public, max-age=10, must-revalidate`),
  *   with `Vary: Authorization, Cookie` so a shared cache never hands an anonymous copy to a signed-in caller or back;
  * - anything else (writes, errors): `no-store`.

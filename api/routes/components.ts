@@ -128,9 +128,9 @@ const remove = createRoute({
 export function componentRoutes(s: Services) {
   return apiRouter()
     .openapi(list, async (c) => {
-      // Anonymous readers always get the public audience (SPEC "Agreement: one status truth").
-      const audience = c.get('principal') ? 'internal' : 'public';
-      return c.json({ components: (await listComponents(s.db, audience)).map(present) }, 200);
+      // Anonymous callers always read as the public reader (SPEC "Agreement: one status truth").
+      const reader = c.get('principal') ? 'internal' : 'public';
+      return c.json({ components: (await listComponents(s.db, reader)).map(present) }, 200);
     })
     .openapi(listGroups, async (c) => c.json({ groups: await listComponentGroups(s.db) }, 200))
     .openapi(create, async (c) => {

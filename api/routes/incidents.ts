@@ -144,11 +144,11 @@ const reachSchema = z
   })
   .openapi('Reach', { description: 'Who this publish reached: the public page, how many subscribers and executives.' });
 
-/** A declare or update answer: the incident, plus who the update just published reached and any empty audience. */
+/** A declare or update answer: the incident, plus who the update just published reached and any notified group with nobody in it. */
 const publishedSchema = incidentSchema
   .extend({
     reach: reachSchema,
-    warnings: z.array(z.string()).openapi({ description: 'Plain sentences for each notified audience with no recipients, e.g. "0 executives will be briefed — …".' }),
+    warnings: z.array(z.string()).openapi({ description: 'Plain sentences for each notified group with no recipients, e.g. "0 executives will be briefed — …".' }),
   })
   .openapi('PublishedIncident');
 

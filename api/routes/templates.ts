@@ -33,7 +33,7 @@ const previewSchema = z
       .object({ subscribers: z.number(), stakeholders: z.number() })
       .optional()
       .openapi({ description: 'With a declaration: how many subscribers and executives would get an email now.' }),
-    warnings: z.array(z.string()).optional().openapi({ description: 'With a declaration: one sentence per audience that nobody is in.' }),
+    warnings: z.array(z.string()).optional().openapi({ description: 'With a declaration: one sentence per notified group that nobody is in.' }),
   })
   .openapi('Preview');
 

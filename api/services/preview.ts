@@ -40,7 +40,7 @@ export interface DeclarationPreview {
   audiences: ReachFlags;
   /** How many would receive it by email now: confirmed subscribers of the affected components, and executives. */
   recipients: { subscribers: number; stakeholders: number };
-  /** One sentence per included audience that nobody is in (reach.ts), e.g. no stakeholder to brief. */
+  /** One sentence per notified group (reach flag) that nobody is in (reach.ts), e.g. no stakeholder to brief. */
   warnings: string[];
 }
 

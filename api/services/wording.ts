@@ -1,4 +1,4 @@
-// Renders a template for an incident or maintenance: computes the built-in variables for each audience.
+// Renders a template for an incident or maintenance: computes the built-in variables for each wording.
 import { worstStatus, type ComponentStatus, type IncidentStatus, type MaintenanceStatus } from '../domain.ts';
 import { ValidationError } from '../errors.ts';
 import { absolute, paths } from '../links.ts';

@@ -231,7 +231,7 @@ function byId<T extends { incidentId: string | null; maintenanceId: string | nul
   return map;
 }
 
-/** Every /api/v2 document, read through the public audience only: external wording, SEV1/SEV2 incidents. */
+/** Every /api/v2 document, read through the public reader only: external wording, SEV1/SEV2 incidents. */
 export async function statuspageFiles(db: Queryable, settings: SiteSettings, now: Date): Promise<SiteFile[]> {
   const a = readers.public;
   const [components, recent, unresolved, windows, upcoming, active, changed] = await Promise.all([
