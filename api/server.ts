@@ -43,6 +43,9 @@ export async function openServices(config: Config, options: StartOptions = {}): 
     hook: createPublishHook((m) => log(m)),
     publicUrl: config.publicUrl,
     severityPolicy: config.severityPolicy,
+    cadence: config.cadence,
+    webhookAllowPrivate: config.webhookAllowPrivate,
+    alerts: config.alerts,
   };
 }
 

@@ -10,6 +10,7 @@ import {
   type IncidentStatus,
   type MaintenanceStatus,
 } from '../domain.ts';
+import { describeNotice, type Notice } from '../services/reminders.ts';
 import { formatUtc, humanDuration, joinNames } from '../services/wording.ts';
 import type { MailMessage } from './transport.ts';
 
@@ -245,6 +246,39 @@ export function confirmationEmail(s: MailSettings, recipient: Recipient, token: 
     text,
     html: layout(subject, body, footer),
     messageId: `<confirm.${deliveryId}.${recipient.id}@${host(s)}>`,
+    headers: { ...automatic },
+  };
+}
+
+/**
+ * A reminder, overdue notice or "alerts resolved" notice to the comms lead: names the incident (title and internal
+ * title), what was last said and when, and links to the console's Post update for it.
+ */
+export function noticeEmail(s: MailSettings, notice: Notice, recipient: { id: number; email: string }, now: Date): MailMessage {
+  const { headline, intro, facts } = describeNotice(notice, now);
+  const subject = oneLine(headline);
+  const text = [
+    intro,
+    facts.map(([k, v]) => `${k}: ${v.replace(/\n/g, '\n  ')}`).join('\n'),
+    `Post update: ${notice.postUpdateUrl}`,
+    `-- \nYou receive this as the comms lead of ${s.pageName} incidents.`,
+  ].join('\n\n');
+  const body = html`<h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>
+<p style="margin:0 0 14px">${intro}</p>
+<table role="presentation" style="border-collapse:collapse;margin:0 0 18px">
+${facts.map(([k, v]) => html`<tr><th scope="row" style="text-align:left;padding:2px 16px 2px 0;vertical-align:top">${k}</th><td style="padding:2px 0">${paragraphs(v)}</td></tr>`)}
+</table>
+<p style="margin:18px 0 0"><a href="${notice.postUpdateUrl}">Post update</a></p>`;
+  const thread = `<incident.${notice.incidentId}.cadence@${host(s)}>`;
+  return {
+    from: s.from,
+    to: recipient.email,
+    subject,
+    text,
+    html: layout(subject, body, html`You receive this as the comms lead of ${s.pageName} incidents.`),
+    messageId: `<${notice.kind}.${recipient.id}@${host(s)}>`,
+    inReplyTo: thread,
+    references: [thread],
     headers: { ...automatic },
   };
 }

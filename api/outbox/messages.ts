@@ -2,26 +2,33 @@
 import { inArray } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { incidents, maintenances, stakeholders, subscribers, updates } from '../../db/schema.ts';
-import { briefingEmail, confirmationEmail, subscriberEmails, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
-import type { MailMessage } from '../mail/transport.ts';
+import { briefingEmail, confirmationEmail, noticeEmail, subscriberEmails, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
+import type { MailMessage, MailTransport } from '../mail/transport.ts';
+import { loadNotices } from '../services/reminders.ts';
 import { confirmationToken } from '../services/subscribers.ts';
+import type { Claimed } from './leases.ts';
+import type { Courier, Prepared as Ready } from './worker.ts';
 
-/** A delivery row as the worker claimed it. */
-export interface Claimed {
-  id: number;
-  updateId: string | null;
-  kind: string;
-  audience: string;
-  recipientId: string;
-  email: string;
-  attempts: number;
-  leaseUntil: number;
-}
+/** The audiences that receive email. */
+export const mailAudiences = ['subscriber', 'stakeholder', 'comms'] as const;
 
 /** What to do with a claimed delivery: send this message, or mark it suppressed for the reason given. */
 export type Prepared =
-  | { message: MailMessage; audience: 'subscriber' | 'stakeholder'; bounced: boolean }
+  | { message: MailMessage; audience: 'subscriber' | 'stakeholder' | 'comms'; bounced: boolean }
   | { skip: string };
+
+/** The email courier for the outbox worker: prepares with createPreparer, sends through the mail transport. */
+export function mailCourier(db: Queryable, settings: MailSettings, transport: MailTransport): Courier<MailMessage> {
+  const prepare = createPreparer(db, settings);
+  return {
+    name: 'mail server',
+    audiences: mailAudiences,
+    async prepare(rows, now) {
+      return (await prepare(rows, now)).map((p): Ready<MailMessage> => ('skip' in p ? p : { payload: p.message, messageId: p.message.messageId, bounced: p.bounced }));
+    },
+    send: (message) => transport.send(message),
+  };
+}
 
 const unique = <T>(values: (T | null | undefined)[]) => [...new Set(values.filter((v): v is T => v !== null && v !== undefined))];
 
@@ -93,8 +100,16 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
     const stakeholderMap = new Map(stakeholderRows.map((r) => [r.id, r]));
     const briefed = rows.filter((r) => r.kind === 'briefing' && r.updateId).map((r) => updateMap.get(r.updateId!)).filter((u) => u !== undefined);
     const subjects = briefed.length ? await loadSubjects(briefed) : new Map<string, SubjectFacts>();
+    const noticeRows = rows.filter((r) => r.audience === 'comms');
+    const notices = noticeRows.length ? await loadNotices(db, noticeRows, settings.publicUrl) : new Map();
 
     return rows.map((row): Prepared => {
+      if (row.audience === 'comms') {
+        const notice = notices.get(row.id);
+        if (!notice) return { skip: 'the incident no longer exists' };
+        if ('skip' in notice) return notice;
+        return { message: noticeEmail(settings, notice, { id: row.id, email: row.email }, now), audience: 'comms', bounced: false };
+      }
       const update = row.updateId ? updateMap.get(row.updateId) : undefined;
       if (row.updateId && !update) return { skip: 'the update no longer exists' };
       if (row.audience === 'subscriber') {
