@@ -8,6 +8,8 @@ import { authenticate, type AuthEnv } from './auth.ts';
 import { DomainError, problemBody, ValidationError, type FieldError } from './errors.ts';
 import { idempotency } from './idempotency.ts';
 import type { Services } from './services/context.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { channelRoutes } from './routes/channels.ts';
 import { componentRoutes } from './routes/components.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -77,6 +79,8 @@ export function createApi(s: Services) {
   api.route('/', maintenanceRoutes(s));
   api.route('/', stakeholderRoutes(s));
   api.route('/', subscriberRoutes(s));
+  api.route('/', channelRoutes(s));
+  api.route('/', alertRoutes(s));
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   return api;
 }

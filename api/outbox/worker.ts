@@ -8,6 +8,7 @@ import type { MailSettings } from '../mail/compose.ts';
 import { SendFailure, type MailTransport } from '../mail/transport.ts';
 import { createLeaseStore, type Claimed } from './leases.ts';
 import { mailCourier } from './messages.ts';
+import { httpCourier, type HttpCourierOptions } from './posts.ts';
 import { afterFailure, backoffMs, retryPolicy, type RetryPolicy } from './retry.ts';
 import { clearFailures, isSuppressible, recordFailure } from './suppression.ts';
 
@@ -255,6 +256,28 @@ export function runWorker(o: WorkerOptions, outbox: ReturnType<typeof createWork
       clearInterval(timer);
       outbox.stop();
       await state.running;
+    },
+  };
+}
+
+export type HttpOutboxOptions = WorkerOptions & Omit<HttpCourierOptions, 'db'>;
+
+/** The HTTP outbox: chat channels and webhook subscribers. `close` ends its keep-alive connections. */
+export function createHttpOutbox(o: HttpOutboxOptions) {
+  const courier = httpCourier({ ...o, db: o.db });
+  return { ...createWorker(o, courier), close: () => courier.close() };
+}
+
+/** The HTTP outbox running in the background; stopping it also closes its connections. */
+export function startHttpWorker(o: HttpOutboxOptions): OutboxWorker {
+  const outbox = createHttpOutbox(o);
+  const worker = runWorker(o, outbox as unknown as ReturnType<typeof createWorker<unknown>>);
+  return {
+    owner: worker.owner,
+    wake: worker.wake,
+    async stop() {
+      await worker.stop();
+      outbox.close();
     },
   };
 }

@@ -90,6 +90,10 @@ const incidentSchema = z
     resolvedAt: z.string().nullable(),
     nextUpdateAt: z.string().nullable(),
     overdue: z.boolean(),
+    draft: z.boolean().openapi({ description: 'Made from an alert and not yet published: no public output shows it. Post an update to publish it.' }),
+    alerts: z
+      .array(z.object({ source: z.string(), groupKey: z.string(), status: z.enum(['firing', 'resolved']), firingAt: z.string(), resolvedAt: z.string().nullable() }))
+      .openapi({ description: 'Alert groups behind this incident; "resolved" means the alerts resolved, not the incident.' }),
     durations: z.object({ toAcknowledge: z.number(), toMitigate: z.number().nullable(), toResolve: z.number().nullable() }),
     updates: z.array(updateSchema),
     postmortem: z
@@ -110,7 +114,7 @@ const incidentSchema = z
   .openapi('Incident');
 
 const summarySchema = incidentSchema
-  .pick({ id: true, title: true, internalTitle: true, severity: true, status: true, version: true, startedAt: true, resolvedAt: true, nextUpdateAt: true, overdue: true })
+  .pick({ id: true, title: true, internalTitle: true, severity: true, status: true, version: true, startedAt: true, resolvedAt: true, nextUpdateAt: true, overdue: true, draft: true })
   .openapi('IncidentSummary');
 
 /** Dates become ISO strings: the one JSON shape of every date this API returns. */

@@ -108,7 +108,8 @@ const nothing = async <T>() => new Map<string, T>();
 const publicAudience: Audience = {
   name: 'public',
   base: '',
-  seesIncident: sql`json_extract(${incidents.audiences}, '$.public') = 1`,
+  // A draft (from an alert) is public only once an update publishes it.
+  seesIncident: sql`json_extract(${incidents.audiences}, '$.public') = 1 AND ${incidents.draft} = 0`,
   seesUpdate: sql`json_extract(${updates.audiences}, '$.public') = 1`,
   wording: {
     incident: sql<string>`${incidents.title}`,
@@ -158,6 +159,8 @@ const internalAudience: Audience = {
         mitigatedAt: incidents.mitigatedAt,
         resolvedAt: incidents.resolvedAt,
         nextUpdateAt: incidents.nextUpdateAt,
+        draft: incidents.draft,
+        alerts: sql<string | null>`(SELECT group_concat(status) FROM alert_groups WHERE alert_groups.incident_id = ${incidents.id})`,
       })
       .from(incidents)
       .where(inArray(incidents.id, ids));
@@ -193,6 +196,9 @@ interface InternalIncidentRow {
   mitigatedAt: Date | null;
   resolvedAt: Date | null;
   nextUpdateAt: Date | null;
+  draft: boolean;
+  /** Statuses of the alert groups behind the incident, comma-separated; null when it came from no alert. */
+  alerts: string | null;
 }
 
 function incidentFacts(r: InternalIncidentRow, now: Date): Fact[] {
@@ -203,6 +209,8 @@ function incidentFacts(r: InternalIncidentRow, now: Date): Fact[] {
     { label: 'Comms lead', text: r.roles.comms || 'Not assigned' },
   ];
   if (r.roles.smes?.length) facts.push({ label: 'Subject-matter experts', text: r.roles.smes.join(', ') });
+  if (r.draft) facts.push({ label: 'Draft', text: 'Not published', warning: 'Made from an alert: no public output shows it until an update is posted' });
+  if (r.alerts) facts.push({ label: 'Alerts', text: r.alerts.split(',').every((a) => a === 'resolved') ? 'Alerts resolved' : 'Alerts firing' });
   if (isActiveIncident(r.status)) {
     if (r.nextUpdateAt) {
       const late = now.getTime() - r.nextUpdateAt.getTime();

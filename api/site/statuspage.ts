@@ -27,7 +27,7 @@ export const listLimit = 50;
 export type Indicator = 'none' | 'minor' | 'major' | 'critical';
 type Impact = Indicator | 'maintenance';
 
-const indicatorOf: Record<ComponentStatus, Indicator> = {
+export const indicatorOf: Record<ComponentStatus, Indicator> = {
   operational: 'none',
   under_maintenance: 'none',
   degraded_performance: 'minor',
@@ -35,7 +35,7 @@ const indicatorOf: Record<ComponentStatus, Indicator> = {
   major_outage: 'critical',
 };
 const indicators: Indicator[] = ['none', 'minor', 'major', 'critical'];
-const descriptions: Record<Indicator, string> = {
+export const descriptions: Record<Indicator, string> = {
   none: 'All Systems Operational',
   minor: 'Minor Service Outage',
   major: 'Partial System Outage',
