@@ -101,7 +101,7 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
     const briefed = rows.filter((r) => r.kind === 'briefing' && r.updateId).map((r) => updateMap.get(r.updateId!)).filter((u) => u !== undefined);
     const subjects = briefed.length ? await loadSubjects(briefed) : new Map<string, SubjectFacts>();
     const noticeRows = rows.filter((r) => r.audience === 'comms');
-    const notices = noticeRows.length ? await loadNotices(db, noticeRows, settings.publicUrl) : new Map();
+    const notices = noticeRows.length ? await loadNotices(db, noticeRows, settings.publicUrl, now) : new Map();
 
     return rows.map((row): Prepared => {
       if (row.audience === 'comms') {

@@ -68,7 +68,7 @@ export function httpCourier(o: HttpCourierOptions): Courier<HttpRequest & { audi
       ...maintenanceRows.map((m): [string, SubjectFacts & { title: string }] => [m.id, { title: m.title, internalTitle: m.internalTitle, severity: null, startedAt: m.startedAt, mitigatedAt: null, resolvedAt: null, ic: undefined }]),
     ]);
     const noticeRows = rows.filter((r) => r.audience === 'channel' && r.kind !== 'briefing');
-    const notices = noticeRows.length ? await loadNotices(o.db, noticeRows, o.publicUrl) : new Map();
+    const notices = noticeRows.length ? await loadNotices(o.db, noticeRows, o.publicUrl, now) : new Map();
 
     const out: Prepared<HttpRequest & { audience: string }>[] = [];
     for (const row of rows) {

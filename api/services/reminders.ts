@@ -122,7 +122,7 @@ export interface Notice {
  * update was posted after the one the row was scheduled with (the posting transaction also cancels them; this
  * covers a row claimed just before it committed).
  */
-export async function loadNotices(db: Queryable, rows: Claimed[], publicUrl: string): Promise<Map<number, Notice | { skip: string }>> {
+export async function loadNotices(db: Queryable, rows: Claimed[], publicUrl: string, now: Date): Promise<Map<number, Notice | { skip: string }>> {
   const out = new Map<number, Notice | { skip: string }>();
   const updateIds = [...new Set(rows.map((r) => r.updateId).filter((id): id is string => id !== null))];
   if (updateIds.length === 0) return out;
@@ -150,6 +150,10 @@ export async function loadNotices(db: Queryable, rows: Claimed[], publicUrl: str
       }
       if (latest.id !== row.updateId || !incident.nextUpdateAt) {
         out.set(row.id, { skip: 'an update was posted' });
+        continue;
+      }
+      if (row.kind === 'due_reminder' && incident.nextUpdateAt.getTime() <= now.getTime()) {
+        out.set(row.id, { skip: 'already due: the overdue notice says so' });
         continue;
       }
     }
