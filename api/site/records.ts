@@ -160,7 +160,7 @@ const internalAudience: Audience = {
         resolvedAt: incidents.resolvedAt,
         nextUpdateAt: incidents.nextUpdateAt,
         draft: incidents.draft,
-        alerts: sql<string | null>`(SELECT group_concat(status) FROM alert_groups WHERE alert_groups.incident_id = ${incidents.id})`,
+        alerts: sql<string | null>`(SELECT group_concat(alert_groups.status) FROM alert_groups WHERE alert_groups.incident_id = "incidents"."id")`,
       })
       .from(incidents)
       .where(inArray(incidents.id, ids));
