@@ -3,6 +3,10 @@ export interface Clock {
   now(): Date;
 }
 
+/**
+ * The machine's clock. Besides being the production clock of every service, it is the one to read for file names
+ * and file ages, which are compared with the file system's mtimes: a test clock would not move those.
+ */
 export const systemClock: Clock = { now: () => new Date() };
 
 /** A clock tests can move by hand. */

@@ -1,5 +1,15 @@
-// The domain vocabulary in one place: statuses with their rank and label, lifecycles, and the severity policy.
-import type { Audiences } from '../db/schema.ts';
+// The domain vocabulary in one place: statuses with their rank and label, named status sets, lifecycles, and the severity policy.
+
+/** Who may be told about something; recorded on each incident from the severity policy. */
+export interface Audiences {
+  public: boolean;
+  subscribers: boolean;
+  stakeholders: boolean;
+}
+
+/** Who reads an output: anonymous readers are always `public`; signed-in insiders read `internal`. */
+export const readers = ['public', 'internal'] as const;
+export type Reader = (typeof readers)[number];
 
 export const severities = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
 export type Severity = (typeof severities)[number];
@@ -12,6 +22,25 @@ export type UpdateStatus = (typeof updateStatuses)[number];
 
 export const maintenanceStatuses = ['scheduled', 'in_progress', 'verifying', 'completed', 'cancelled'] as const;
 export type MaintenanceStatus = (typeof maintenanceStatuses)[number];
+
+/** Every status an update can carry: an incident's or a maintenance's. */
+export const updateStatusValues = [...incidentStatuses, ...maintenanceStatuses] as const;
+export type UpdateStatusValue = (typeof updateStatusValues)[number];
+
+// ---- named status sets: one list each, used by TypeScript and by SQL (`inArray(col, set)`) alike ----
+
+/** Incidents that still affect their components. */
+export const activeIncidentStatuses = ['investigating', 'identified', 'monitoring'] as const satisfies readonly IncidentStatus[];
+/** Incidents that are over: resolved, or resolved with a postmortem. */
+export const closedIncidentStatuses = ['resolved', 'postmortem'] as const satisfies readonly IncidentStatus[];
+/** Maintenance windows that are not started yet. */
+export const upcomingMaintenanceStatuses = ['scheduled'] as const satisfies readonly MaintenanceStatus[];
+/** Maintenance windows in progress: their components show `under_maintenance`. */
+export const activeMaintenanceStatuses = ['in_progress', 'verifying'] as const satisfies readonly MaintenanceStatus[];
+/** Maintenance windows that are over, done or called off. */
+export const finishedMaintenanceStatuses = ['completed', 'cancelled'] as const satisfies readonly MaintenanceStatus[];
+/** Maintenance windows whose work began: in progress, or completed (a cancelled window never started). */
+export const startedMaintenanceStatuses = [...activeMaintenanceStatuses, 'completed'] as const satisfies readonly MaintenanceStatus[];
 
 /** Component statuses, worst last; the rank decides which impact wins when several apply. */
 export const componentStatuses = [
@@ -61,8 +90,16 @@ export function worstStatus(statuses: Iterable<ComponentStatus>): ComponentStatu
   return worst;
 }
 
-export function isActiveIncident(status: string): boolean {
-  return status !== 'resolved' && status !== 'postmortem';
+export function isActiveIncident(status: IncidentStatus): boolean {
+  return (activeIncidentStatuses as readonly string[]).includes(status);
+}
+
+/**
+ * What an incident does to one component now: its recorded impact while the incident is active, else nothing.
+ * The one rule behind every component status (see api/status.ts).
+ */
+export function currentImpact(incident: IncidentStatus, impact: ComponentStatus): ComponentStatus {
+  return isActiveIncident(incident) ? impact : 'operational';
 }
 
 const incidentOrder: Record<IncidentStatus, number> = {
@@ -103,8 +140,51 @@ export function maintenanceTransitionError(from: MaintenanceStatus, to: Maintena
     : `cannot move a maintenance from ${from} to ${to}`;
 }
 
-export function isActiveMaintenance(status: string): boolean {
-  return status === 'in_progress' || status === 'verifying';
+export function isActiveMaintenance(status: MaintenanceStatus): boolean {
+  return (activeMaintenanceStatuses as readonly string[]).includes(status);
+}
+
+// ---- the page's overall status ----
+
+/** Statuspage's top-level indicator, with `maintenance` for planned work when nothing is worse. */
+export const indicators = ['none', 'maintenance', 'minor', 'major', 'critical'] as const;
+export type Indicator = (typeof indicators)[number];
+
+export interface PageStatus {
+  indicator: Indicator;
+  /** Statuspage's wording of the blended status, e.g. "Partial System Outage". */
+  description: string;
+  /** The worst component status: the colour of the banner. */
+  worst: ComponentStatus;
+  /** Whether every component has the worst status, or only some do. */
+  scope: 'all' | 'some';
+}
+
+/**
+ * Blends every component's status into the page's status, as Statuspage does (docs/decisions/006-page-status-blend.md):
+ * a status held by every component counts in full, one held by some counts one step lower.
+ * major_outage: all → critical "Major System Outage", some → major "Partial System Outage";
+ * partial_outage: all → major "Partial System Outage", some → minor "Minor Service Outage";
+ * degraded_performance: all (of two or more) → minor "Degraded System Service", else minor "Partially Degraded Service";
+ * under_maintenance and nothing worse → maintenance "Service Under Maintenance"; else none "All Systems Operational".
+ */
+export function pageStatus(statuses: readonly ComponentStatus[]): PageStatus {
+  const worst = worstStatus(statuses);
+  const scope = statuses.length > 0 && statuses.every((s) => s === worst) ? 'all' : 'some';
+  const all = scope === 'all';
+  const blend = (indicator: Indicator, description: string): PageStatus => ({ indicator, description, worst, scope });
+  switch (worst) {
+    case 'major_outage':
+      return all ? blend('critical', 'Major System Outage') : blend('major', 'Partial System Outage');
+    case 'partial_outage':
+      return all ? blend('major', 'Partial System Outage') : blend('minor', 'Minor Service Outage');
+    case 'degraded_performance':
+      return blend('minor', all && statuses.length > 1 ? 'Degraded System Service' : 'Partially Degraded Service');
+    case 'under_maintenance':
+      return blend('maintenance', 'Service Under Maintenance');
+    case 'operational':
+      return blend('none', 'All Systems Operational');
+  }
 }
 
 /** Default severity policy: who hears about an incident of each severity. */

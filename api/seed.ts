@@ -20,13 +20,13 @@ export async function seedDemo(services: Services): Promise<void> {
   const at = (hoursAgo: number): Services => ({ ...services, clock: { now: () => new Date(now - hoursAgo * hour) } });
   const s = at(0);
   const catalogue = [
-    { id: 'website', name: 'Website', group: 'Customer facing', order: 1, description: 'Marketing site and documentation' },
-    { id: 'dashboard', name: 'Dashboard', group: 'Customer facing', order: 2, description: 'The web app customers sign in to' },
-    { id: 'api', name: 'API', group: 'Platform', order: 3, description: 'REST API and SDKs' },
-    { id: 'webhooks', name: 'Webhooks', group: 'Platform', order: 4, description: 'Outgoing event delivery' },
-    { id: 'email', name: 'Email notifications', group: 'Platform', order: 5, description: 'Transactional email' },
+    { id: 'website', name: 'Website', group: 'Customer facing', position: 1, description: 'Marketing site and documentation' },
+    { id: 'dashboard', name: 'Dashboard', group: 'Customer facing', position: 2, description: 'The web app customers sign in to' },
+    { id: 'api', name: 'API', group: 'Platform', position: 3, description: 'REST API and SDKs' },
+    { id: 'webhooks', name: 'Webhooks', group: 'Platform', position: 4, description: 'Outgoing event delivery' },
+    { id: 'email', name: 'Email notifications', group: 'Platform', position: 5, description: 'Transactional email' },
   ];
-  for (const c of catalogue) await createComponent(at(24 * 90), actor.name, c);
+  for (const c of catalogue) await createComponent(at(24 * 90), actor, c);
 
   const past = await declareIncident(at(29.5), actor, {
     title: 'Webhook deliveries delayed',

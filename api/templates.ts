@@ -11,8 +11,8 @@ import { ValidationError } from './errors.ts';
 export const sharedBuiltins = ['title', 'components', 'next_update', 'duration', 'incident_url'] as const;
 /** Built-ins only the internal wording of an incident template may use. */
 export const internalBuiltins = ['severity', 'ic', 'impact'] as const;
-/** Built-ins only maintenance templates have. */
-export const maintenanceBuiltins = ['starts_at', 'ends_at'] as const;
+/** Built-ins only maintenance templates have; `maintenance_url` is the maintenance's page (`incident_url` names it too, for older templates). */
+export const maintenanceBuiltins = ['starts_at', 'ends_at', 'maintenance_url'] as const;
 
 const allBuiltins = new Set<string>([...sharedBuiltins, ...internalBuiltins, ...maintenanceBuiltins]);
 
@@ -230,7 +230,9 @@ export function exampleBuiltins(kind: TemplateKind): Builtins {
     next_update: '14:30 UTC',
     duration: '25 minutes',
     incident_url: 'https://status.example.com/incidents/abc123/',
-    ...(kind === 'maintenance' ? { starts_at: 'Tue 24 Nov 02:00 UTC', ends_at: 'Tue 24 Nov 04:00 UTC' } : {}),
+    ...(kind === 'maintenance'
+      ? { starts_at: 'Tue 24 Nov 02:00 UTC', ends_at: 'Tue 24 Nov 04:00 UTC', maintenance_url: 'https://status.example.com/maintenances/abc123/' }
+      : {}),
   };
   return {
     external: shared,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createApp } from '../api/app.ts';
-import { createToken } from '../api/auth.ts';
+import { createToken } from '../api/services/tokens.ts';
 import { readConfig } from '../api/config.ts';
 import { openServices } from '../api/server.ts';
 import { exampleVariables } from '../api/templates.ts';
@@ -67,8 +67,8 @@ export default async function coreBench(): Promise<BenchResult[]> {
     const config = readConfig({ DATA_DIR: dir, SEED_DEMO: 'false' });
     const services = await openServices(config, { log: () => {} });
     const app = createApp(services);
-    const { token } = await createToken(services.db, { role: 'comms', name: 'bench' });
-    const { token: admin } = await createToken(services.db, { role: 'admin', name: 'bench admin' });
+    const { token } = await createToken(services, { name: 'bench' }, { role: 'comms', name: 'bench' });
+    const { token: admin } = await createToken(services, { name: 'bench' }, { role: 'admin', name: 'bench admin' });
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const componentIds = ['api', 'dashboard', 'webhooks', 'email', 'website'];
     for (const id of componentIds) {

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
 import { createApp } from '../api/app.ts';
-import { createToken } from '../api/auth.ts';
+import { createToken } from '../api/services/tokens.ts';
 import { readConfig } from '../api/config.ts';
 import { mailSettings, subscriberEmail } from '../api/mail/compose.ts';
 import { smtpTransport, type MailTransport } from '../api/mail/transport.ts';
@@ -77,7 +77,7 @@ export default async function fanoutBench(): Promise<BenchResult[]> {
     const config = readConfig({ DATA_DIR: dir, SEED_DEMO: 'false', PUBLIC_URL: 'https://status.example.com' });
     const services = await openServices(config, { log: () => {} });
     const app = createApp(services);
-    const { token } = await createToken(services.db, { role: 'admin', name: 'bench' });
+    const { token } = await createToken(services, { name: 'bench' }, { role: 'admin', name: 'bench' });
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     for (const id of ['api', 'dashboard', 'webhooks']) {
       await app.request('/api/v1/components', { method: 'POST', headers, body: JSON.stringify({ id, name: id }) });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createApp } from '../api/app.ts';
-import { createToken } from '../api/auth.ts';
+import { createToken } from '../api/services/tokens.ts';
 import { readConfig, type Config } from '../api/config.ts';
 import { openServices } from '../api/server.ts';
 import { projectRoot } from '../api/site/astro.ts';
@@ -38,7 +38,7 @@ async function openWithHistory(count: number) {
   const config = readConfig({ DATA_DIR: dir, SEED_DEMO: 'false', PUBLIC_URL: 'https://status.example.com' });
   const services = await openServices(config, { log: () => {} });
   for (const [i, id] of componentIds.entries()) {
-    await createComponent(services, 'bench', { id, name: id[0]!.toUpperCase() + id.slice(1), group: i < 2 ? 'Customer facing' : 'Platform', order: i });
+    await createComponent(services, { name: 'bench' }, { id, name: id[0]!.toUpperCase() + id.slice(1), group: i < 2 ? 'Customer facing' : 'Platform', position: i });
   }
   await fillHistory(services, count, componentIds);
   return { dir, config, services };
@@ -50,7 +50,7 @@ async function publishToLive(services: Services, config: Config): Promise<number
   const site = await startSite(services, config, { log: () => {}, refreshMs: 0 });
   app.route('/', site.routes);
   await site.renderer.settled();
-  const { token } = await createToken(services.db, { role: 'comms', name: 'bench' });
+  const { token } = await createToken(services, { name: 'bench' }, { role: 'comms', name: 'bench' });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const variables = (key: string) => exampleVariables(services.templates.get(key)!);
   // Polls as a browser or a CDN would, revalidating by ETag, so polling itself costs little while a render runs.

@@ -1,13 +1,19 @@
-// npm run token -- create --role comms --name "..." | list | revoke <id>: manage API tokens.
+// npm run token -- create --role comms --name "..." [--email ...] | list | revoke <id>: manage API tokens from the server's shell.
 import { parseArgs } from 'node:util';
-import { createToken, listTokens, revokeToken, roles, type Role } from '../api/auth.ts';
+import { systemClock } from '../api/clock.ts';
 import { ConfigError, readConfig } from '../api/config.ts';
+import { NotFoundError, ValidationError } from '../api/errors.ts';
+import type { Actor } from '../api/services/context.ts';
+import { createToken, listTokens, revokeToken } from '../api/services/tokens.ts';
 import { openDatabase } from '../db/client.ts';
 
 const usage = `Usage:
-  npm run token -- create --role admin|comms|viewer --name "Who it is for"
+  npm run token -- create --role admin|comms|viewer --name "Who it is for" [--email reminders@example.com]
   npm run token -- list
   npm run token -- revoke <id>`;
+
+/** How the audit timeline names someone at the server's shell. */
+const commandLine: Actor = { name: 'command line' };
 
 function fail(message: string): never {
   console.error(message);
@@ -16,7 +22,7 @@ function fail(message: string): never {
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { role: { type: 'string' }, name: { type: 'string' } },
+  options: { role: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' } },
 });
 const [command, id] = positionals;
 
@@ -27,25 +33,30 @@ try {
   fail(e instanceof ConfigError ? e.message : String(e));
 }
 const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+const services = { db, clock: systemClock };
 
 if (command === 'create') {
-  const role = values.role as Role | undefined;
-  if (!role || !roles.includes(role)) fail(`--role must be one of ${roles.join(', ')}.\n${usage}`);
-  const name = values.name?.trim();
-  if (!name || /[\x00-\x1f]/.test(name) || name.length > 120) fail(`--name is required (one line, at most 120 characters).\n${usage}`);
-  const created = await createToken(db, { role, name });
-  console.error(`Created ${role} token "${name}" (id ${created.id}). It is shown once; store it now:`);
-  console.log(created.token);
+  try {
+    const created = await createToken(services, commandLine, { role: values.role ?? '', name: values.name ?? '', email: values.email });
+    const reaches = created.email ? `, reminders to ${created.email}` : '';
+    console.error(`Created ${created.role} token "${created.name}" (id ${created.id}${reaches}). It is shown once; store it now:`);
+    console.log(created.token);
+  } catch (e) {
+    if (!(e instanceof ValidationError)) throw e;
+    fail(`${(e.errors ?? []).map((f) => `--${f.path} ${f.message}.`).join('\n')}\n${usage}`);
+  }
 } else if (command === 'list') {
-  for (const t of await listTokens(db)) {
+  for (const t of await listTokens(services)) {
     const used = t.lastUsedAt ? `used ${t.lastUsedAt.toISOString()}` : 'never used'.padEnd(29);
-    console.log([t.id, t.role.padEnd(6), t.revokedAt ? 'revoked' : 'active ', `created ${t.createdAt.toISOString()}`, used, t.name].join('  '));
+    const holder = t.email ? `${t.name} <${t.email}>` : t.name;
+    console.log([t.id, t.role.padEnd(6), t.revokedAt ? 'revoked' : 'active ', `created ${t.createdAt.toISOString()}`, used, holder].join('  '));
   }
 } else if (command === 'revoke') {
   if (!id) fail(usage);
   try {
-    await revokeToken(db, id);
-  } catch {
+    await revokeToken(services, commandLine, id);
+  } catch (e) {
+    if (!(e instanceof NotFoundError)) throw e;
     fail(`No token with id "${id}".`);
   }
   console.log(`Revoked ${id}.`);

@@ -1,16 +1,12 @@
 // The database tables, grouped by domain: catalogue, incidents, maintenance, audiences, outbox, access.
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { componentStatuses, incidentStatuses, maintenanceStatuses, severities, updateStatusValues, type Audiences, type ComponentStatus } from '../api/domain.ts';
+
+export type { Audiences };
 
 const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
 const createdAt = () => timestamp('created_at').notNull().default(sql`(unixepoch('subsec') * 1000)`);
-
-/** Who may be told about something; recorded on each incident from the severity policy. */
-export interface Audiences {
-  public: boolean;
-  subscribers: boolean;
-  stakeholders: boolean;
-}
 
 export interface Roles {
   ic?: string | undefined;
@@ -22,7 +18,7 @@ export interface Roles {
 export interface ComponentImpact {
   id: string;
   name: string;
-  status: string;
+  status: ComponentStatus;
 }
 
 export interface ActionItem {
@@ -33,12 +29,21 @@ export interface ActionItem {
 
 // ---- catalogue ----
 
+/** A named group of components; its id is random, so renaming a group keeps its id and two names never share one. */
+export const componentGroups = sqliteTable('component_groups', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at').notNull(),
+});
+
 export const components = sqliteTable('components', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   description: text('description').notNull().default(''),
-  group: text('group_name'),
-  order: integer('position').notNull().default(0),
+  groupId: text('group_id'),
+  /** Display order within its group (the API calls it `order`). */
+  position: integer('position').notNull().default(0),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at').notNull(),
   archivedAt: timestamp('archived_at'),
@@ -52,8 +57,8 @@ export const incidents = sqliteTable(
     id: text('id').primaryKey(),
     title: text('title').notNull(),
     internalTitle: text('internal_title').notNull(),
-    severity: text('severity').notNull(),
-    status: text('status').notNull(),
+    severity: text('severity', { enum: severities }).notNull(),
+    status: text('status', { enum: incidentStatuses }).notNull(),
     audiences: text('audiences', { mode: 'json' }).$type<Audiences>().notNull(),
     roles: text('roles', { mode: 'json' }).$type<Roles>().notNull(),
     /** When impact began; may be earlier than the declaration. */
@@ -81,7 +86,7 @@ export const incidentComponents = sqliteTable(
   {
     incidentId: text('incident_id').notNull(),
     componentId: text('component_id').notNull(),
-    impact: text('impact').notNull(),
+    impact: text('impact', { enum: componentStatuses }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.incidentId, t.componentId] }), index('incident_components_component').on(t.componentId)],
 );
@@ -93,7 +98,7 @@ export const updates = sqliteTable(
     id: text('id').primaryKey(),
     incidentId: text('incident_id'),
     maintenanceId: text('maintenance_id'),
-    status: text('status').notNull(),
+    status: text('status', { enum: updateStatusValues }).notNull(),
     template: text('template').notNull(),
     variables: text('variables', { mode: 'json' }).$type<Record<string, string>>().notNull(),
     externalSubject: text('external_subject').notNull(),
@@ -131,7 +136,7 @@ export const maintenances = sqliteTable(
     id: text('id').primaryKey(),
     title: text('title').notNull(),
     internalTitle: text('internal_title').notNull(),
-    status: text('status').notNull(),
+    status: text('status', { enum: maintenanceStatuses }).notNull(),
     audiences: text('audiences', { mode: 'json' }).$type<Audiences>().notNull(),
     scheduledFor: timestamp('scheduled_for').notNull(),
     scheduledUntil: timestamp('scheduled_until').notNull(),
@@ -286,6 +291,8 @@ export const apiTokens = sqliteTable('api_tokens', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   role: text('role').notNull(),
+  /** Where reminders reach the token's holder (SPEC "Cadence"); optional. */
+  email: text('email'),
   hash: text('hash').notNull().unique(),
   createdAt: createdAt(),
   revokedAt: timestamp('revoked_at'),

@@ -1,6 +1,6 @@
 // Roles: 401 without a valid token, 403 for a role that may not, and nothing stored either way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToken, listTokens, revokeToken } from '../api/auth.ts';
+import { createToken, listTokens, revokeToken } from '../api/services/tokens.ts';
 import { expectProblem, snapshot } from './api-support.ts';
 import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
 
@@ -69,15 +69,15 @@ describe('without a valid token', () => {
   });
 
   it('answers 401 to a revoked token, including one revoked mid-session', async () => {
-    const created = await createToken(f.services.db, { role: 'comms', name: 'Night shift' });
+    const created = await createToken(f.services, { name: 'test' }, { role: 'comms', name: 'Night shift' });
     const auth = { authorization: `Bearer ${created.token}` };
     expect((await f.call('GET', '/api/v1/incidents', { token: null, headers: auth })).status).toBe(200);
-    await revokeToken(f.services.db, created.id);
+    await revokeToken(f.services, { name: 'test' }, created.id);
     const before = await snapshot(f);
     await expectProblem(await f.call('GET', '/api/v1/incidents', { token: null, headers: auth }), 401);
     await expectProblem(await f.call('POST', '/api/v1/incidents', { token: null, headers: auth, body: declareBody() }), 401);
     expect(await snapshot(f)).toEqual(before);
-    const listed = (await listTokens(f.services.db)).find((t) => t.id === created.id);
+    const listed = (await listTokens(f.services)).find((t) => t.id === created.id);
     expect(listed?.revokedAt).toBeInstanceOf(Date);
   });
 

@@ -124,6 +124,34 @@ describe('npm run token', () => {
     expect(usage.stderr).toMatch(/Usage/);
   });
 
+  it('stores an optional email (SPEC "Cadence"), shows it in list, refuses a bad one, and audits create and revoke as the command line', async () => {
+    const created = await token('create', '--role', 'comms', '--name', 'Pager lead', '--email', 'Pager.Lead@Example.com');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr).toContain('pager.lead@example.com');
+    const row = lines((await token('list')).stdout).find((l) => l.includes('Pager lead'));
+    expect(row).toContain('Pager lead <pager.lead@example.com>');
+    const id = row!.trim().split(/\s+/)[0]!;
+
+    const before = lines((await token('list')).stdout).length;
+    const bad = await token('create', '--role', 'comms', '--name', 'Typo', '--email', 'pager-lead.example.com');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--email must be an email address/);
+    expect(bad.stdout.trim()).toBe('');
+    expect(lines((await token('list')).stdout).length).toBe(before);
+
+    expect((await token('revoke', id)).code).toBe(0);
+    const services = await openServices(readConfig({ DATA_DIR: dir, SEED_DEMO: 'false' }), { log: () => {} });
+    try {
+      const audit = await services.db.$client.execute({ sql: 'SELECT actor, action FROM audit_events WHERE subject_id = ? ORDER BY id', args: [id] });
+      expect(audit.rows.map((r) => [r.actor, r.action])).toEqual([
+        ['command line', 'token.created'],
+        ['command line', 'token.revoked'],
+      ]);
+    } finally {
+      services.db.$client.close();
+    }
+  });
+
   it('refuses bad configuration with one line', async () => {
     const bad = await run('bin/token.ts', ['list'], { DATA_DIR: dir, PORT: 'abc' });
     expect(bad.code).not.toBe(0);

@@ -1,7 +1,7 @@
 // The domain vocabulary: lifecycles, the worst-status rule, roles and the small wording helpers, checked as tables and properties.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { roleAllows, roles } from '../api/auth.ts';
+import { roleAllows, roles } from '../api/services/tokens.ts';
 import {
   componentRank,
   componentStatuses,
@@ -13,7 +13,7 @@ import {
   updateStatuses,
   worstStatus,
 } from '../api/domain.ts';
-import { formatUtc, humanDuration, joinNames } from '../api/services/wording.ts';
+import { formatUtc, humanDuration, joinNames } from '../api/text.ts';
 
 describe('incident lifecycle', () => {
   const open = ['investigating', 'identified', 'monitoring'] as const;

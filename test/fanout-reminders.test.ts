@@ -1,5 +1,6 @@
 // Reminders and overdue notices: scheduled with each update, sent by the outbox on the injected clock, stopped by the next update.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createToken } from '../api/services/tokens.ts';
 import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
 import { countRows, manualOutbox } from './fanout-support.ts';
 import { manualHttpOutbox, startHttpSink, type HttpSink } from './cadence-support.ts';
@@ -99,6 +100,21 @@ describe('reminders to the comms lead', () => {
     await outbox.drain();
     expect(await casey()).toHaveLength(4);
     expect(await countRows(f, 'deliveries', "kind IN ('due_reminder', 'overdue') AND status = 'pending'")).toBe(0);
+  });
+
+  it("reminds the publisher through their token's email when the incident names no comms lead email", async () => {
+    const { token } = await createToken(f.services, { name: 'setup' }, { role: 'comms', name: 'Pat Publisher', email: 'Pat@Example.com' });
+    const t0 = f.clock.now().getTime();
+    const res = await f.call('POST', '/api/v1/incidents', {
+      token: null,
+      headers: { authorization: `Bearer ${token}` },
+      body: { title: 'Checkout errors', severity: 'SEV1', template: 'investigating', variables: examples(f, 'investigating'), components: [{ id: 'api', status: 'major_outage' }] },
+    });
+    expect(res.status).toBe(201);
+    f.clock.set(new Date(t0 + 10 * minute));
+    await outbox.drain();
+    expect(await mailTo('pat@example.com')).toHaveLength(1);
+    expect(await mailTo('duty@example.com')).toHaveLength(0);
   });
 
   it('falls back to COMMS_EMAIL when the incident names no comms lead email and the publisher has none', async () => {

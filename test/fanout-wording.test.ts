@@ -8,7 +8,7 @@ import { createOutbox } from '../api/outbox/worker.ts';
 import { startServer } from '../api/server.ts';
 import { advanceMaintenances } from '../api/services/maintenances.ts';
 import { mailSettings } from '../api/mail/compose.ts';
-import { createToken } from '../api/auth.ts';
+import { createToken } from '../api/services/tokens.ts';
 import { manualClock } from '../api/clock.ts';
 import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
 import { addStakeholder, confirmedSubscriber, countRows, manualOutbox, rows } from './fanout-support.ts';
@@ -288,7 +288,7 @@ describe('the server', () => {
     const running = await startServer(config, { clock, log: () => {}, schedulerIntervalMs: 0, outboxPollMs: 60_000 });
     try {
       await confirmedSubscriber({ ...f, services: running.services }, 'live@example.com');
-      const { token } = await createToken(running.services.db, { role: 'comms', name: 'live' });
+      const { token } = await createToken(running.services, { name: 'test' }, { role: 'comms', name: 'live' });
       const res = await fetch(`${running.url}/api/v1/incidents`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../api/app.ts';
-import { createToken } from '../api/auth.ts';
 import { manualClock } from '../api/clock.ts';
 import { readConfig, type Config } from '../api/config.ts';
 import { openServices } from '../api/server.ts';
 import type { Services } from '../api/services/context.ts';
+import { createToken } from '../api/services/tokens.ts';
 
 export interface Fixture {
   dir: string;
@@ -35,10 +35,11 @@ export async function makeFixture(env: Record<string, string> = {}): Promise<Fix
   const clock = manualClock('2026-11-23T12:00:00Z');
   const services = await openServices(config, { clock, log: () => {} });
   const app = createApp(services);
+  const setup = { name: 'test setup' };
   const tokens = {
-    admin: (await createToken(services.db, { role: 'admin', name: 'Ada Admin' })).token,
-    comms: (await createToken(services.db, { role: 'comms', name: 'Casey Comms' })).token,
-    viewer: (await createToken(services.db, { role: 'viewer', name: 'Vic Viewer' })).token,
+    admin: (await createToken(services, setup, { role: 'admin', name: 'Ada Admin' })).token,
+    comms: (await createToken(services, setup, { role: 'comms', name: 'Casey Comms' })).token,
+    viewer: (await createToken(services, setup, { role: 'viewer', name: 'Vic Viewer' })).token,
   };
   return {
     dir,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToken } from '../api/auth.ts';
+import { createToken } from '../api/services/tokens.ts';
 import { readConfig } from '../api/config.ts';
 import { startServer, type Running } from '../api/server.ts';
 import { projectRoot } from '../api/site/astro.ts';
@@ -49,7 +49,7 @@ describe.skipIf(!existsSync(chromiumPath))('the site in a browser', () => {
     dir = mkdtempSync(join(tmpdir(), 'status-browser-'));
     const config = readConfig({ DATA_DIR: dir, PORT: '0', SEED_DEMO: 'true' });
     running = await startServer(config, { log: () => {}, schedulerIntervalMs: 0 });
-    viewerToken = (await createToken(running.services.db, { role: 'viewer', name: 'Browser test' })).token;
+    viewerToken = (await createToken(running.services, { name: 'test' }, { role: 'viewer', name: 'Browser test' })).token;
     browser = await chromium.launch({
       executablePath: chromiumPath,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],

@@ -1,17 +1,12 @@
 // Builds each email per audience: subscribers get the external wording, stakeholders the internal briefing.
 import { html, raw } from 'hono/html';
 import type { Audiences, ComponentImpact } from '../../db/schema.ts';
-import {
-  componentStatusLabel,
-  incidentStatusLabel,
-  maintenanceStatusLabel,
-  worstStatus,
-  type ComponentStatus,
-  type IncidentStatus,
-  type MaintenanceStatus,
-} from '../domain.ts';
+import { componentStatusLabel, worstStatus, type UpdateStatusValue } from '../domain.ts';
+import { absolute, confirmUrl, manageUrl, paths, unsubscribeUrl } from '../links.ts';
+import { componentStatusPhrase, formatUtc, humanDuration, joinNames, lines, paragraphs as paragraphsOf, updateStatusLabel } from '../text.ts';
+
+export { confirmUrl, manageUrl, unsubscribeUrl };
 import { describeNotice, type Notice } from '../services/reminders.ts';
-import { formatUtc, humanDuration, joinNames } from '../services/wording.ts';
 import type { MailMessage } from './transport.ts';
 
 export interface MailSettings {
@@ -27,7 +22,7 @@ export interface UpdateFacts {
   id: string;
   incidentId: string | null;
   maintenanceId: string | null;
-  status: string;
+  status: UpdateStatusValue;
   externalSubject: string;
   externalBody: string;
   internalSubject: string;
@@ -56,27 +51,11 @@ export interface Recipient {
 const oneLine = (text: string) => text.replace(/[\s\x00-\x1f\x7f]+/g, ' ').trim();
 const host = (s: MailSettings) => new URL(s.publicUrl).hostname;
 const threadOf = (u: UpdateFacts) => (u.incidentId ? `incident.${u.incidentId}` : `maintenance.${u.maintenanceId}`);
-const pageUrl = (s: MailSettings, u: UpdateFacts, internal = false) =>
-  `${s.publicUrl}${internal ? '/internal' : ''}/${u.incidentId ? `incidents/${u.incidentId}` : `maintenances/${u.maintenanceId}`}/`;
-
-export function unsubscribeUrl(s: Pick<MailSettings, 'publicUrl'>, token: string): string {
-  return `${s.publicUrl}/api/v1/subscribers/unsubscribe?token=${encodeURIComponent(token)}`;
-}
-
-export function manageUrl(s: Pick<MailSettings, 'publicUrl'>, token: string): string {
-  return `${s.publicUrl}/api/v1/subscribers/manage?token=${encodeURIComponent(token)}`;
-}
-
-export function confirmUrl(s: Pick<MailSettings, 'publicUrl'>, token: string): string {
-  return `${s.publicUrl}/api/v1/subscribers/confirm?token=${encodeURIComponent(token)}`;
-}
+const pageUrl = (s: MailSettings, u: UpdateFacts, internal = false) => absolute(s.publicUrl, paths.subject(internal ? 'internal' : 'public', u));
 
 /** Plain-text paragraphs become <p>, single line breaks <br>; every value is escaped. */
 function paragraphs(text: string) {
-  return text
-    .split(/\n{2,}/)
-    .filter((p) => p.trim() !== '')
-    .map((p) => html`<p style="margin:0 0 14px">${p.split('\n').map((l, i) => (i === 0 ? html`${l}` : html`<br>${l}`))}</p>`);
+  return paragraphsOf(text).map((p) => html`<p style="margin:0 0 14px">${lines(p).map((l, i) => (i === 0 ? html`${l}` : html`<br>${l}`))}</p>`);
 }
 
 function layout(title: string, body: unknown, footer: unknown): string {
@@ -149,11 +128,6 @@ export function subscriberEmail(s: MailSettings, update: UpdateFacts, recipient:
   return subscriberEmails(s, update, kind)(recipient);
 }
 
-function statusLabel(update: UpdateFacts): string {
-  const s = update.status;
-  return incidentStatusLabel[s as IncidentStatus] ?? maintenanceStatusLabel[s as MaintenanceStatus] ?? s;
-}
-
 /**
  * An executive briefing: the internal wording plus the facts an executive asks for first — severity, impact,
  * who leads, what customers were told, when the next update is due, and how long it has been going on.
@@ -162,16 +136,16 @@ function statusLabel(update: UpdateFacts): string {
 export function briefingEmail(s: MailSettings, update: UpdateFacts, about: SubjectFacts, recipient: Recipient & { name: string }): MailMessage {
   const at = update.createdAt;
   const affected = update.components.filter((c) => c.status !== 'operational');
-  const impact = worstStatus(affected.map((c) => c.status as ComponentStatus));
+  const impact = worstStatus(affected.map((c) => c.status));
   const told = update.audiences.public || update.audiences.subscribers;
   const known = (t: Date | null) => (t && t.getTime() <= at.getTime() ? t : null);
   const mitigated = known(about.mitigatedAt);
   const resolved = known(about.resolvedAt);
   const facts: [string, string][] = [
     ...(about.severity ? [['Severity', about.severity] as [string, string]] : []),
-    ['Status', statusLabel(update)],
+    ['Status', updateStatusLabel(update.status)],
     ['Impact', componentStatusLabel[impact]],
-    ['Affected', affected.length ? joinNames(affected.map((c) => `${c.name} (${componentStatusLabel[c.status as ComponentStatus]?.toLowerCase() ?? c.status})`)) : 'No component is impaired'],
+    ['Affected', affected.length ? joinNames(affected.map((c) => `${c.name} (${componentStatusPhrase(c.status)})`)) : 'No component is impaired'],
     ['Incident commander', about.ic || 'Not assigned yet'],
     ...(about.startedAt
       ? [['Running for', `${humanDuration(at.getTime() - about.startedAt.getTime())} (since ${formatUtc(about.startedAt, at)})`] as [string, string]]

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer, { type NodemailerError } from 'nodemailer';
+import { systemClock } from '../clock.ts';
 
 /** One composed email, independent of nodemailer: compose.ts builds it, a transport sends it. */
 export interface MailMessage {
@@ -129,7 +130,7 @@ export function fileTransport(dir: string, log: (message: string) => void): Mail
     description: `.eml files in ${dir} (set SMTP_URL to send)`,
     async send(message) {
       const info = await transport.sendMail(toNodemailer(message));
-      const name = `${Date.now()}-${message.messageId.replace(/^<|>$/g, '').replace(/[^a-zA-Z0-9.-]+/g, '_').slice(0, 120)}.eml`;
+      const name = `${systemClock.now().getTime()}-${message.messageId.replace(/^<|>$/g, '').replace(/[^a-zA-Z0-9.-]+/g, '_').slice(0, 120)}.eml`;
       await writeFile(join(dir, name), info.message as Buffer);
       log(`mail: wrote ${name} to ${message.to}: ${message.subject}`);
     },

@@ -7,7 +7,7 @@ import type { MailMessage, MailTransport } from '../mail/transport.ts';
 import { loadNotices } from '../services/reminders.ts';
 import { confirmationToken } from '../services/subscribers.ts';
 import type { Claimed } from './leases.ts';
-import type { Courier, Prepared as Ready } from './worker.ts';
+import type { Courier, Prepared as Ready } from './courier.ts';
 
 /** The audiences that receive email. */
 export const mailAudiences = ['subscriber', 'stakeholder', 'comms'] as const;

@@ -10,7 +10,7 @@ import { loadNotices } from '../services/reminders.ts';
 import { webhookEnvelope } from '../services/webhooks.ts';
 import { httpSender, type HttpRequest } from './http.ts';
 import type { Claimed } from './leases.ts';
-import type { Courier, Prepared } from './worker.ts';
+import type { Courier, Prepared } from './courier.ts';
 
 /** The audiences reached over HTTP. */
 export const httpAudiences = ['channel', 'webhook'] as const;

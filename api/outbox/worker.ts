@@ -6,6 +6,7 @@ import type { Database } from '../../db/client.ts';
 import type { Clock } from '../clock.ts';
 import type { MailSettings } from '../mail/compose.ts';
 import { SendFailure, type MailTransport } from '../mail/transport.ts';
+import type { Courier, Prepared } from './courier.ts';
 import { createLeaseStore, type Claimed } from './leases.ts';
 import { mailCourier } from './messages.ts';
 import { httpCourier, type HttpCourierOptions } from './posts.ts';
@@ -14,20 +15,7 @@ import { clearFailures, isSuppressible, recordFailure } from './suppression.ts';
 
 export { backoffMs, defaultRetry, type RetryPolicy } from './retry.ts';
 export type { Claimed } from './leases.ts';
-
-/** What to do with a claimed delivery: send this payload, or mark it suppressed for the reason given. */
-export type Prepared<P> = { payload: P; messageId: string; bounced: boolean } | { skip: string };
-
-/**
- * One kind of sending (email, HTTP): which audiences it claims, how it turns rows into payloads, and how it sends.
- * `send` resolves once the other side accepted the payload and throws a SendFailure otherwise.
- */
-export interface Courier<P> {
-  name: string;
-  audiences: readonly string[];
-  prepare(rows: Claimed[], now: Date): Promise<Prepared<P>[]>;
-  send(payload: P): Promise<void>;
-}
+export type { Courier, Prepared } from './courier.ts';
 
 export interface WorkerOptions {
   db: Database;

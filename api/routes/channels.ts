@@ -1,10 +1,11 @@
 // /channels: the internal chat channels (Slack, Discord, Teams, plain JSON) that receive briefings and reminders; admins manage them.
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth.ts';
-import { apiRouter } from '../app.ts';
+import { apiRouter } from '../http/router.ts';
+import { errorResponses, problemResponses } from '../http/problems.ts';
 import { addChannel, channelKinds, listChannels, removeChannel, type ChannelRow } from '../services/channels.ts';
 import type { Services } from '../services/context.ts';
-import { bearer, errorResponses, idParam, json, line } from './schemas.ts';
+import { bearer, idParam, json, line } from './schemas.ts';
 
 const channel = z
   .object({ id: z.string(), kind: z.enum(channelKinds), url: z.string(), name: z.string(), createdBy: z.string(), createdAt: z.string() })
@@ -50,7 +51,7 @@ const remove = createRoute({
   security: bearer,
   middleware: [requireRole('admin')] as const,
   request: { params: idParam },
-  responses: { 204: { description: 'Removed' }, ...errorResponses, 404: errorResponses[422] },
+  responses: { 204: { description: 'Removed' }, ...errorResponses, 404: problemResponses[404] },
 });
 
 export function channelRoutes(s: Services) {

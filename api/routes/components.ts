@@ -1,11 +1,20 @@
 // /components: the catalogue customers see; status is derived, so it is never accepted as input.
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth.ts';
-import { apiRouter } from '../app.ts';
+import { apiRouter } from '../http/router.ts';
+import { errorResponses, problemResponses } from '../http/problems.ts';
 import { componentStatuses } from '../domain.ts';
-import { archiveComponent, createComponent, listComponents, updateComponent, type ComponentView } from '../services/components.ts';
+import {
+  archiveComponent,
+  createComponent,
+  listComponentGroups,
+  listComponents,
+  renameComponentGroup,
+  updateComponent,
+} from '../services/components.ts';
 import type { Services } from '../services/context.ts';
-import { bearer, errorResponses, idParam, json, line, slug, text } from './schemas.ts';
+import type { ComponentState } from '../status.ts';
+import { bearer, idParam, json, line, slug, text } from './schemas.ts';
 
 const componentBody = z
   .object({
@@ -26,21 +35,27 @@ const component = z
     name: z.string(),
     description: z.string(),
     group: z.string().nullable(),
+    groupId: z.string().nullable().openapi({ description: 'Stable id of the group; it survives a rename of the group.' }),
     order: z.number(),
-    status: z.enum(componentStatuses),
+    status: z.enum(componentStatuses).openapi({ description: 'Derived: anonymous callers see the public status, signed-in callers the internal one.' }),
     version: z.number(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .openapi('Component');
 
-function present(c: ComponentView) {
+const componentGroup = z.object({ id: z.string(), name: z.string(), components: z.array(z.string()) }).openapi('ComponentGroup');
+const groupPatch = z.object({ name: line(120) }).strict().openapi('ComponentGroupPatch');
+
+/** The API says `order` (SPEC); the catalogue calls it `position`. */
+function present(c: ComponentState) {
   return {
     id: c.id,
     name: c.name,
     description: c.description,
     group: c.group,
-    order: c.order,
+    groupId: c.groupId,
+    order: c.position,
     status: c.status,
     version: c.updatedAt.getTime(),
     createdAt: c.createdAt.toISOString(),
@@ -53,7 +68,27 @@ const list = createRoute({
   path: '/components',
   tags: ['components'],
   summary: 'List components with their derived status',
+  description: 'Anonymous callers read the public status (internal-only incidents never show); a token reads the internal status.',
   responses: { 200: json(z.object({ components: z.array(component) }), 'Components in display order') },
+});
+
+const listGroups = createRoute({
+  method: 'get',
+  path: '/component-groups',
+  tags: ['components'],
+  summary: 'List component groups with their stable ids',
+  responses: { 200: json(z.object({ groups: z.array(componentGroup) }), 'Groups in display order') },
+});
+
+const renameGroup = createRoute({
+  method: 'patch',
+  path: '/component-groups/{id}',
+  tags: ['components'],
+  summary: 'Rename a component group; its id stays',
+  security: bearer,
+  middleware: [requireRole('admin')] as const,
+  request: { params: z.object({ id: z.string().min(1).max(64) }), body: { content: { 'application/json': { schema: groupPatch } }, required: true } },
+  responses: { 200: json(componentGroup, 'Renamed'), ...errorResponses, 404: errorResponses[422], 409: errorResponses[422] },
 });
 
 const create = createRoute({
@@ -64,7 +99,7 @@ const create = createRoute({
   security: bearer,
   middleware: [requireRole('admin')] as const,
   request: { body: { content: { 'application/json': { schema: componentBody } }, required: true } },
-  responses: { 201: json(component, 'Created'), ...errorResponses, 409: errorResponses[422] },
+  responses: { 201: json(component, 'Created'), ...errorResponses, 409: problemResponses[409] },
 });
 
 const patch = createRoute({
@@ -75,7 +110,7 @@ const patch = createRoute({
   security: bearer,
   middleware: [requireRole('admin')] as const,
   request: { params: idParam, body: { content: { 'application/json': { schema: componentPatch } }, required: true } },
-  responses: { 200: json(component, 'Updated'), ...errorResponses, 404: errorResponses[422] },
+  responses: { 200: json(component, 'Updated'), ...errorResponses, 404: problemResponses[404] },
 });
 
 const remove = createRoute({
@@ -86,22 +121,36 @@ const remove = createRoute({
   security: bearer,
   middleware: [requireRole('admin')] as const,
   request: { params: idParam },
-  responses: { 204: { description: 'Archived' }, ...errorResponses, 404: errorResponses[422], 409: errorResponses[422] },
+  responses: { 204: { description: 'Archived' }, ...errorResponses, 404: problemResponses[404], 409: problemResponses[409] },
 });
+
+/** The catalogue's words for a component body: the API's `order` is the position within its group. */
+function componentInput<T extends { order?: number | undefined }>({ order, ...rest }: T) {
+  return { ...rest, position: order };
+}
 
 export function componentRoutes(s: Services) {
   return apiRouter()
-    .openapi(list, async (c) => c.json({ components: (await listComponents(s.db)).map(present) }, 200))
+    .openapi(list, async (c) => {
+      // Anonymous readers always get the public audience (SPEC "Agreement: one status truth").
+      const reader = c.get('principal') ? 'internal' : 'public';
+      return c.json({ components: (await listComponents(s.db, reader)).map(present) }, 200);
+    })
+    .openapi(listGroups, async (c) => c.json({ groups: await listComponentGroups(s.db) }, 200))
     .openapi(create, async (c) => {
       const actor = c.get('principal')!;
-      return c.json(present(await createComponent(s, actor.name, c.req.valid('json'))), 201);
+      return c.json(present(await createComponent(s, actor, componentInput(c.req.valid('json')))), 201);
     })
     .openapi(patch, async (c) => {
       const actor = c.get('principal')!;
-      return c.json(present(await updateComponent(s, actor.name, c.req.valid('param').id, c.req.valid('json'))), 200);
+      return c.json(present(await updateComponent(s, actor, c.req.valid('param').id, componentInput(c.req.valid('json')))), 200);
     })
     .openapi(remove, async (c) => {
-      await archiveComponent(s, c.get('principal')!.name, c.req.valid('param').id);
+      await archiveComponent(s, c.get('principal')!, c.req.valid('param').id);
       return c.body(null, 204);
+    })
+    .openapi(renameGroup, async (c) => {
+      const actor = c.get('principal')!;
+      return c.json(await renameComponentGroup(s, actor, c.req.valid('param').id, c.req.valid('json').name), 200);
     });
 }

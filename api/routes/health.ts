@@ -1,7 +1,7 @@
 // GET /health: answers 200 when the database answers.
 import { createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
-import { apiRouter } from '../app.ts';
+import { apiRouter } from '../http/router.ts';
 import type { Services } from '../services/context.ts';
 import { json } from './schemas.ts';
 

@@ -1,7 +1,9 @@
 // /incidents: declare, read the internal view, post updates, publish the postmortem.
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth.ts';
-import { apiRouter } from '../app.ts';
+import { apiRouter } from '../http/router.ts';
+import { jsonify } from '../http/json.ts';
+import { errorResponses, problemResponses } from '../http/problems.ts';
 import { componentStatuses, incidentStatuses, severities, updateStatuses } from '../domain.ts';
 import type { Services } from '../services/context.ts';
 import { declareIncident, getIncident, listIncidents, postUpdate, publishPostmortem, type IncidentView } from '../services/incidents.ts';
@@ -11,7 +13,6 @@ import {
   bearer,
   componentChange,
   counts,
-  errorResponses,
   idParam,
   ifMatchHeader,
   json,
@@ -117,12 +118,6 @@ const summarySchema = incidentSchema
   .pick({ id: true, title: true, internalTitle: true, severity: true, status: true, version: true, startedAt: true, resolvedAt: true, nextUpdateAt: true, overdue: true, draft: true })
   .openapi('IncidentSummary');
 
-/** Dates become ISO strings: the one JSON shape of every date this API returns. */
-type Jsonified<T> = T extends Date ? string : T extends (infer U)[] ? Jsonified<U>[] : T extends object ? { [K in keyof T]: Jsonified<T[K]> } : T;
-export function jsonify<T>(value: T): Jsonified<T> {
-  return JSON.parse(JSON.stringify(value)) as Jsonified<T>;
-}
-
 const present = (view: IncidentView) => jsonify(view) as z.infer<typeof incidentSchema>;
 
 const listRoute = createRoute({
@@ -161,7 +156,7 @@ const getRoute = createRoute({
   security: bearer,
   middleware: [requireRole('viewer')] as const,
   request: { params: idParam },
-  responses: { 200: json(incidentSchema, 'The incident'), ...errorResponses, 404: errorResponses[422] },
+  responses: { 200: json(incidentSchema, 'The incident'), ...errorResponses, 404: problemResponses[404] },
 });
 
 const updateRoute = createRoute({
@@ -172,7 +167,7 @@ const updateRoute = createRoute({
   security: bearer,
   middleware: [requireRole('comms')] as const,
   request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: updateBody } }, required: true } },
-  responses: { 201: json(incidentSchema, 'Published'), ...errorResponses, 404: errorResponses[422], 409: errorResponses[422] },
+  responses: { 201: json(incidentSchema, 'Published'), ...errorResponses, 404: problemResponses[404], 409: problemResponses[409] },
 });
 
 const postmortemRoute = createRoute({
@@ -183,7 +178,7 @@ const postmortemRoute = createRoute({
   security: bearer,
   middleware: [requireRole('comms')] as const,
   request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: postmortemBody } }, required: true } },
-  responses: { 200: json(incidentSchema, 'Published'), ...errorResponses, 404: errorResponses[422], 409: errorResponses[422] },
+  responses: { 200: json(incidentSchema, 'Published'), ...errorResponses, 404: problemResponses[404], 409: problemResponses[409] },
 });
 
 export function incidentRoutes(s: Services) {

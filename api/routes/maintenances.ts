@@ -1,12 +1,13 @@
 // /maintenances: schedule a window and post updates through scheduled → in_progress → verifying → completed.
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth.ts';
-import { apiRouter } from '../app.ts';
+import { apiRouter } from '../http/router.ts';
+import { jsonify } from '../http/json.ts';
+import { errorResponses, problemResponses } from '../http/problems.ts';
 import { maintenanceStatuses } from '../domain.ts';
 import type { Services } from '../services/context.ts';
 import { getMaintenance, listMaintenances, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView } from '../services/maintenances.ts';
-import { jsonify } from './incidents.ts';
-import { bearer, errorResponses, idParam, ifMatchHeader, json, line, notify, parseIfMatch, slug, updateSchema, variables } from './schemas.ts';
+import { bearer, idParam, ifMatchHeader, json, line, notify, parseIfMatch, slug, updateSchema, variables } from './schemas.ts';
 
 const scheduleBody = z
   .object({
@@ -87,7 +88,7 @@ const getOne = createRoute({
   security: bearer,
   middleware: [requireRole('viewer')] as const,
   request: { params: idParam },
-  responses: { 200: json(maintenanceSchema, 'The maintenance'), ...errorResponses, 404: errorResponses[422] },
+  responses: { 200: json(maintenanceSchema, 'The maintenance'), ...errorResponses, 404: problemResponses[404] },
 });
 
 const post = createRoute({
@@ -98,7 +99,7 @@ const post = createRoute({
   security: bearer,
   middleware: [requireRole('comms')] as const,
   request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: updateBody } }, required: true } },
-  responses: { 201: json(maintenanceSchema, 'Published'), ...errorResponses, 404: errorResponses[422], 409: errorResponses[422] },
+  responses: { 201: json(maintenanceSchema, 'Published'), ...errorResponses, 404: problemResponses[404], 409: problemResponses[409] },
 });
 
 export function maintenanceRoutes(s: Services) {

@@ -68,25 +68,6 @@ export function parseIfMatch(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Number(value.replace(/\D/g, ''));
 }
 
-export const problem = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number(),
-    detail: z.string(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  })
-  .openapi('Problem');
-
-const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
-
-export const errorResponses = {
-  400: problemResponse('Malformed request'),
-  401: problemResponse('No valid token'),
-  403: problemResponse('The token role may not do this'),
-  422: problemResponse('Validation failed'),
-};
-
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
   content: { 'application/json': { schema } },

@@ -1,10 +1,11 @@
 // /stakeholders: the executives who receive briefings; admins manage them.
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth.ts';
-import { apiRouter } from '../app.ts';
+import { apiRouter } from '../http/router.ts';
+import { errorResponses, problemResponses } from '../http/problems.ts';
 import type { Services } from '../services/context.ts';
 import { addStakeholder, listStakeholders, removeStakeholder } from '../services/stakeholders.ts';
-import { bearer, email, errorResponses, idParam, json, line } from './schemas.ts';
+import { bearer, email, idParam, json, line } from './schemas.ts';
 
 const stakeholder = z
   .object({ id: z.string(), email: z.string(), name: z.string(), suppressed: z.boolean(), createdAt: z.string() })
@@ -33,7 +34,7 @@ const add = createRoute({
   request: {
     body: { content: { 'application/json': { schema: z.object({ email, name: line(120) }).strict().openapi('StakeholderInput') } }, required: true },
   },
-  responses: { 201: json(stakeholder, 'Added'), ...errorResponses, 409: errorResponses[422] },
+  responses: { 201: json(stakeholder, 'Added'), ...errorResponses, 409: problemResponses[409] },
 });
 
 const remove = createRoute({
@@ -44,7 +45,7 @@ const remove = createRoute({
   security: bearer,
   middleware: [requireRole('admin')] as const,
   request: { params: idParam },
-  responses: { 204: { description: 'Removed' }, ...errorResponses, 404: errorResponses[422] },
+  responses: { 204: { description: 'Removed' }, ...errorResponses, 404: problemResponses[404] },
 });
 
 export function stakeholderRoutes(s: Services) {

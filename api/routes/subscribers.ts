@@ -1,7 +1,9 @@
 // /subscribers: the public double opt-in (JSON or the no-JS form), and the confirm, manage and unsubscribe links in emails.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { apiRouter, validationHook } from '../app.ts';
+import type { Clock } from '../clock.ts';
+import { apiRouter, validationHook } from '../http/router.ts';
+import { errorResponses, problemResponses } from '../http/problems.ts';
 import { DomainError, ValidationError, type FieldError } from '../errors.ts';
 import { listComponents } from '../services/components.ts';
 import type { Services } from '../services/context.ts';
@@ -18,7 +20,7 @@ import {
   unsubscribePromptPage,
 } from './subscriber-pages.ts';
 import { subscribeWebhook, unsubscribeWebhook, webhookTokenPrefix } from '../services/webhooks.ts';
-import { email, errorResponses, json, slug } from './schemas.ts';
+import { email, json, slug } from './schemas.ts';
 
 /** A form sends one value as a string and several as an array; an unticked form sends none. */
 const repeated = z.preprocess(
@@ -56,7 +58,6 @@ const componentsForm = z.object({ components: repeated.optional() });
 const tokenQuery = z.object({ token: z.string().max(200).optional().openapi({ param: { name: 'token', in: 'query' } }) });
 
 const htmlPage = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
-const tooMany = errorResponses[422];
 
 const create = createRoute({
   method: 'post',
@@ -82,7 +83,7 @@ const create = createRoute({
       },
     },
     ...errorResponses,
-    429: tooMany,
+    429: problemResponses[429],
   },
 });
 
@@ -152,10 +153,10 @@ export function clientAddress(c: Context): string {
 }
 
 /** A fixed window per client address, kept in memory: it slows a script down, it is not an accounting system. */
-function addressLimiter({ limit, windowMs }: { limit: number; windowMs: number }) {
+function addressLimiter({ limit, windowMs }: { limit: number; windowMs: number }, clock: Clock) {
   const seen = new Map<string, { start: number; count: number }>();
   return (address: string): number | null => {
-    const now = Date.now();
+    const now = clock.now().getTime();
     if (seen.size > 10_000) for (const [k, v] of seen) if (now - v.start >= windowMs) seen.delete(k);
     const entry = seen.get(address);
     if (!entry || now - entry.start >= windowMs) {
@@ -169,7 +170,7 @@ function addressLimiter({ limit, windowMs }: { limit: number; windowMs: number }
 
 export function subscriberRoutes(s: Services, options: SubscriberRouteOptions = {}) {
   const links = { site: s.publicUrl };
-  const limited = addressLimiter(options.perAddress ?? { limit: 20, windowMs: 10 * 60_000 });
+  const limited = addressLimiter(options.perAddress ?? { limit: 20, windowMs: 10 * 60_000 }, s.clock);
   const page = (c: Context, body: string, status: 200 | 404 | 410 | 422 = 200) => c.html(body, status, pageHeaders);
 
   return apiRouter()

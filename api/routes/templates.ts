@@ -1,11 +1,12 @@
 // /templates: the prewritten updates a comms lead picks from, and a preview of both wordings.
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth.ts';
-import { apiRouter } from '../app.ts';
+import { apiRouter } from '../http/router.ts';
+import { errorResponses, problemResponses } from '../http/problems.ts';
 import type { Services } from '../services/context.ts';
 import { previewTemplate } from '../services/preview.ts';
 import { internalBuiltins, maintenanceBuiltins, sharedBuiltins } from '../templates.ts';
-import { bearer, errorResponses, json, variables } from './schemas.ts';
+import { bearer, json, variables } from './schemas.ts';
 
 const templateSchema = z
   .object({
@@ -55,7 +56,7 @@ const preview = createRoute({
       required: true,
     },
   },
-  responses: { 200: json(previewSchema, 'Both wordings, rendered'), ...errorResponses, 404: errorResponses[422] },
+  responses: { 200: json(previewSchema, 'Both wordings, rendered'), ...errorResponses, 404: problemResponses[404] },
 });
 
 export function templateRoutes(s: Services) {

@@ -9,7 +9,8 @@ import { targetProblem } from '../outbox/http.ts';
 import { recordAudit } from './audit.ts';
 import type { Actor, Services } from './context.ts';
 import { describeNotice, type Notice } from './reminders.ts';
-import { formatUtc } from './wording.ts';
+import { absolute, paths } from '../links.ts';
+import { formatUtc } from '../text.ts';
 
 export const channelKinds = ['slack', 'discord', 'teams', 'generic'] as const;
 export type ChannelKind = (typeof channelKinds)[number];
@@ -71,7 +72,6 @@ export interface ChatMessage {
 export function briefingMessage(publicUrl: string, update: UpdateFacts, about: SubjectFacts & { title: string }): ChatMessage {
   const affected = update.components.filter((c) => c.status !== 'operational');
   const told = update.audiences.public || update.audiences.subscribers;
-  const subjectPath = update.incidentId ? `incidents/${update.incidentId}` : `maintenances/${update.maintenanceId}`;
   const severe = about.severity === 'SEV1' || about.severity === 'SEV2';
   return {
     event: 'briefing',
@@ -86,7 +86,7 @@ export function briefingMessage(publicUrl: string, update: UpdateFacts, about: S
       ['Next update due', update.nextUpdateAt ? formatUtc(update.nextUpdateAt, update.createdAt) : 'None scheduled'],
       ['What customers were told', told ? update.externalSubject : 'Nothing: not published to customers'],
     ],
-    link: { label: 'Open the internal page', url: `${publicUrl}/internal/${subjectPath}/` },
+    link: { label: 'Open the internal page', url: absolute(publicUrl, paths.subject('internal', update)) },
     at: update.createdAt,
     incident: update.incidentId ? { id: update.incidentId, title: about.title, internalTitle: about.internalTitle, severity: about.severity, status: update.status } : null,
   };

@@ -1,50 +1,45 @@
-// The component catalogue; a component's status is derived from active incidents and maintenance, never stored.
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
-import type { Queryable } from '../../db/client.ts';
-import { components } from '../../db/schema.ts';
-import { worstStatus, type ComponentStatus } from '../domain.ts';
+// The component catalogue and its groups; a component's status is derived (api/status.ts), never stored.
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import type { Queryable, Tx } from '../../db/client.ts';
+import { componentGroups, components } from '../../db/schema.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { ComponentStatus, Reader } from '../domain.ts';
+import { componentStatuses, readComponents, type ComponentState } from '../status.ts';
 import { recordAudit } from './audit.ts';
-import type { Services } from './context.ts';
+import type { Actor, Services } from './context.ts';
 
 export interface ComponentInput {
   id: string;
   name: string;
   description?: string | undefined;
+  /** The group's name: an existing group with that name, or a new one. null or omitted: no group. */
   group?: string | null | undefined;
-  order?: number | undefined;
+  /** Display order within its group. */
+  position?: number | undefined;
 }
 
-export type ComponentRow = typeof components.$inferSelect;
-export type ComponentView = Omit<ComponentRow, 'archivedAt'> & { status: ComponentStatus };
+/** A component as stored. */
+export type ComponentRecord = typeof components.$inferSelect;
 
 export type ComponentDeps = Pick<Services, 'db' | 'clock' | 'hook'>;
 
-/** Impacts currently in force per component: active incidents' impacts and in-progress maintenance. */
-export async function derivedStatuses(db: Queryable): Promise<Map<string, ComponentStatus>> {
-  const rows = await db.all<{ component_id: string; impact: ComponentStatus }>(sql`
-    SELECT ic.component_id, ic.impact FROM incident_components ic
-      JOIN incidents i ON i.id = ic.incident_id
-      WHERE i.status IN ('investigating', 'identified', 'monitoring')
-    UNION ALL
-    SELECT mc.component_id, 'under_maintenance' FROM maintenance_components mc
-      JOIN maintenances m ON m.id = mc.maintenance_id
-      WHERE m.status IN ('in_progress', 'verifying')`);
-  const byComponent = new Map<string, ComponentStatus[]>();
-  for (const r of rows) byComponent.set(r.component_id, [...(byComponent.get(r.component_id) ?? []), r.impact]);
-  return new Map([...byComponent].map(([id, list]) => [id, worstStatus(list)]));
+/**
+ * Live components in display order with the status `reader` sees. Anonymous callers must pass `public`
+ * (the default), so an internal-only incident never shows in a public read.
+ */
+export async function listComponents(db: Queryable, reader: Reader = 'public'): Promise<ComponentState[]> {
+  return readComponents(db, reader);
 }
 
-export async function listComponents(db: Queryable): Promise<ComponentView[]> {
-  const [rows, statuses] = await Promise.all([
-    db.select().from(components).where(isNull(components.archivedAt)).orderBy(asc(components.order), asc(components.name)),
-    derivedStatuses(db),
-  ]);
-  return rows.map(({ archivedAt: _archived, ...row }) => ({ ...row, status: statuses.get(row.id) ?? 'operational' }));
+async function componentState(db: Queryable, id: string, reader: Reader): Promise<ComponentState> {
+  const found = (await readComponents(db, reader)).find((c) => c.id === id);
+  if (!found) throw new NotFoundError('component', id);
+  return found;
 }
 
 /** Loads the named live components, refusing unknown or archived ids with the offending paths. */
-export async function requireComponents(db: Queryable, ids: string[], path: string): Promise<Map<string, ComponentRow>> {
+export async function requireComponents(db: Queryable, ids: string[], path: string): Promise<Map<string, ComponentRecord>> {
   if (ids.length === 0) return new Map();
   const rows = await db
     .select()
@@ -63,61 +58,123 @@ export async function requireComponents(db: Queryable, ids: string[], path: stri
   return found;
 }
 
-export async function createComponent(deps: ComponentDeps, actor: string, input: ComponentInput): Promise<ComponentView> {
+/** The id of the group with this name, creating the group (with a random id, never derived from the name) if there is none. */
+async function groupIdFor(tx: Tx, name: string | null | undefined, actor: Actor, now: Date): Promise<string | null | undefined> {
+  if (name === undefined || name === null) return name;
+  const [existing] = await tx.select({ id: componentGroups.id }).from(componentGroups).where(eq(componentGroups.name, name));
+  if (existing) return existing.id;
+  // "grp_" cannot start a component id (lowercase letters, digits and dashes), so group and component ids never meet.
+  const id = `grp_${newId()}`;
+  await tx.insert(componentGroups).values({ id, name, createdAt: now, updatedAt: now });
+  await recordAudit(tx, { at: now, actor: actor.name, action: 'component_group.created', subjectType: 'component_group', subjectId: id, detail: { name } });
+  return id;
+}
+
+export async function createComponent(deps: ComponentDeps, actor: Actor, input: ComponentInput): Promise<ComponentState> {
   const now = deps.clock.now();
-  const row = await deps.db.transaction(async (tx) => {
+  await deps.db.transaction(async (tx) => {
     const [existing] = await tx.select().from(components).where(eq(components.id, input.id));
     if (existing && !existing.archivedAt) throw new ConflictError(`A component with id "${input.id}" already exists.`);
     const values = {
       id: input.id,
       name: input.name,
       description: input.description ?? '',
-      group: input.group ?? null,
-      order: input.order ?? 0,
+      groupId: (await groupIdFor(tx, input.group, actor, now)) ?? null,
+      position: input.position ?? 0,
       updatedAt: now,
       archivedAt: null,
     };
-    // An archived id comes back to life: its history stays attached.
-    const [row] = await tx.insert(components).values(values).onConflictDoUpdate({ target: components.id, set: values }).returning();
-    await recordAudit(tx, { at: now, actor, action: 'component.created', subjectType: 'component', subjectId: input.id, detail: { name: input.name } });
-    return row!;
+    // An archived id comes back to life: its history stays attached, and so does its creation time.
+    await tx
+      .insert(components)
+      .values({ ...values, createdAt: now })
+      .onConflictDoUpdate({ target: components.id, set: values });
+    await recordAudit(tx, { at: now, actor: actor.name, action: 'component.created', subjectType: 'component', subjectId: input.id, detail: { name: input.name } });
   });
-  deps.hook.emit({ kind: 'component', subjectId: row.id, public: true, at: now });
-  return { ...row, status: (await derivedStatuses(deps.db)).get(row.id) ?? 'operational' };
+  deps.hook.emit({ kind: 'component', subjectId: input.id, public: true, at: now });
+  return componentState(deps.db, input.id, 'internal');
 }
 
 export async function updateComponent(
   deps: ComponentDeps,
-  actor: string,
+  actor: Actor,
   id: string,
   patch: Partial<Omit<ComponentInput, 'id'>>,
-): Promise<ComponentView> {
+): Promise<ComponentState> {
   const now = deps.clock.now();
-  const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-  const row = await deps.db.transaction(async (tx) => {
+  await deps.db.transaction(async (tx) => {
+    const { group, ...rest } = patch;
+    const set: Partial<typeof components.$inferInsert> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    const groupId = await groupIdFor(tx, group, actor, now);
+    if (groupId !== undefined) set.groupId = groupId;
     const [row] = await tx
       .update(components)
       .set({ ...set, updatedAt: now })
       .where(and(eq(components.id, id), isNull(components.archivedAt)))
       .returning();
     if (!row) throw new NotFoundError('component', id);
-    await recordAudit(tx, { at: now, actor, action: 'component.updated', subjectType: 'component', subjectId: id, detail: set });
-    return row;
+    await recordAudit(tx, { at: now, actor: actor.name, action: 'component.updated', subjectType: 'component', subjectId: id, detail: patch });
   });
   deps.hook.emit({ kind: 'component', subjectId: id, public: true, at: now });
-  return { ...row, status: (await derivedStatuses(deps.db)).get(id) ?? 'operational' };
+  return componentState(deps.db, id, 'internal');
 }
 
-/** Archives rather than deletes, so past incidents keep naming it; refused while an active incident affects it. */
-export async function archiveComponent(deps: ComponentDeps, actor: string, id: string): Promise<void> {
+/** Archives rather than deletes, so past incidents keep naming it; refused while an active incident or maintenance affects it. */
+export async function archiveComponent(deps: ComponentDeps, actor: Actor, id: string): Promise<void> {
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
     const [row] = await tx.select().from(components).where(and(eq(components.id, id), isNull(components.archivedAt)));
     if (!row) throw new NotFoundError('component', id);
-    const status = (await derivedStatuses(tx)).get(id);
-    if (status) throw new ConflictError(`Component "${id}" is affected by an active incident or maintenance; resolve that first.`);
+    const state = await componentState(tx, id, 'internal');
+    if (state.status !== 'operational') throw new ConflictError(`Component "${id}" is affected by an active incident or maintenance; resolve that first.`);
     await tx.update(components).set({ archivedAt: now, updatedAt: now }).where(eq(components.id, id));
-    await recordAudit(tx, { at: now, actor, action: 'component.deleted', subjectType: 'component', subjectId: id });
+    await recordAudit(tx, { at: now, actor: actor.name, action: 'component.archived', subjectType: 'component', subjectId: id });
   });
   deps.hook.emit({ kind: 'component', subjectId: id, public: true, at: now });
+}
+
+export interface ComponentGroupView {
+  id: string;
+  name: string;
+  components: string[];
+}
+
+/** Every group that has live components, with their ids in display order. */
+export async function listComponentGroups(db: Queryable): Promise<ComponentGroupView[]> {
+  const groups = new Map<string, ComponentGroupView>();
+  for (const c of await readComponents(db, 'public')) {
+    if (c.groupId === null) continue;
+    const g = groups.get(c.groupId) ?? { id: c.groupId, name: c.group ?? '', components: [] };
+    g.components.push(c.id);
+    groups.set(c.groupId, g);
+  }
+  return [...groups.values()];
+}
+
+/** Renames a group; its id stays, so Statuspage clients keep following it. Refused with 409 when another group has the name. */
+export async function renameComponentGroup(deps: ComponentDeps, actor: Actor, id: string, name: string): Promise<ComponentGroupView> {
+  const now = deps.clock.now();
+  await deps.db.transaction(async (tx) => {
+    const [row] = await tx.select().from(componentGroups).where(eq(componentGroups.id, id));
+    if (!row) throw new NotFoundError('component group', id);
+    const [taken] = await tx.select({ id: componentGroups.id }).from(componentGroups).where(eq(componentGroups.name, name));
+    if (taken && taken.id !== id) throw new ConflictError(`Another group is already named "${name}".`);
+    await tx.update(componentGroups).set({ name, updatedAt: now }).where(eq(componentGroups.id, id));
+    await recordAudit(tx, { at: now, actor: actor.name, action: 'component_group.renamed', subjectType: 'component_group', subjectId: id, detail: { from: row.name, to: name } });
+  });
+  deps.hook.emit({ kind: 'component', subjectId: id, public: true, at: now });
+  const [row] = await deps.db.select().from(componentGroups).where(eq(componentGroups.id, id));
+  const members = (await listComponentGroups(deps.db)).find((g) => g.id === id);
+  return { id, name: row!.name, components: members?.components ?? [] };
+}
+
+/**
+ * Moves `updated_at` of every component whose public status differs from `before`: call it in the transaction
+ * that changed an incident or a maintenance, with the statuses read at its start. Only the public status counts,
+ * so an internal-only incident leaves no trace in public timestamps.
+ */
+export async function touchChangedComponents(db: Queryable, before: Map<string, ComponentStatus>, now: Date): Promise<void> {
+  const after = await componentStatuses(db, 'public');
+  const changed = [...new Set([...before.keys(), ...after.keys()])].filter((id) => (before.get(id) ?? 'operational') !== (after.get(id) ?? 'operational'));
+  if (changed.length > 0) await db.update(components).set({ updatedAt: now }).where(inArray(components.id, changed));
 }

@@ -1,14 +1,20 @@
 // What a comms lead does with incidents: declare one, post updates through its lifecycle, publish a postmortem.
 import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
-import { auditEvents, incidentComponents, incidents, postmortems, updates, type ActionItem, type Audiences, type Roles } from '../../db/schema.ts';
+import { auditEvents, components, incidentComponents, incidents, postmortems, updates, type ActionItem, type Audiences, type Roles } from '../../db/schema.ts';
 import {
+  activeIncidentStatuses,
+  closedIncidentStatuses,
+  currentImpact,
   incidentTransitionError,
   isActiveIncident,
+  type ComponentStatus,
   type ImpactStatus,
   type IncidentStatus,
   type Severity,
 } from '../domain.ts';
+import { componentStatuses } from '../status.ts';
+import { touchChangedComponents } from './components.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Template } from '../templates.ts';
@@ -106,10 +112,14 @@ async function applyComponentChanges(tx: Tx, incidentId: string, changes: Compon
   }
 }
 
+/** The components an incident names, each with the impact recorded on it (in force only while the incident is active). */
 async function affectedComponents(db: Queryable, incidentId: string) {
-  return db.all<{ id: string; name: string; status: string }>(sql`
-    SELECT c.id, c.name, ic.impact AS status FROM incident_components ic JOIN components c ON c.id = ic.component_id
-    WHERE ic.incident_id = ${incidentId} ORDER BY c.position, c.name`);
+  return db
+    .select({ id: components.id, name: components.name, status: incidentComponents.impact })
+    .from(incidentComponents)
+    .innerJoin(components, eq(components.id, incidentComponents.componentId))
+    .where(eq(incidentComponents.incidentId, incidentId))
+    .orderBy(asc(components.position), asc(components.name));
 }
 
 interface PublishStep {
@@ -130,14 +140,15 @@ interface PublishStep {
  */
 async function publishUpdate(s: Services, tx: Tx, actor: Actor, step: PublishStep): Promise<UpdateRow> {
   const { incident, now } = step;
-  const components = await affectedComponents(tx, incident.id);
+  const named = await affectedComponents(tx, incident.id);
   const update = await storeUpdate(tx, actor, {
     subject: { type: 'incident', id: incident.id },
     template: step.template,
     status: step.status,
     variables: step.variables,
-    builtins: incidentBuiltins({ ...incident, components }, s, now),
-    components,
+    // The wording names what was impaired ("resolved the problem affecting API"); the update records what is in force now.
+    builtins: incidentBuiltins({ ...incident, components: named }, s, now),
+    components: named.map((c) => ({ ...c, status: currentImpact(step.status, c.status) })),
     audiences: step.audiences,
     brief: step.brief,
     nextUpdateAt: incident.nextUpdateAt,
@@ -174,6 +185,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
   const id = newId();
   const { update } = await s.db.transaction(async (tx) => {
     await requireComponents(tx, input.components.map((c) => c.id), 'components');
+    const before = await componentStatuses(tx, 'public');
     const [incident] = await tx
       .insert(incidents)
       .values({
@@ -190,10 +202,12 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
         nextUpdateAt: nextUpdateAt(s.cadence, now, incidentStatus, input.severity, input.nextUpdateInMinutes),
         draft: input.draft ?? false,
         createdBy: actor.name,
+        createdAt: now,
         updatedAt: now,
       })
       .returning();
     await applyComponentChanges(tx, id, input.components);
+    await touchChangedComponents(tx, before, now);
     await recordAudit(tx, {
       at: now,
       actor: actor.name,
@@ -227,12 +241,13 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
     if (ifMatch !== undefined && ifMatch !== current.version) {
       throw new ConflictError(`The incident is at version ${current.version}, not ${ifMatch}; reload it and try again.`);
     }
-    const from = current.status as IncidentStatus;
+    const from = current.status;
     const problem = incidentTransitionError(from, input.status, input.reopen);
     if (problem) throw new ConflictError(`Cannot post "${input.status}" to this incident: ${problem}.`);
     if (input.components) await requireComponents(tx, input.components.map((c) => c.id), 'components');
+    const before = await componentStatuses(tx, 'public');
 
-    const severity = current.severity as Severity;
+    const severity = current.severity;
     const reopening = !isActiveIncident(from) && isActiveIncident(input.status);
     const [incident] = await tx
       .update(incidents)
@@ -254,6 +269,7 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
     if (current.draft) {
       await recordAudit(tx, { at: now, actor: actor.name, action: 'incident.draft_published', subjectType: 'incident', subjectId: id, detail: {} });
     }
+    await touchChangedComponents(tx, before, now);
     if (from !== input.status) {
       await recordAudit(tx, {
         at: now,
@@ -348,7 +364,7 @@ export interface IncidentView {
   version: number;
   audiences: Audiences;
   roles: Roles;
-  components: { id: string; name: string; status: string }[];
+  components: { id: string; name: string; status: ComponentStatus }[];
   startedAt: Date;
   acknowledgedAt: Date;
   identifiedAt: Date | null;
@@ -378,8 +394,8 @@ function summarize(r: IncidentRow, now: Date) {
     id: r.id,
     title: r.title,
     internalTitle: r.internalTitle,
-    severity: r.severity as Severity,
-    status: r.status as IncidentStatus,
+    severity: r.severity,
+    status: r.status,
     version: r.version,
     startedAt: r.startedAt,
     resolvedAt: r.resolvedAt,
@@ -464,8 +480,8 @@ export interface ListQuery {
 
 export async function listIncidents(s: Pick<Services, 'db' | 'clock'>, query: ListQuery) {
   const filters: SQL[] = [];
-  if (query.status === 'active') filters.push(inArray(incidents.status, ['investigating', 'identified', 'monitoring']));
-  if (query.status === 'resolved') filters.push(inArray(incidents.status, ['resolved', 'postmortem']));
+  if (query.status === 'active') filters.push(inArray(incidents.status, activeIncidentStatuses));
+  if (query.status === 'resolved') filters.push(inArray(incidents.status, closedIncidentStatuses));
   if (query.before) filters.push(lt(incidents.startedAt, query.before));
   const rows = await s.db
     .select()

@@ -2,7 +2,17 @@
 import { and, asc, desc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
 import { maintenanceComponents, maintenances, updates } from '../../db/schema.ts';
-import { maintenanceAudiences, maintenanceTransitionError, type MaintenanceStatus } from '../domain.ts';
+import {
+  activeMaintenanceStatuses,
+  finishedMaintenanceStatuses,
+  isActiveMaintenance,
+  maintenanceAudiences,
+  maintenanceTransitionError,
+  upcomingMaintenanceStatuses,
+  type MaintenanceStatus,
+} from '../domain.ts';
+import { componentStatuses } from '../status.ts';
+import { touchChangedComponents } from './components.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Template } from '../templates.ts';
@@ -53,7 +63,7 @@ async function maintenanceComponentRows(db: Queryable, id: string) {
 
 async function publish(s: Services, tx: Tx, actor: Actor, row: MaintenanceRow, template: Template, variables: Record<string, string>, now: Date, subscribers: boolean) {
   const components = await maintenanceComponentRows(tx, row.id);
-  const shown = row.status === 'in_progress' || row.status === 'verifying' ? 'under_maintenance' : 'operational';
+  const shown = isActiveMaintenance(row.status) ? 'under_maintenance' : 'operational';
   return storeUpdate(tx, actor, {
     subject: { type: 'maintenance', id: row.id },
     template,
@@ -94,6 +104,7 @@ export async function scheduleMaintenance(s: Services, actor: Actor, input: Sche
         autoStart: input.autoStart ?? true,
         autoComplete: input.autoComplete ?? true,
         createdBy: actor.name,
+        createdAt: now,
         updatedAt: now,
       })
       .returning();
@@ -120,14 +131,15 @@ async function transition(
     if (ifMatch !== undefined && ifMatch !== current.version) {
       throw new ConflictError(`The maintenance is at version ${current.version}, not ${ifMatch}; reload it and try again.`);
     }
-    const problem = maintenanceTransitionError(current.status as MaintenanceStatus, input.status);
+    const problem = maintenanceTransitionError(current.status, input.status);
     if (problem) throw new ConflictError(`Cannot post "${input.status}" to this maintenance: ${problem}.`);
     const until = input.scheduledUntil ?? current.scheduledUntil;
     if (until.getTime() <= current.scheduledFor.getTime()) {
       throw new ValidationError('The window must end after it starts.', [{ path: 'scheduledUntil', message: 'must be after scheduledFor' }]);
     }
-    const started = input.status === 'in_progress' || input.status === 'verifying';
-    const finished = input.status === 'completed' || input.status === 'cancelled';
+    const started = isActiveMaintenance(input.status);
+    const finished = (finishedMaintenanceStatuses as readonly MaintenanceStatus[]).includes(input.status);
+    const before = await componentStatuses(tx, 'public');
     const [row] = await tx
       .update(maintenances)
       .set({
@@ -141,6 +153,7 @@ async function transition(
       .where(and(eq(maintenances.id, id), eq(maintenances.version, current.version)))
       .returning();
     if (!row) throw new ConflictError('The maintenance changed while this update was being published; reload it and try again.');
+    await touchChangedComponents(tx, before, now);
     if (current.status !== input.status) {
       await recordAudit(tx, {
         at: now,
@@ -177,7 +190,7 @@ export async function advanceMaintenances(s: Services): Promise<number> {
   const due = await s.db
     .select()
     .from(maintenances)
-    .where(inArray(maintenances.status, ['scheduled', 'in_progress', 'verifying']));
+    .where(inArray(maintenances.status, [...upcomingMaintenanceStatuses, ...activeMaintenanceStatuses]));
   for (const m of due) {
     const step: MaintenanceStatus | null =
       m.status === 'scheduled' && m.autoStart && m.scheduledFor <= now
@@ -261,7 +274,7 @@ export async function getMaintenance(s: Pick<Services, 'db'>, id: string): Promi
     id: row.id,
     title: row.title,
     internalTitle: row.internalTitle,
-    status: row.status as MaintenanceStatus,
+    status: row.status,
     version: row.version,
     scheduledFor: row.scheduledFor,
     scheduledUntil: row.scheduledUntil,
@@ -277,7 +290,7 @@ export async function getMaintenance(s: Pick<Services, 'db'>, id: string): Promi
 }
 
 export async function listMaintenances(s: Pick<Services, 'db'>, query: { status?: 'upcoming' | 'active' | 'past' | undefined; limit: number }) {
-  const statuses = { upcoming: ['scheduled'], active: ['in_progress', 'verifying'], past: ['completed', 'cancelled'] };
+  const statuses = { upcoming: upcomingMaintenanceStatuses, active: activeMaintenanceStatuses, past: finishedMaintenanceStatuses };
   const rows = await s.db
     .select({ id: maintenances.id })
     .from(maintenances)

@@ -1,12 +1,13 @@
 // Keeps the rhythm of updates: schedules reminders and overdue notices as outbox rows with the update that sets the due time.
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
-import { channels, deliveries, incidents, updates, type Roles } from '../../db/schema.ts';
+import { apiTokens, channels, deliveries, incidents, updates, type Roles } from '../../db/schema.ts';
 import { isActiveIncident, type Severity } from '../domain.ts';
 import type { CadenceSettings } from '../config.ts';
 import type { Claimed } from '../outbox/leases.ts';
 import type { Actor } from './context.ts';
-import { formatUtc, humanDuration } from './wording.ts';
+import { absolute, paths } from '../links.ts';
+import { formatUtc, humanDuration } from '../text.ts';
 
 /** Delivery kinds that remind the comms lead; an update posted to the incident cancels those still pending. */
 export const cadenceKinds = ['due_reminder', 'overdue'] as const;
@@ -18,7 +19,7 @@ const overdueMax = 48;
 
 /** The console page where the comms lead posts the next update: `/internal/incidents/{id}/` (SPEC, console). */
 export function postUpdateUrl(publicUrl: string, incidentId: string): string {
-  return `${publicUrl}/internal/incidents/${encodeURIComponent(incidentId)}/`;
+  return absolute(publicUrl, paths.incident('internal', incidentId));
 }
 
 const emailPattern = /[^\s<>@,;"]+@[^\s<>@,;"]+\.[^\s<>@,;"]+/;
@@ -30,18 +31,14 @@ export function roleEmail(role: string | undefined): string | null {
   return emailPattern.exec(angled)?.[0]?.toLowerCase() ?? null;
 }
 
-/**
- * The publisher's email: the actor's own, else the `email` column of its API token. Tokens gain that column in a
- * parallel change, so the row is read whole and the column taken only if it is there: the one place that knows.
- */
+/** The publisher's email: the actor's own if it carries one, else the `email` of its API token (`npm run token -- create --email`). */
 export async function publisherEmail(db: Queryable, actor: Actor): Promise<string | null> {
   const own = (actor as { email?: unknown }).email;
   if (typeof own === 'string' && own) return own;
   const tokenId = (actor as { tokenId?: unknown }).tokenId;
   if (typeof tokenId !== 'string') return null;
-  const [row] = await db.all<Record<string, unknown>>(sql`SELECT * FROM api_tokens WHERE id = ${tokenId}`);
-  const email = row?.email;
-  return typeof email === 'string' && email ? email : null;
+  const [row] = await db.select({ email: apiTokens.email }).from(apiTokens).where(eq(apiTokens.id, tokenId));
+  return row?.email ?? null;
 }
 
 /** Who is reminded: the incident's comms lead (an email in roles.comms), else the last publisher, else COMMS_EMAIL. */

@@ -1,5 +1,6 @@
 // Stores one timeline update with both wordings rendered, and enqueues its deliveries, inside the caller's transaction.
 import type { Tx } from '../../db/client.ts';
+import type { UpdateStatusValue } from '../domain.ts';
 import type { DeliveryCounts } from './deliveries.ts';
 import { updates, type Audiences, type ComponentImpact } from '../../db/schema.ts';
 import { newId } from '../ids.ts';
@@ -13,7 +14,7 @@ export type UpdateRow = typeof updates.$inferSelect;
 export interface UpdateDraft {
   subject: { type: 'incident' | 'maintenance'; id: string };
   template: Template;
-  status: string;
+  status: UpdateStatusValue;
   variables: Record<string, string>;
   builtins: Builtins;
   /** The components the update touches, with their status at this moment. */

@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { deliveries, webhookSubscribers } from '../../db/schema.ts';
-import { componentRank, worstStatus, type ComponentStatus } from '../domain.ts';
+import { pageStatus, worstStatus, type ComponentStatus } from '../domain.ts';
 import { ValidationError } from '../errors.ts';
 import { newId, newSecret } from '../ids.ts';
-import { unsubscribeUrl } from '../mail/compose.ts';
+import { absolute, paths, unsubscribeUrl } from '../links.ts';
 import { targetProblem } from '../outbox/http.ts';
 import { audiences, loadComponents, loadIncidents, loadMaintenances, loadUpdates, type UpdateRecord } from '../site/records.ts';
-import { descriptions, indicatorOf, pageId, type Indicator } from '../site/statuspage.ts';
+import { pageId } from '../site/statuspage.ts';
 import { recordAudit } from './audit.ts';
 import { requireComponents } from './components.ts';
 import type { Services } from './context.ts';
@@ -68,7 +68,14 @@ export async function unsubscribeWebhook(s: Pick<Services, 'db' | 'clock'>, toke
 }
 
 const iso = (at: Date | null | undefined) => (at ? at.toISOString() : null);
-const indicatorRank: Indicator[] = ['none', 'minor', 'major', 'critical'];
+/** An incident's impact in Statuspage's enum, from the worst status its updates gave a component. */
+const impactOf: Record<ComponentStatus, 'none' | 'minor' | 'major' | 'critical'> = {
+  operational: 'none',
+  under_maintenance: 'none',
+  degraded_performance: 'minor',
+  partial_outage: 'major',
+  major_outage: 'critical',
+};
 
 /** Each update with the component changes it made relative to the one before; newest first, as Statuspage lists them. */
 function incidentUpdates(subjectId: string, timeline: UpdateRecord[]) {
@@ -96,9 +103,8 @@ export async function webhookEnvelope(db: Queryable, publicUrl: string, updateId
   const [update] = await db.query.updates.findMany({ where: (u, { eq }) => eq(u.id, updateId), columns: { incidentId: true, maintenanceId: true, audiences: true } });
   if (!update || !update.audiences.public) return null;
   const components = await loadComponents(db, a);
-  const pageIndicator = components.map((c) => indicatorOf[c.status]).reduce<Indicator>((w, x) => (indicatorRank.indexOf(x) > indicatorRank.indexOf(w) ? x : w), 'none');
-  const maintaining = pageIndicator === 'none' && components.some((c) => componentRank(c.status) === componentRank('under_maintenance'));
-  const page = { id: pageId(publicUrl), status_indicator: pageIndicator, status_description: maintaining ? 'Service Under Maintenance' : descriptions[pageIndicator] };
+  const status = pageStatus(components.map((c) => c.status));
+  const page = { id: pageId(publicUrl), status_indicator: status.indicator, status_description: status.description };
   const subjectId = update.incidentId ?? update.maintenanceId!;
   const timeline = await loadUpdates(db, a, update.incidentId ? { incidentIds: [subjectId] } : { maintenanceIds: [subjectId] });
   if (!timeline.some((u) => u.id === updateId)) return null;
@@ -124,13 +130,13 @@ export async function webhookEnvelope(db: Queryable, publicUrl: string, updateId
         id: incident.id,
         name: incident.title,
         status: incident.status,
-        impact: indicatorOf[worst],
+        impact: impactOf[worst],
         ...common,
         created_at: iso(incident.createdAt),
         monitoring_at: iso(timeline.find((u) => u.status === 'monitoring')?.createdAt),
         resolved_at: iso(incident.resolvedAt),
         started_at: iso(incident.startedAt),
-        shortlink: `${publicUrl}/incidents/${incident.id}/`,
+        shortlink: absolute(publicUrl, paths.incident('public', incident.id)),
       },
     };
   }
@@ -150,7 +156,7 @@ export async function webhookEnvelope(db: Queryable, publicUrl: string, updateId
       started_at: iso(m.startedAt ?? m.scheduledFor),
       scheduled_for: iso(m.scheduledFor),
       scheduled_until: iso(m.scheduledUntil),
-      shortlink: `${publicUrl}/maintenances/${m.id}/`,
+      shortlink: absolute(publicUrl, paths.maintenance('public', m.id)),
     },
   };
 }

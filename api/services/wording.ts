@@ -1,6 +1,8 @@
 // Renders a template for an incident or maintenance: computes the built-in variables for each audience.
-import { componentStatusLabel, worstStatus, type ComponentStatus } from '../domain.ts';
+import { worstStatus, type ComponentStatus } from '../domain.ts';
 import { ValidationError } from '../errors.ts';
+import { absolute, paths } from '../links.ts';
+import { componentStatusPhrase, formatUtc, humanDuration, joinNames } from '../text.ts';
 import type { Builtins, Template, TemplateCatalog, TemplateKind } from '../templates.ts';
 
 export interface IncidentFacts {
@@ -12,7 +14,7 @@ export interface IncidentFacts {
   nextUpdateAt: Date | null;
   roles: { ic?: string | undefined };
   /** Every component on the incident; those back to operational are left out of the wording. */
-  components: { name: string; status: string }[];
+  components: { name: string; status: ComponentStatus }[];
 }
 
 export interface MaintenanceFacts {
@@ -26,33 +28,6 @@ export interface MaintenanceFacts {
   components: { name: string }[];
 }
 
-/** "API", "API and Dashboard", "API, Dashboard and Webhooks". */
-export function joinNames(names: string[]): string {
-  if (names.length <= 1) return names[0] ?? '';
-  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
-}
-
-/** "1 hour 5 minutes"; whole minutes, because nobody reads seconds during an outage. */
-export function humanDuration(ms: number): string {
-  const minutes = Math.max(0, Math.floor(ms / 60_000));
-  if (minutes < 1) return 'less than a minute';
-  const days = Math.floor(minutes / 1440);
-  const hours = Math.floor((minutes % 1440) / 60);
-  const mins = minutes % 60;
-  const part = (n: number, unit: string) => (n === 0 ? '' : `${n} ${unit}${n === 1 ? '' : 's'}`);
-  return [part(days, 'day'), part(hours, 'hour'), days > 0 ? '' : part(mins, 'minute')].filter(Boolean).join(' ');
-}
-
-/** "14:30 UTC" today, "Tue 24 Nov 14:30 UTC" on another day: always UTC, with the zone named. */
-export function formatUtc(at: Date, now: Date): string {
-  const time = at.toISOString().slice(11, 16);
-  if (at.toISOString().slice(0, 10) === now.toISOString().slice(0, 10)) return `${time} UTC`;
-  const day = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' })
-    .format(at)
-    .replace(',', '');
-  return `${day} ${time} UTC`;
-}
-
 export interface Links {
   publicUrl: string;
 }
@@ -64,16 +39,16 @@ export function incidentBuiltins(facts: IncidentFacts, links: Links, now: Date):
     next_update: facts.nextUpdateAt ? formatUtc(facts.nextUpdateAt, now) : '',
     duration: humanDuration(now.getTime() - facts.startedAt.getTime()),
   };
-  const impact = worstStatus(impaired.map((c) => c.status as ComponentStatus));
+  const impact = worstStatus(impaired.map((c) => c.status));
   return {
-    external: { ...shared, title: facts.title, incident_url: `${links.publicUrl}/incidents/${facts.id}/` },
+    external: { ...shared, title: facts.title, incident_url: absolute(links.publicUrl, paths.incident('public', facts.id)) },
     internal: {
       ...shared,
       title: facts.internalTitle,
-      incident_url: `${links.publicUrl}/internal/incidents/${facts.id}/`,
+      incident_url: absolute(links.publicUrl, paths.incident('internal', facts.id)),
       severity: facts.severity,
       ic: facts.roles.ic ?? '',
-      impact: componentStatusLabel[impact].toLowerCase(),
+      impact: componentStatusPhrase(impact),
     },
   };
 }
@@ -86,9 +61,12 @@ export function maintenanceBuiltins(facts: MaintenanceFacts, links: Links, now: 
     starts_at: formatUtc(facts.scheduledFor, now),
     ends_at: formatUtc(facts.scheduledUntil, now),
   };
+  const external = absolute(links.publicUrl, paths.maintenance('public', facts.id));
+  const internal = absolute(links.publicUrl, paths.maintenance('internal', facts.id));
+  // `incident_url` stays for templates written before `maintenance_url` existed; both name the maintenance page.
   return {
-    external: { ...shared, title: facts.title, incident_url: `${links.publicUrl}/maintenances/${facts.id}/` },
-    internal: { ...shared, title: facts.internalTitle, incident_url: `${links.publicUrl}/internal/maintenances/${facts.id}/` },
+    external: { ...shared, title: facts.title, maintenance_url: external, incident_url: external },
+    internal: { ...shared, title: facts.internalTitle, maintenance_url: internal, incident_url: internal },
   };
 }
 

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { systemClock } from '../clock.ts';
 import type { PageView } from './view-model.ts';
 
 export interface PageRenderer {
@@ -47,7 +48,7 @@ async function withBuildLock<T>(run: () => Promise<T>, ready: () => boolean): Pr
     } catch {
       // A lock older than the longest plausible build was left by a killed process.
       try {
-        if (Date.now() - statSync(lock).mtimeMs > 5 * 60_000) rmSync(lock, { recursive: true, force: true });
+        if (systemClock.now().getTime() - statSync(lock).mtimeMs > 5 * 60_000) rmSync(lock, { recursive: true, force: true });
       } catch {}
       await sleep(200);
     }
@@ -81,7 +82,7 @@ function pruneOldBundles(keep: string) {
     const path = join(buildsDir, name);
     if (name === keep || name === '.lock') continue;
     try {
-      if (Date.now() - statSync(path).mtimeMs > 10 * 60_000) rmSync(path, { recursive: true, force: true });
+      if (systemClock.now().getTime() - statSync(path).mtimeMs > 10 * 60_000) rmSync(path, { recursive: true, force: true });
     } catch {}
   }
 }
@@ -94,13 +95,13 @@ export async function ensureBundle(log: (message: string) => void = console.log)
   await withBuildLock(
     async () => {
       log('Building the site renderer (Astro), once for these sources...');
-      const started = Date.now();
+      const started = performance.now();
       const tmp = join(buildsDir, `.tmp-${key}-${process.pid}`);
       rmSync(tmp, { recursive: true, force: true });
       await astroBuild(tmp);
       renameSync(tmp, dir);
       pruneOldBundles(key);
-      log(`Site renderer built in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+      log(`Site renderer built in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
     },
     () => existsSync(entry),
   );

@@ -1,10 +1,11 @@
 // feed.xml: RSS 2.0, one item per public update, newest first, each with its update id as a stable guid.
 import RSS from 'rss';
 import type { Queryable } from '../../db/client.ts';
-import { incidentStatusLabel, maintenanceStatusLabel, type IncidentStatus, type MaintenanceStatus } from '../domain.ts';
+import { absolute, paths, updateAnchor } from '../links.ts';
+import { paragraphs, updateStatusLabel } from '../text.ts';
 import type { SiteFile } from './output.ts';
 import { audiences, lastChange, loadIncidents, loadMaintenances, loadUpdates } from './records.ts';
-import { paragraphs, type SiteSettings } from './view-model.ts';
+import type { SiteSettings } from './view-model.ts';
 
 /** Feed readers want the recent past, not years of it; the history pages hold the rest. */
 export const feedItems = 100;
@@ -25,8 +26,8 @@ export async function feedFile(db: Queryable, settings: SiteSettings, now: Date)
   const feed = new RSS({
     title: `${settings.pageName}: status updates`,
     description: `Incident and maintenance updates from ${settings.pageName}.`,
-    feed_url: `${url}/feed.xml`,
-    site_url: `${url}/`,
+    feed_url: absolute(url, paths.feed()),
+    site_url: absolute(url, paths.home('public')),
     language: 'en',
     pubDate: changed ?? now,
     ttl: 5,
@@ -35,12 +36,10 @@ export async function feedFile(db: Queryable, settings: SiteSettings, now: Date)
     const subject = u.incidentId ?? u.maintenanceId!;
     const title = titles.get(subject);
     if (title === undefined) continue;
-    const status = u.incidentId ? incidentStatusLabel[u.status as IncidentStatus] : maintenanceStatusLabel[u.status as MaintenanceStatus];
-    const page = u.incidentId ? `${url}/incidents/${subject}/` : `${url}/maintenances/${subject}/`;
     feed.item({
-      title: `${status ?? u.status}: ${title}`,
+      title: `${updateStatusLabel(u.status)}: ${title}`,
       description: paragraphs(u.body).map((p) => `<p>${escapeHtml(p)}</p>`).join('\n'),
-      url: `${page}#update-${u.id}`,
+      url: `${absolute(url, paths.subject('public', u))}#${updateAnchor(u.id)}`,
       guid: u.id,
       date: u.createdAt,
     });

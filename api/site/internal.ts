@@ -3,7 +3,9 @@ import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import type { Database } from '../../db/client.ts';
-import { authenticate, createSession, endSession, sessionCookie, verifyToken, type AuthEnv } from '../auth.ts';
+import { authenticate, sessionCookie, type AuthEnv } from '../auth.ts';
+import { createSession, endSession } from '../services/sessions.ts';
+import { verifyToken } from '../services/tokens.ts';
 import type { Clock } from '../clock.ts';
 import type { PageRenderer } from './astro.ts';
 import { audiences } from './records.ts';
@@ -48,21 +50,21 @@ export function internalRoutes(d: InternalDeps) {
   app.post('/internal/sign-in', async (c) => {
     const body = await c.req.parseBody();
     const token = typeof body.token === 'string' ? body.token.trim() : '';
-    const principal = token ? await verifyToken(d.db, token) : null;
+    const principal = token ? await verifyToken(d, token) : null;
     if (!principal) return signIn(c, 401, 'That token is unknown or revoked.');
-    const session = await createSession(d.db, principal);
+    const session = await createSession(d, principal);
     setCookie(c, sessionCookie, session.secret, { httpOnly: true, secure, sameSite: 'Strict', path: '/internal', expires: session.expiresAt });
     return c.redirect('/internal/', 303);
   });
   app.post('/internal/sign-out', async (c) => {
     const secret = getCookie(c, sessionCookie);
-    if (secret) await endSession(d.db, secret);
+    if (secret) await endSession(d, secret);
     deleteCookie(c, sessionCookie, { path: '/internal', secure });
     return c.redirect('/internal/sign-in', 303);
   });
 
   // Everything below needs a signed-in person or a bearer token; a browser without one gets the sign-in form.
-  app.use('/internal/*', authenticate(d.db));
+  app.use('/internal/*', authenticate(d));
   app.use(
     '/internal/*',
     createMiddleware<AuthEnv>(async (c, next) => {

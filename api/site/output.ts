@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpat
 import { mkdir, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, extname, join, relative } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { systemClock } from '../clock.ts';
 
 /** One file of the public site, by its path inside the site ("incidents/abc/index.html"). */
 export interface SiteFile {
@@ -104,7 +105,7 @@ export function siteOutput(dataDir: string): SiteOutput {
     },
     async beginRelease(assetsDir) {
       mkdirSync(releases, { recursive: true });
-      const name = `r-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+      const name = `r-${systemClock.now().getTime().toString(36)}-${randomBytes(3).toString('hex')}`;
       const staging = join(releases, `.staging-${process.pid}-${name}`);
       await mkdir(staging, { recursive: true });
       let written = 0;

@@ -1,4 +1,4 @@
-// What each audience may read: the one place that picks external or internal wording and keeps SEV3/SEV4 out of public outputs.
+// What each audience may read, as facts: the one place that picks external or internal wording and keeps SEV3/SEV4 out of public outputs.
 import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import {
@@ -13,37 +13,44 @@ import {
   type ComponentImpact,
   type Roles,
 } from '../../db/schema.ts';
-import { componentStatuses, isActiveIncident, worstStatus, type ComponentStatus, type IncidentStatus, type MaintenanceStatus, type Severity } from '../domain.ts';
-import { humanDuration } from '../services/wording.ts';
-import { timeView, type TimeView } from './calendar.ts';
+import {
+  activeIncidentStatuses,
+  componentStatuses,
+  type IncidentStatus,
+  type MaintenanceStatus,
+  type Reader,
+  type Severity,
+  type UpdateStatusValue,
+} from '../domain.ts';
+import { readerRoot } from '../links.ts';
+import { incidentVisibleTo, readComponents, type ComponentState } from '../status.ts';
 
-export type AudienceName = 'public' | 'internal';
+export type AudienceName = Reader;
 
-/** A labelled thing an audience knows beyond the wording: severity, roles, when the next update is due. */
-export interface Fact {
-  label: string;
-  text: string;
-  time?: TimeView | undefined;
-  /** Shown as a warning next to the value, e.g. "Overdue". */
-  warning?: string | undefined;
+/** Facts insiders read about an incident beyond its wording; the view-model puts them in words. */
+export interface IncidentInsight {
+  severity: Severity;
+  status: IncidentStatus;
+  audiences: Audiences;
+  roles: Roles;
+  startedAt: Date;
+  acknowledgedAt: Date;
+  mitigatedAt: Date | null;
+  resolvedAt: Date | null;
+  nextUpdateAt: Date | null;
+  /** Made from an alert and not yet published. */
+  draft: boolean;
+  /** Statuses of the alert groups behind the incident, comma-separated; null when it came from no alert. */
+  alerts: string | null;
 }
 
-/** A second wording shown beside an update, e.g. what customers were told. */
-export interface Aside {
-  label: string;
+/** The other wording of an update (the external one, for insiders), and whether customers were given it. */
+export interface OtherWording {
+  published: boolean;
   body: string;
 }
 
-export interface ComponentRecord {
-  id: string;
-  name: string;
-  description: string;
-  group: string | null;
-  order: number;
-  status: ComponentStatus;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type ComponentRecord = ComponentState;
 
 export interface IncidentRecord {
   id: string;
@@ -59,7 +66,7 @@ export interface UpdateRecord {
   id: string;
   incidentId: string | null;
   maintenanceId: string | null;
-  status: string;
+  status: UpdateStatusValue;
   body: string;
   components: ComponentImpact[];
   createdAt: Date;
@@ -85,20 +92,20 @@ export interface PostmortemRecord {
 }
 
 export interface Audience {
-  name: AudienceName;
+  name: Reader;
   /** URL prefix of this audience's pages. */
   base: '' | '/internal';
-  /** A marker on every page of this audience; none on the public site. */
-  badge?: string | undefined;
+  /** Whether this audience's pages carry a marker (the internal page does; the public site does not). */
+  marked: boolean;
   /** Which incidents and updates this audience sees. */
   seesIncident: SQL;
   seesUpdate: SQL;
   /** The wording this audience reads. */
   wording: { incident: SQL<string>; maintenance: SQL<string>; update: SQL<string>; postmortem: SQL<string> };
-  /** What else this audience learns about incidents (severity, roles, cadence, durations), by incident id. */
-  incidentFacts(db: Queryable, ids: string[], now: Date): Promise<Map<string, Fact[]>>;
-  /** A second wording beside each update, by update id. */
-  updateAsides(db: Queryable, ids: string[]): Promise<Map<string, Aside>>;
+  /** What else this audience knows about incidents (severity, roles, cadence, milestones), by incident id. */
+  incidentInsights(db: Queryable, ids: string[]): Promise<Map<string, IncidentInsight>>;
+  /** The other wording of each update, by update id. */
+  otherWordings(db: Queryable, ids: string[]): Promise<Map<string, OtherWording>>;
   /** Postmortem action items, by incident id. */
   actionItems(db: Queryable, incidentIds: string[]): Promise<Map<string, ActionItem[]>>;
 }
@@ -107,9 +114,9 @@ const nothing = async <T>() => new Map<string, T>();
 
 const publicAudience: Audience = {
   name: 'public',
-  base: '',
-  // A draft (from an alert) is public only once an update publishes it.
-  seesIncident: sql`json_extract(${incidents.audiences}, '$.public') = 1 AND ${incidents.draft} = 0`,
+  base: readerRoot.public,
+  marked: false,
+  seesIncident: incidentVisibleTo('public'),
   seesUpdate: sql`json_extract(${updates.audiences}, '$.public') = 1`,
   wording: {
     incident: sql<string>`${incidents.title}`,
@@ -118,26 +125,16 @@ const publicAudience: Audience = {
     postmortem: sql<string>`${postmortems.externalSummary}`,
   },
   // Customers get the external wording and nothing else.
-  incidentFacts: nothing,
-  updateAsides: nothing,
+  incidentInsights: nothing,
+  otherWordings: nothing,
   actionItems: nothing,
 };
 
-const reach: Record<string, string> = {
-  'true,true,true': 'Public page, subscribers and executives',
-  'false,false,true': 'Internal page and executives only',
-  'false,false,false': 'Internal page only',
-};
-
-function describeAudiences(a: Audiences): string {
-  return reach[`${a.public},${a.subscribers},${a.stakeholders}`] ?? [a.public && 'public page', a.subscribers && 'subscribers', a.stakeholders && 'executives'].filter(Boolean).join(', ');
-}
-
 const internalAudience: Audience = {
   name: 'internal',
-  base: '/internal',
-  badge: 'Internal',
-  seesIncident: sql`1 = 1`,
+  base: readerRoot.internal,
+  marked: true,
+  seesIncident: incidentVisibleTo('internal'),
   seesUpdate: sql`1 = 1`,
   wording: {
     incident: sql<string>`${incidents.internalTitle}`,
@@ -145,7 +142,7 @@ const internalAudience: Audience = {
     update: sql<string>`${updates.internalBody}`,
     postmortem: sql<string>`${postmortems.internalBody}`,
   },
-  async incidentFacts(db, ids, now) {
+  async incidentInsights(db, ids) {
     if (ids.length === 0) return new Map();
     const rows = await db
       .select({
@@ -164,17 +161,15 @@ const internalAudience: Audience = {
       })
       .from(incidents)
       .where(inArray(incidents.id, ids));
-    return new Map(rows.map((r) => [r.id, incidentFacts(r, now)]));
+    return new Map(rows.map(({ id, ...insight }) => [id, insight]));
   },
-  async updateAsides(db, ids) {
+  async otherWordings(db, ids) {
     if (ids.length === 0) return new Map();
     const rows = await db
       .select({ id: updates.id, body: updates.externalBody, audiences: updates.audiences })
       .from(updates)
       .where(inArray(updates.id, ids));
-    return new Map(
-      rows.map((r) => [r.id, { label: r.audiences.public ? 'What customers were told' : 'External wording (not published)', body: r.body }]),
-    );
+    return new Map(rows.map((r) => [r.id, { published: r.audiences.public, body: r.body }]));
   },
   async actionItems(db, incidentIds) {
     if (incidentIds.length === 0) return new Map();
@@ -186,82 +181,13 @@ const internalAudience: Audience = {
   },
 };
 
-interface InternalIncidentRow {
-  severity: string;
-  status: string;
-  audiences: Audiences;
-  roles: Roles;
-  startedAt: Date;
-  acknowledgedAt: Date;
-  mitigatedAt: Date | null;
-  resolvedAt: Date | null;
-  nextUpdateAt: Date | null;
-  draft: boolean;
-  /** Statuses of the alert groups behind the incident, comma-separated; null when it came from no alert. */
-  alerts: string | null;
-}
-
-function incidentFacts(r: InternalIncidentRow, now: Date): Fact[] {
-  const facts: Fact[] = [
-    { label: 'Severity', text: r.severity as Severity },
-    { label: 'Audience', text: describeAudiences(r.audiences) },
-    { label: 'Incident commander', text: r.roles.ic || 'Not assigned' },
-    { label: 'Comms lead', text: r.roles.comms || 'Not assigned' },
-  ];
-  if (r.roles.smes?.length) facts.push({ label: 'Subject-matter experts', text: r.roles.smes.join(', ') });
-  if (r.draft) facts.push({ label: 'Draft', text: 'Not published', warning: 'Made from an alert: no public output shows it until an update is posted' });
-  if (r.alerts) facts.push({ label: 'Alerts', text: r.alerts.split(',').every((a) => a === 'resolved') ? 'Alerts resolved' : 'Alerts firing' });
-  if (isActiveIncident(r.status)) {
-    if (r.nextUpdateAt) {
-      const late = now.getTime() - r.nextUpdateAt.getTime();
-      facts.push({
-        label: 'Next update due',
-        text: '',
-        time: timeView(r.nextUpdateAt),
-        warning: late > 0 ? `Overdue by ${humanDuration(late)}` : undefined,
-      });
-    } else {
-      facts.push({ label: 'Next update due', text: 'No time set' });
-    }
-  }
-  const since = (at: Date | null) => (at ? humanDuration(at.getTime() - r.startedAt.getTime()) : 'Not yet');
-  facts.push({ label: 'Time to acknowledge', text: since(r.acknowledgedAt) });
-  facts.push({ label: 'Time to mitigate', text: since(r.mitigatedAt) });
-  facts.push({ label: 'Time to resolve', text: since(r.resolvedAt) });
-  return facts;
-}
-
 export const audiences: Record<AudienceName, Audience> = { public: publicAudience, internal: internalAudience };
 
 // ---- reading, through an audience ----
 
-const activeIncident = inArray(incidents.status, ['investigating', 'identified', 'monitoring']);
-
-/** Each live component with the status this audience sees: SEV3/SEV4 impacts never move a public component. */
+/** Each live component in display order, with the status this audience sees (api/status.ts: the one derivation). */
 export async function loadComponents(db: Queryable, a: Audience): Promise<ComponentRecord[]> {
-  const [rows, impacts] = await Promise.all([
-    db.select().from(components).where(isNull(components.archivedAt)).orderBy(asc(components.order), asc(components.name)),
-    db.all<{ component_id: string; impact: ComponentStatus }>(sql`
-      SELECT incident_components.component_id, incident_components.impact FROM incident_components
-        JOIN incidents ON incidents.id = incident_components.incident_id
-        WHERE incidents.status IN ('investigating', 'identified', 'monitoring') AND ${a.seesIncident}
-      UNION ALL
-      SELECT maintenance_components.component_id, 'under_maintenance' FROM maintenance_components
-        JOIN maintenances ON maintenances.id = maintenance_components.maintenance_id
-        WHERE maintenances.status IN ('in_progress', 'verifying')`),
-  ]);
-  const byComponent = new Map<string, ComponentStatus[]>();
-  for (const r of impacts) byComponent.set(r.component_id, [...(byComponent.get(r.component_id) ?? []), r.impact]);
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    description: r.description,
-    group: r.group,
-    order: r.order,
-    status: worstStatus(byComponent.get(r.id) ?? []),
-    createdAt: r.createdAt,
-    updatedAt: r.updatedAt,
-  }));
+  return readComponents(db, a.name);
 }
 
 export interface IncidentQuery {
@@ -277,7 +203,7 @@ export async function loadIncidents(db: Queryable, a: Audience, q: IncidentQuery
   if (q.ids?.length === 0) return [];
   const filters: (SQL | undefined)[] = [a.seesIncident];
   if (q.ids) filters.push(inArray(incidents.id, q.ids));
-  if (q.active) filters.push(activeIncident);
+  if (q.active) filters.push(inArray(incidents.status, activeIncidentStatuses));
   if (q.overlapping) {
     filters.push(lte(incidents.startedAt, q.overlapping.to), or(isNull(incidents.resolvedAt), gte(incidents.resolvedAt, q.overlapping.from)));
   }
@@ -295,8 +221,7 @@ export async function loadIncidents(db: Queryable, a: Audience, q: IncidentQuery
     .from(incidents)
     .where(and(...filters))
     .orderBy(desc(incidents.startedAt), asc(incidents.id));
-  const rows = q.limit ? await query.limit(q.limit) : await query;
-  return rows.map((r) => ({ ...r, status: r.status as IncidentStatus }));
+  return q.limit ? query.limit(q.limit) : query;
 }
 
 export interface UpdateQuery {
@@ -419,8 +344,7 @@ export async function loadMaintenances(db: Queryable, a: Audience, q: Maintenanc
     .from(maintenances)
     .where(and(...filters))
     .orderBy(desc(maintenances.scheduledFor), asc(maintenances.id));
-  const rows = q.limit ? await query.limit(q.limit) : await query;
-  return rows.map((r) => ({ ...r, status: r.status as MaintenanceStatus }));
+  return q.limit ? query.limit(q.limit) : query;
 }
 
 /** The components each maintenance window covers, by maintenance id. */
@@ -432,7 +356,7 @@ export async function loadMaintenanceComponents(db: Queryable, ids: string[]): P
     .from(maintenanceComponents)
     .innerJoin(components, eq(components.id, maintenanceComponents.componentId))
     .where(inArray(maintenanceComponents.maintenanceId, ids))
-    .orderBy(asc(components.order), asc(components.name));
+    .orderBy(asc(components.position), asc(components.name));
   for (const r of rows) byMaintenance.set(r.maintenanceId, [...(byMaintenance.get(r.maintenanceId) ?? []), { id: r.id, name: r.name }]);
   return byMaintenance;
 }

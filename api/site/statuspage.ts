@@ -1,7 +1,16 @@
 // The Statuspage-compatible public JSON (/api/v2/*.json): Statuspage's field names and enums, so existing widgets work unchanged.
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../../db/client.ts';
-import { componentRank, worstStatus, type ComponentStatus, type MaintenanceStatus } from '../domain.ts';
+import {
+  activeMaintenanceStatuses,
+  pageStatus,
+  upcomingMaintenanceStatuses,
+  worstStatus,
+  type ComponentStatus,
+  type MaintenanceStatus,
+  type UpdateStatusValue,
+} from '../domain.ts';
+import { absolute, paths } from '../links.ts';
 import type { SiteFile } from './output.ts';
 import {
   audiences,
@@ -24,26 +33,19 @@ export const polledDocuments = new Set(['api/v2/summary.json', 'api/v2/status.js
 /** The list endpoints carry the 50 most recent, as Statuspage's do. */
 export const listLimit = 50;
 
-export type Indicator = 'none' | 'minor' | 'major' | 'critical';
-type Impact = Indicator | 'maintenance';
+/** An incident's impact: Statuspage's enum for incidents (maintenance has its own, `maintenance`). */
+type IncidentImpact = 'none' | 'minor' | 'major' | 'critical';
 
-export const indicatorOf: Record<ComponentStatus, Indicator> = {
+const impactOfStatus: Record<ComponentStatus, IncidentImpact> = {
   operational: 'none',
   under_maintenance: 'none',
   degraded_performance: 'minor',
   partial_outage: 'major',
   major_outage: 'critical',
 };
-const indicators: Indicator[] = ['none', 'minor', 'major', 'critical'];
-export const descriptions: Record<Indicator, string> = {
-  none: 'All Systems Operational',
-  minor: 'Minor Service Outage',
-  major: 'Partial System Outage',
-  critical: 'Major Service Outage',
-};
 
 /** Statuspage has no "cancelled" maintenance: a cancelled window reads as completed, with the update saying why. */
-const maintenanceStatusOf: Record<MaintenanceStatus, string> = {
+const maintenanceStatusOf: Record<MaintenanceStatus, 'scheduled' | 'in_progress' | 'verifying' | 'completed'> = {
   scheduled: 'scheduled',
   in_progress: 'in_progress',
   verifying: 'verifying',
@@ -51,55 +53,76 @@ const maintenanceStatusOf: Record<MaintenanceStatus, string> = {
   cancelled: 'completed',
 };
 
+/** An update's status in Statuspage's enums: incident statuses as they are, maintenance ones mapped as above. */
+const updateStatusOf = (status: UpdateStatusValue) => (status in maintenanceStatusOf ? maintenanceStatusOf[status as MaintenanceStatus] : status);
+
 const iso = (at: Date | null | undefined) => (at ? at.toISOString() : null);
+const latest = (...times: (Date | null | undefined)[]) => new Date(Math.max(...times.flatMap((t) => (t ? [t.getTime()] : []))));
 
 /** A stable page id from the public URL, shaped like Statuspage's. */
 export function pageId(publicUrl: string): string {
   return BigInt(`0x${createHash('sha256').update(publicUrl).digest('hex').slice(0, 15)}`).toString(36).slice(0, 12);
 }
 
-const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'group';
-
 interface Context {
   page: { id: string; name: string; url: string; time_zone: string; updated_at: string };
   components: Map<string, ComponentRecord>;
+  /** Each component's (and group's) position: top-level items from 1, members of a group from 1 within it. */
+  positions: Map<string, number>;
   publicUrl: string;
 }
 
-function componentJson(ctx: Context, c: ComponentRecord, position: number) {
+/** Positions as Statuspage numbers them: groups and ungrouped components share the top level; members restart in their group. */
+function positionsOf(components: ComponentRecord[]): Map<string, number> {
+  const positions = new Map<string, number>();
+  const inGroup = new Map<string, number>();
+  let top = 0;
+  for (const c of components) {
+    if (c.groupId === null) positions.set(c.id, ++top);
+    else {
+      if (!positions.has(c.groupId)) positions.set(c.groupId, ++top);
+      const n = (inGroup.get(c.groupId) ?? 0) + 1;
+      inGroup.set(c.groupId, n);
+      positions.set(c.id, n);
+    }
+  }
+  return positions;
+}
+
+function componentJson(ctx: Context, c: ComponentRecord) {
   return {
     id: c.id,
     name: c.name,
     status: c.status,
     created_at: iso(c.createdAt),
     updated_at: iso(c.updatedAt),
-    position,
+    position: ctx.positions.get(c.id)!,
     description: c.description || null,
     showcase: true,
     start_date: null,
-    group_id: c.group ? `group-${slug(c.group)}` : null,
+    group_id: c.groupId,
     page_id: ctx.page.id,
     group: false,
     only_show_if_degraded: false,
   };
 }
 
-/** Components in order, with a group component (Statuspage's shape) before the members of each group. */
+/** Components in display order, with a group component (Statuspage's shape) before the members of each group. */
 function componentsJson(ctx: Context) {
   const list = [...ctx.components.values()];
   const out: Record<string, unknown>[] = [];
   const seenGroups = new Set<string>();
   for (const c of list) {
-    if (c.group && !seenGroups.has(c.group)) {
-      seenGroups.add(c.group);
-      const members = list.filter((m) => m.group === c.group);
+    if (c.groupId !== null && !seenGroups.has(c.groupId)) {
+      seenGroups.add(c.groupId);
+      const members = list.filter((m) => m.groupId === c.groupId);
       out.push({
-        id: `group-${slug(c.group)}`,
+        id: c.groupId,
         name: c.group,
         status: worstStatus(members.map((m) => m.status)),
         created_at: iso(new Date(Math.min(...members.map((m) => m.createdAt.getTime())))),
-        updated_at: iso(new Date(Math.max(...members.map((m) => m.updatedAt.getTime())))),
-        position: out.length + 1,
+        updated_at: iso(latest(...members.map((m) => m.updatedAt))),
+        position: ctx.positions.get(c.groupId)!,
         description: null,
         showcase: false,
         start_date: null,
@@ -110,7 +133,7 @@ function componentsJson(ctx: Context) {
         components: members.map((m) => m.id),
       });
     }
-    out.push(componentJson(ctx, c, out.length + 1));
+    out.push(componentJson(ctx, c));
   }
   return out;
 }
@@ -125,7 +148,7 @@ function updatesJson(subjectId: string, timeline: UpdateRecord[]) {
     for (const c of u.components) last.set(c.id, c.status);
     return {
       id: u.id,
-      status: u.status,
+      status: updateStatusOf(u.status),
       body: u.body,
       incident_id: subjectId,
       created_at: iso(u.createdAt),
@@ -140,52 +163,59 @@ function updatesJson(subjectId: string, timeline: UpdateRecord[]) {
   return out.reverse();
 }
 
-function impactOf(timeline: UpdateRecord[]): Indicator {
-  const worst = worstStatus(timeline.flatMap((u) => u.components.map((c) => c.status as ComponentStatus)));
-  return indicatorOf[worst];
+/** The worst impact the incident had on any component, over its whole timeline (it stays after resolution). */
+function impactOf(timeline: UpdateRecord[]): IncidentImpact {
+  return impactOfStatus[worstStatus(timeline.flatMap((u) => u.components.map((c) => c.status)))];
+}
+
+/** The subject's components as they stand now, in display order; archived ones are left out. */
+function componentsOf(ctx: Context, ids: Iterable<string>) {
+  const wanted = new Set(ids);
+  return [...ctx.components.values()].filter((c) => wanted.has(c.id)).map((c) => componentJson(ctx, c));
 }
 
 function incidentJson(ctx: Context, i: IncidentRecord, timeline: UpdateRecord[]) {
-  const touched = [...new Set(timeline.flatMap((u) => u.components.map((c) => c.id)))];
+  const touched = timeline.flatMap((u) => u.components.map((c) => c.id));
   const monitoring = timeline.find((u) => u.status === 'monitoring');
   return {
     id: i.id,
     name: i.title,
     status: i.status,
     created_at: iso(i.createdAt),
-    updated_at: iso(timeline.at(-1)?.createdAt ?? i.updatedAt),
+    // Never before created_at, even for incidents whose updates were back-dated.
+    updated_at: iso(latest(i.createdAt, i.updatedAt, timeline.at(-1)?.createdAt)),
     monitoring_at: iso(monitoring?.createdAt),
     resolved_at: iso(i.resolvedAt),
-    impact: impactOf(timeline) as Impact,
-    shortlink: `${ctx.publicUrl}/incidents/${i.id}/`,
+    impact: impactOf(timeline),
+    shortlink: absolute(ctx.publicUrl, paths.incident('public', i.id)),
     started_at: iso(i.startedAt),
     page_id: ctx.page.id,
     incident_updates: updatesJson(i.id, timeline),
-    components: touched.flatMap((id) => {
-      const c = ctx.components.get(id);
-      return c ? [componentJson(ctx, c, [...ctx.components.keys()].indexOf(id) + 1)] : [];
-    }),
+    components: componentsOf(ctx, touched),
   };
 }
 
+/**
+ * A maintenance in Statuspage's shape. `started_at` is when the work began, or, before it begins (or when it was
+ * called off), when the window was announced: Statuspage's own upcoming windows carry their creation time there,
+ * never the future start, and `started_at` never follows `resolved_at`.
+ */
 function maintenanceJson(ctx: Context, m: MaintenanceRecord, timeline: UpdateRecord[], covered: { id: string }[]) {
+  const started = m.startedAt ?? m.createdAt;
   return {
     id: m.id,
     name: m.title,
     status: maintenanceStatusOf[m.status],
     created_at: iso(m.createdAt),
-    updated_at: iso(timeline.at(-1)?.createdAt ?? m.updatedAt),
+    updated_at: iso(latest(m.createdAt, m.updatedAt, timeline.at(-1)?.createdAt)),
     monitoring_at: null,
     resolved_at: iso(m.completedAt),
-    impact: 'maintenance' as Impact,
-    shortlink: `${ctx.publicUrl}/maintenances/${m.id}/`,
-    started_at: iso(m.startedAt ?? m.scheduledFor),
+    impact: 'maintenance' as const,
+    shortlink: absolute(ctx.publicUrl, paths.maintenance('public', m.id)),
+    started_at: iso(m.completedAt && m.completedAt < started ? m.completedAt : started),
     page_id: ctx.page.id,
     incident_updates: updatesJson(m.id, timeline),
-    components: covered.flatMap(({ id }) => {
-      const c = ctx.components.get(id);
-      return c ? [componentJson(ctx, c, [...ctx.components.keys()].indexOf(id) + 1)] : [];
-    }),
+    components: componentsOf(ctx, covered.map((c) => c.id)),
     scheduled_for: iso(m.scheduledFor),
     scheduled_until: iso(m.scheduledUntil),
   };
@@ -208,8 +238,8 @@ export async function statuspageFiles(db: Queryable, settings: SiteSettings, now
     loadIncidents(db, a, { limit: listLimit }),
     loadIncidents(db, a, { active: true }),
     loadMaintenances(db, a, { limit: listLimit }),
-    loadMaintenances(db, a, { statuses: ['scheduled'] }),
-    loadMaintenances(db, a, { statuses: ['in_progress', 'verifying'] }),
+    loadMaintenances(db, a, { statuses: [...upcomingMaintenanceStatuses] }),
+    loadMaintenances(db, a, { statuses: [...activeMaintenanceStatuses] }),
     lastChange(db, a),
   ]);
   const incidentIds = [...new Set([...recent, ...unresolved].map((i) => i.id))];
@@ -223,17 +253,15 @@ export async function statuspageFiles(db: Queryable, settings: SiteSettings, now
   const ctx: Context = {
     page: { id: pageId(settings.publicUrl), name: settings.pageName, url: settings.publicUrl, time_zone: settings.timeZone, updated_at: iso(changed ?? now)! },
     components: new Map(components.map((c) => [c.id, c])),
+    positions: positionsOf(components),
     publicUrl: settings.publicUrl,
   };
   const incident = (i: IncidentRecord) => incidentJson(ctx, i, timelines.get(i.id) ?? []);
   const maintenance = (m: MaintenanceRecord) => maintenanceJson(ctx, m, timelines.get(m.id) ?? [], covered.get(m.id) ?? []);
 
-  const componentIndicator = indicatorOf[worstStatus(components.map((c) => c.status))];
-  const indicator = [componentIndicator, ...unresolved.map((i) => impactOf(timelines.get(i.id) ?? []))].reduce((w, x) =>
-    indicators.indexOf(x) > indicators.indexOf(w) ? x : w,
-  );
-  const maintaining = indicator === 'none' && components.some((c) => componentRank(c.status) === componentRank('under_maintenance'));
-  const status = { indicator, description: maintaining ? 'Service Under Maintenance' : descriptions[indicator] };
+  // The same blend of the same component statuses as the page's banner (SPEC "Agreement: one status truth").
+  const { indicator, description } = pageStatus(components.map((c) => c.status));
+  const status = { indicator, description };
   const soonestFirst = [...upcoming].reverse();
   const page = ctx.page;
   const documents: Record<string, unknown> = {

@@ -5,13 +5,18 @@ import {
   componentStatusLabel,
   incidentStatusLabel,
   isActiveIncident,
+  isActiveMaintenance,
   maintenanceStatusLabel,
+  pageStatus,
+  startedMaintenanceStatuses,
+  upcomingMaintenanceStatuses,
   worstStatus,
   type ComponentStatus,
-  type IncidentStatus,
-  type MaintenanceStatus,
+  type Indicator,
+  type PageStatus,
 } from '../domain.ts';
-import { joinNames } from '../services/wording.ts';
+import { dayAnchor, paths, updateAnchor } from '../links.ts';
+import { describeReach, humanDuration, joinNames, paragraphs, updateStatusLabel } from '../text.ts';
 import {
   addDays,
   addMonths,
@@ -41,13 +46,22 @@ import {
   type Audience,
   type AudienceName,
   type ComponentRecord,
-  type Fact,
+  type IncidentInsight,
   type IncidentRecord,
   type MaintenanceRecord,
   type UpdateRecord,
 } from './records.ts';
 
-export type { Fact, TimeView, AudienceName };
+export type { TimeView, AudienceName };
+
+/** A labelled thing an audience knows beyond the wording: severity, roles, when the next update is due. */
+export interface Fact {
+  label: string;
+  text: string;
+  time?: TimeView | undefined;
+  /** Shown as a warning next to the value, e.g. "Overdue". */
+  warning?: string | undefined;
+}
 
 // ---- what pages receive ----
 
@@ -76,9 +90,12 @@ export interface FrameView {
   /** Pages of the public site may be indexed; the internal page may not. */
   indexable: boolean;
   generatedAt: TimeView;
+  /** "Times are in UTC; days are grouped in Europe/Berlin time." */
+  timeNote: string;
 }
 
-export interface UpdateView {
+/** One update as a page shows it, in its timeline or as an incident's latest. */
+export interface TimelineEntry {
   id: string;
   /** The fragment id of this update on its incident page. */
   anchor: string;
@@ -99,7 +116,7 @@ export interface IncidentCard {
   components: string;
   startedAt: TimeView;
   resolvedAt?: TimeView | undefined;
-  latest?: UpdateView | undefined;
+  latest?: TimelineEntry | undefined;
   facts: Fact[];
 }
 
@@ -111,7 +128,7 @@ export interface MaintenanceCard {
   from: TimeView;
   until: TimeView;
   components: string;
-  latest?: UpdateView | undefined;
+  latest?: TimelineEntry | undefined;
 }
 
 export interface DayView {
@@ -123,21 +140,23 @@ export interface DayView {
   href?: string | undefined;
 }
 
-export interface ComponentRow {
+/** One component's line on the front page: its status and its day bars. */
+export interface ComponentLine {
   id: string;
   name: string;
   description: string;
   status: StatusView;
   days: DayView[];
-  /** "No incidents in the last 90 days" or "Incidents on 3 of the last 90 days". */
+  /** "No incidents in the last 90 days", "Incidents on 3 of the last 90 days; maintenance on 1". */
   daysSummary: string;
 }
 
 export interface IndexPage {
   kind: 'index';
   frame: FrameView;
-  banner: { status: StatusView; text: string; detail: string };
-  groups: { name: string | null; components: ComponentRow[] }[];
+  /** The page status: the same blend as status.json's indicator (domain.ts `pageStatus`). */
+  banner: { status: StatusView; indicator: Indicator; text: string; detail: string };
+  groups: { name: string | null; components: ComponentLine[] }[];
   incidents: IncidentCard[];
   /** Resolved in the last week, newest first: what a customer who missed it wants to know. */
   recentlyResolved: IncidentCard[];
@@ -152,7 +171,7 @@ export interface IncidentPage {
   incident: IncidentCard;
   affected: { name: string; status: StatusView }[];
   /** Newest first. */
-  timeline: UpdateView[];
+  timeline: TimelineEntry[];
   postmortem?: { publishedAt: TimeView; paragraphs: string[]; actionItems: { title: string; owner: string; due: string }[] } | undefined;
 }
 
@@ -160,7 +179,7 @@ export interface MaintenancePage {
   kind: 'maintenance';
   frame: FrameView;
   maintenance: MaintenanceCard;
-  timeline: UpdateView[];
+  timeline: TimelineEntry[];
 }
 
 export interface HistoryPage {
@@ -220,13 +239,10 @@ export async function readSite(db: Queryable, audience: Audience, settings: Site
   return { db, audience, settings, now, components: await loadComponents(db, audience) };
 }
 
-const links = {
-  incident: (a: Audience, id: string) => `${a.base}/incidents/${id}/`,
-  maintenance: (a: Audience, id: string) => `${a.base}/maintenances/${id}/`,
-  history: (a: Audience) => `${a.base}/history/`,
-  month: (a: Audience, month: Month) => `${a.base}/history/${month}/`,
-  day: (a: Audience, day: Day) => `${a.base}/history/${day.slice(0, 7)}/#day-${day}`,
-};
+/** "Times are in UTC; days are grouped in Europe/Berlin time." (the zone days are grouped in is named too). */
+export function timeNote(timeZone: string): string {
+  return timeZone === 'UTC' || timeZone === 'Etc/UTC' ? 'Times are in UTC.' : `Times are in UTC; days are grouped in ${timeZone} time.`;
+}
 
 /**
  * What each audience's pages offer around the content: customers subscribe and follow the feed; insiders sign out.
@@ -234,59 +250,79 @@ const links = {
  */
 const frameParts: Record<AudienceName, (r: SiteReading, front: boolean) => Partial<FrameView>> = {
   public: (r, front) => ({
-    feedHref: '/feed.xml',
-    subscribe: { action: '/api/v1/subscribers', components: front ? r.components.map((c) => ({ id: c.id, name: c.name })) : null },
+    feedHref: paths.feed(),
+    subscribe: { action: paths.subscribe(), components: front ? r.components.map((c) => ({ id: c.id, name: c.name })) : null },
     indexable: true,
   }),
-  internal: () => ({ signOut: { action: '/internal/sign-out' }, indexable: false }),
+  internal: () => ({ signOut: { action: paths.signOut() }, indexable: false }),
 };
 
 function frame(r: SiteReading, title: string | null, description: string, front = false): FrameView {
   const { audience: a, settings } = r;
-  const name = a.badge ? `${settings.pageName} (${a.badge.toLowerCase()})` : settings.pageName;
+  const badge = a.marked ? 'Internal' : undefined;
+  const name = badge ? `${settings.pageName} (${badge.toLowerCase()})` : settings.pageName;
   return {
     pageName: settings.pageName,
     title: title ? `${title} · ${name}` : name,
     description,
-    badge: a.badge,
-    homeHref: `${a.base}/`,
-    historyHref: links.history(a),
+    badge,
+    homeHref: paths.home(a.name),
+    historyHref: paths.history(a.name),
     indexable: false,
     generatedAt: timeView(r.now),
+    timeNote: timeNote(settings.timeZone),
     ...frameParts[a.name](r, front),
   };
 }
 
 const status = (value: ComponentStatus): StatusView => ({ value, label: componentStatusLabel[value] });
 
-export function paragraphs(text: string): string[] {
-  return text
-    .split(/\r?\n\s*\r?\n/)
-    .map((p) => p.trim())
-    .filter(Boolean);
-}
-
-const updateStatusLabel = (s: string) =>
-  incidentStatusLabel[s as IncidentStatus] ?? maintenanceStatusLabel[s as MaintenanceStatus] ?? s;
-
-async function updateViews(r: SiteReading, rows: UpdateRecord[]): Promise<Map<string, UpdateView>> {
-  const asides = await r.audience.updateAsides(r.db, rows.map((u) => u.id));
+async function updateViews(r: SiteReading, rows: UpdateRecord[]): Promise<Map<string, TimelineEntry>> {
+  const others = await r.audience.otherWordings(r.db, rows.map((u) => u.id));
   return new Map(
     rows.map((u) => {
-      const aside = asides.get(u.id);
+      const other = others.get(u.id);
       return [
         u.id,
         {
           id: u.id,
-          anchor: `update-${u.id}`,
+          anchor: updateAnchor(u.id),
           statusLabel: updateStatusLabel(u.status),
           at: timeView(u.createdAt),
           paragraphs: paragraphs(u.body),
-          aside: aside ? { label: aside.label, paragraphs: paragraphs(aside.body) } : undefined,
+          aside: other
+            ? { label: other.published ? 'What customers were told' : 'External wording (not published)', paragraphs: paragraphs(other.body) }
+            : undefined,
         },
       ];
     }),
   );
+}
+
+/** What insiders read about an incident beside its wording, in words. */
+function incidentFacts(i: IncidentInsight, now: Date): Fact[] {
+  const facts: Fact[] = [
+    { label: 'Severity', text: i.severity },
+    { label: 'Audience', text: describeReach(i.audiences) },
+    { label: 'Incident commander', text: i.roles.ic || 'Not assigned' },
+    { label: 'Comms lead', text: i.roles.comms || 'Not assigned' },
+  ];
+  if (i.roles.smes?.length) facts.push({ label: 'Subject-matter experts', text: i.roles.smes.join(', ') });
+  if (i.draft) facts.push({ label: 'Draft', text: 'Not published', warning: 'Made from an alert: no public output shows it until an update is posted' });
+  if (i.alerts) facts.push({ label: 'Alerts', text: i.alerts.split(',').every((a) => a === 'resolved') ? 'Alerts resolved' : 'Alerts firing' });
+  if (isActiveIncident(i.status)) {
+    if (i.nextUpdateAt) {
+      const late = now.getTime() - i.nextUpdateAt.getTime();
+      facts.push({ label: 'Next update due', text: '', time: timeView(i.nextUpdateAt), warning: late > 0 ? `Overdue by ${humanDuration(late)}` : undefined });
+    } else {
+      facts.push({ label: 'Next update due', text: 'No time set' });
+    }
+  }
+  const since = (at: Date | null) => (at ? humanDuration(at.getTime() - i.startedAt.getTime()) : 'Not yet');
+  facts.push({ label: 'Time to acknowledge', text: since(i.acknowledgedAt) });
+  facts.push({ label: 'Time to mitigate', text: since(i.mitigatedAt) });
+  facts.push({ label: 'Time to resolve', text: since(i.resolvedAt) });
+  return facts;
 }
 
 function groupBy<T>(rows: T[], key: (row: T) => string | null): Map<string, T[]> {
@@ -307,7 +343,7 @@ export function impactsOf(timeline: { components: ComponentImpact[] }[]): Compon
   for (const u of timeline) {
     for (const c of u.components) {
       const seen = worst.get(c.id);
-      worst.set(c.id, { ...c, status: seen ? worstStatus([seen.status as ComponentStatus, c.status as ComponentStatus]) : c.status });
+      worst.set(c.id, { ...c, status: seen ? worstStatus([seen.status, c.status]) : c.status });
     }
   }
   return [...worst.values()];
@@ -320,10 +356,10 @@ async function incidentCards(
   known: { impacts?: Map<string, ComponentImpact[]>; latest?: Map<string, UpdateRecord> | 'load' } = {},
 ): Promise<IncidentCard[]> {
   const ids = rows.map((i) => i.id);
-  const [impacts, latestRows, facts] = await Promise.all([
+  const [impacts, latestRows, insights] = await Promise.all([
     known.impacts ?? loadImpacts(r.db, r.audience, ids),
     known.latest === 'load' ? loadLatestUpdates(r.db, r.audience, ids) : (known.latest ?? new Map<string, UpdateRecord>()),
-    r.audience.incidentFacts(r.db, ids, r.now),
+    r.audience.incidentInsights(r.db, ids),
   ]);
   const latest = await updateViews(r, [...latestRows.values()]);
   return rows.map((i) => {
@@ -331,16 +367,16 @@ async function incidentCards(
     const last = latestRows.get(i.id);
     return {
       id: i.id,
-      href: links.incident(r.audience, i.id),
+      href: paths.incident(r.audience.name, i.id),
       title: i.title,
       statusLabel: incidentStatusLabel[i.status],
       active: isActiveIncident(i.status),
-      impact: status(worstStatus(impacted.map((c) => c.status as ComponentStatus))),
+      impact: status(worstStatus(impacted.map((c) => c.status))),
       components: joinNames(impacted.map((c) => c.name)),
       startedAt: timeView(i.startedAt),
       resolvedAt: i.resolvedAt ? timeView(i.resolvedAt) : undefined,
       latest: last ? latest.get(last.id) : undefined,
-      facts: facts.get(i.id) ?? [],
+      facts: insights.has(i.id) ? incidentFacts(insights.get(i.id)!, r.now) : [],
     };
   });
 }
@@ -356,7 +392,7 @@ async function maintenanceCards(r: SiteReading, rows: MaintenanceRecord[], withL
     const last = latestRows.get(m.id);
     return {
       id: m.id,
-      href: links.maintenance(r.audience, m.id),
+      href: paths.maintenance(r.audience.name, m.id),
       title: m.title,
       statusLabel: maintenanceStatusLabel[m.status],
       from: timeView(m.startedAt ?? m.scheduledFor),
@@ -369,20 +405,22 @@ async function maintenanceCards(r: SiteReading, rows: MaintenanceRecord[], withL
 
 // ---- the index ----
 
-const bannerText: Record<ComponentStatus, string> = {
-  operational: 'All systems operational',
-  under_maintenance: 'Scheduled maintenance in progress',
-  degraded_performance: 'Some systems are degraded',
-  partial_outage: 'Partial outage',
-  major_outage: 'Major outage',
+/** The banner's words for the page status (domain.ts `pageStatus`, the same blend as status.json). */
+const bannerText: Record<ComponentStatus, Record<PageStatus['scope'], string>> = {
+  operational: { all: 'All systems operational', some: 'All systems operational' },
+  under_maintenance: { all: 'Scheduled maintenance in progress', some: 'Scheduled maintenance in progress' },
+  degraded_performance: { all: 'All systems are degraded', some: 'Some systems are degraded' },
+  partial_outage: { all: 'Partial outage on all systems', some: 'Partial outage on some systems' },
+  major_outage: { all: 'Major outage', some: 'Major outage on some systems' },
 };
 
 interface DayEvent {
+  kind: 'incident' | 'maintenance';
   status: ComponentStatus;
   title: string;
 }
 
-/** Marks every day an incident or maintenance window touched, per component, in the page's time zone. */
+/** Marks every day an incident or a started maintenance window touched, per component, in the page's time zone. */
 function dailyEvents(
   r: SiteReading,
   window: Day[],
@@ -403,30 +441,45 @@ function dailyEvents(
   for (const i of incidents) {
     const [from, to] = [dayOf(i.startedAt, tz), dayOf(i.resolvedAt ?? r.now, tz)];
     for (const c of impacts.get(i.id) ?? []) {
-      if (c.status !== 'operational') mark(c.id, from, to, { status: c.status as ComponentStatus, title: i.title });
+      if (c.status !== 'operational') mark(c.id, from, to, { kind: 'incident', status: c.status, title: i.title });
     }
   }
   for (const m of maintenances) {
     if (!m.startedAt) continue;
     const [from, to] = [dayOf(m.startedAt, tz), dayOf(m.completedAt ?? r.now, tz)];
-    for (const c of covered.get(m.id) ?? []) mark(c.id, from, to, { status: 'under_maintenance', title: m.title });
+    for (const c of covered.get(m.id) ?? []) mark(c.id, from, to, { kind: 'maintenance', status: 'under_maintenance', title: m.title });
   }
   return events;
 }
 
+/** One day's bar: its colour is the worst incident impact that day, else maintenance; its words name both. */
 function dayViews(r: SiteReading, window: Day[], events: Map<Day, DayEvent[]> | undefined): DayView[] {
   return window.map((day) => {
     const list = events?.get(day) ?? [];
+    const incidents = list.filter((e) => e.kind === 'incident');
+    const maintenance = list.filter((e) => e.kind === 'maintenance');
+    const titles = (es: DayEvent[]) => [...new Set(es.map((e) => e.title))].join('; ');
     const worst = worstStatus(list.map((e) => e.status));
-    const titles = [...new Set(list.map((e) => e.title))];
+    const parts = [
+      incidents.length ? `${componentStatusLabel[worstStatus(incidents.map((e) => e.status))]}: ${titles(incidents)}` : '',
+      maintenance.length ? `Maintenance: ${titles(maintenance)}` : '',
+    ].filter(Boolean);
     return {
       day,
       label: shortDayLabel(day),
       status: status(worst),
-      summary: list.length === 0 ? 'No incidents' : `${componentStatusLabel[worst]}: ${titles.join('; ')}`,
-      href: list.length === 0 ? undefined : links.day(r.audience, day),
+      summary: parts.length ? parts.join('. ') : 'No incidents',
+      href: list.length === 0 ? undefined : paths.day(r.audience.name, day),
     };
   });
+}
+
+/** "No incidents in the last 90 days", "Incidents on 3 of the last 90 days; maintenance on 1". */
+function daysSummary(events: Map<Day, DayEvent[]> | undefined, window: Day[]): string {
+  const on = (kind: DayEvent['kind']) => window.filter((d) => events?.get(d)?.some((e) => e.kind === kind)).length;
+  const [incidentDays, maintenanceDays] = [on('incident'), on('maintenance')];
+  const incidents = incidentDays === 0 ? `No incidents in the last ${historyDays} days` : `Incidents on ${incidentDays} of the last ${historyDays} days`;
+  return maintenanceDays === 0 ? incidents : `${incidents}; maintenance on ${maintenanceDays}`;
 }
 
 export async function indexPage(r: SiteReading): Promise<IndexPage> {
@@ -436,8 +489,8 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
   const span = { from: startOfDay(window[0]!, tz), to: r.now };
   const [recent, windows, upcomingRows] = await Promise.all([
     loadIncidents(r.db, r.audience, { overlapping: span }),
-    loadMaintenances(r.db, r.audience, { overlapping: span, statuses: ['in_progress', 'verifying', 'completed'] }),
-    loadMaintenances(r.db, r.audience, { statuses: ['scheduled'] }),
+    loadMaintenances(r.db, r.audience, { overlapping: span, statuses: [...startedMaintenanceStatuses] }),
+    loadMaintenances(r.db, r.audience, { statuses: [...upcomingMaintenanceStatuses] }),
   ]);
   // Active incidents that started long before the window are in `recent` too: overlapping includes unresolved ones.
   const active = recent.filter((i) => isActiveIncident(i.status));
@@ -448,25 +501,23 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
     incidentCards(r, active, { impacts, latest: 'load' }),
     incidentCards(r, resolved, { impacts }),
     loadMaintenanceComponents(r.db, windows.map((m) => m.id)),
-    maintenanceCards(r, windows.filter((m) => m.status === 'in_progress' || m.status === 'verifying'), true),
+    maintenanceCards(r, windows.filter((m) => isActiveMaintenance(m.status)), true),
     maintenanceCards(r, [...upcomingRows].reverse(), true),
   ]);
   const events = dailyEvents(r, window, recent, impacts, windows, covered);
-  const groups = new Map<string | null, ComponentRow[]>();
+  const groups = new Map<string | null, ComponentLine[]>();
   for (const c of r.components) {
-    const days = dayViews(r, window, events.get(c.id));
-    const bad = days.filter((d) => d.href).length;
-    const row: ComponentRow = {
+    const line: ComponentLine = {
       id: c.id,
       name: c.name,
       description: c.description,
       status: status(c.status),
-      days,
-      daysSummary: bad === 0 ? `No incidents in the last ${historyDays} days` : `Incidents on ${bad} of the last ${historyDays} days`,
+      days: dayViews(r, window, events.get(c.id)),
+      daysSummary: daysSummary(events.get(c.id), window),
     };
-    groups.set(c.group, [...(groups.get(c.group) ?? []), row]);
+    groups.set(c.group, [...(groups.get(c.group) ?? []), line]);
   }
-  const worst = worstStatus(r.components.map((c) => c.status));
+  const overall = pageStatus(r.components.map((c) => c.status));
   const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const detail = [
     activeCards.length ? count(activeCards.length, 'active incident') : '',
@@ -475,7 +526,7 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
   return {
     kind: 'index',
     frame: frame(r, null, `Current status, incidents and maintenance for ${r.settings.pageName}.`, true),
-    banner: { status: status(worst), text: bannerText[worst], detail: detail.length ? detail.join(', ') : 'No active incidents' },
+    banner: { status: status(overall.worst), indicator: overall.indicator, text: bannerText[overall.worst][overall.scope], detail: detail.length ? detail.join(', ') : 'No active incidents' },
     groups: [...groups].map(([name, components]) => ({ name, components })),
     incidents: activeCards,
     recentlyResolved: resolvedCards,
@@ -507,7 +558,8 @@ export async function incidentPages(r: SiteReading, ids?: string[]): Promise<Inc
       kind: 'incident',
       frame: frame(r, incident.title, `${incident.statusLabel}: ${incident.title}`),
       incident,
-      affected: (own.at(-1)?.components ?? []).map((c) => ({ name: c.name, status: status(c.status as ComponentStatus) })),
+      // What the latest update left in force: nothing once the incident is resolved.
+      affected: (own.at(-1)?.components ?? []).filter((c) => c.status !== 'operational').map((c) => ({ name: c.name, status: status(c.status) })),
       timeline: own.map((u) => views.get(u.id)!).reverse(),
       postmortem: pm
         ? {
@@ -547,7 +599,7 @@ export function historyPage(r: SiteReading, months: Month[]): HistoryPage {
   return {
     kind: 'history',
     frame: frame(r, 'Incident history', `Past incidents and maintenance for ${r.settings.pageName}, month by month.`),
-    months: [...months].reverse().map((m) => ({ href: links.month(r.audience, m), text: monthLabel(m) })),
+    months: [...months].reverse().map((m) => ({ href: paths.month(r.audience.name, m), text: monthLabel(m) })),
   };
 }
 
@@ -572,9 +624,9 @@ export async function historyMonthPage(r: SiteReading, month: Month, months: Mon
     label,
     days: [...byDay]
       .sort(([a], [b]) => (a < b ? 1 : -1))
-      .map(([day, e]) => ({ day, anchor: `day-${day}`, label: dayLabel(day), ...e })),
-    older: at > 0 ? { href: links.month(r.audience, months[at - 1]!), text: monthLabel(months[at - 1]!) } : undefined,
-    newer: at >= 0 && at < months.length - 1 ? { href: links.month(r.audience, months[at + 1]!), text: monthLabel(months[at + 1]!) } : undefined,
+      .map(([day, e]) => ({ day, anchor: dayAnchor(day), label: dayLabel(day), ...e })),
+    older: at > 0 ? { href: paths.month(r.audience.name, months[at - 1]!), text: monthLabel(months[at - 1]!) } : undefined,
+    newer: at >= 0 && at < months.length - 1 ? { href: paths.month(r.audience.name, months[at + 1]!), text: monthLabel(months[at + 1]!) } : undefined,
   };
 }
 
@@ -582,7 +634,7 @@ export async function historyMonthPage(r: SiteReading, month: Month, months: Mon
 
 export function signInPage(r: SiteReading, error?: string): SignInPage {
   const f = frame(r, 'Sign in', 'Sign in to the internal status page.');
-  return { kind: 'sign-in', frame: { ...f, signOut: undefined }, action: '/internal/sign-in', error };
+  return { kind: 'sign-in', frame: { ...f, signOut: undefined }, action: paths.signIn(), error };
 }
 
 export function notFoundPage(r: SiteReading): NotFoundPage {
