@@ -42,14 +42,15 @@ export interface LeaseOptions {
  * waits only when `unwrittenLimit` records are still unwritten, which bounds what a crash can send twice.
  */
 export function createLeaseStore(o: LeaseOptions) {
-  const audiences = JSON.stringify(o.audiences);
+  // A literal IN list: SQLite plans it better than a json_each subquery on every claim.
+  const audiences = sql.join(o.audiences.map((a) => sql`${a}`), sql`, `);
   const acks = { queue: [] as { id: number; messageId: string }[], unwritten: 0, writing: null as Promise<void> | null, error: null as unknown, timer: null as NodeJS.Timeout | null };
 
   async function hasDue(): Promise<boolean> {
     const now = o.clock.now().getTime();
     const rows = await o.db.all(sql`
       SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ${now}
-        AND (lease_until IS NULL OR lease_until < ${now}) AND audience IN (SELECT value FROM json_each(${audiences})) LIMIT 1`);
+        AND (lease_until IS NULL OR lease_until < ${now}) AND audience IN (${audiences}) LIMIT 1`);
     return rows.length > 0;
   }
 
@@ -61,7 +62,7 @@ export function createLeaseStore(o: LeaseOptions) {
       WHERE id IN (
         SELECT id FROM deliveries
         WHERE status = 'pending' AND next_attempt_at <= ${now} AND (lease_until IS NULL OR lease_until < ${now})
-          AND audience IN (SELECT value FROM json_each(${audiences}))
+          AND audience IN (${audiences})
         ORDER BY next_attempt_at, id LIMIT ${o.batchSize})
       RETURNING id, update_id, kind, audience, recipient_id, email, seq, attempts, lease_until`);
     return rows

@@ -12,10 +12,10 @@ import type { Courier, Prepared as Ready } from './courier.ts';
 /** The audiences that receive email. */
 export const mailAudiences = ['subscriber', 'stakeholder', 'comms'] as const;
 
-/** What to do with a claimed delivery: send this message, or mark it suppressed for the reason given. */
-export type Prepared =
-  | { message: MailMessage; audience: 'subscriber' | 'stakeholder' | 'comms'; bounced: boolean }
-  | { skip: string };
+/** What to do with a claimed delivery: send this email, or mark it suppressed for the reason given. */
+export type Prepared = Ready<MailMessage>;
+
+const ready = (message: MailMessage, bounced: boolean): Prepared => ({ payload: message, messageId: message.messageId, bounced });
 
 /** The email courier for the outbox worker: prepares with createPreparer, sends through the mail transport. */
 export function mailCourier(db: Queryable, settings: MailSettings, transport: MailTransport): Courier<MailMessage> {
@@ -23,9 +23,7 @@ export function mailCourier(db: Queryable, settings: MailSettings, transport: Ma
   return {
     name: 'mail server',
     audiences: mailAudiences,
-    async prepare(rows, now) {
-      return (await prepare(rows, now)).map((p): Ready<MailMessage> => ('skip' in p ? p : { payload: p.message, messageId: p.message.messageId, bounced: p.bounced }));
-    },
+    prepare,
     send: (message) => transport.send(message),
   };
 }
@@ -108,7 +106,7 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
         const notice = notices.get(row.id);
         if (!notice) return { skip: 'the incident no longer exists' };
         if ('skip' in notice) return notice;
-        return { message: noticeEmail(settings, notice, { id: row.id, email: row.email }, now), audience: 'comms', bounced: false };
+        return ready(noticeEmail(settings, notice, { id: row.id, email: row.email }, now), false);
       }
       const update = row.updateId ? updateMap.get(row.updateId) : undefined;
       if (row.updateId && !update) return { skip: 'the update no longer exists' };
@@ -122,12 +120,12 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
           if (sub.confirmedAt) return { skip: 'already confirmed' };
           if (!sub.confirmExpiresAt || sub.confirmExpiresAt.getTime() <= now.getTime()) return { skip: 'confirmation expired before it could be sent' };
           const token = confirmationToken(sub, sub.confirmExpiresAt);
-          return { message: confirmationEmail(settings, recipient, token, sub.confirmExpiresAt, row.id, now), audience: 'subscriber', bounced };
+          return ready(confirmationEmail(settings, recipient, token, sub.confirmExpiresAt, row.id, now), bounced);
         }
         // Unconfirmed addresses receive nothing but the confirmation.
         if (!sub.confirmedAt) return { skip: 'not confirmed' };
         if ((row.kind === 'update' || row.kind === 'reminder') && update) {
-          return { message: emailsFor(update, row.kind)(recipient), audience: 'subscriber', bounced };
+          return ready(emailsFor(update, row.kind)(recipient), bounced);
         }
       }
       if (row.audience === 'stakeholder' && row.kind === 'briefing' && update) {
@@ -136,7 +134,7 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
         if (person.suppressedAt) return { skip: 'address suppressed after repeated hard bounces' };
         const about = subjects.get(update.incidentId ?? update.maintenanceId ?? '');
         if (!about) return { skip: 'the incident no longer exists' };
-        return { message: briefingEmail(settings, update, about, { id: person.id, email: row.email, name: person.name }), audience: 'stakeholder', bounced: person.hardBounces > 0 };
+        return ready(briefingEmail(settings, update, about, { id: person.id, email: row.email, name: person.name }), person.hardBounces > 0);
       }
       return { skip: `no email for a ${row.kind} to a ${row.audience}` };
     });
