@@ -64,6 +64,10 @@ describe('reminders to the comms lead', () => {
     expect(mail[0]!.text).toContain('Internal title: Payments DB connection pool exhausted');
     expect(mail[0]!.text).toContain('Investigating: Checkout errors');
     expect(mail[0]!.text).toContain(`Post update: https://status.example.com/internal/incidents/${incident.id}/`);
+    // Delivery state is queryable: the reminder sent, the overdue notices waiting with their due times.
+    const view = (await (await f.call('GET', `/api/v1/incidents/${incident.id}`)).json()) as { reminders: { kind: string; status: string; recipient: string; dueAt: string }[] };
+    expect(view.reminders[0]).toMatchObject({ kind: 'due_reminder', status: 'sent', recipient: 'casey@example.com', dueAt: new Date(t0 + 10 * minute).toISOString() });
+    expect(view.reminders[1]).toMatchObject({ kind: 'overdue', status: 'pending', dueAt: new Date(t0 + 15 * minute).toISOString() });
 
     f.clock.set(new Date(t0 + 14 * minute));
     await outbox.drain();

@@ -145,14 +145,14 @@ export function createLeaseStore(o: LeaseOptions) {
   }
 
   /** Gives rows back without spending an attempt: used on pause, on stop, and when a lease is about to run out. */
-  async function release(ids: number[]) {
+  async function giveBack(ids: number[]) {
     if (ids.length === 0) return;
     await o.db.run(sql`
       UPDATE deliveries SET lease_owner = NULL, lease_until = NULL
       WHERE lease_owner = ${o.owner} AND status = 'pending' AND id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`);
   }
 
-  return { hasDue, claim, acknowledge, flush, settle, release, failed: () => acks.error !== null };
+  return { hasDue, claim, acknowledge, flush, settle, giveBack, failed: () => acks.error !== null };
 }
 
 export type LeaseStore = ReturnType<typeof createLeaseStore>;

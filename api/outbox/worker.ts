@@ -129,7 +129,7 @@ export function createWorker<P>(o: WorkerOptions, courier: Courier<P>) {
     }
     // Too close to the end of the lease: another worker may take the row over, so leave it to them.
     if (o.clock.now().getTime() > row.leaseUntil - Math.min(leaseMs / 4, 15_000)) {
-      await store.release([row.id]);
+      await store.giveBack([row.id]);
       return;
     }
     try {
@@ -182,7 +182,7 @@ export function createWorker<P>(o: WorkerOptions, courier: Courier<P>) {
     await Promise.all(Array.from({ length: concurrency }, lane));
     await store.flush().catch((e: unknown) => (feed.broken ??= e));
     await feed.claiming?.catch(() => {});
-    await store.release(queue.splice(0).map((i) => i.row.id));
+    await store.giveBack(queue.splice(0).map((i) => i.row.id));
     if (feed.broken !== null) throw feed.broken;
     return stats;
   }

@@ -95,6 +95,20 @@ const incidentSchema = z
     alerts: z
       .array(z.object({ source: z.string(), groupKey: z.string(), status: z.enum(['firing', 'resolved']), firingAt: z.string(), resolvedAt: z.string().nullable() }))
       .openapi({ description: 'Alert groups behind this incident; "resolved" means the alerts resolved, not the incident.' }),
+    reminders: z
+      .array(
+        z.object({
+          kind: z.enum(['due_reminder', 'overdue', 'alerts_resolved']),
+          seq: z.number(),
+          recipientKind: z.string(),
+          recipient: z.string(),
+          status: z.enum(['pending', 'sent', 'failed', 'suppressed']),
+          dueAt: z.string(),
+          sentAt: z.string().nullable(),
+          lastError: z.string().nullable(),
+        }),
+      )
+      .openapi({ description: 'Reminders to the comms lead and the channels, by due time: pending, sent or failed (cancelled ones are left out).' }),
     durations: z.object({ toAcknowledge: z.number(), toMitigate: z.number().nullable(), toResolve: z.number().nullable() }),
     updates: z.array(updateSchema),
     postmortem: z

@@ -24,7 +24,7 @@ import { recordAudit } from './audit.ts';
 import { requireComponents } from './components.ts';
 import type { Actor, Services } from './context.ts';
 import { deliveryCounts, type DeliveryCounts } from './deliveries.ts';
-import { scheduleCadence } from './reminders.ts';
+import { cadenceDeliveries, scheduleCadence, type CadenceDelivery } from './reminders.ts';
 import { storeUpdate, updateView, type UpdateRow, type UpdateView } from './updates.ts';
 import { incidentBuiltins, pickTemplate } from './wording.ts';
 
@@ -377,6 +377,8 @@ export interface IncidentView {
   draft: boolean;
   /** Alert groups behind this incident; a resolved one means "alerts resolved", never that the incident is. */
   alerts: { source: string; groupKey: string; status: string; firingAt: Date; resolvedAt: Date | null }[];
+  /** Reminders, overdue notices and "alerts resolved" notices not cancelled, by due time: the delivery state of the cadence. */
+  reminders: CadenceDelivery[];
   /** Seconds from start of impact to each milestone, once reached. */
   durations: { toAcknowledge: number; toMitigate: number | null; toResolve: number | null };
   updates: UpdateView[];
@@ -415,6 +417,7 @@ function toView(
   postmortem: IncidentView['postmortem'],
   audit: IncidentView['audit'],
   alerts: IncidentView['alerts'],
+  reminders: CadenceDelivery[],
   now: Date,
 ): IncidentView {
   const updatesView = timeline.map((u) => updateView(u, counts));
@@ -438,6 +441,7 @@ function toView(
     deliveries: total,
     audit,
     alerts,
+    reminders,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -450,7 +454,7 @@ function emptyCounts(): DeliveryCounts {
 export async function getIncident(s: Pick<Services, 'db' | 'clock'>, id: string): Promise<IncidentView> {
   const [row] = await s.db.select().from(incidents).where(eq(incidents.id, id));
   if (!row) throw new NotFoundError('incident', id);
-  const [components, timeline, [pm], counts, audit, alerts] = await Promise.all([
+  const [components, timeline, [pm], counts, audit, alerts, reminders] = await Promise.all([
     affectedComponents(s.db, id),
     // Ids are random: within one millisecond only the insertion order (rowid) tells which update came last.
     s.db.select().from(updates).where(eq(updates.incidentId, id)).orderBy(desc(updates.createdAt), desc(sql`rowid`)),
@@ -466,9 +470,10 @@ export async function getIncident(s: Pick<Services, 'db' | 'clock'>, id: string)
       .from(alertGroups)
       .where(eq(alertGroups.incidentId, id))
       .orderBy(asc(alertGroups.firingAt)),
+    cadenceDeliveries(s.db, id),
   ]);
   const postmortem = pm ? { externalSummary: pm.externalSummary, internalBody: pm.internalBody, actionItems: pm.actionItems, author: pm.author, publishedAt: pm.publishedAt, updatedAt: pm.updatedAt } : null;
-  return toView(row, components, timeline, counts, postmortem, audit, alerts, s.clock.now());
+  return toView(row, components, timeline, counts, postmortem, audit, alerts, reminders, s.clock.now());
 }
 
 export interface ListQuery {

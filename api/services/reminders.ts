@@ -1,5 +1,5 @@
 // Keeps the rhythm of updates: schedules reminders and overdue notices as outbox rows with the update that sets the due time.
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
 import { apiTokens, channels, deliveries, incidents, updates, type Roles } from '../../db/schema.ts';
 import { isActiveIncident, type Severity } from '../domain.ts';
@@ -96,6 +96,40 @@ export async function scheduleCadence(tx: Tx, settings: CadenceSettings, step: C
     times.map((w) => ({ updateId: step.updateId, kind: w.kind, seq: w.seq, ...t, status: 'pending', nextAttemptAt: new Date(w.at), createdAt: step.now })),
   );
   if (values.length > 0) await tx.insert(deliveries).values(values).onConflictDoNothing();
+}
+
+export interface CadenceDelivery {
+  kind: NoticeKind;
+  /** The nth overdue notice, from 1; 0 otherwise. */
+  seq: number;
+  /** comms (an email address) or channel (a channel id). */
+  recipientKind: string;
+  recipient: string;
+  status: string;
+  dueAt: Date;
+  sentAt: Date | null;
+  lastError: string | null;
+}
+
+/** The incident's reminders that were not cancelled, by due time (at most 100): queryable delivery state. */
+export async function cadenceDeliveries(db: Queryable, incidentId: string): Promise<CadenceDelivery[]> {
+  const rows = await db
+    .select({
+      kind: deliveries.kind,
+      seq: deliveries.seq,
+      recipientKind: deliveries.audience,
+      recipient: deliveries.recipientId,
+      status: deliveries.status,
+      dueAt: deliveries.nextAttemptAt,
+      sentAt: deliveries.sentAt,
+      lastError: deliveries.lastError,
+    })
+    .from(deliveries)
+    .innerJoin(updates, eq(updates.id, deliveries.updateId))
+    .where(and(eq(updates.incidentId, incidentId), inArray(deliveries.kind, [...cadenceKinds, 'alerts_resolved']), ne(deliveries.status, 'suppressed')))
+    .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id))
+    .limit(100);
+  return rows.map((r) => ({ ...r, kind: r.kind as NoticeKind }));
 }
 
 /** What a reminder, an overdue notice or an "alerts resolved" notice says, whatever carries it (email or chat). */
