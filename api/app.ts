@@ -1,10 +1,13 @@
 // Builds the Hono app: middleware, one router per resource under /api/v1, and the single error path.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { authenticate } from './auth.ts';
 import { DomainError } from './errors.ts';
+import { requestBodyLimit } from './http/body-limit.ts';
+import { apiCacheControl } from './http/cache-control.ts';
+import { formBody } from './http/form-body.ts';
 import { handleError, problemResponse } from './http/problems.ts';
 import { apiRouter, validationHook, type ApiEnv } from './http/router.ts';
+import { closeWhenBodyUnread } from './http/unread-body.ts';
 import { idempotency } from './idempotency.ts';
 import type { Services } from './services/context.ts';
 import { alertRoutes } from './routes/alerts.ts';
@@ -20,17 +23,9 @@ import { templateRoutes } from './routes/templates.ts';
 
 function createApi(s: Services) {
   const api = apiRouter();
-  api.use(
-    '*',
-    bodyLimit({
-      maxSize: 1024 * 1024,
-      onError: () => {
-        throw new DomainError(413, 'Payload too large', 'The request body is larger than 1 MiB.');
-      },
-    }),
-  );
+  api.use('*', apiCacheControl());
   api.use('*', authenticate(s));
-  api.use('*', idempotency(s.db));
+  api.use('*', idempotency(s));
   api.route('/', healthRoutes(s));
   api.route('/', templateRoutes(s));
   api.route('/', componentRoutes(s));
@@ -47,6 +42,9 @@ function createApi(s: Services) {
 /** The API under /api/v1 with its OpenAPI document and docs; errors answered as problem+json. The site is mounted by api/server.ts. */
 export function createApp(s: Services) {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+  // Every route, the API and the site's forms alike: bodies over 1 MiB are 413, malformed forms 400, and an answer
+  // given before the body was read closes the connection.
+  app.use('*', closeWhenBodyUnread(), requestBodyLimit(), formBody());
   const api = createApi(s);
   app.route('/api/v1', api);
   app.route('/', docsRoutes(api));

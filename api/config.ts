@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Audiences } from '../db/schema.ts';
 import { defaultCadenceMinutes, defaultSeverityPolicy, severities, type Severity } from './domain.ts';
+import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
@@ -51,6 +52,17 @@ const envSchema = z.object({
     .string()
     .optional()
     .transform((v, ctx) => parsing(() => parseAlertSeverityMap(v), ctx)),
+  TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseTrustedProxies(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
   TIME_ZONE: z
     .string()
     .default('UTC')
@@ -80,6 +92,8 @@ export interface Config {
   timeZone: string;
   /** Who hears about an incident of each severity. */
   severityPolicy: Record<Severity, Audiences>;
+  /** The only peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); none by default. */
+  trustedProxies: TrustedProxies;
   cadence: CadenceSettings;
   /** Whether webhook subscribers and channels may point at loopback, private or link-local addresses. */
   webhookAllowPrivate: boolean;
@@ -169,7 +183,7 @@ const audienceNames = ['public', 'subscribers', 'stakeholders'] as const;
  * "SEV3:public+subscribers+stakeholders,SEV4:none" overrides the default policy for the severities named.
  * public: the status page, JSON and feed; subscribers: customer email; stakeholders: executive briefings.
  */
-export function parseSeverityPolicy(spec: string | undefined): Record<Severity, Audiences> {
+function parseSeverityPolicy(spec: string | undefined): Record<Severity, Audiences> {
   const policy = structuredClone(defaultSeverityPolicy);
   if (!spec) return policy;
   for (const entry of spec.split(',').map((e) => e.trim()).filter(Boolean)) {
@@ -215,5 +229,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     cadence: { minutes: e.CADENCE, leadMinutes: e.REMINDER_LEAD_MINUTES, commsEmail: e.COMMS_EMAIL },
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
     alerts: { policy: e.ALERT_POLICY, severityMap: e.ALERT_SEVERITY_MAP },
+    trustedProxies: e.TRUSTED_PROXIES,
   };
 }

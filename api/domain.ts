@@ -7,9 +7,9 @@ export interface Audiences {
   stakeholders: boolean;
 }
 
-/** Who reads an output: anonymous readers are always `public`; signed-in insiders read `internal`. */
-export const readers = ['public', 'internal'] as const;
-export type Reader = (typeof readers)[number];
+/** Who reads a page or a status (glossary: audience): anonymous readers are always `public`; signed-in insiders `internal`. */
+export const audienceNames = ['public', 'internal'] as const;
+export type Audience = (typeof audienceNames)[number];
 
 export const severities = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
 export type Severity = (typeof severities)[number];
@@ -18,7 +18,6 @@ export const incidentStatuses = ['investigating', 'identified', 'monitoring', 'r
 export type IncidentStatus = (typeof incidentStatuses)[number];
 /** Statuses an update may post; `postmortem` is reached only by publishing a postmortem. */
 export const updateStatuses = ['investigating', 'identified', 'monitoring', 'resolved'] as const;
-export type UpdateStatus = (typeof updateStatuses)[number];
 
 export const maintenanceStatuses = ['scheduled', 'in_progress', 'verifying', 'completed', 'cancelled'] as const;
 export type MaintenanceStatus = (typeof maintenanceStatuses)[number];
@@ -161,7 +160,7 @@ export interface PageStatus {
 }
 
 /**
- * Blends every component's status into the page's status, as Statuspage does (docs/decisions/006-page-status-blend.md):
+ * Blends every component's status into the page's status, as Statuspage does (docs/decisions/006-statuspage-values.md):
  * a status held by every component counts in full, one held by some counts one step lower.
  * major_outage: all → critical "Major System Outage", some → major "Partial System Outage";
  * partial_outage: all → major "Partial System Outage", some → minor "Minor Service Outage";

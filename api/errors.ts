@@ -1,4 +1,4 @@
-// Domain errors, each mapped once to an RFC 9457 problem+json response in app.onError.
+// Domain errors, each mapped once to an RFC 9457 problem+json response by handleError (api/http/problems.ts).
 
 export interface FieldError {
   path: string;

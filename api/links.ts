@@ -1,22 +1,22 @@
-// Every URL a reader is given, in one place: pages, history, feed, JSON, and subscribers' manage/unsubscribe/confirm links.
-import type { Reader } from './domain.ts';
+// Every URL a audience is given, in one place: pages, history, feed, JSON, and subscribers' manage/unsubscribe/confirm links.
+import type { Audience } from './domain.ts';
 
-/** Where each reader's pages live: the public site at the root, the internal page under /internal. */
-export const readerRoot: Record<Reader, '' | '/internal'> = { public: '', internal: '/internal' };
+/** Where each audience's pages live: the public site at the root, the internal page under /internal. */
+export const audienceRoot: Record<Audience, '' | '/internal'> = { public: '', internal: '/internal' };
 
 /** Site-relative paths; prefix with the public URL (`absolute`) for email, feed, JSON and template wording. */
 export const paths = {
-  home: (reader: Reader) => `${readerRoot[reader]}/`,
-  incident: (reader: Reader, id: string) => `${readerRoot[reader]}/incidents/${id}/`,
-  maintenance: (reader: Reader, id: string) => `${readerRoot[reader]}/maintenances/${id}/`,
+  home: (audience: Audience) => `${audienceRoot[audience]}/`,
+  incident: (audience: Audience, id: string) => `${audienceRoot[audience]}/incidents/${id}/`,
+  maintenance: (audience: Audience, id: string) => `${audienceRoot[audience]}/maintenances/${id}/`,
   /** The page of whatever an update belongs to. */
-  subject: (reader: Reader, u: { incidentId: string | null; maintenanceId: string | null }) =>
-    u.incidentId ? paths.incident(reader, u.incidentId) : paths.maintenance(reader, u.maintenanceId!),
-  history: (reader: Reader) => `${readerRoot[reader]}/history/`,
+  subject: (audience: Audience, u: { incidentId: string | null; maintenanceId: string | null }) =>
+    u.incidentId ? paths.incident(audience, u.incidentId) : paths.maintenance(audience, u.maintenanceId!),
+  history: (audience: Audience) => `${audienceRoot[audience]}/history/`,
   /** month: "2026-11" */
-  month: (reader: Reader, month: string) => `${readerRoot[reader]}/history/${month}/`,
+  month: (audience: Audience, month: string) => `${audienceRoot[audience]}/history/${month}/`,
   /** day: "2026-11-23", on its month's page. */
-  day: (reader: Reader, day: string) => `${readerRoot[reader]}/history/${day.slice(0, 7)}/#${dayAnchor(day)}`,
+  day: (audience: Audience, day: string) => `${audienceRoot[audience]}/history/${day.slice(0, 7)}/#${dayAnchor(day)}`,
   feed: () => '/feed.xml',
   /** name: a Statuspage document, e.g. "summary.json". */
   statuspage: (name: string) => `/api/v2/${name}`,
@@ -48,4 +48,20 @@ export function manageUrl(s: { publicUrl: string }, token: string): string {
 
 export function confirmUrl(s: { publicUrl: string }, token: string): string {
   return withToken(s.publicUrl, '/api/v1/subscribers/confirm', token);
+}
+
+/**
+ * The email sign-in page for stakeholders, as a briefing links to it: a signed-in reader goes straight on to `next`
+ * (a path under /internal/, or its absolute URL); anyone else is offered a one-time link mailed to `email`.
+ * The URL carries no secret, so a forwarded briefing signs nobody in.
+ */
+export function signInByEmailUrl(publicUrl: string, next: string, email?: string): string {
+  const path = next.startsWith(publicUrl) ? next.slice(publicUrl.length) : next;
+  const query = new URLSearchParams({ next: path, ...(email ? { email } : {}) });
+  return `${publicUrl}/internal/sign-in/email?${query}`;
+}
+
+/** A stakeholder's one-time sign-in link: GET shows a button, POST spends it. */
+export function signInLinkUrl(publicUrl: string, secret: string): string {
+  return withToken(publicUrl, '/internal/sign-in/link', secret);
 }

@@ -10,7 +10,7 @@ export interface Publication {
   at: Date;
 }
 
-export type PublishListener = (publication: Publication) => void | Promise<void>;
+type PublishListener = (publication: Publication) => void | Promise<void>;
 
 export interface PublishHook {
   subscribe(listener: PublishListener): () => void;

@@ -5,6 +5,7 @@ import type { Actor, Services } from './services/context.ts';
 import { createComponent } from './services/components.ts';
 import { declareIncident, postUpdate, publishPostmortem } from './services/incidents.ts';
 import { scheduleMaintenance } from './services/maintenances.ts';
+import { addStakeholder } from './services/stakeholders.ts';
 
 export async function isEmpty(s: Pick<Services, 'db'>): Promise<boolean> {
   const [c] = await s.db.select({ n: count() }).from(components);
@@ -20,13 +21,15 @@ export async function seedDemo(services: Services): Promise<void> {
   const at = (hoursAgo: number): Services => ({ ...services, clock: { now: () => new Date(now - hoursAgo * hour) } });
   const s = at(0);
   const catalogue = [
-    { id: 'website', name: 'Website', group: 'Customer facing', position: 1, description: 'Marketing site and documentation' },
-    { id: 'dashboard', name: 'Dashboard', group: 'Customer facing', position: 2, description: 'The web app customers sign in to' },
-    { id: 'api', name: 'API', group: 'Platform', position: 3, description: 'REST API and SDKs' },
-    { id: 'webhooks', name: 'Webhooks', group: 'Platform', position: 4, description: 'Outgoing event delivery' },
-    { id: 'email', name: 'Email notifications', group: 'Platform', position: 5, description: 'Transactional email' },
+    { id: 'website', name: 'Website', group: 'Customer facing', order: 1, description: 'Marketing site and documentation' },
+    { id: 'dashboard', name: 'Dashboard', group: 'Customer facing', order: 2, description: 'The web app customers sign in to' },
+    { id: 'api', name: 'API', group: 'Platform', order: 3, description: 'REST API and SDKs' },
+    { id: 'webhooks', name: 'Webhooks', group: 'Platform', order: 4, description: 'Outgoing event delivery' },
+    { id: 'email', name: 'Email notifications', group: 'Platform', order: 5, description: 'Transactional email' },
   ];
   for (const c of catalogue) await createComponent(at(24 * 90), actor, c);
+  // One executive, so a first SEV1 briefs somebody and the briefing can be read in data/mail/.
+  await addStakeholder(at(24 * 90), actor, { email: 'exec@example.com', name: 'Alex Executive (demo)' });
 
   const past = await declareIncident(at(29.5), actor, {
     title: 'Webhook deliveries delayed',

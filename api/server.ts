@@ -12,6 +12,7 @@ import { createPublishHook } from './publish.ts';
 import { isEmpty, seedDemo } from './seed.ts';
 import type { Services } from './services/context.ts';
 import { advanceMaintenances } from './services/maintenances.ts';
+import { startupReachWarning } from './services/reach.ts';
 import { loadTemplates } from './templates.ts';
 import { startSite } from './site/start.ts';
 
@@ -23,7 +24,7 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export interface StartOptions {
+interface StartOptions {
   clock?: Clock;
   log?: (message: string) => void;
   /** How often the clock starts and completes maintenance windows; 0 turns it off (tests drive it by hand). */
@@ -46,6 +47,7 @@ export async function openServices(config: Config, options: StartOptions = {}): 
     cadence: config.cadence,
     webhookAllowPrivate: config.webhookAllowPrivate,
     alerts: config.alerts,
+    trustedProxies: config.trustedProxies,
   };
 }
 
@@ -56,6 +58,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await seedDemo(services);
     log('Seeded a demo status page (SEED_DEMO=false to start empty).');
   }
+  const emptyAudience = await startupReachWarning(services.db, services.severityPolicy);
+  if (emptyAudience) log(emptyAudience);
   const app = createApp(services);
   const stops: (() => Promise<void> | void)[] = [];
   // The public site and /internal/: rendered now, and again on every publish.

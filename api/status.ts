@@ -1,30 +1,30 @@
-// The one status derivation: each component's status for a reader (public or internal), read by every output.
+// The one status derivation: each component's status for a audience (public or internal), read by every output.
 import { asc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client.ts';
 import { componentGroups, components, incidentComponents, incidents, maintenanceComponents, maintenances } from '../db/schema.ts';
-import { activeIncidentStatuses, activeMaintenanceStatuses, worstStatus, type ComponentStatus, type Reader } from './domain.ts';
+import { activeIncidentStatuses, activeMaintenanceStatuses, worstStatus, type ComponentStatus, type Audience } from './domain.ts';
 
 /**
- * Which incidents a reader sees: the public sees those its severity policy made public (SEV1/SEV2 by default)
+ * Which incidents a audience sees: the public sees those its severity policy made public (SEV1/SEV2 by default)
  * and that are not drafts; insiders see every one. Every public output filters incidents through this one condition.
  */
-export function incidentVisibleTo(reader: Reader): SQL {
+export function incidentVisibleTo(audience: Audience): SQL {
   // A draft (made from an alert) is public only once an update publishes it.
-  return reader === 'public' ? sql`json_extract(${incidents.audiences}, '$.public') = 1 AND ${incidents.draft} = 0` : sql`1 = 1`;
+  return audience === 'public' ? sql`json_extract(${incidents.audiences}, '$.public') = 1 AND ${incidents.draft} = 0` : sql`1 = 1`;
 }
 
 /**
- * Each component's status for a reader, by component id; components with nothing in force are absent (operational).
- * Rule (SPEC "Domain"): the worst impact among the reader's active incidents and the in-progress maintenance
+ * Each component's status for a audience, by component id; components with nothing in force are absent (operational).
+ * Rule (SPEC "Domain"): the worst impact among the audience's active incidents and the in-progress maintenance
  * that affect it. A resolved incident affects nothing, whatever impact it recorded.
  */
-export async function componentStatuses(db: Queryable, reader: Reader): Promise<Map<string, ComponentStatus>> {
+export async function componentStatuses(db: Queryable, audience: Audience): Promise<Map<string, ComponentStatus>> {
   const [impacts, maintained] = await Promise.all([
     db
       .select({ id: incidentComponents.componentId, impact: incidentComponents.impact })
       .from(incidentComponents)
       .innerJoin(incidents, eq(incidents.id, incidentComponents.incidentId))
-      .where(sql`${inArray(incidents.status, activeIncidentStatuses)} AND ${incidentVisibleTo(reader)}`),
+      .where(sql`${inArray(incidents.status, activeIncidentStatuses)} AND ${incidentVisibleTo(audience)}`),
     db
       .select({ id: maintenanceComponents.componentId })
       .from(maintenanceComponents)
@@ -38,15 +38,15 @@ export async function componentStatuses(db: Queryable, reader: Reader): Promise<
   return new Map([...byComponent].map(([id, list]) => [id, worstStatus(list)]));
 }
 
-/** A live component with its group and the status one reader sees. */
+/** A live component with its group and the status one audience sees. */
 export interface ComponentState {
   id: string;
   name: string;
   description: string;
   groupId: string | null;
   group: string | null;
-  /** Order within its group (or among ungrouped components and groups at the top). */
-  position: number;
+  /** Place within its group (or among ungrouped components and groups at the top), smaller first. */
+  order: number;
   status: ComponentStatus;
   createdAt: Date;
   /** When the component or its public status last changed; never before createdAt. */
@@ -55,18 +55,18 @@ export interface ComponentState {
 
 /**
  * Display order, the same on the page, in the JSON and in the API: top-level items (ungrouped components and groups)
- * by position then name, a group placed by its first member; members by position then name within their group.
+ * by order then name, a group placed by its first member; members by order then name within their group.
  */
-export function displayOrder<T extends Pick<ComponentState, 'name' | 'groupId' | 'group' | 'position'>>(rows: T[]): T[] {
-  const groupPlace = new Map<string, { position: number; name: string }>();
+export function displayOrder<T extends Pick<ComponentState, 'name' | 'groupId' | 'group' | 'order'>>(rows: T[]): T[] {
+  const groupPlace = new Map<string, { order: number; name: string }>();
   for (const r of rows) {
     if (r.groupId === null) continue;
     const seen = groupPlace.get(r.groupId);
-    if (!seen || r.position < seen.position) groupPlace.set(r.groupId, { position: r.position, name: r.group ?? '' });
+    if (!seen || r.order < seen.order) groupPlace.set(r.groupId, { order: r.order, name: r.group ?? '' });
   }
-  const place = (r: T) => (r.groupId === null ? { position: r.position, name: r.name } : groupPlace.get(r.groupId)!);
-  const byPlaceThenName = (a: { position: number; name: string }, b: { position: number; name: string }) =>
-    a.position - b.position || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const place = (r: T) => (r.groupId === null ? { order: r.order, name: r.name } : groupPlace.get(r.groupId)!);
+  const byPlaceThenName = (a: { order: number; name: string }, b: { order: number; name: string }) =>
+    a.order - b.order || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return [...rows].sort((a, b) => {
     const top = byPlaceThenName(place(a), place(b));
     if (top !== 0 || a.groupId === b.groupId) return top || byPlaceThenName(a, b);
@@ -75,8 +75,8 @@ export function displayOrder<T extends Pick<ComponentState, 'name' | 'groupId' |
   });
 }
 
-/** Every live component in display order, with the status this reader sees. */
-export async function readComponents(db: Queryable, reader: Reader): Promise<ComponentState[]> {
+/** Every live component in display order, with the status this audience sees. */
+export async function readComponents(db: Queryable, audience: Audience): Promise<ComponentState[]> {
   const [rows, statuses] = await Promise.all([
     db
       .select({
@@ -85,15 +85,15 @@ export async function readComponents(db: Queryable, reader: Reader): Promise<Com
         description: components.description,
         groupId: components.groupId,
         group: componentGroups.name,
-        position: components.position,
+        order: components.order,
         createdAt: components.createdAt,
         updatedAt: components.updatedAt,
       })
       .from(components)
       .leftJoin(componentGroups, eq(componentGroups.id, components.groupId))
       .where(isNull(components.archivedAt))
-      .orderBy(asc(components.position), asc(components.name)),
-    componentStatuses(db, reader),
+      .orderBy(asc(components.order), asc(components.name)),
+    componentStatuses(db, audience),
   ]);
   return displayOrder(
     rows.map((r) => ({

@@ -52,10 +52,10 @@ const frontMatterSchema = z
     }
   });
 
-export type TemplateVariable = z.infer<typeof variableSchema>;
+type TemplateVariable = z.infer<typeof variableSchema>;
 export type TemplateKind = 'incident' | 'maintenance';
 
-export interface Wording {
+interface Wording {
   subject: string;
   body: string;
 }

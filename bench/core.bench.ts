@@ -8,57 +8,11 @@ import { createToken } from '../api/services/tokens.ts';
 import { readConfig } from '../api/config.ts';
 import { openServices } from '../api/server.ts';
 import { exampleVariables } from '../api/templates.ts';
-import type { Services } from '../api/services/context.ts';
+import { addPastIncidents } from '../test/fixture.ts';
 import type { BenchResult } from './run.ts';
 
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** Writes `count` resolved incidents, each with three updates, straight into the tables: history, not publishes. */
-export async function fillHistory(s: Services, count: number, componentIds: string[]): Promise<void> {
-  const day = 24 * 60 * 60 * 1000;
-  const start = s.clock.now().getTime() - 365 * day;
-  const batch = 500;
-  for (let from = 0; from < count; from += batch) {
-    const statements = [];
-    for (let i = from; i < Math.min(count, from + batch); i++) {
-      const id = `hist${String(i).padStart(8, '0')}`;
-      const at = start + Math.floor((i / count) * 360 * day);
-      const severity = ['SEV1', 'SEV2', 'SEV3', 'SEV4'][i % 4]!;
-      const pub = i % 4 < 2;
-      const audiences = JSON.stringify({ public: pub, subscribers: pub, stakeholders: i % 4 < 3 });
-      const component = componentIds[i % componentIds.length]!;
-      statements.push({
-        sql: `INSERT INTO incidents (id, title, internal_title, severity, status, audiences, roles, started_at, acknowledged_at,
-                identified_at, mitigated_at, resolved_at, version, created_by, created_at, updated_at)
-              VALUES (?, ?, ?, ?, 'resolved', ?, '{}', ?, ?, ?, ?, ?, 4, 'bench', ?, ?)`,
-        args: [id, `Past incident ${i}`, `Past incident ${i} (internal)`, severity, audiences, at, at + 60_000, at + 600_000, at + 1_200_000, at + 1_800_000, at, at + 1_800_000],
-      });
-      statements.push({ sql: `INSERT INTO incident_components (incident_id, component_id, impact) VALUES (?, ?, 'partial_outage')`, args: [id, component] });
-      for (const [k, status] of ['investigating', 'monitoring', 'resolved'].entries()) {
-        statements.push({
-          sql: `INSERT INTO updates (id, incident_id, status, template, variables, external_subject, external_body, internal_subject,
-                  internal_body, components, audiences, author, created_at)
-                VALUES (?, ?, ?, ?, '{}', ?, ?, ?, ?, ?, ?, 'bench', ?)`,
-          args: [
-            `${id}u${k}`,
-            id,
-            status,
-            status,
-            `${status}: Past incident ${i}`,
-            `We are ${status} an issue with ${component}.`,
-            `[${severity}] ${status}`,
-            `Internal notes for ${id}.`,
-            JSON.stringify([{ id: component, name: component, status: 'partial_outage' }]),
-            audiences,
-            at + k * 600_000,
-          ],
-        });
-      }
-    }
-    await s.db.$client.batch(statements, 'write');
-  }
 }
 
 export default async function coreBench(): Promise<BenchResult[]> {
@@ -78,7 +32,7 @@ export default async function coreBench(): Promise<BenchResult[]> {
         body: JSON.stringify({ id, name: id }),
       });
     }
-    await fillHistory(services, 10_000, componentIds);
+    await addPastIncidents({ services }, 10_000, componentIds);
     // Stakeholders and subscribers exist, so each publish also enqueues real delivery rows.
     for (let i = 0; i < 20; i++) {
       await services.db.$client.execute({ sql: `INSERT INTO stakeholders (id, email, name) VALUES (?, ?, ?)`, args: [`st${i}`, `exec${i}@example.com`, `Exec ${i}`] });

@@ -26,7 +26,8 @@ import {
 import { createComponent } from '../api/services/components.ts';
 import type { Services } from '../api/services/context.ts';
 import { exampleVariables } from '../api/templates.ts';
-import { fillHistory, percentile } from './core.bench.ts';
+import { addPastIncidents } from '../test/fixture.ts';
+import { percentile } from './core.bench.ts';
 import type { BenchResult } from './run.ts';
 
 const componentIds = ['api', 'dashboard', 'webhooks', 'email', 'website'];
@@ -38,9 +39,9 @@ async function openWithHistory(count: number) {
   const config = readConfig({ DATA_DIR: dir, SEED_DEMO: 'false', PUBLIC_URL: 'https://status.example.com' });
   const services = await openServices(config, { log: () => {} });
   for (const [i, id] of componentIds.entries()) {
-    await createComponent(services, { name: 'bench' }, { id, name: id[0]!.toUpperCase() + id.slice(1), group: i < 2 ? 'Customer facing' : 'Platform', position: i });
+    await createComponent(services, { name: 'bench' }, { id, name: id[0]!.toUpperCase() + id.slice(1), group: i < 2 ? 'Customer facing' : 'Platform', order: i });
   }
-  await fillHistory(services, count, componentIds);
+  await addPastIncidents({ services }, count, componentIds);
   return { dir, config, services };
 }
 

@@ -15,13 +15,13 @@ export type Queryable = Database | Tx;
 
 const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
-export interface OpenOptions {
+interface OpenOptions {
   url: string;
   authToken?: string | undefined;
 }
 
 /** A path like ./data/status.db becomes a file: URL; remote URLs pass through. */
-export function databaseUrl(url: string): string {
+function databaseUrl(url: string): string {
   if (/^(libsql|https?|wss?):/.test(url)) return url;
   const path = url.replace(/^file:(\/\/)?/, '');
   return `file:${resolve(path)}`;

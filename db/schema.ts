@@ -42,8 +42,8 @@ export const components = sqliteTable('components', {
   name: text('name').notNull(),
   description: text('description').notNull().default(''),
   groupId: text('group_id'),
-  /** Display order within its group (the API calls it `order`). */
-  position: integer('position').notNull().default(0),
+  /** Place within its group, smaller first (the column is `position`: ORDER is an SQL keyword). */
+  order: integer('position').notNull().default(0),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at').notNull(),
   archivedAt: timestamp('archived_at'),
@@ -245,7 +245,7 @@ export const deliveries = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     /** null for messages not tied to an update, such as a subscription confirmation. */
     updateId: text('update_id'),
-    kind: text('kind').notNull(), // update | briefing | confirmation | reminder | overdue | alerts_resolved
+    kind: text('kind').notNull(), // update | briefing | confirmation | manage_link | reminder | due_reminder | overdue | alerts_resolved
     audience: text('audience').notNull(), // subscriber | stakeholder | comms | channel | webhook
     /** A subscriber, stakeholder, channel or webhook subscriber id; for `comms`, the address itself. */
     recipientId: text('recipient_id').notNull(),
@@ -299,23 +299,54 @@ export const apiTokens = sqliteTable('api_tokens', {
   lastUsedAt: timestamp('last_used_at'),
 });
 
-/** Sign-in sessions for the internal page; the cookie carries the secret, the table its hash. */
+/**
+ * Sign-in sessions for the internal page; the cookie carries the secret, the table its hash. A session belongs to
+ * an API token (signed in with the token) or to a stakeholder (signed in by an emailed link, always as a viewer).
+ */
 export const sessions = sqliteTable('sessions', {
   hash: text('hash').primaryKey(),
-  tokenId: text('token_id').notNull(),
+  tokenId: text('token_id'),
+  stakeholderId: text('stakeholder_id'),
   expiresAt: timestamp('expires_at').notNull(),
   createdAt: createdAt(),
 });
 
+/**
+ * One-time sign-in links for stakeholders. The secret is minted when the outbox composes the email and only its
+ * hash is kept; a link works once, until expiresAt.
+ */
+export const signInLinks = sqliteTable(
+  'sign_in_links',
+  {
+    id: text('id').primaryKey(),
+    stakeholderId: text('stakeholder_id').notNull(),
+    /** The outbox row that emails this link. */
+    deliveryId: integer('delivery_id').notNull().unique(),
+    /** Hash of the emailed secret; null until the email is composed. */
+    hash: text('hash').unique(),
+    /** Where the stakeholder lands after signing in: a path under /internal/. */
+    next: text('next').notNull(),
+    expiresAt: timestamp('expires_at').notNull(),
+    usedAt: timestamp('used_at'),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [index('sign_in_links_stakeholder').on(t.stakeholderId, t.createdAt)],
+);
+
 export const idempotencyKeys = sqliteTable(
   'idempotency_keys',
   {
+    /** Whose key this is: "token:<api token id>", or "anonymous:<client address>" for callers without a token. */
     tokenId: text('token_id').notNull(),
     key: text('key').notNull(),
     requestHash: text('request_hash').notNull(),
     status: integer('status').notNull(),
     body: text('body').notNull(),
+    /** The stored answer's Content-Type, replayed with it (JSON, problem+json or an HTML page). */
+    contentType: text('content_type'),
+    /** While status is 0 (in progress): the claim is the holder's until then, renewed while it runs; after, a retry may take it over. */
+    leaseUntil: timestamp('lease_until'),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.tokenId, t.key] })],
+  (t) => [primaryKey({ columns: [t.tokenId, t.key] }), index('idempotency_keys_created_at').on(t.createdAt)],
 );

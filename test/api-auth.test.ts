@@ -135,3 +135,59 @@ describe('with a role that may not', () => {
     expect((await f.call('POST', '/api/v1/incidents', { token: 'admin', body: declareBody() })).status).toBe(201);
   });
 });
+
+describe('Cache-Control', () => {
+  const reads = () => [
+    '/api/v1/health',
+    '/api/v1/templates',
+    '/api/v1/components',
+    '/api/v1/incidents',
+    `/api/v1/incidents/${incidentId}`,
+    '/api/v1/maintenances',
+    '/api/v1/stakeholders',
+  ];
+
+  it('marks every authenticated read private, no-store', async () => {
+    for (const path of reads()) {
+      const res = await f.call('GET', path, { token: 'admin' });
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('cache-control'), path).toBe('private, no-store');
+    }
+  });
+
+  it('marks every authenticated write private, no-store, whether it succeeds or is refused', async () => {
+    for (const [method, path, body] of writes()) {
+      const res = await f.call(method, path, { token: 'viewer', body });
+      expect(res.status, path).toBe(403);
+      expect(res.headers.get('cache-control'), `${method} ${path}`).toBe('private, no-store');
+    }
+    const published = await f.call('POST', '/api/v1/incidents', { token: 'comms', body: declareBody() });
+    expect(published.status).toBe(201);
+    expect(published.headers.get('cache-control')).toBe('private, no-store');
+    const replayed = await f.call('POST', '/api/v1/incidents', { token: 'comms', body: declareBody(), headers: { 'idempotency-key': 'cache-1' } });
+    const again = await f.call('POST', '/api/v1/incidents', { token: 'comms', body: declareBody(), headers: { 'idempotency-key': 'cache-1' } });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    for (const res of [replayed, again]) expect(res.headers.get('cache-control')).toBe('private, no-store');
+  });
+
+  it('lets shared caches keep anonymous public reads briefly, varied by credentials', async () => {
+    for (const path of ['/api/v1/components', '/api/v1/health']) {
+      const res = await f.call('GET', path, { token: null });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control'), path).toBe('public, max-age=10, must-revalidate');
+      expect(res.headers.get('vary'), path).toMatch(/Authorization/);
+    }
+  });
+
+  it('lets nobody keep anonymous refusals or writes', async () => {
+    const refused = await f.call('GET', '/api/v1/incidents', { token: null });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('cache-control')).toBe('no-store');
+    const bad = await f.call('GET', '/api/v1/components', { token: null, headers: { authorization: 'Bearer sdk_nope' } });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('cache-control')).toBe('private, no-store');
+    const subscribe = await f.call('POST', '/api/v1/subscribers', { token: null, body: { email: 'cache@example.com' } });
+    expect(subscribe.status).toBe(202);
+    expect(subscribe.headers.get('cache-control')).toBe('no-store');
+  });
+});

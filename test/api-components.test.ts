@@ -126,4 +126,30 @@ describe('component catalogue', () => {
     expect((await res.json()).resolvedAt).toBe(f.clock.now().toISOString());
     expect(await statusOf('api')).toBe('operational');
   });
+
+  it('groups components under a stable group id: a rename keeps it, bad names and unknown ids are refused and nothing is stored', async () => {
+    await seedComponents(f);
+    await f.call('PATCH', '/api/v1/components/api', { body: { group: 'Platform' } });
+    await f.call('PATCH', '/api/v1/components/webhooks', { body: { group: 'Platform' } });
+    const listed = (await (await f.call('GET', '/api/v1/component-groups', { token: null })).json()).groups;
+    expect(listed).toEqual([{ id: expect.stringMatching(/^grp_[a-z0-9]+$/), name: 'Platform', components: ['api', 'webhooks'] }]);
+    const id = listed[0].id as string;
+    const api = (await components()).find((c) => c.id === 'api') as unknown as { groupId: string };
+    expect(api.groupId).toBe(id);
+
+    const before = await snapshot(f);
+    await expectProblem(await f.call('PATCH', `/api/v1/component-groups/${id}`, { body: { name: '' } }), 422, 'name');
+    await expectProblem(await f.call('PATCH', `/api/v1/component-groups/${id}`, { body: { name: 'x', extra: 1 } }), 422);
+    await expectProblem(await f.call('PATCH', '/api/v1/component-groups/grp_nothing', { body: { name: 'Core' } }), 404);
+    await expectProblem(await f.call('PATCH', `/api/v1/component-groups/${id}`, { token: 'comms', body: { name: 'Core' } }), 403);
+    expect(await snapshot(f)).toEqual(before);
+
+    const renamed = await f.call('PATCH', `/api/v1/component-groups/${id}`, { body: { name: 'Core' } });
+    expect(await renamed.json()).toEqual({ id, name: 'Core', components: ['api', 'webhooks'] });
+    expect((await components()).filter((c) => c.group === 'Core').map((c) => c.id)).toEqual(['api', 'webhooks']);
+    // Naming the group on a component joins the existing group rather than making a second one.
+    await f.call('PATCH', '/api/v1/components/dashboard', { body: { group: 'Core' } });
+    expect((await (await f.call('GET', '/api/v1/component-groups', { token: null })).json()).groups).toHaveLength(1);
+    expect(await count(f, 'audit_events', "WHERE action = 'component_group.renamed'")).toBe(1);
+  });
 });

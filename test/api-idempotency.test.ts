@@ -110,6 +110,89 @@ describe('Idempotency-Key', () => {
   });
 });
 
+describe('Idempotency-Key scope and lifetime', () => {
+  /** Two subscribers' manage tokens, as their emails carry them. */
+  async function twoSubscribers(): Promise<[string, string]> {
+    for (const email of ['alice@example.com', 'bob@example.com']) {
+      expect((await f.call('POST', '/api/v1/subscribers', { token: null, body: { email } })).status).toBe(202);
+    }
+    const found = await f.services.db.$client.execute('SELECT unsubscribe_token FROM subscribers ORDER BY email');
+    return [String(found.rows[0]!.unsubscribe_token), String(found.rows[1]!.unsubscribe_token)];
+  }
+  /** An anonymous form post to a manage link, from a given peer address (as @hono/node-server passes the socket). */
+  const manage = (token: string, key: string, peer = '203.0.113.1') =>
+    f.app.request(
+      `/api/v1/subscribers/manage?token=${token}`,
+      { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': key }, body: 'components=api' },
+      { incoming: { socket: { remoteAddress: peer } } },
+    );
+
+  it("never hands one anonymous caller another's page: the query string is part of the request", async () => {
+    const [alice, bob] = await twoSubscribers();
+    const first = await manage(alice, 'same-key');
+    expect(first.status).toBe(200);
+    expect(await first.text()).toContain('alice@example.com');
+    const second = await manage(bob, 'same-key');
+    const text = await second.text();
+    expect(text).not.toContain('alice@example.com');
+    expect(text).not.toContain(alice);
+    expect(second.status).toBe(422);
+    expect(JSON.parse(text).errors[0].path).toBe('Idempotency-Key');
+  });
+
+  it('keeps anonymous callers at different addresses in their own scopes', async () => {
+    const [alice, bob] = await twoSubscribers();
+    expect(await (await manage(alice, 'shared', '203.0.113.1')).text()).toContain('alice@example.com');
+    const other = await manage(bob, 'shared', '198.51.100.2');
+    expect(other.status).toBe(200);
+    expect(other.headers.get('idempotent-replayed')).toBeNull();
+    expect(await other.text()).toContain('bob@example.com');
+    // The same caller again gets its own answer replayed, as the page it was (HTML, not JSON).
+    const replay = await manage(alice, 'shared', '203.0.113.1');
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.headers.get('content-type')).toContain('text/html');
+    expect(await replay.text()).toContain('alice@example.com');
+  });
+
+  it('replays a multipart form post under its key: the body is hashed as sent, not as re-encoded', async () => {
+    const [alice] = await twoSubscribers();
+    const post = () => {
+      const data = new FormData();
+      data.append('components', 'api');
+      return f.app.request(`/api/v1/subscribers/manage?token=${alice}`, { method: 'POST', headers: { 'idempotency-key': 'multi-1' }, body: data });
+    };
+    expect((await post()).status).toBe(200);
+    const again = await post();
+    expect(again.status).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('refuses the same key on the same path with another query string with 422', async () => {
+    const incident = await declare(f);
+    const body = { status: 'identified', template: 'identified', variables: examples(f, 'identified') };
+    const headers = { 'idempotency-key': 'q-1' };
+    expect((await f.call('POST', `/api/v1/incidents/${incident.id}/updates?a=1`, { token: 'comms', body, headers })).status).toBe(201);
+    await expectProblem(await f.call('POST', `/api/v1/incidents/${incident.id}/updates?a=2`, { token: 'comms', body, headers }), 422, 'Idempotency-Key');
+    expect(await count(f, 'updates')).toBe(2);
+  });
+
+  it('forgets a key after 24 hours: the same key then starts a new request, and old keys are swept', async () => {
+    expect((await declareWithKey('day-1')).status).toBe(201);
+    f.clock.advance(23 * 60 * 60 * 1000);
+    expect((await declareWithKey('day-1')).headers.get('idempotent-replayed')).toBe('true');
+    f.clock.advance(60 * 60 * 1000 + 1);
+    const fresh = await declareWithKey('day-1', declareBody('A new day'));
+    expect(fresh.status).toBe(201);
+    expect(fresh.headers.get('idempotent-replayed')).toBeNull();
+    expect(await count(f, 'incidents')).toBe(2);
+    expect((await declareWithKey('other-1')).status).toBe(201);
+    f.clock.advance(25 * 60 * 60 * 1000);
+    expect((await declareWithKey('other-2')).status).toBe(201);
+    const keys = await f.services.db.$client.execute('SELECT key FROM idempotency_keys ORDER BY key');
+    expect(keys.rows.map((r) => r.key)).toEqual(['other-2']);
+  });
+});
+
 describe('If-Match', () => {
   it('refuses a stale version with 409 and stores nothing', async () => {
     const incident = await declare(f);

@@ -3,17 +3,27 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { roleAllows, roles } from '../api/services/tokens.ts';
 import {
+  activeIncidentStatuses,
+  activeMaintenanceStatuses,
+  closedIncidentStatuses,
   componentRank,
   componentStatuses,
+  currentImpact,
   defaultSeverityPolicy,
+  finishedMaintenanceStatuses,
   incidentStatuses,
   incidentTransitionError,
+  isActiveIncident,
+  isActiveMaintenance,
   maintenanceStatuses,
   maintenanceTransitionError,
+  pageStatus,
+  upcomingMaintenanceStatuses,
   updateStatuses,
   worstStatus,
 } from '../api/domain.ts';
-import { formatUtc, humanDuration, joinNames } from '../api/text.ts';
+import { absolute, paths, unsubscribeUrl } from '../api/links.ts';
+import { formatUtc, humanDuration, joinNames, lines, paragraphs, updateStatusLabel } from '../api/text.ts';
 
 describe('incident lifecycle', () => {
   const open = ['investigating', 'identified', 'monitoring'] as const;
@@ -147,5 +157,72 @@ describe('wording helpers', () => {
 
   it('property: a duration never reads empty', () => {
     fc.assert(fc.property(fc.integer({ min: -1e9, max: 1e11 }), (ms) => humanDuration(ms).trim().length > 0));
+  });
+});
+
+describe('the page status: Statuspage\'s blend of component statuses (decision 006)', () => {
+  const table: [string, Parameters<typeof pageStatus>[0], string, string][] = [
+    ['no components', [], 'none', 'All Systems Operational'],
+    ['all operational', ['operational', 'operational'], 'none', 'All Systems Operational'],
+    ['maintenance and nothing worse', ['operational', 'under_maintenance'], 'maintenance', 'Service Under Maintenance'],
+    ['one component, major outage', ['major_outage'], 'critical', 'Major System Outage'],
+    ['every component in major outage', ['major_outage', 'major_outage'], 'critical', 'Major System Outage'],
+    ['one of many in major outage', ['major_outage', 'operational', 'operational'], 'major', 'Partial System Outage'],
+    ['every component in partial outage', ['partial_outage', 'partial_outage'], 'major', 'Partial System Outage'],
+    ['some in partial outage', ['partial_outage', 'operational'], 'minor', 'Minor Service Outage'],
+    ['every component degraded', ['degraded_performance', 'degraded_performance'], 'minor', 'Degraded System Service'],
+    ['one component, degraded', ['degraded_performance'], 'minor', 'Partially Degraded Service'],
+    ['some degraded, one under maintenance', ['degraded_performance', 'under_maintenance'], 'minor', 'Partially Degraded Service'],
+  ];
+  it.each(table)('%s', (_what, statuses, indicator, description) => {
+    expect(pageStatus(statuses)).toMatchObject({ indicator, description, worst: worstStatus(statuses) });
+  });
+
+  it('property: never calmer than the worst component, never "none" while anything is impaired', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...componentStatuses), { maxLength: 6 }), (statuses) => {
+        const { indicator, worst } = pageStatus(statuses);
+        expect(worst).toBe(worstStatus(statuses));
+        expect(indicator === 'none').toBe(worst === 'operational');
+        expect(indicator === 'maintenance').toBe(worst === 'under_maintenance');
+        if (worst === 'major_outage') expect(['major', 'critical']).toContain(indicator);
+      }),
+      { seed: 7 },
+    );
+  });
+});
+
+describe('named status sets', () => {
+  it('split each lifecycle without overlap or gap', () => {
+    expect([...activeIncidentStatuses, ...closedIncidentStatuses].sort()).toEqual([...incidentStatuses].sort());
+    expect([...upcomingMaintenanceStatuses, ...activeMaintenanceStatuses, ...finishedMaintenanceStatuses].sort()).toEqual([...maintenanceStatuses].sort());
+    for (const s of incidentStatuses) expect(isActiveIncident(s)).toBe((activeIncidentStatuses as readonly string[]).includes(s));
+    for (const s of maintenanceStatuses) expect(isActiveMaintenance(s)).toBe((activeMaintenanceStatuses as readonly string[]).includes(s));
+  });
+
+  it('an incident affects its components only while active', () => {
+    for (const s of incidentStatuses) expect(currentImpact(s, 'major_outage')).toBe(isActiveIncident(s) ? 'major_outage' : 'operational');
+  });
+});
+
+describe('wording helpers and links', () => {
+  it('splits paragraphs at blank lines, including lines of spaces and CRLF, and keeps single line breaks', () => {
+    expect(paragraphs('One\nstill one\n\nTwo\r\n \r\nThree\n\n\n')).toEqual(['One\nstill one', 'Two', 'Three']);
+    expect(lines('a\nb')).toEqual(['a', 'b']);
+  });
+
+  it('labels every update status, incident or maintenance', () => {
+    expect(updateStatusLabel('monitoring')).toBe('Monitoring');
+    expect(updateStatusLabel('in_progress')).toBe('In progress');
+    for (const s of [...incidentStatuses, ...maintenanceStatuses]) expect(updateStatusLabel(s)).toMatch(/^[A-Z]/);
+  });
+
+  it('builds each page\'s path once, per audience', () => {
+    expect(paths.incident('public', 'abc')).toBe('/incidents/abc/');
+    expect(paths.incident('internal', 'abc')).toBe('/internal/incidents/abc/');
+    expect(paths.subject('public', { incidentId: null, maintenanceId: 'm1' })).toBe('/maintenances/m1/');
+    expect(paths.day('public', '2026-11-23')).toBe('/history/2026-11/#day-2026-11-23');
+    expect(absolute('https://status.example.com', paths.feed())).toBe('https://status.example.com/feed.xml');
+    expect(unsubscribeUrl({ publicUrl: 'https://s.example' }, 'a b')).toBe('https://s.example/api/v1/subscribers/unsubscribe?token=a%20b');
   });
 });

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { declare, makeFixture, seedComponents, type Fixture } from './fixture.ts';
-import { countRows } from './fanout-support.ts';
-import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
+import { declare, type Fixture } from './fixture.ts';
+import { countRows, mailFixture } from './fanout-support.ts';
+import type { SmtpSink } from './smtp-sink.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const subscriberCount = 1_200;
@@ -12,17 +12,15 @@ const batch = 50;
 
 let f: Fixture;
 let sink: SmtpSink;
+let close: () => Promise<void>;
 const children: ChildProcess[] = [];
 
 beforeEach(async () => {
-  f = await makeFixture();
-  await seedComponents(f);
-  sink = await startSmtpSink();
+  ({ f, sink, close } = await mailFixture());
 });
 afterEach(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await sink.close();
-  await f.close();
+  await close();
 });
 
 /** The standalone worker (npm run worker) as its own process: one node process, so SIGKILL hits the worker itself. */

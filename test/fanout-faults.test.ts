@@ -1,19 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyError } from '../api/mail/transport.ts';
 import { backoffMs } from '../api/outbox/worker.ts';
-import { declare, makeFixture, seedComponents, type Fixture } from './fixture.ts';
-import { addStakeholder, confirmedSubscriber, countRows, rows, runningWorker } from './fanout-support.ts';
-import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
+import { declare, type Fixture } from './fixture.ts';
+import { addStakeholder, confirmedSubscriber, countRows, mailFixture, rows, runningWorker } from './fanout-support.ts';
+import type { SmtpSink } from './smtp-sink.ts';
 
 let f: Fixture;
 let sink: SmtpSink;
+let close: () => Promise<void>;
 let worker: ReturnType<typeof runningWorker> | undefined;
 const recipients = ['a@example.com', 'b@example.com', 'c@example.com', 'd@example.com', 'exec@example.com'];
 
 beforeEach(async () => {
-  f = await makeFixture();
-  await seedComponents(f);
-  sink = await startSmtpSink();
+  ({ f, sink, close } = await mailFixture());
   for (const r of recipients.slice(0, 4)) await confirmedSubscriber(f, r);
   await addStakeholder(f, 'exec@example.com', 'Eve Exec');
   // The confirmations of these test subscribers are not part of what is measured here.
@@ -22,8 +21,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await worker?.stop();
   worker = undefined;
-  await sink.close();
-  await f.close();
+  await close();
 });
 
 const deliveredTo = () => sink.received.flatMap((r) => r.to);

@@ -1,4 +1,4 @@
-// Shared steps for the fan-out tests: confirmed subscribers, stakeholders, and an outbox wired to a real SMTP sink.
+// Shared steps for the fan-out tests: the fixture with a real SMTP sink, confirmed subscribers, stakeholders, and outboxes wired to the sink.
 import { eq } from 'drizzle-orm';
 import { subscribers } from '../db/schema.ts';
 import { systemClock, type Clock } from '../api/clock.ts';
@@ -6,8 +6,29 @@ import { mailSettings } from '../api/mail/compose.ts';
 import { smtpTransport } from '../api/mail/transport.ts';
 import { createOutbox, startOutboxWorker, type OutboxOptions } from '../api/outbox/worker.ts';
 import { confirmationToken, confirmSubscription, subscribe } from '../api/services/subscribers.ts';
-import type { Fixture } from './fixture.ts';
-import type { SmtpSink } from './smtp-sink.ts';
+import { makeFixture, seedComponents, type Fixture } from './fixture.ts';
+import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
+
+/**
+ * What every fan-out test starts from: the fixture with components api, dashboard and webhooks, a real SMTP sink
+ * in-process, and an outbox the test drains by hand into that sink. `close` stops all three.
+ */
+export async function mailFixture() {
+  const f = await makeFixture();
+  await seedComponents(f);
+  const sink = await startSmtpSink();
+  const outbox = manualOutbox(f, sink);
+  return {
+    f,
+    sink,
+    outbox,
+    async close() {
+      await outbox.close();
+      await sink.close();
+      await f.close();
+    },
+  };
+}
 
 /** Subscribes through the service and confirms with the token the confirmation email would carry. */
 export async function confirmedSubscriber(f: Fixture, email: string, components?: string[]) {

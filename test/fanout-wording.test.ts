@@ -10,24 +10,18 @@ import { advanceMaintenances } from '../api/services/maintenances.ts';
 import { mailSettings } from '../api/mail/compose.ts';
 import { createToken } from '../api/services/tokens.ts';
 import { manualClock } from '../api/clock.ts';
-import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
-import { addStakeholder, confirmedSubscriber, countRows, manualOutbox, rows } from './fanout-support.ts';
-import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
+import { declare, examples, type Fixture } from './fixture.ts';
+import { addStakeholder, confirmedSubscriber, countRows, mailFixture, rows } from './fanout-support.ts';
+import type { SmtpSink } from './smtp-sink.ts';
 
 let f: Fixture;
 let sink: SmtpSink;
-let outbox: ReturnType<typeof manualOutbox>;
+let outbox: Awaited<ReturnType<typeof mailFixture>>['outbox'];
+let close: () => Promise<void>;
 beforeEach(async () => {
-  f = await makeFixture();
-  await seedComponents(f);
-  sink = await startSmtpSink();
-  outbox = manualOutbox(f, sink);
+  ({ f, sink, outbox, close } = await mailFixture());
 });
-afterEach(async () => {
-  await outbox.close();
-  await sink.close();
-  await f.close();
-});
+afterEach(() => close());
 
 type Mail = ParsedMail & { envelopeTo: string[] };
 const to = (mails: Mail[], address: string) => mails.filter((m) => m.envelopeTo.includes(address));
@@ -280,8 +274,6 @@ describe('the outbox', () => {
 
 describe('the server', () => {
   it('starts a worker that mails on publish, woken by the publish hook', async () => {
-    await sink.close();
-    sink = await startSmtpSink();
     const config = readConfig({ DATA_DIR: f.dir, PORT: '0', PUBLIC_URL: 'https://status.example.com', SEED_DEMO: 'false', SMTP_URL: sink.url, DATABASE_URL: f.config.databaseUrl });
     const clock = manualClock(new Date());
     // A long poll: only the publish hook can make this fast.

@@ -97,3 +97,41 @@ export async function declare(f: Fixture, overrides: Record<string, unknown> = {
   if (res.status !== 201) throw new Error(`declare: ${res.status} ${await res.text()}`);
   return (await res.json()) as { id: string; version: number; status: string; updates: { id: string }[] };
 }
+
+/**
+ * Writes `count` resolved incidents straight into the tables, spread over the year before the clock's now and
+ * alternating SEV1..SEV4 (SEV1/SEV2 public), each with three updates on one component of `componentIds`:
+ * history, not publishes, so a test or a benchmark can have thousands in a second. Ids are `past0000000`, `past0000001`, ….
+ */
+export async function addPastIncidents(f: { services: Pick<Services, 'db' | 'clock'> }, count: number, componentIds = ['api', 'dashboard', 'webhooks']) {
+  const day = 24 * 60 * 60 * 1000;
+  const start = f.services.clock.now().getTime() - 365 * day;
+  for (let from = 0; from < count; from += 500) {
+    const statements = [];
+    for (let i = from; i < Math.min(count, from + 500); i++) {
+      const id = `past${String(i).padStart(7, '0')}`;
+      const at = start + Math.floor((i / count) * 360 * day);
+      const severity = ['SEV1', 'SEV2', 'SEV3', 'SEV4'][i % 4]!;
+      const pub = i % 4 < 2;
+      const audiences = JSON.stringify({ public: pub, subscribers: pub, stakeholders: i % 4 < 3 });
+      const component = componentIds[i % componentIds.length]!;
+      const impact = JSON.stringify([{ id: component, name: component, status: 'partial_outage' }]);
+      statements.push({
+        sql: `INSERT INTO incidents (id, title, internal_title, severity, status, audiences, roles, started_at, acknowledged_at,
+                mitigated_at, resolved_at, version, created_by, created_at, updated_at)
+              VALUES (?, ?, ?, ?, 'resolved', ?, '{}', ?, ?, ?, ?, 3, 'history', ?, ?)`,
+        args: [id, `Past incident ${i}`, `Past incident ${i} (internal)`, severity, audiences, at, at, at + 1_200_000, at + 1_800_000, at, at + 1_800_000],
+      });
+      statements.push({ sql: `INSERT INTO incident_components (incident_id, component_id, impact) VALUES (?, ?, 'partial_outage')`, args: [id, component] });
+      for (const [k, status] of ['investigating', 'monitoring', 'resolved'].entries()) {
+        statements.push({
+          sql: `INSERT INTO updates (id, incident_id, status, template, variables, external_subject, external_body, internal_subject,
+                  internal_body, components, audiences, author, created_at)
+                VALUES (?, ?, ?, ?, '{}', ?, ?, ?, ?, ?, ?, 'history', ?)`,
+          args: [`${id}u${k}`, id, status, status, `Past incident ${i}`, `We are ${status} past incident ${i} on ${component}.`, `[${severity}]`, `Internal notes ${i}.`, impact, audiences, at + k * 600_000],
+        });
+      }
+    }
+    await f.services.db.$client.batch(statements, 'write');
+  }
+}

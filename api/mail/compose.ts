@@ -2,7 +2,7 @@
 import { html, raw } from 'hono/html';
 import type { Audiences, ComponentImpact } from '../../db/schema.ts';
 import { componentStatusLabel, worstStatus, type UpdateStatusValue } from '../domain.ts';
-import { absolute, confirmUrl, manageUrl, paths, unsubscribeUrl } from '../links.ts';
+import { absolute, confirmUrl, manageUrl, paths, signInByEmailUrl, unsubscribeUrl } from '../links.ts';
 import { componentStatusPhrase, formatUtc, humanDuration, joinNames, lines, paragraphs as paragraphsOf, updateStatusLabel } from '../text.ts';
 
 export { confirmUrl, manageUrl, unsubscribeUrl };
@@ -161,7 +161,8 @@ export function briefingEmail(s: MailSettings, update: UpdateFacts, about: Subje
     ['Next update due', update.nextUpdateAt ? formatUtc(update.nextUpdateAt, at) : 'None scheduled'],
   ];
   const subject = oneLine(update.internalSubject);
-  const link = pageUrl(s, update, true);
+  // Through the email sign-in, so an executive without a token can open it; a signed-in reader goes straight there.
+  const link = signInByEmailUrl(s.publicUrl, pageUrl(s, update, true), recipient.email);
   const customers = told
     ? `${update.externalSubject}\n\n${update.externalBody}`
     : 'Nothing: this update was not published to customers.';
@@ -257,6 +258,31 @@ ${facts.map(([k, v]) => html`<tr><th scope="row" style="text-align:left;padding:
     messageId: `<${notice.kind}.${recipient.id}@${host(s)}>`,
     inReplyTo: thread,
     references: [thread],
+    headers: { ...automatic },
+  };
+}
+
+/**
+ * What a confirmed address receives when someone subscribes it again: no new opt-in, only its manage link, where the
+ * owner changes the components they hear about (the request's own choice is not applied: it proves no ownership).
+ */
+export function manageLinkEmail(s: MailSettings, recipient: Recipient & { unsubscribeToken: string }, deliveryId: number): MailMessage {
+  const subject = oneLine(`Your subscription to ${s.pageName} updates`);
+  const link = manageUrl(s, recipient.unsubscribeToken);
+  const intro = `Someone, hopefully you, asked to subscribe this address to ${s.pageName} updates. It is already subscribed, so nothing changed.`;
+  const text = [intro, `To choose which components you hear about, or to unsubscribe: ${link}`, 'If you did not ask, ignore this email.'].join('\n\n');
+  const body = html`<h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>
+<p style="margin:0 0 14px">${intro}</p>
+<p style="margin:0 0 14px"><a href="${link}" style="display:inline-block;padding:10px 18px;border-radius:6px;background:#1f6feb;color:#fff;text-decoration:none">Manage your subscription</a></p>
+<p style="margin:0 0 14px">There you choose which components you hear about, or unsubscribe.</p>`;
+  const footer = html`If you did not ask, ignore this email: your subscription stays as it is.`;
+  return {
+    from: s.from,
+    to: recipient.email,
+    subject,
+    text,
+    html: layout(subject, body, footer),
+    messageId: `<manage.${deliveryId}.${recipient.id}@${host(s)}>`,
     headers: { ...automatic },
   };
 }

@@ -82,7 +82,7 @@ function toNodemailer(m: MailMessage) {
   };
 }
 
-export interface SmtpOptions {
+interface SmtpOptions {
   /** Parallel SMTP connections in the pool. */
   maxConnections?: number;
   /** Connect, greeting and idle-socket timeouts, so a hung server becomes a retry, not a stuck worker. */
@@ -133,9 +133,19 @@ export function fileTransport(dir: string, log: (message: string) => void): Mail
       const name = `${systemClock.now().getTime()}-${message.messageId.replace(/^<|>$/g, '').replace(/[^a-zA-Z0-9.-]+/g, '_').slice(0, 120)}.eml`;
       await writeFile(join(dir, name), info.message as Buffer);
       log(`mail: wrote ${name} to ${message.to}: ${message.subject}`);
+      for (const link of plainLinks(message)) log(`mail:   link ${link}`);
     },
     async close() {},
   };
+}
+
+/**
+ * The links of a message as a reader would click them, for the file-mode log: taken from the plain-text part
+ * as composed, before quoted-printable encoding breaks them across lines in the .eml. Each distinct URL once, in order.
+ */
+export function plainLinks(message: Pick<MailMessage, 'text'>): string[] {
+  const found = message.text.match(/https?:\/\/[^\s<>"]+/g) ?? [];
+  return [...new Set(found.map((url) => url.replace(/[).,;:!?]+$/, '')))];
 }
 
 export function mailTransport(config: { smtpUrl: string | undefined; dataDir: string }, log: (message: string) => void): MailTransport {

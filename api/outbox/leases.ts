@@ -12,7 +12,8 @@ export interface Claimed {
   recipientId: string;
   /** The address: an email address, or a channel's or webhook subscriber's URL. */
   email: string;
-  seq: number;
+  /** Position in a series (the nth overdue notice); 0 when absent. */
+  seq?: number;
   attempts: number;
   /** Epoch ms at which the lease runs out. */
   leaseUntil: number;

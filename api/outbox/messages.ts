@@ -2,11 +2,14 @@
 import { inArray } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { incidents, maintenances, stakeholders, subscribers, updates } from '../../db/schema.ts';
-import { briefingEmail, confirmationEmail, noticeEmail, subscriberEmails, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
+import { briefingEmail, confirmationEmail, manageLinkEmail, noticeEmail, subscriberEmails, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
 import type { MailMessage, MailTransport } from '../mail/transport.ts';
 import { loadNotices } from '../services/reminders.ts';
+import { prepareSignInEmails } from '../services/stakeholder-sign-in.ts';
 import { confirmationToken } from '../services/subscribers.ts';
 import type { Claimed } from './leases.ts';
+
+export type { Claimed } from './leases.ts';
 import type { Courier, Prepared as Ready } from './courier.ts';
 
 /** The audiences that receive email. */
@@ -100,8 +103,11 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
     const subjects = briefed.length ? await loadSubjects(briefed) : new Map<string, SubjectFacts>();
     const noticeRows = rows.filter((r) => r.audience === 'comms');
     const notices = noticeRows.length ? await loadNotices(db, noticeRows, settings.publicUrl, now) : new Map();
+    const signIns = await prepareSignInEmails(db, settings, rows, now);
 
     return rows.map((row): Prepared => {
+      const signIn = signIns.get(row.id);
+      if (signIn) return 'skip' in signIn ? signIn : ready(signIn.message, signIn.bounced);
       if (row.audience === 'comms') {
         const notice = notices.get(row.id);
         if (!notice) return { skip: 'the incident no longer exists' };
@@ -124,6 +130,7 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
         }
         // Unconfirmed addresses receive nothing but the confirmation.
         if (!sub.confirmedAt) return { skip: 'not confirmed' };
+        if (row.kind === 'manage_link') return ready(manageLinkEmail(settings, recipient, row.id), bounced);
         if ((row.kind === 'update' || row.kind === 'reminder') && update) {
           return ready(emailsFor(update, row.kind)(recipient), bounced);
         }

@@ -47,7 +47,6 @@ const component = z
 const componentGroup = z.object({ id: z.string(), name: z.string(), components: z.array(z.string()) }).openapi('ComponentGroup');
 const groupPatch = z.object({ name: line(120) }).strict().openapi('ComponentGroupPatch');
 
-/** The API says `order` (SPEC); the catalogue calls it `position`. */
 function present(c: ComponentState) {
   return {
     id: c.id,
@@ -55,7 +54,7 @@ function present(c: ComponentState) {
     description: c.description,
     group: c.group,
     groupId: c.groupId,
-    order: c.position,
+    order: c.order,
     status: c.status,
     version: c.updatedAt.getTime(),
     createdAt: c.createdAt.toISOString(),
@@ -88,7 +87,7 @@ const renameGroup = createRoute({
   security: bearer,
   middleware: [requireRole('admin')] as const,
   request: { params: z.object({ id: z.string().min(1).max(64) }), body: { content: { 'application/json': { schema: groupPatch } }, required: true } },
-  responses: { 200: json(componentGroup, 'Renamed'), ...errorResponses, 404: errorResponses[422], 409: errorResponses[422] },
+  responses: { 200: json(componentGroup, 'Renamed'), ...errorResponses, 404: problemResponses[404], 409: problemResponses[409] },
 });
 
 const create = createRoute({
@@ -124,26 +123,21 @@ const remove = createRoute({
   responses: { 204: { description: 'Archived' }, ...errorResponses, 404: problemResponses[404], 409: problemResponses[409] },
 });
 
-/** The catalogue's words for a component body: the API's `order` is the position within its group. */
-function componentInput<T extends { order?: number | undefined }>({ order, ...rest }: T) {
-  return { ...rest, position: order };
-}
-
 export function componentRoutes(s: Services) {
   return apiRouter()
     .openapi(list, async (c) => {
       // Anonymous readers always get the public audience (SPEC "Agreement: one status truth").
-      const reader = c.get('principal') ? 'internal' : 'public';
-      return c.json({ components: (await listComponents(s.db, reader)).map(present) }, 200);
+      const audience = c.get('principal') ? 'internal' : 'public';
+      return c.json({ components: (await listComponents(s.db, audience)).map(present) }, 200);
     })
     .openapi(listGroups, async (c) => c.json({ groups: await listComponentGroups(s.db) }, 200))
     .openapi(create, async (c) => {
       const actor = c.get('principal')!;
-      return c.json(present(await createComponent(s, actor, componentInput(c.req.valid('json')))), 201);
+      return c.json(present(await createComponent(s, actor, c.req.valid('json'))), 201);
     })
     .openapi(patch, async (c) => {
       const actor = c.get('principal')!;
-      return c.json(present(await updateComponent(s, actor, c.req.valid('param').id, componentInput(c.req.valid('json')))), 200);
+      return c.json(present(await updateComponent(s, actor, c.req.valid('param').id, c.req.valid('json'))), 200);
     })
     .openapi(remove, async (c) => {
       await archiveComponent(s, c.get('principal')!, c.req.valid('param').id);

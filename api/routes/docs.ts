@@ -5,7 +5,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 
 type Operation = { summary?: string; tags?: string[]; security?: unknown[]; requestBody?: { content?: Record<string, { schema?: unknown }> } };
 
-export function openApiDocument(api: OpenAPIHono<any>) {
+function openApiDocument(api: OpenAPIHono<any>) {
   return api.getOpenAPI31Document({
     openapi: '3.1.0',
     info: {

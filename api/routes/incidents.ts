@@ -4,9 +4,10 @@ import { requireRole } from '../auth.ts';
 import { apiRouter } from '../http/router.ts';
 import { jsonify } from '../http/json.ts';
 import { errorResponses, problemResponses } from '../http/problems.ts';
-import { componentStatuses, incidentStatuses, severities, updateStatuses } from '../domain.ts';
+import { incidentStatuses, severities, updateStatuses } from '../domain.ts';
 import type { Services } from '../services/context.ts';
 import { declareIncident, getIncident, listIncidents, postUpdate, publishPostmortem, type IncidentView } from '../services/incidents.ts';
+import { updateReach } from '../services/reach.ts';
 import {
   affected,
   audiences,
@@ -128,11 +129,37 @@ const incidentSchema = z
   })
   .openapi('Incident');
 
+const reachSchema = z
+  .object({
+    public: z.boolean(),
+    subscribers: z.object({ included: z.boolean(), count: z.number().int() }),
+    stakeholders: z.object({ included: z.boolean(), count: z.number().int() }),
+    warnings: z.array(z.string()),
+  })
+  .openapi('Reach', { description: 'Who this publish reached: the public page, how many subscribers and executives.' });
+
+/** A declare or update answer: the incident, plus who the update just published reached and any empty audience. */
+const publishedSchema = incidentSchema
+  .extend({
+    reach: reachSchema,
+    warnings: z.array(z.string()).openapi({ description: 'Plain sentences for each notified audience with no recipients, e.g. "0 executives will be briefed — …".' }),
+  })
+  .openapi('PublishedIncident');
+
 const summarySchema = incidentSchema
   .pick({ id: true, title: true, internalTitle: true, severity: true, status: true, version: true, startedAt: true, resolvedAt: true, nextUpdateAt: true, overdue: true, draft: true })
   .openapi('IncidentSummary');
 
 const present = (view: IncidentView) => jsonify(view) as z.infer<typeof incidentSchema>;
+
+/** The incident with the reach of its newest update (the one just published). */
+async function presentPublished(s: Services, view: IncidentView): Promise<z.infer<typeof publishedSchema>> {
+  const latest = view.updates[0];
+  const reach = latest
+    ? await updateReach(s.db, latest)
+    : { public: view.audiences.public, subscribers: { included: false, count: 0 }, stakeholders: { included: false, count: 0 }, warnings: [] };
+  return { ...present(view), reach, warnings: reach.warnings };
+}
 
 const listRoute = createRoute({
   method: 'get',
@@ -159,7 +186,7 @@ const declareRoute = createRoute({
   security: bearer,
   middleware: [requireRole('comms')] as const,
   request: { body: { content: { 'application/json': { schema: declareBody } }, required: true } },
-  responses: { 201: json(incidentSchema, 'Declared and published'), ...errorResponses },
+  responses: { 201: json(publishedSchema, 'Declared and published'), ...errorResponses },
 });
 
 const getRoute = createRoute({
@@ -181,7 +208,7 @@ const updateRoute = createRoute({
   security: bearer,
   middleware: [requireRole('comms')] as const,
   request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: updateBody } }, required: true } },
-  responses: { 201: json(incidentSchema, 'Published'), ...errorResponses, 404: problemResponses[404], 409: problemResponses[409] },
+  responses: { 201: json(publishedSchema, 'Published'), ...errorResponses, 404: problemResponses[404], 409: problemResponses[409] },
 });
 
 const postmortemRoute = createRoute({
@@ -207,7 +234,7 @@ export function incidentRoutes(s: Services) {
       const view = await declareIncident(s, c.get('principal')!, { ...body, startedAt: body.startedAt ? new Date(body.startedAt) : undefined });
       c.header('location', `/api/v1/incidents/${view.id}`);
       c.header('etag', `"${view.version}"`);
-      return c.json(present(view), 201);
+      return c.json(await presentPublished(s, view), 201);
     })
     .openapi(getRoute, async (c) => {
       const view = await getIncident(s, c.req.valid('param').id);
@@ -218,7 +245,7 @@ export function incidentRoutes(s: Services) {
       const ifMatch = parseIfMatch(c.req.valid('header')['if-match']);
       const view = await postUpdate(s, c.get('principal')!, c.req.valid('param').id, c.req.valid('json'), ifMatch);
       c.header('etag', `"${view.version}"`);
-      return c.json(present(view), 201);
+      return c.json(await presentPublished(s, view), 201);
     })
     .openapi(postmortemRoute, async (c) => {
       const ifMatch = parseIfMatch(c.req.valid('header')['if-match']);

@@ -66,17 +66,33 @@ export function formErrorPage(links: PageLinks, errors: FieldError[]): string {
   );
 }
 
-export function confirmPage(links: PageLinks, outcome: 'confirmed' | 'already' | 'expired' | 'invalid', manageUrl?: string): string {
+/** What a GET of a valid confirmation link shows: a button, so that only a person's click (a POST) confirms. */
+export function confirmPromptPage(links: PageLinks, email: string, token: string): string {
+  return page(
+    'Confirm your subscription',
+    links,
+    html`<h1>Confirm your subscription</h1>
+<p>Press the button to receive incident and maintenance emails at ${email}.</p>
+<form method="post" action="confirm?token=${token}">
+<button class="primary" type="submit">Confirm subscription</button>
+</form>
+<p>Did not ask for this? Close the page: without confirmation we will not write again.</p>`,
+  );
+}
+
+export function confirmPage(links: PageLinks, outcome: 'confirmed' | 'expired' | 'invalid', manageUrl?: string): string {
   const manage = manageUrl ? html`<p><a href="${manageUrl}">Choose which components you hear about, or unsubscribe</a>.</p>` : '';
   switch (outcome) {
     case 'confirmed':
       return page('Subscription confirmed', links, html`<h1>You're subscribed</h1><p>We'll email you when we post an incident or maintenance update.</p>${manage}`);
-    case 'already':
-      return page('Already confirmed', links, html`<h1>You're already subscribed</h1><p>This link was used before; nothing changed.</p>${manage}`);
     case 'expired':
       return page('Link expired', links, html`<h1>This link has expired</h1><p>Confirmation links work for two days. Subscribe again from the status page to get a new one.</p>`);
     case 'invalid':
-      return page('Link not recognised', links, html`<h1>We don't recognise this link</h1><p>It may be incomplete, or the subscription was removed. Subscribe again from the status page if you want updates.</p>`);
+      return page(
+        'Link not recognised',
+        links,
+        html`<h1>We don't recognise this link</h1><p>It may be incomplete, already used, or replaced by a newer one. Already subscribed? Every email we send has a link to manage your subscription. Otherwise, subscribe again from the status page.</p>`,
+      );
   }
 }
 

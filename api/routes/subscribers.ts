@@ -5,13 +5,15 @@ import type { Clock } from '../clock.ts';
 import { apiRouter, validationHook } from '../http/router.ts';
 import { errorResponses, problemResponses } from '../http/problems.ts';
 import { DomainError, ValidationError, type FieldError } from '../errors.ts';
+import { clientAddress, noTrustedProxies } from '../http/client-address.ts';
 import { listComponents } from '../services/components.ts';
 import type { Services } from '../services/context.ts';
-import { chooseComponents, confirmSubscription, getSubscription, subscribe, unsubscribe } from '../services/subscribers.ts';
+import { chooseComponents, confirmationState, confirmSubscription, getSubscription, subscribe, unsubscribe } from '../services/subscribers.ts';
 import { manageUrl } from '../mail/compose.ts';
 import {
   checkInboxPage,
   confirmPage,
+  confirmPromptPage,
   formErrorPage,
   managePage,
   pageHeaders,
@@ -65,7 +67,9 @@ const create = createRoute({
   tags: ['subscribers'],
   summary: 'Subscribe to email updates (double opt-in)',
   description:
-    'Always 202 for a valid address, known or not, so the answer reveals nothing; the address gets a confirmation link (a few per hour at most). ' +
+    'Always 202 for a valid address, known or not, after the same work either way, so neither the answer nor its timing reveals anything. ' +
+    'A new or pending address gets a confirmation link; a confirmed one gets its manage link instead, where its owner changes components ' +
+    '(a new component choice applies to a pending address only). A few such emails per address per hour at most. ' +
     'The no-JS form may post application/x-www-form-urlencoded (email, components repeated) and gets a small HTML page.',
   request: {
     body: {
@@ -87,13 +91,33 @@ const create = createRoute({
   },
 });
 
+const confirmAnswer = z
+  .object({ status: z.enum(['pending_confirmation', 'confirmed', 'expired', 'invalid']), detail: z.string(), manageUrl: z.string().optional() })
+  .openapi('ConfirmAnswer');
+const pageOrJson = (description: string) => ({
+  description,
+  content: { 'text/html': { schema: z.string() }, 'application/json': { schema: confirmAnswer } },
+});
+
 const confirm = createRoute({
   method: 'get',
   path: '/subscribers/confirm',
   tags: ['subscribers'],
-  summary: 'Confirm a subscription (link in the confirmation email)',
+  summary: 'Confirmation link (in the confirmation email): shows a button; confirms nothing',
+  description:
+    'Mail scanners follow links, so a GET only looks the link up: a page with a "Confirm subscription" button that posts to the same URL ' +
+    '(JSON instead when the caller accepts application/json and not text/html). The link works once, until it expires (two days).',
   request: { query: tokenQuery },
-  responses: { 200: htmlPage('Confirmed'), 404: htmlPage('Unknown link'), 410: htmlPage('Expired link') },
+  responses: { 200: pageOrJson('The button, for a valid link'), 404: pageOrJson('Unknown, replaced or already used link'), 410: pageOrJson('Expired link') },
+});
+
+const confirmNow = createRoute({
+  method: 'post',
+  path: '/subscribers/confirm',
+  tags: ['subscribers'],
+  summary: 'Confirm a subscription (the button on the confirmation link\'s page); the link is used up',
+  request: { query: tokenQuery },
+  responses: { 200: pageOrJson('Confirmed'), 404: pageOrJson('Unknown, replaced or already used link'), 410: pageOrJson('Expired link') },
 });
 
 const unsubscribePrompt = createRoute({
@@ -139,18 +163,8 @@ export interface SubscriberRouteOptions {
 
 const isForm = (c: Context) => /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(c.req.header('content-type') ?? '');
 const wantsHtml = (c: Context) => /text\/html/i.test(c.req.header('accept') ?? '');
-
-/**
- * The client address: the socket peer, or, when that peer is a proxy on this machine or a private network,
- * the address the proxy appended last to X-Forwarded-For (the left-most entries are the client's to forge).
- */
-export function clientAddress(c: Context): string {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  const peer = env?.incoming?.socket?.remoteAddress ?? 'local';
-  const proxied = /^(local$|127\.|::1$|::ffff:127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|fc|fd)/i.test(peer);
-  const forwarded = c.req.header('x-forwarded-for');
-  return proxied && forwarded ? (forwarded.split(',').at(-1)?.trim() ?? peer) : peer;
-}
+/** An API caller rather than a browser: accepts JSON and not HTML. */
+const wantsJson = (c: Context) => /application\/json/i.test(c.req.header('accept') ?? '') && !wantsHtml(c);
 
 /** A fixed window per client address, kept in memory: it slows a script down, it is not an accounting system. */
 function addressLimiter({ limit, windowMs }: { limit: number; windowMs: number }, clock: Clock) {
@@ -170,8 +184,20 @@ function addressLimiter({ limit, windowMs }: { limit: number; windowMs: number }
 
 export function subscriberRoutes(s: Services, options: SubscriberRouteOptions = {}) {
   const links = { site: s.publicUrl };
+  const proxies = s.trustedProxies ?? noTrustedProxies;
   const limited = addressLimiter(options.perAddress ?? { limit: 20, windowMs: 10 * 60_000 }, s.clock);
   const page = (c: Context, body: string, status: 200 | 404 | 410 | 422 = 200) => c.html(body, status, pageHeaders);
+  /** The answer to a confirmation link, as a page or as JSON: confirmed (with the manage link), expired (410) or unknown (404). */
+  const confirmAnswerOf = (c: Context, outcome: 'confirmed' | 'expired' | 'invalid', manageLink?: string) => {
+    const status = outcome === 'invalid' ? 404 : outcome === 'expired' ? 410 : 200;
+    if (!wantsJson(c)) return page(c, confirmPage(links, outcome, manageLink), status);
+    const detail = {
+      confirmed: 'Subscribed: updates will be emailed to this address.',
+      expired: 'This confirmation link has expired; subscribe again to get a new one.',
+      invalid: 'This confirmation link is unknown, was replaced by a newer one, or was already used.',
+    }[outcome];
+    return c.json({ status: outcome, detail, ...(manageLink ? { manageUrl: manageLink } : {}) }, status, pageHeaders);
+  };
 
   return apiRouter()
     .openapi(
@@ -180,7 +206,7 @@ export function subscriberRoutes(s: Services, options: SubscriberRouteOptions = 
         const form = isForm(c);
         const input = form ? c.req.valid('form') : c.req.valid('json');
         if ('webhook' in input && typeof input.webhook === 'string') {
-          const retryAfter = limited(clientAddress(c));
+          const retryAfter = limited(clientAddress(c, proxies));
           if (retryAfter !== null) {
             c.header('retry-after', String(retryAfter));
             throw new DomainError(429, 'Too many requests', `Too many subscribe requests from this address; try again in ${retryAfter} s.`);
@@ -191,7 +217,7 @@ export function subscriberRoutes(s: Services, options: SubscriberRouteOptions = 
         if (typeof input.email !== 'string') {
           throw new ValidationError('The request body is invalid: check email.', [{ path: 'email', message: 'an email address is required' }]);
         }
-        const retryAfter = limited(clientAddress(c));
+        const retryAfter = limited(clientAddress(c, proxies));
         if (retryAfter !== null) {
           c.header('retry-after', String(retryAfter));
           throw new DomainError(429, 'Too many requests', `Too many subscribe requests from this address; try again in ${retryAfter} s.`);
@@ -215,10 +241,15 @@ export function subscriberRoutes(s: Services, options: SubscriberRouteOptions = 
     )
     .openapi(confirm, async (c) => {
       const token = c.req.valid('query').token ?? '';
+      const found = token ? await confirmationState(s, token) : ({ state: 'invalid' } as const);
+      if (found.state !== 'pending') return confirmAnswerOf(c, found.state);
+      if (wantsJson(c)) return c.json({ status: 'pending_confirmation' as const, detail: 'POST to this URL to confirm.' }, 200, pageHeaders);
+      return page(c, confirmPromptPage(links, found.email, token));
+    })
+    .openapi(confirmNow, async (c) => {
+      const token = c.req.valid('query').token ?? '';
       const result = token ? await confirmSubscription(s, token) : ({ outcome: 'invalid' } as const);
-      const manageLink = 'manageToken' in result ? manageUrl(s, result.manageToken) : undefined;
-      const status = result.outcome === 'invalid' ? 404 : result.outcome === 'expired' ? 410 : 200;
-      return page(c, confirmPage(links, result.outcome, manageLink), status);
+      return confirmAnswerOf(c, result.outcome, result.outcome === 'confirmed' ? manageUrl(s, result.manageToken) : undefined);
     })
     .openapi(unsubscribePrompt, async (c) => {
       const token = c.req.valid('query').token ?? '';

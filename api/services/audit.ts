@@ -2,7 +2,7 @@
 import { auditEvents } from '../../db/schema.ts';
 import type { Queryable } from '../../db/client.ts';
 
-export interface AuditEntry {
+interface AuditEntry {
   at: Date;
   actor: string;
   action: string;

@@ -4,7 +4,7 @@ import type { Queryable, Tx } from '../../db/client.ts';
 import { componentGroups, components } from '../../db/schema.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { ComponentStatus, Reader } from '../domain.ts';
+import type { ComponentStatus, Audience } from '../domain.ts';
 import { componentStatuses, readComponents, type ComponentState } from '../status.ts';
 import { recordAudit } from './audit.ts';
 import type { Actor, Services } from './context.ts';
@@ -15,31 +15,31 @@ export interface ComponentInput {
   description?: string | undefined;
   /** The group's name: an existing group with that name, or a new one. null or omitted: no group. */
   group?: string | null | undefined;
-  /** Display order within its group. */
-  position?: number | undefined;
+  /** Place within its group, smaller first. */
+  order?: number | undefined;
 }
 
-/** A component as stored. */
-export type ComponentRecord = typeof components.$inferSelect;
+/** A component as stored (its status is not: see ComponentState). */
+export type ComponentRow = typeof components.$inferSelect;
 
 export type ComponentDeps = Pick<Services, 'db' | 'clock' | 'hook'>;
 
 /**
- * Live components in display order with the status `reader` sees. Anonymous callers must pass `public`
+ * Live components in display order with the status `audience` sees. Anonymous callers must pass `public`
  * (the default), so an internal-only incident never shows in a public read.
  */
-export async function listComponents(db: Queryable, reader: Reader = 'public'): Promise<ComponentState[]> {
-  return readComponents(db, reader);
+export async function listComponents(db: Queryable, audience: Audience = 'public'): Promise<ComponentState[]> {
+  return readComponents(db, audience);
 }
 
-async function componentState(db: Queryable, id: string, reader: Reader): Promise<ComponentState> {
-  const found = (await readComponents(db, reader)).find((c) => c.id === id);
+async function componentState(db: Queryable, id: string, audience: Audience): Promise<ComponentState> {
+  const found = (await readComponents(db, audience)).find((c) => c.id === id);
   if (!found) throw new NotFoundError('component', id);
   return found;
 }
 
 /** Loads the named live components, refusing unknown or archived ids with the offending paths. */
-export async function requireComponents(db: Queryable, ids: string[], path: string): Promise<Map<string, ComponentRecord>> {
+export async function requireComponents(db: Queryable, ids: string[], path: string): Promise<Map<string, ComponentRow>> {
   if (ids.length === 0) return new Map();
   const rows = await db
     .select()
@@ -80,7 +80,7 @@ export async function createComponent(deps: ComponentDeps, actor: Actor, input: 
       name: input.name,
       description: input.description ?? '',
       groupId: (await groupIdFor(tx, input.group, actor, now)) ?? null,
-      position: input.position ?? 0,
+      order: input.order ?? 0,
       updatedAt: now,
       archivedAt: null,
     };

@@ -4,6 +4,7 @@ import type { Audiences } from '../../db/schema.ts';
 import type { Severity } from '../domain.ts';
 import type { Clock } from '../clock.ts';
 import type { AlertSettings, CadenceSettings } from '../config.ts';
+import type { TrustedProxies } from '../http/client-address.ts';
 import type { PublishHook } from '../publish.ts';
 import type { TemplateCatalog } from '../templates.ts';
 
@@ -21,9 +22,11 @@ export interface Services {
   /** Whether webhook subscribers and channels may point at private addresses (WEBHOOK_ALLOW_PRIVATE). */
   webhookAllowPrivate: boolean;
   alerts: AlertSettings;
+  /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); absent: none. */
+  trustedProxies?: TrustedProxies;
 }
 
-/** Who is acting: an API token's name, or "scheduler" for work the clock does. */
+/** Who is acting, by the name the audit timeline shows: a token's name, "scheduler" for work the clock does, "command line" at the server's shell. */
 export interface Actor {
   name: string;
 }

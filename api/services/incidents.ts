@@ -119,7 +119,7 @@ async function affectedComponents(db: Queryable, incidentId: string) {
     .from(incidentComponents)
     .innerJoin(components, eq(components.id, incidentComponents.componentId))
     .where(eq(incidentComponents.incidentId, incidentId))
-    .orderBy(asc(components.position), asc(components.name));
+    .orderBy(asc(components.order), asc(components.name));
 }
 
 interface PublishStep {
@@ -179,7 +179,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
   if (input.startedAt && input.startedAt.getTime() > now.getTime()) {
     throw new ValidationError('An incident cannot start in the future.', [{ path: 'startedAt', message: 'must not be in the future' }]);
   }
-  const incidentStatus = status as IncidentStatus;
+  const incidentStatus = status;
   const policy = s.severityPolicy[input.severity];
   const audiences = input.draft ? silent : notifyAudiences(policy, input.notify);
   const id = newId();

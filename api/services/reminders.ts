@@ -196,7 +196,7 @@ export async function loadNotices(db: Queryable, rows: Claimed[], publicUrl: str
       severity: incident.severity,
       status: incident.status,
       nextUpdateAt: incident.nextUpdateAt,
-      seq: row.seq,
+      seq: row.seq ?? 0,
       lastUpdate: { status: latest.status, externalSubject: latest.externalSubject, externalBody: latest.externalBody, author: latest.author, createdAt: latest.createdAt },
       postUpdateUrl: postUpdateUrl(publicUrl, incident.id),
     });

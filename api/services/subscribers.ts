@@ -1,6 +1,6 @@
 // What a subscriber does: subscribe (double opt-in), confirm, choose components, unsubscribe. Mail goes through the outbox.
 import { createHmac } from 'node:crypto';
-import { and, eq, gt, or, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.ts';
 import { deliveries, subscribers } from '../../db/schema.ts';
 import { newId, newSecret, sha256 } from '../ids.ts';
@@ -31,9 +31,16 @@ export interface SubscribeInput {
   components?: string[] | null | undefined;
 }
 
+/** The emails a subscribe request can queue: a confirmation link for a new or pending address, the manage link for a confirmed one. */
+export const linkKinds = ['confirmation', 'manage_link'] as const;
+
 /**
- * Starts a double opt-in. The caller learns nothing about whether the address was known: a new or pending
- * address gets a confirmation email (at most a few per hour), a confirmed one is left exactly as it was.
+ * Starts a double opt-in, or for an address already confirmed, sends its manage link. The caller learns nothing about
+ * whether the address was known: the answer is the same, and so is the work done before it (the same statements in
+ * the same order, whatever the address's state: one upsert, one link refresh, one count, one delivery row), so the
+ * time taken does not tell either. At most `confirmationsPerHour` such emails per address per hour, whoever asks.
+ * A new component choice applies to a pending address; a confirmed address keeps its choice, since this request
+ * carries no proof that it comes from the address's owner: the manage link it receives is where the owner changes it.
  */
 export async function subscribe(s: Pick<Services, 'db' | 'clock'>, input: SubscribeInput): Promise<void> {
   const now = s.clock.now();
@@ -41,55 +48,53 @@ export async function subscribe(s: Pick<Services, 'db' | 'clock'>, input: Subscr
   const components = input.components && input.components.length > 0 ? [...input.components] : null;
   await s.db.transaction(async (tx) => {
     if (components) await requireComponents(tx, components, 'components');
-    const row = await pendingSubscriber(tx, email, components, now);
-    if (!row) return;
-    await queueConfirmation(tx, row, now);
+    const row = await upsertSubscriber(tx, email, components, now);
+    await queueLinkEmail(tx, row, now);
   });
 }
 
-/** The unconfirmed row for an address, created or refreshed; null when the address is already confirmed or suppressed. */
-async function pendingSubscriber(tx: Tx, email: string, components: string[] | null, now: Date): Promise<SubscriberRow | null> {
-  const expiresAt = new Date(now.getTime() + confirmationLifetimeMs);
-  const unsubscribeToken = newSecret();
-  const id = newId();
-  const [created] = await tx
+/**
+ * The row for an address, created or updated by the same two statements whatever its state. A pending address takes
+ * the new component choice; an expired (or never issued) confirmation link is replaced, an unexpired one stays valid
+ * so the first email still works; a confirmed or suppressed address is left as it was.
+ */
+async function upsertSubscriber(tx: Tx, email: string, components: string[] | null, now: Date): Promise<SubscriberRow> {
+  const [row] = await tx
     .insert(subscribers)
-    .values({
-      id,
-      email,
-      components,
-      unsubscribeToken,
-      confirmExpiresAt: expiresAt,
-      confirmTokenHash: sha256(confirmationToken({ id, unsubscribeToken }, expiresAt)),
-      createdAt: now,
+    .values({ id: newId(), email, components, unsubscribeToken: newSecret(), createdAt: now })
+    .onConflictDoUpdate({
+      target: subscribers.email,
+      set: { components: sql`case when ${subscribers.confirmedAt} is null then excluded.components else ${subscribers.components} end` },
     })
-    .onConflictDoNothing()
     .returning();
-  if (created) return created;
-  const [existing] = await tx.select().from(subscribers).where(eq(subscribers.email, email));
-  if (!existing || existing.confirmedAt || existing.suppressedAt) return null;
-  // An unexpired link stays valid, so the first email still works; an expired one is replaced.
-  const fresh = !existing.confirmExpiresAt || existing.confirmExpiresAt.getTime() <= now.getTime();
-  const [updated] = await tx
+  const expiresAt = new Date(now.getTime() + confirmationLifetimeMs);
+  const [refreshed] = await tx
     .update(subscribers)
-    .set({
-      components,
-      ...(fresh ? { confirmExpiresAt: expiresAt, confirmTokenHash: sha256(confirmationToken(existing, expiresAt)) } : {}),
-    })
-    .where(eq(subscribers.id, existing.id))
+    .set({ confirmExpiresAt: expiresAt, confirmTokenHash: sha256(confirmationToken(row!, expiresAt)) })
+    .where(
+      and(
+        eq(subscribers.id, row!.id),
+        isNull(subscribers.confirmedAt),
+        or(isNull(subscribers.confirmExpiresAt), lte(subscribers.confirmExpiresAt, now)),
+      ),
+    )
     .returning();
-  return updated ?? null;
+  return refreshed ?? row!;
 }
 
-/** One confirmation in the outbox per request, unless one is still waiting to go or the hourly allowance is spent. */
-async function queueConfirmation(tx: Tx, row: SubscriberRow, now: Date) {
+/**
+ * One link email in the outbox per request (a confirmation, or the manage link for a confirmed address), unless one
+ * is still waiting to go or the hourly allowance is spent. A suppressed address gets its row too, already suppressed,
+ * so that its request costs what any other does.
+ */
+async function queueLinkEmail(tx: Tx, row: SubscriberRow, now: Date) {
   const hourAgo = new Date(now.getTime() - 60 * 60 * 1000);
   const [recent] = await tx
     .select({ total: sql<number>`count(*)`, waiting: sql<number>`coalesce(sum(${deliveries.status} = 'pending'), 0)` })
     .from(deliveries)
     .where(
       and(
-        eq(deliveries.kind, 'confirmation'),
+        inArray(deliveries.kind, [...linkKinds]),
         eq(deliveries.recipientId, row.id),
         or(eq(deliveries.status, 'pending'), gt(deliveries.createdAt, hourAgo)),
       ),
@@ -97,30 +102,48 @@ async function queueConfirmation(tx: Tx, row: SubscriberRow, now: Date) {
   if (Number(recent?.waiting ?? 0) > 0 || Number(recent?.total ?? 0) >= confirmationsPerHour) return;
   await tx.insert(deliveries).values({
     updateId: null,
-    kind: 'confirmation',
+    kind: row.confirmedAt ? 'manage_link' : 'confirmation',
     audience: 'subscriber',
     recipientId: row.id,
     email: row.email,
-    status: 'pending',
+    status: row.suppressedAt ? 'suppressed' : 'pending',
+    lastError: row.suppressedAt ? 'address suppressed after repeated hard bounces' : null,
     nextAttemptAt: now,
     createdAt: now,
   });
 }
 
-export type ConfirmOutcome =
-  | { outcome: 'confirmed' | 'already'; manageToken: string }
-  | { outcome: 'expired' | 'invalid' };
+/** What a confirmation link can find: a pending subscription, or a dead link (expired, or unknown: never issued, replaced or used). */
+export type ConfirmationState = { state: 'pending'; email: string } | { state: 'expired' | 'invalid' };
 
+/** Looks a confirmation link up without using it: what a GET of the link shows (a button, or why there is none). */
+export async function confirmationState(s: Pick<Services, 'db' | 'clock'>, token: string): Promise<ConfirmationState> {
+  const [row] = await s.db.select().from(subscribers).where(eq(subscribers.confirmTokenHash, sha256(token)));
+  return linkState(row, s.clock.now());
+}
+
+function linkState(row: SubscriberRow | undefined, now: Date): ConfirmationState {
+  if (!row || row.confirmedAt) return { state: 'invalid' };
+  if (!row.confirmExpiresAt || row.confirmExpiresAt.getTime() <= now.getTime()) return { state: 'expired' };
+  return { state: 'pending', email: row.email };
+}
+
+export type ConfirmOutcome = { outcome: 'confirmed'; manageToken: string } | { outcome: 'expired' | 'invalid' };
+
+/**
+ * Confirms the subscription a link names, once: the link's hash is cleared as it is used, so a second use, like an
+ * unknown link, is 'invalid'; a link past its expiry is 'expired' and confirms nothing. Called on POST only (the
+ * button on the link's page): mail scanners that follow links with GET must not confirm anyone.
+ */
 export async function confirmSubscription(s: Pick<Services, 'db' | 'clock'>, token: string): Promise<ConfirmOutcome> {
   const now = s.clock.now();
   return s.db.transaction(async (tx) => {
     const [row] = await tx.select().from(subscribers).where(eq(subscribers.confirmTokenHash, sha256(token)));
-    if (!row) return { outcome: 'invalid' };
-    if (row.confirmedAt) return { outcome: 'already', manageToken: row.unsubscribeToken };
-    if (!row.confirmExpiresAt || row.confirmExpiresAt.getTime() <= now.getTime()) return { outcome: 'expired' };
-    await tx.update(subscribers).set({ confirmedAt: now }).where(eq(subscribers.id, row.id));
-    await recordAudit(tx, { at: now, actor, action: 'subscriber.confirmed', subjectType: 'subscriber', subjectId: row.id });
-    return { outcome: 'confirmed', manageToken: row.unsubscribeToken };
+    const found = linkState(row, now);
+    if (found.state !== 'pending') return { outcome: found.state };
+    await tx.update(subscribers).set({ confirmedAt: now, confirmTokenHash: null, confirmExpiresAt: null }).where(eq(subscribers.id, row!.id));
+    await recordAudit(tx, { at: now, actor, action: 'subscriber.confirmed', subjectType: 'subscriber', subjectId: row!.id });
+    return { outcome: 'confirmed', manageToken: row!.unsubscribeToken };
   });
 }
 

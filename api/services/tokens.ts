@@ -26,7 +26,7 @@ const tokenPrefix = 'sdk_';
 /** Use is recorded at most this often (ms): a write on every request would cost every publish. */
 const lastUsedResolutionMs = 5 * 60 * 1000;
 
-export interface TokenInput {
+interface TokenInput {
   role: string;
   /** Who the token is for: one line, 1-120 characters. */
   name: string;

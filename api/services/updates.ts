@@ -11,7 +11,8 @@ import { enqueueDeliveries } from './outbox.ts';
 
 export type UpdateRow = typeof updates.$inferSelect;
 
-export interface UpdateDraft {
+/** What storeUpdate needs to publish one update (not a draft: see docs/glossary.md). */
+interface NewUpdate {
   subject: { type: 'incident' | 'maintenance'; id: string };
   template: Template;
   status: UpdateStatusValue;
@@ -26,43 +27,43 @@ export interface UpdateDraft {
   now: Date;
 }
 
-export async function storeUpdate(tx: Tx, actor: Actor, draft: UpdateDraft): Promise<UpdateRow> {
-  const rendered = renderTemplate(draft.template, draft.variables, draft.builtins);
-  const audiences = { ...draft.audiences, stakeholders: draft.audiences.stakeholders && draft.brief };
+export async function storeUpdate(tx: Tx, actor: Actor, input: NewUpdate): Promise<UpdateRow> {
+  const rendered = renderTemplate(input.template, input.variables, input.builtins);
+  const audiences = { ...input.audiences, stakeholders: input.audiences.stakeholders && input.brief };
   const [update] = await tx
     .insert(updates)
     .values({
       id: newId(),
-      incidentId: draft.subject.type === 'incident' ? draft.subject.id : null,
-      maintenanceId: draft.subject.type === 'maintenance' ? draft.subject.id : null,
-      status: draft.status,
-      template: draft.template.key,
-      variables: draft.variables,
+      incidentId: input.subject.type === 'incident' ? input.subject.id : null,
+      maintenanceId: input.subject.type === 'maintenance' ? input.subject.id : null,
+      status: input.status,
+      template: input.template.key,
+      variables: input.variables,
       externalSubject: rendered.external.subject,
       externalBody: rendered.external.body,
       internalSubject: rendered.internal.subject,
       internalBody: rendered.internal.body,
-      components: draft.components,
+      components: input.components,
       audiences,
       author: actor.name,
-      nextUpdateAt: draft.nextUpdateAt,
-      createdAt: draft.now,
+      nextUpdateAt: input.nextUpdateAt,
+      createdAt: input.now,
     })
     .returning();
   await enqueueDeliveries(tx, {
     updateId: update!.id,
-    componentIds: draft.components.map((c) => c.id),
+    componentIds: input.components.map((c) => c.id),
     subscribers: audiences.subscribers,
     stakeholders: audiences.stakeholders,
-    now: draft.now,
+    now: input.now,
   });
   await recordAudit(tx, {
-    at: draft.now,
+    at: input.now,
     actor: actor.name,
     action: 'update.published',
-    subjectType: draft.subject.type,
-    subjectId: draft.subject.id,
-    detail: { updateId: update!.id, status: draft.status, template: draft.template.key, audiences },
+    subjectType: input.subject.type,
+    subjectId: input.subject.id,
+    detail: { updateId: update!.id, status: input.status, template: input.template.key, audiences },
   });
   return update!;
 }

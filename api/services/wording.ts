@@ -1,5 +1,5 @@
 // Renders a template for an incident or maintenance: computes the built-in variables for each audience.
-import { worstStatus, type ComponentStatus } from '../domain.ts';
+import { worstStatus, type ComponentStatus, type IncidentStatus, type MaintenanceStatus } from '../domain.ts';
 import { ValidationError } from '../errors.ts';
 import { absolute, paths } from '../links.ts';
 import { componentStatusPhrase, formatUtc, humanDuration, joinNames } from '../text.ts';
@@ -71,7 +71,12 @@ export function maintenanceBuiltins(facts: MaintenanceFacts, links: Links, now: 
 }
 
 /** Finds a template for a kind of subject and a status, refusing mismatches with the field named. */
-export function pickTemplate(catalog: TemplateCatalog, key: string, kind: TemplateKind, status: string | undefined): { template: Template; status: string } {
+export function pickTemplate<K extends TemplateKind>(
+  catalog: TemplateCatalog,
+  key: string,
+  kind: K,
+  status: string | undefined,
+): { template: Template; status: K extends 'incident' ? IncidentStatus : MaintenanceStatus } {
   const template = catalog.get(key);
   if (!template) {
     throw new ValidationError(`Unknown template "${key}".`, [{ path: 'template', message: `no template with key "${key}"` }]);
@@ -87,6 +92,7 @@ export function pickTemplate(catalog: TemplateCatalog, key: string, kind: Templa
       { path: 'status', message: `template "${key}" may post: ${template.statuses.join(', ')}` },
     ]);
   }
-  return { template, status: chosen };
+  // Start-up checked every template's statuses against its kind's lifecycle (api/templates.ts).
+  return { template, status: chosen as K extends 'incident' ? IncidentStatus : MaintenanceStatus };
 }
 

@@ -7,9 +7,11 @@ import { authenticate, sessionCookie, type AuthEnv } from '../auth.ts';
 import { createSession, endSession } from '../services/sessions.ts';
 import { verifyToken } from '../services/tokens.ts';
 import type { Clock } from '../clock.ts';
+import { sameOrigin } from '../http/same-origin.ts';
 import type { PageRenderer } from './astro.ts';
 import { audiences } from './records.ts';
 import { siteHeaders } from './serve.ts';
+import { stakeholderSession, stakeholderSignInRoutes } from './stakeholder-sign-in.ts';
 import {
   historyMonthPage,
   historyMonths,
@@ -47,6 +49,10 @@ export function internalRoutes(d: InternalDeps) {
 
   app.get('/internal', (c) => c.redirect('/internal/', 301));
   app.get('/internal/sign-in', (c) => signIn(c, 200));
+  // Signing in and out change who is signed in: only this site's own pages may post them (403 otherwise).
+  const fromThisSite = sameOrigin({ origins: [d.settings.publicUrl] });
+  app.use('/internal/sign-in', fromThisSite);
+  app.use('/internal/sign-out', fromThisSite);
   app.post('/internal/sign-in', async (c) => {
     const body = await c.req.parseBody();
     const token = typeof body.token === 'string' ? body.token.trim() : '';
@@ -63,8 +69,13 @@ export function internalRoutes(d: InternalDeps) {
     return c.redirect('/internal/sign-in', 303);
   });
 
+  // Stakeholders sign in with a one-time emailed link instead of a token, and read as viewers.
+  const stakeholders = { db: d.db, clock: d.clock, publicUrl: d.settings.publicUrl, pageName: d.settings.pageName, cookie: sessionCookie };
+  app.route('/', stakeholderSignInRoutes(stakeholders));
+
   // Everything below needs a signed-in person or a bearer token; a browser without one gets the sign-in form.
   app.use('/internal/*', authenticate(d));
+  app.use('/internal/*', stakeholderSession(stakeholders));
   app.use(
     '/internal/*',
     createMiddleware<AuthEnv>(async (c, next) => {

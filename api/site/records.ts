@@ -18,14 +18,12 @@ import {
   componentStatuses,
   type IncidentStatus,
   type MaintenanceStatus,
-  type Reader,
+  type Audience,
   type Severity,
   type UpdateStatusValue,
 } from '../domain.ts';
-import { readerRoot } from '../links.ts';
+import { audienceRoot } from '../links.ts';
 import { incidentVisibleTo, readComponents, type ComponentState } from '../status.ts';
-
-export type AudienceName = Reader;
 
 /** Facts insiders read about an incident beyond its wording; the view-model puts them in words. */
 export interface IncidentInsight {
@@ -49,8 +47,6 @@ export interface OtherWording {
   published: boolean;
   body: string;
 }
-
-export type ComponentRecord = ComponentState;
 
 export interface IncidentRecord {
   id: string;
@@ -91,8 +87,8 @@ export interface PostmortemRecord {
   updatedAt: Date;
 }
 
-export interface Audience {
-  name: Reader;
+export interface AudienceReading {
+  name: Audience;
   /** URL prefix of this audience's pages. */
   base: '' | '/internal';
   /** Whether this audience's pages carry a marker (the internal page does; the public site does not). */
@@ -112,9 +108,9 @@ export interface Audience {
 
 const nothing = async <T>() => new Map<string, T>();
 
-const publicAudience: Audience = {
+const publicAudience: AudienceReading = {
   name: 'public',
-  base: readerRoot.public,
+  base: audienceRoot.public,
   marked: false,
   seesIncident: incidentVisibleTo('public'),
   seesUpdate: sql`json_extract(${updates.audiences}, '$.public') = 1`,
@@ -130,9 +126,9 @@ const publicAudience: Audience = {
   actionItems: nothing,
 };
 
-const internalAudience: Audience = {
+const internalAudience: AudienceReading = {
   name: 'internal',
-  base: readerRoot.internal,
+  base: audienceRoot.internal,
   marked: true,
   seesIncident: incidentVisibleTo('internal'),
   seesUpdate: sql`1 = 1`,
@@ -181,12 +177,12 @@ const internalAudience: Audience = {
   },
 };
 
-export const audiences: Record<AudienceName, Audience> = { public: publicAudience, internal: internalAudience };
+export const audiences: Record<Audience, AudienceReading> = { public: publicAudience, internal: internalAudience };
 
 // ---- reading, through an audience ----
 
 /** Each live component in display order, with the status this audience sees (api/status.ts: the one derivation). */
-export async function loadComponents(db: Queryable, a: Audience): Promise<ComponentRecord[]> {
+export async function loadComponents(db: Queryable, a: AudienceReading): Promise<ComponentState[]> {
   return readComponents(db, a.name);
 }
 
@@ -199,7 +195,7 @@ export interface IncidentQuery {
   limit?: number | undefined;
 }
 
-export async function loadIncidents(db: Queryable, a: Audience, q: IncidentQuery = {}): Promise<IncidentRecord[]> {
+export async function loadIncidents(db: Queryable, a: AudienceReading, q: IncidentQuery = {}): Promise<IncidentRecord[]> {
   if (q.ids?.length === 0) return [];
   const filters: (SQL | undefined)[] = [a.seesIncident];
   if (q.ids) filters.push(inArray(incidents.id, q.ids));
@@ -234,7 +230,7 @@ export interface UpdateQuery {
 /** Ids are random: within one millisecond only the insertion order tells which update came last. */
 const insertion = sql`"updates"."rowid"`;
 
-const updateColumns = (a: Audience) => ({
+const updateColumns = (a: AudienceReading) => ({
   id: updates.id,
   incidentId: updates.incidentId,
   maintenanceId: updates.maintenanceId,
@@ -245,7 +241,7 @@ const updateColumns = (a: Audience) => ({
 });
 
 /** Updates this audience sees (of incidents it sees, and of maintenance), oldest first. */
-async function loadUpdatesWhere(db: Queryable, a: Audience, where: SQL): Promise<UpdateRecord[]> {
+async function loadUpdatesWhere(db: Queryable, a: AudienceReading, where: SQL): Promise<UpdateRecord[]> {
   return db
     .select(updateColumns(a))
     .from(updates)
@@ -255,7 +251,7 @@ async function loadUpdatesWhere(db: Queryable, a: Audience, where: SQL): Promise
 }
 
 /** Updates oldest first, except `newest`, which is newest first. */
-export async function loadUpdates(db: Queryable, a: Audience, q: UpdateQuery): Promise<UpdateRecord[]> {
+export async function loadUpdates(db: Queryable, a: AudienceReading, q: UpdateQuery): Promise<UpdateRecord[]> {
   if (q.newest !== undefined) {
     return db
       .select(updateColumns(a))
@@ -273,7 +269,7 @@ export async function loadUpdates(db: Queryable, a: Audience, q: UpdateQuery): P
 }
 
 /** The worst impact each incident had on each component, from what its updates recorded, by incident id. */
-export async function loadImpacts(db: Queryable, a: Audience, incidentIds: string[]): Promise<Map<string, ComponentImpact[]>> {
+export async function loadImpacts(db: Queryable, a: AudienceReading, incidentIds: string[]): Promise<Map<string, ComponentImpact[]>> {
   const byIncident = new Map<string, ComponentImpact[]>();
   if (incidentIds.length === 0) return byIncident;
   // Ranked in SQL so thousands of incidents cost one aggregate, not every update parsed here.
@@ -292,7 +288,7 @@ export async function loadImpacts(db: Queryable, a: Audience, incidentIds: strin
 }
 
 /** The newest update of each incident or maintenance this audience sees, by the incident's or maintenance's id. */
-export async function loadLatestUpdates(db: Queryable, a: Audience, subjectIds: string[]): Promise<Map<string, UpdateRecord>> {
+export async function loadLatestUpdates(db: Queryable, a: AudienceReading, subjectIds: string[]): Promise<Map<string, UpdateRecord>> {
   if (subjectIds.length === 0) return new Map();
   const ids = JSON.stringify(subjectIds);
   // The inner "updates" shadows the outer one, so the audience's condition applies to the rows being ranked.
@@ -317,7 +313,7 @@ export interface MaintenanceQuery {
 }
 
 /** Maintenance is public by nature: both audiences see every window, each in its own wording. Newest window first. */
-export async function loadMaintenances(db: Queryable, a: Audience, q: MaintenanceQuery = {}): Promise<MaintenanceRecord[]> {
+export async function loadMaintenances(db: Queryable, a: AudienceReading, q: MaintenanceQuery = {}): Promise<MaintenanceRecord[]> {
   if (q.ids?.length === 0) return [];
   const filters: (SQL | undefined)[] = [];
   if (q.ids) filters.push(inArray(maintenances.id, q.ids));
@@ -356,12 +352,12 @@ export async function loadMaintenanceComponents(db: Queryable, ids: string[]): P
     .from(maintenanceComponents)
     .innerJoin(components, eq(components.id, maintenanceComponents.componentId))
     .where(inArray(maintenanceComponents.maintenanceId, ids))
-    .orderBy(asc(components.position), asc(components.name));
+    .orderBy(asc(components.order), asc(components.name));
   for (const r of rows) byMaintenance.set(r.maintenanceId, [...(byMaintenance.get(r.maintenanceId) ?? []), { id: r.id, name: r.name }]);
   return byMaintenance;
 }
 
-export async function loadPostmortems(db: Queryable, a: Audience, incidentIds: string[]): Promise<Map<string, PostmortemRecord>> {
+export async function loadPostmortems(db: Queryable, a: AudienceReading, incidentIds: string[]): Promise<Map<string, PostmortemRecord>> {
   if (incidentIds.length === 0) return new Map();
   const rows = await db
     .select({ incidentId: postmortems.incidentId, body: a.wording.postmortem, publishedAt: postmortems.publishedAt, updatedAt: postmortems.updatedAt })
@@ -372,7 +368,7 @@ export async function loadPostmortems(db: Queryable, a: Audience, incidentIds: s
 }
 
 /** When the history this audience sees begins: the first incident or maintenance window. */
-export async function historyStart(db: Queryable, a: Audience): Promise<Date | null> {
+export async function historyStart(db: Queryable, a: AudienceReading): Promise<Date | null> {
   // ORDER BY ... LIMIT 1 walks the index from its end and stops at the first row this audience sees.
   const [[incident], [maintenance]] = await Promise.all([
     db.select({ at: incidents.startedAt }).from(incidents).where(a.seesIncident).orderBy(asc(incidents.startedAt)).limit(1),
@@ -383,7 +379,7 @@ export async function historyStart(db: Queryable, a: Audience): Promise<Date | n
 }
 
 /** The moment anything this audience sees last changed: the newest update or component change. */
-export async function lastChange(db: Queryable, a: Audience): Promise<Date | null> {
+export async function lastChange(db: Queryable, a: AudienceReading): Promise<Date | null> {
   const [[update], [component], [maintenance]] = await Promise.all([
     db
       .select({ at: updates.createdAt })
@@ -400,7 +396,7 @@ export async function lastChange(db: Queryable, a: Audience): Promise<Date | nul
 }
 
 /** Which month page an incident or maintenance sits on: when it started, or is scheduled to. */
-export async function subjectStart(db: Queryable, a: Audience, kind: 'incident' | 'maintenance', id: string): Promise<Date | null> {
+export async function subjectStart(db: Queryable, a: AudienceReading, kind: 'incident' | 'maintenance', id: string): Promise<Date | null> {
   if (kind === 'incident') {
     const [row] = await db.select({ at: incidents.startedAt }).from(incidents).where(and(eq(incidents.id, id), a.seesIncident));
     return row?.at ?? null;

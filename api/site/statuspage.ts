@@ -11,6 +11,7 @@ import {
   type UpdateStatusValue,
 } from '../domain.ts';
 import { absolute, paths } from '../links.ts';
+import type { ComponentState } from '../status.ts';
 import type { SiteFile } from './output.ts';
 import {
   audiences,
@@ -20,7 +21,6 @@ import {
   loadMaintenanceComponents,
   loadMaintenances,
   loadUpdates,
-  type ComponentRecord,
   type IncidentRecord,
   type MaintenanceRecord,
   type UpdateRecord,
@@ -66,14 +66,14 @@ export function pageId(publicUrl: string): string {
 
 interface Context {
   page: { id: string; name: string; url: string; time_zone: string; updated_at: string };
-  components: Map<string, ComponentRecord>;
+  components: Map<string, ComponentState>;
   /** Each component's (and group's) position: top-level items from 1, members of a group from 1 within it. */
   positions: Map<string, number>;
   publicUrl: string;
 }
 
 /** Positions as Statuspage numbers them: groups and ungrouped components share the top level; members restart in their group. */
-function positionsOf(components: ComponentRecord[]): Map<string, number> {
+function positionsOf(components: ComponentState[]): Map<string, number> {
   const positions = new Map<string, number>();
   const inGroup = new Map<string, number>();
   let top = 0;
@@ -89,7 +89,7 @@ function positionsOf(components: ComponentRecord[]): Map<string, number> {
   return positions;
 }
 
-function componentJson(ctx: Context, c: ComponentRecord) {
+function componentJson(ctx: Context, c: ComponentState) {
   return {
     id: c.id,
     name: c.name,

@@ -11,11 +11,13 @@ import {
   startedMaintenanceStatuses,
   upcomingMaintenanceStatuses,
   worstStatus,
+  type Audience,
   type ComponentStatus,
   type Indicator,
   type PageStatus,
 } from '../domain.ts';
 import { dayAnchor, paths, updateAnchor } from '../links.ts';
+import type { ComponentState } from '../status.ts';
 import { describeReach, humanDuration, joinNames, paragraphs, updateStatusLabel } from '../text.ts';
 import {
   addDays,
@@ -43,16 +45,14 @@ import {
   loadMaintenances,
   loadPostmortems,
   loadUpdates,
-  type Audience,
-  type AudienceName,
-  type ComponentRecord,
+  type AudienceReading,
   type IncidentInsight,
   type IncidentRecord,
   type MaintenanceRecord,
   type UpdateRecord,
 } from './records.ts';
 
-export type { TimeView, AudienceName };
+export type { TimeView };
 
 /** A labelled thing an audience knows beyond the wording: severity, roles, when the next update is due. */
 export interface Fact {
@@ -226,16 +226,16 @@ export interface SiteSettings {
 /** One audience's reading of the database at one moment, with the catalogue loaded once for every page. */
 export interface SiteReading {
   db: Queryable;
-  audience: Audience;
+  audience: AudienceReading;
   settings: SiteSettings;
   now: Date;
-  components: ComponentRecord[];
+  components: ComponentState[];
 }
 
 export const historyDays = 90;
 const recentlyResolvedLimit = 10;
 
-export async function readSite(db: Queryable, audience: Audience, settings: SiteSettings, now: Date): Promise<SiteReading> {
+export async function readSite(db: Queryable, audience: AudienceReading, settings: SiteSettings, now: Date): Promise<SiteReading> {
   return { db, audience, settings, now, components: await loadComponents(db, audience) };
 }
 
@@ -248,7 +248,7 @@ export function timeNote(timeZone: string): string {
  * What each audience's pages offer around the content: customers subscribe and follow the feed; insiders sign out.
  * Only the front page lists components in its subscribe form, so a catalogue change re-renders the front page alone.
  */
-const frameParts: Record<AudienceName, (r: SiteReading, front: boolean) => Partial<FrameView>> = {
+const frameParts: Record<Audience, (r: SiteReading, front: boolean) => Partial<FrameView>> = {
   public: (r, front) => ({
     feedHref: paths.feed(),
     subscribe: { action: paths.subscribe(), components: front ? r.components.map((c) => ({ id: c.id, name: c.name })) : null },

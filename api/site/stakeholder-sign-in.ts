@@ -1,0 +1,185 @@
+// /internal/sign-in/email and /internal/sign-in/link: stakeholders sign in with a one-time emailed link and read /internal/ as viewers.
+import { Hono, type Context } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+import { createMiddleware } from 'hono/factory';
+import { html } from 'hono/html';
+import { z } from 'zod';
+import type { Database } from '../../db/client.ts';
+import type { AuthEnv } from '../auth.ts';
+import { verifySession } from '../services/sessions.ts';
+import type { Clock } from '../clock.ts';
+import {
+  peekSignInLink,
+  redeemSignInLink,
+  requestSignInLink,
+  safeNext,
+  signInLinkLifetimeMs,
+  verifyStakeholderSession,
+  type LinkState,
+} from '../services/stakeholder-sign-in.ts';
+
+export interface StakeholderSignInDeps {
+  db: Database;
+  clock: Clock;
+  /** The public base URL; cookies are Secure when it is https. */
+  publicUrl: string;
+  pageName: string;
+  /** The name of the internal page's session cookie (auth.ts's sessionCookie). */
+  cookie: string;
+}
+
+type Fragment = ReturnType<typeof html>;
+
+/** The URL carries a one-time secret: never cached, indexed, framed or sent on as a referrer. */
+const headers = {
+  'cache-control': 'private, no-store',
+  'referrer-policy': 'no-referrer',
+  'x-robots-tag': 'noindex',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+};
+
+function page(title: string, body: Fragment): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${title}</title>
+<style>
+  body { font: 17px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; padding: 2rem 1rem; background: Canvas; color: CanvasText; }
+  main { max-width: 34rem; margin: 0 auto; }
+  h1 { font-size: 1.5rem; line-height: 1.25; }
+  label { display: block; margin: 0 0 .3rem; font-weight: 600; }
+  input { font: inherit; padding: .45rem .6rem; width: 100%; max-width: 22rem; box-sizing: border-box; }
+  button { font: inherit; margin-top: .8rem; padding: .55rem 1.1rem; border-radius: .4rem; border: 1px solid #1f6feb; background: #1f6feb; color: #fff; cursor: pointer; }
+  .error { border-left: 4px solid #d1242f; padding-left: .8rem; }
+  a { color: LinkText; }
+</style>
+</head>
+<body><main>
+${body}
+</main></body>
+</html>`.toString();
+}
+
+const minutes = Math.round(signInLinkLifetimeMs / 60_000);
+
+function requestPage(next: string, email: string, error?: string): string {
+  return page(
+    'Sign in by email',
+    html`<h1>Sign in to the internal status page by email</h1>
+<p>Stakeholders who receive briefings can read the internal page without a token. Enter your address and we email you a link that works once, for ${minutes} minutes.</p>
+${error ? html`<p class="error" role="alert" id="email-error">${error}</p>` : ''}
+<form method="post" action="/internal/sign-in/email">
+<input type="hidden" name="next" value="${next}">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" required autocomplete="email" value="${email}"${error ? html` aria-invalid="true" aria-describedby="email-error"` : ''}>
+<div><button type="submit">Email me a sign-in link</button></div>
+</form>
+<p><a href="/internal/sign-in">Sign in with an API token instead</a></p>`,
+  );
+}
+
+function sentPage(): string {
+  return page(
+    'Check your inbox',
+    html`<h1>Check your inbox</h1>
+<p>If that address belongs to a stakeholder, a sign-in link is on its way. It works once, for ${minutes} minutes.</p>
+<p>Nothing there in a few minutes? Look in your spam folder, or ask an admin to add you as a stakeholder.</p>`,
+  );
+}
+
+function confirmPage(token: string, name: string): string {
+  return page(
+    'Sign in',
+    html`<h1>Sign in as ${name}</h1>
+<p>Press the button to open the internal status page. This link works once.</p>
+<form method="post" action="/internal/sign-in/link">
+<input type="hidden" name="token" value="${token}">
+<button type="submit">Sign in</button>
+</form>`,
+  );
+}
+
+const deadReasons: Record<Exclude<LinkState, 'valid'>, string> = {
+  used: 'This sign-in link has already been used.',
+  expired: 'This sign-in link has expired.',
+  unknown: 'This sign-in link is not valid.',
+};
+
+function deadLinkPage(state: Exclude<LinkState, 'valid'>): string {
+  return page(
+    'Sign-in link not valid',
+    html`<h1>${deadReasons[state]}</h1>
+<p>Links work once, for ${minutes} minutes. <a href="/internal/sign-in/email">Get a new sign-in link</a>.</p>`,
+  );
+}
+
+const emailField = z.email('enter an email address such as dana@example.com').max(254);
+
+/** A cross-site form post is refused: an Origin from another site cannot sign anybody in or send mail. */
+function sameOrigin(c: Context, publicUrl: string): boolean {
+  const origin = c.req.header('origin');
+  if (!origin) return true;
+  return origin === new URL(c.req.url).origin || origin === new URL(publicUrl).origin;
+}
+
+/** The sign-in routes, mounted before /internal/'s own auth so a signed-out stakeholder can reach them. */
+export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
+  const app = new Hono<AuthEnv>();
+  const secure = d.publicUrl.startsWith('https:');
+  const forbidden = (c: Context) => c.text('Cross-site form posts are refused.', 403, headers);
+
+  app.get('/internal/sign-in/email', async (c) => {
+    const next = safeNext(c.req.query('next'));
+    // Already signed in (a token holder or a stakeholder): the briefing's link goes straight to its page.
+    const cookie = getCookie(c, d.cookie);
+    if (cookie && ((await verifySession(d, cookie)) || (await verifyStakeholderSession(d.db, cookie, d.clock.now())))) {
+      return c.redirect(next, 303);
+    }
+    return c.html(requestPage(next, c.req.query('email') ?? ''), 200, headers);
+  });
+
+  app.post('/internal/sign-in/email', async (c) => {
+    if (!sameOrigin(c, d.publicUrl)) return forbidden(c);
+    const body = await c.req.parseBody();
+    const next = safeNext(typeof body.next === 'string' ? body.next : undefined);
+    const raw = typeof body.email === 'string' ? body.email.trim() : '';
+    const email = emailField.safeParse(raw);
+    if (!email.success) return c.html(requestPage(next, raw, `Email: ${email.error.issues[0]!.message}.`), 422, headers);
+    await requestSignInLink(d, { email: email.data, next });
+    return c.html(sentPage(), 200, headers);
+  });
+
+  // A mail scanner follows the link with GET: it sees a button and spends nothing.
+  app.get('/internal/sign-in/link', async (c) => {
+    const token = c.req.query('token') ?? '';
+    const link = token ? await peekSignInLink(d, token) : { state: 'unknown' as const };
+    if (link.state !== 'valid') return c.html(deadLinkPage(link.state), link.state === 'unknown' ? 404 : 410, headers);
+    return c.html(confirmPage(token, link.name ?? 'a stakeholder'), 200, headers);
+  });
+
+  app.post('/internal/sign-in/link', async (c) => {
+    if (!sameOrigin(c, d.publicUrl)) return forbidden(c);
+    const body = await c.req.parseBody();
+    const token = typeof body.token === 'string' ? body.token : '';
+    const result = token ? await redeemSignInLink(d, token) : { state: 'unknown' as const };
+    if (result.state !== 'signed-in') return c.html(deadLinkPage(result.state), result.state === 'unknown' ? 404 : 410, headers);
+    setCookie(c, d.cookie, result.session.secret, { httpOnly: true, secure, sameSite: 'Strict', path: '/internal', expires: result.session.expiresAt });
+    return c.redirect(result.next, 303);
+  });
+  return app;
+}
+
+/** After /internal/'s token authentication: a session cookie that belongs to a stakeholder makes them a viewer. */
+export function stakeholderSession(d: Pick<StakeholderSignInDeps, 'db' | 'clock' | 'cookie'>) {
+  return createMiddleware<AuthEnv>(async (c, next) => {
+    if (!c.get('principal')) {
+      const cookie = getCookie(c, d.cookie);
+      if (cookie) c.set('principal', await verifyStakeholderSession(d.db, cookie, d.clock.now()));
+    }
+    await next();
+  });
+}
