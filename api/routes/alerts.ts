@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth.ts';
 import { apiRouter } from '../http/router.ts';
-import { errorResponses, problemResponses } from '../http/problems.ts';
+import { errorResponses } from '../http/problems.ts';
 import { receiveAlerts, type AlertBatch, type AlertSource } from '../services/alerts.ts';
 import type { Services } from '../services/context.ts';
 import { bearer, json } from './schemas.ts';
