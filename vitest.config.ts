@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Every fast-check property runs with a known seed, printed on failure (FC_SEED replays one).
+    setupFiles: ['test/fast-check-seed.ts'],
   },
 });

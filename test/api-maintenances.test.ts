@@ -204,3 +204,81 @@ describe('maintenance lifecycle', () => {
     await expectProblem(await f.call('GET', '/api/v1/maintenances/nope', { token: 'viewer' }), 404);
   });
 });
+
+describe('deleting a component that a maintenance names', () => {
+  it('refuses with 409 while the window is scheduled, in progress or verifying, and allows it once completed or cancelled', async () => {
+    const m = await schedule({ components: ['webhooks'] });
+    let problem = await expectProblem(await f.call('DELETE', '/api/v1/components/webhooks'), 409);
+    expect(problem.detail).toContain('Database upgrade');
+    expect(await count(f, 'components', 'WHERE archived_at IS NOT NULL')).toBe(0);
+
+    f.clock.set('2026-11-23T14:05:00Z');
+    expect((await postUpdate(m.id, 'in_progress', 'maintenance-started')).status).toBe(201);
+    await expectProblem(await f.call('DELETE', '/api/v1/components/webhooks'), 409);
+    expect((await postUpdate(m.id, 'verifying', 'maintenance-verifying')).status).toBe(201);
+    problem = await expectProblem(await f.call('DELETE', '/api/v1/components/webhooks'), 409);
+    expect(problem.detail).toContain('verifying');
+    expect((await postUpdate(m.id, 'completed', 'maintenance-completed')).status).toBe(201);
+    expect((await f.call('DELETE', '/api/v1/components/webhooks')).status).toBe(204);
+  });
+
+  it('allows it after the window is cancelled, and a scheduled window that never started still blocks', async () => {
+    const cancelled = await schedule({ components: ['webhooks'] });
+    expect((await postUpdate(cancelled.id, 'cancelled', 'maintenance-cancelled')).status).toBe(201);
+    expect((await f.call('DELETE', '/api/v1/components/webhooks')).status).toBe(204);
+    // Left alone by the clock, a window whose start has passed is still ahead of its components.
+    await schedule({ components: ['dashboard'], autoStart: false });
+    f.clock.set('2026-11-23T15:00:00Z');
+    await advanceMaintenances(f.services);
+    await expectProblem(await f.call('DELETE', '/api/v1/components/dashboard'), 409);
+  });
+
+  it('does not let a subscriber\'s component filter block it', async () => {
+    await f.services.db.$client.execute(
+      "INSERT INTO subscribers (id, email, confirmed_at, unsubscribe_token, components) VALUES ('s1', 'r@example.com', 1, 'tok', '[\"webhooks\"]')",
+    );
+    expect((await f.call('DELETE', '/api/v1/components/webhooks')).status).toBe(204);
+  });
+});
+
+describe('the maintenance reminder', () => {
+  beforeEach(async () => {
+    await f.services.db.$client.execute("INSERT INTO subscribers (id, email, confirmed_at, unsubscribe_token) VALUES ('s1', 'reader@example.com', 1, 'tok')");
+  });
+  const reminders = () => count(f, 'deliveries', "WHERE kind = 'reminder'");
+  const at = (minutesFromNow: number) => new Date(f.clock.now().getTime() + minutesFromNow * 60_000).toISOString();
+
+  /** Schedules a window starting `lead` minutes from now, then runs the clock up to its start, a minute at a time. */
+  async function remindersFor(lead: number) {
+    await schedule({ scheduledFor: at(lead), scheduledUntil: at(lead + 60) });
+    for (let minute = 0; minute < lead; minute++) {
+      await advanceMaintenances(f.services);
+      f.clock.advance(60_000);
+    }
+    return reminders();
+  }
+
+  it('gives a window announced 30 minutes ahead no separate reminder', async () => {
+    expect(await remindersFor(30)).toBe(0);
+    // Its announcement did go out.
+    expect(await count(f, 'deliveries', "WHERE kind = 'update'")).toBe(1);
+  });
+
+  it('gives a window announced 90 minutes ahead no reminder half an hour after its announcement', async () => {
+    expect(await remindersFor(90)).toBe(0);
+  });
+
+  it('reminds once, an hour ahead, of a window announced three hours ahead', async () => {
+    await schedule({ scheduledFor: at(180), scheduledUntil: at(240) });
+    f.clock.advance(119 * 60_000);
+    await advanceMaintenances(f.services);
+    expect(await reminders()).toBe(0);
+    f.clock.advance(60_000);
+    await advanceMaintenances(f.services);
+    expect(await reminders()).toBe(1);
+    f.clock.advance(30 * 60_000);
+    await advanceMaintenances(f.services);
+    expect(await reminders()).toBe(1);
+  });
+});
+

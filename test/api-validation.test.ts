@@ -285,3 +285,59 @@ describe('other resources with bad input', () => {
     await refused('PATCH', '/api/v1/components/api', { token: 'admin', body: { status: 'major_outage' } }, 422, /status|^body$/);
   });
 });
+
+describe('dates outside their documented range', () => {
+  // The fixture clock is 2026-11-23T12:00:00Z.
+  const window = (scheduledFor: string, scheduledUntil: string) => ({
+    title: 'Upgrade',
+    scheduledFor,
+    scheduledUntil,
+    components: ['api'],
+    variables: examples(f, 'maintenance-scheduled'),
+  });
+
+  it('refuses a startedAt of 1926, or more than 90 days back, with 422 naming startedAt', async () => {
+    const problem = await refused('POST', '/api/v1/incidents', { body: { ...valid(), startedAt: '1926-05-01T00:00:00Z' } }, 422, 'startedAt');
+    expect(problem.errors!.find((e) => e.path === 'startedAt')!.message).toContain('90 days');
+    await refused('POST', '/api/v1/incidents', { body: { ...valid(), startedAt: '2026-08-24T11:59:59Z' } }, 422, 'startedAt');
+    await refused('POST', '/api/v1/incidents', { body: { ...valid(), startedAt: '0001-01-01T00:00:00Z' } }, 422, 'startedAt');
+  });
+
+  it('refuses a window starting in 1926, more than a day ago, more than a year ahead, or longer than 31 days', async () => {
+    await refused('POST', '/api/v1/maintenances', { body: window('1926-05-01T00:00:00Z', '1926-05-01T02:00:00Z') }, 422, 'scheduledFor');
+    await refused('POST', '/api/v1/maintenances', { body: window('2026-11-22T11:59:00Z', '2026-11-22T13:00:00Z') }, 422, 'scheduledFor');
+    await refused('POST', '/api/v1/maintenances', { body: window('2027-11-25T00:00:00Z', '2027-11-25T02:00:00Z') }, 422, 'scheduledFor');
+    await refused('POST', '/api/v1/maintenances', { body: window('9999-01-01T00:00:00Z', '9999-01-01T02:00:00Z') }, 422, 'scheduledFor');
+    await refused('POST', '/api/v1/maintenances', { body: window('2026-11-25T00:00:00Z', '2026-12-26T00:00:01Z') }, 422, 'scheduledUntil');
+  });
+
+  it('refuses extending a window past 31 days with 422 naming scheduledUntil', async () => {
+    await refused(
+      'POST',
+      `/api/v1/maintenances/${maintenanceId}/updates`,
+      { body: { status: 'scheduled', template: 'maintenance-scheduled', variables: examples(f, 'maintenance-scheduled'), scheduledUntil: '2030-01-01T00:00:00Z' } },
+      422,
+      'scheduledUntil',
+    );
+  });
+
+  it('refuses an action item due in 1926 with 422 naming its dueDate', async () => {
+    await refused(
+      'PUT',
+      `/api/v1/incidents/${open.id}/postmortem`,
+      { body: { externalSummary: 'x', internalBody: 'y', actionItems: [{ title: 't', owner: 'o', dueDate: '1926-12-01' }], variables: { action_items: 'z' } } },
+      422,
+      'actionItems.0.dueDate',
+    );
+  });
+
+  it('says each bound in the OpenAPI description', async () => {
+    const doc = await (await f.call('GET', '/api/v1/openapi.json', { token: null })).json();
+    const schemas = doc.components.schemas;
+    expect(schemas.DeclareIncident.properties.startedAt.description).toMatch(/at most 90 days ago/);
+    expect(schemas.ScheduleMaintenance.properties.scheduledFor.description).toMatch(/24 hours ago.*366 days ahead/);
+    expect(schemas.ScheduleMaintenance.properties.scheduledUntil.description).toMatch(/31 days/);
+    expect(schemas.PostMaintenanceUpdate.properties.scheduledUntil.description).toMatch(/31 days/);
+    expect(JSON.stringify(schemas.PublishPostmortem)).toMatch(/2000-01-01 and 2099-12-31/);
+  });
+});

@@ -149,8 +149,8 @@ function cycles(): string[] {
 }
 
 /** A route module defines a resource's HTTP routes: a file in api/routes/ exporting a function named `…Routes`. */
-function isRouteModule(m: Module): boolean {
-  if (!m.path.startsWith(join('api', 'routes') + '/')) return false;
+function isRouteModule(m: Module | undefined): boolean {
+  if (!m || !m.path.startsWith(join('api', 'routes') + '/')) return false;
   return m.source.statements.some(
     (s) => ts.isFunctionDeclaration(s) && !!s.name && /Routes$/.test(s.name.text) && !!s.modifiers?.some((k) => k.kind === ts.SyntaxKind.ExportKeyword),
   );
@@ -244,11 +244,22 @@ describe('architecture', () => {
     expect(found, `import cycles:${list(found)}`).toEqual([]);
   });
 
+  it('keeps api/http/ (what every route shares) below the routes: nothing it runs reaches a route module or api/app.ts', () => {
+    const shared = [...modules.values()].filter((m) => m.path.startsWith('api/http/'));
+    expect(shared.length).toBeGreaterThan(2);
+    const found = shared.flatMap((m) =>
+      [...reachable(m.path)]
+        .filter(([p]) => p === join('api', 'app.ts') || isRouteModule(modules.get(p)))
+        .map(([p, chain]) => `${chain.join(' → ')} → ${p}`),
+    );
+    expect(found, `api/http/ reaching routes:${list(found)}`).toEqual([]);
+  });
+
   it('lets no route module import another route module', () => {
     const routes = [...modules.values()].filter(isRouteModule);
     expect(routes.length).toBeGreaterThan(5);
     const found = routes.flatMap((m) =>
-      m.imports.filter((i) => isRouteModule(modules.get(i.target)!)).map((i) => `${where(m, i.line)} imports the route module ${i.target}; move what both need to api/http/`),
+      m.imports.filter((i) => isRouteModule(modules.get(i.target))).map((i) => `${where(m, i.line)} imports the route module ${i.target}; move what both need to api/http/`),
     );
     expect(found, `routes importing routes:${list(found)}`).toEqual([]);
   });

@@ -4,6 +4,7 @@ import { backoffMs } from '../api/outbox/worker.ts';
 import { declare, type Fixture } from './fixture.ts';
 import { addStakeholder, confirmedSubscriber, countRows, mailFixture, rows, runningWorker } from './fanout-support.ts';
 import type { SmtpSink } from './smtp-sink.ts';
+import { until } from './until.ts';
 
 let f: Fixture;
 let sink: SmtpSink;
@@ -28,13 +29,7 @@ const deliveredTo = () => sink.received.flatMap((r) => r.to);
 const everyoneOnce = () => recipients.every((r) => deliveredTo().includes(r));
 const settled = async () => (await countRows(f, 'deliveries', "status = 'pending'")) === 0;
 
-async function waitUntilSettled(timeoutMs = 15_000) {
-  const until = Date.now() + timeoutMs;
-  while (!(await settled())) {
-    if (Date.now() > until) throw new Error('deliveries still pending');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitUntilSettled = () => until(settled, 'no delivery pending');
 
 describe('mail server faults', () => {
   it('retries 451 and 421 answers with back-off until the server recovers, then delivers each once', async () => {
@@ -86,8 +81,8 @@ describe('mail server faults', () => {
     worker = runningWorker(f, sink);
     await declare(f);
     await declare(f, { title: 'Second' });
-    // Let the worker hit the closed port and back off a few times.
-    await new Promise((r) => setTimeout(r, 600));
+    // Let the worker hit the closed port and back off: every delivery tried at least twice.
+    await until(async () => (await countRows(f, 'deliveries', 'attempts < 2')) === 0, 'every delivery to be retried against the closed port');
     expect(sink.received).toHaveLength(0);
     expect(await countRows(f, 'deliveries', "status = 'pending' AND attempts > 0")).toBeGreaterThan(0);
     expect(await countRows(f, 'deliveries', "status = 'failed'")).toBe(0);

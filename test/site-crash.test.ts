@@ -5,11 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { projectRoot } from '../api/site/astro.ts';
 import { startSite } from '../api/site/start.ts';
 import { addPastIncidents, declare, makeSiteFixture, type SiteFixture } from './site-fixture.ts';
+import { until } from './until.ts';
 
 let f: SiteFixture;
 afterEach(() => f.close());
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('a render killed half-way', () => {
   it('leaves the previous site serving, and the next start renders what it missed', async () => {
@@ -30,13 +29,11 @@ describe('a render killed half-way', () => {
     });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     const staging = () => readdirSync(releases).find((name) => name.startsWith(`.staging-${child.pid}-`));
-    let writing = false;
-    for (let i = 0; i < 3000 && !writing; i++) {
+    const writing = () => {
       const dir = staging();
-      writing = dir !== undefined && existsSync(join(releases, dir, 'incidents')) && readdirSync(join(releases, dir, 'incidents')).length > 20;
-      if (!writing) await sleep(10);
-    }
-    expect(writing).toBe(true);
+      return dir !== undefined && existsSync(join(releases, dir, 'incidents')) && readdirSync(join(releases, dir, 'incidents')).length > 20;
+    };
+    await until(writing, 'the child to be writing incident pages into its staging release', 30_000, 5);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
 
@@ -59,8 +56,7 @@ describe('a render killed half-way', () => {
       expect(await (await f.get('/')).text()).toContain('Everything is on fire');
       expect((await f.get(`/incidents/${incident.id}/`)).status).toBe(200);
       expect((await f.get('/incidents/past0000001/')).status).toBe(200);
-      await sleep(200);
-      expect(staging()).toBeUndefined();
+      await until(() => staging() === undefined, "the dead render's staging release to be cleared away", 10_000);
     } finally {
       await site.close();
     }

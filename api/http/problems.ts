@@ -41,7 +41,10 @@ const problem = z
 
 const described = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
 
-/** Each error status this API answers, described for what it means (a route lists those it can give). */
+/**
+ * Each error status this API answers, described for what it means (a route lists those it can give). There is no 415:
+ * a body not sent as JSON is bad input, answered 400 by handleError (SPEC: bad input is 400/422).
+ */
 export const problemResponses = {
   400: described('Malformed request: the body is not valid JSON, or not sent as application/json'),
   401: described('No valid token: the Authorization header is missing, malformed, unknown or revoked'),

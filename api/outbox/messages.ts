@@ -1,6 +1,7 @@
 // Turns claimed deliveries into emails: loads each update, its incident and the recipient in a few queries, then composes.
 import { inArray } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
+import { dropXmlForbidden } from '../characters.ts';
 import { incidents, maintenances, stakeholders, subscribers, updates } from '../../db/schema.ts';
 import { briefingEmail, confirmationEmail, manageLinkEmail, noticeEmail, subscriberEmails, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
 import type { MailMessage, MailTransport } from '../mail/transport.ts';
@@ -34,8 +35,9 @@ export function mailCourier(db: Queryable, settings: MailSettings, transport: Ma
 const unique = <T>(values: (T | null | undefined)[]) => [...new Set(values.filter((v): v is T => v !== null && v !== undefined))];
 
 /**
- * Rendered updates never change, so a small cache spares a fan-out of 100,000 the same lookup per batch.
- * Incidents do change (roles, mitigation), so they are read fresh for every batch of briefings.
+ * A small cache spares a batch the same lookup and rendering per recipient. It lives for one batch: an update's
+ * wording can be corrected (a revised postmortem), and an email sent after the correction carries the new text.
+ * Incidents change too (roles, mitigation), so they are read fresh for every batch of briefings.
  */
 export function createPreparer(db: Queryable, settings: MailSettings) {
   const updateCache = new Map<string, UpdateFacts>();
@@ -78,6 +80,8 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
   }
 
   return async function prepare(rows: Claimed[], now: Date): Promise<Prepared[]> {
+    updateCache.clear();
+    emailCache.clear();
     const subscriberIds = unique(rows.map((r) => (r.audience === 'subscriber' ? r.recipientId : null)));
     const stakeholderIds = unique(rows.map((r) => (r.audience === 'stakeholder' ? r.recipientId : null)));
     const [updateMap, subscriberRows, stakeholderRows] = await Promise.all([
@@ -105,7 +109,9 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
     const notices = noticeRows.length ? await loadNotices(db, noticeRows, settings.publicUrl, now) : new Map();
     const signIns = await prepareSignInEmails(db, settings, rows, now);
 
-    return rows.map((row): Prepared => {
+    return rows.map((row) => xmlSafe(prepareOne(row)));
+
+    function prepareOne(row: Claimed): Prepared {
       const signIn = signIns.get(row.id);
       if (signIn) return 'skip' in signIn ? signIn : ready(signIn.message, signIn.bounced);
       if (row.audience === 'comms') {
@@ -144,6 +150,13 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
         return ready(briefingEmail(settings, update, about, { id: person.id, email: row.email, name: person.name }), person.hardBounces > 0);
       }
       return { skip: `no email for a ${row.kind} to a ${row.audience}` };
-    });
+    }
   };
+}
+
+/** Rows stored before input refused them may hold characters XML 1.0 forbids (api/characters.ts): no email carries one. */
+function xmlSafe(p: Prepared): Prepared {
+  if ('skip' in p) return p;
+  const m = p.payload;
+  return { ...p, payload: { ...m, subject: dropXmlForbidden(m.subject), text: dropXmlForbidden(m.text), html: dropXmlForbidden(m.html) } };
 }

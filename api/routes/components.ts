@@ -1,6 +1,7 @@
 // /components: the catalogue customers see; status is derived, so it is never accepted as input.
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth.ts';
+import { jsonify } from '../http/json.ts';
 import { apiRouter } from '../http/router.ts';
 import { errorResponses, problemResponses } from '../http/problems.ts';
 import { componentStatuses } from '../domain.ts';
@@ -48,7 +49,8 @@ const componentGroup = z.object({ id: z.string(), name: z.string(), components: 
 const groupPatch = z.object({ name: line(120) }).strict().openapi('ComponentGroupPatch');
 
 function present(c: ComponentState) {
-  return {
+  // jsonify: names stored before the input rule lose characters XML 1.0 forbids, as on every output.
+  return jsonify({
     id: c.id,
     name: c.name,
     description: c.description,
@@ -59,7 +61,7 @@ function present(c: ComponentState) {
     version: c.updatedAt.getTime(),
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
-  };
+  });
 }
 
 const list = createRoute({

@@ -6,7 +6,7 @@ import { jsonify } from '../http/json.ts';
 import { errorResponses, problemResponses } from '../http/problems.ts';
 import { incidentStatuses, severities, updateStatuses } from '../domain.ts';
 import type { Services } from '../services/context.ts';
-import { declareIncident, getIncident, listIncidents, postUpdate, publishPostmortem, type IncidentView } from '../services/incidents.ts';
+import { declareIncident, getIncident, listIncidents, postUpdate, publishPostmortem, startedAtMaxAgeDays, type IncidentView } from '../services/incidents.ts';
 import { updateReach } from '../services/reach.ts';
 import {
   affected,
@@ -39,7 +39,10 @@ const declareBody = z
     components: z.array(componentChange).min(1, 'name at least one affected component').max(100),
     notify,
     roles: roles.optional(),
-    startedAt: z.iso.datetime({ offset: true }).optional().openapi({ description: 'When impact began, if before the declaration.' }),
+    startedAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: `When impact began, if before the declaration: not in the future and at most ${startedAtMaxAgeDays} days ago (else 422).` }),
     nextUpdateInMinutes,
   })
   .strict()
@@ -59,12 +62,18 @@ const updateBody = z
   .strict()
   .openapi('PostUpdate');
 
+/** A calendar date this century: a typo like 0202-12-01 is refused rather than shown as a due date. */
+const dueDate = z.iso
+  .date()
+  .refine((d) => d >= '2000-01-01' && d <= '2099-12-31', 'must be between 2000-01-01 and 2099-12-31')
+  .openapi({ description: 'YYYY-MM-DD, between 2000-01-01 and 2099-12-31.', example: '2026-12-01' });
+
 const postmortemBody = z
   .object({
     externalSummary: text(20_000).min(1, 'must not be empty').openapi({ description: 'Public summary on the incident page and in feeds.' }),
     internalBody: text(100_000).min(1, 'must not be empty').openapi({ description: 'Timeline, contributing factors: executives only.' }),
     actionItems: z
-      .array(z.object({ title: line(300), owner: line(120), dueDate: z.iso.date() }).strict())
+      .array(z.object({ title: line(300), owner: line(120), dueDate: dueDate }).strict())
       .max(100)
       .default([]),
     template: slug.optional(),
@@ -216,6 +225,9 @@ const postmortemRoute = createRoute({
   path: '/incidents/{id}/postmortem',
   tags: ['incidents'],
   summary: 'Publish or revise the postmortem of a resolved incident',
+  description:
+    'The first PUT publishes the postmortem and announces it once. A later PUT is a correction: it replaces the published text ' +
+    'everywhere (timeline, feed, JSON, emails not yet sent) without announcing again; the audit keeps the previous and the new text.',
   security: bearer,
   middleware: [requireRole('comms')] as const,
   request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: postmortemBody } }, required: true } },

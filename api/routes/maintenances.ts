@@ -6,15 +6,19 @@ import { jsonify } from '../http/json.ts';
 import { errorResponses, problemResponses } from '../http/problems.ts';
 import { maintenanceStatuses } from '../domain.ts';
 import type { Services } from '../services/context.ts';
-import { getMaintenance, listMaintenances, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView } from '../services/maintenances.ts';
+import { getMaintenance, listMaintenances, postMaintenanceUpdate, scheduleMaintenance, windowBounds, type MaintenanceView } from '../services/maintenances.ts';
 import { bearer, idParam, ifMatchHeader, json, line, notify, parseIfMatch, slug, updateSchema, variables } from './schemas.ts';
+
+const windowEnd = `End of the window: after scheduledFor and at most ${windowBounds.maxLengthDays} days after it (else 422).`;
 
 const scheduleBody = z
   .object({
     title: line(200),
     internalTitle: line(200).optional(),
-    scheduledFor: z.iso.datetime({ offset: true }),
-    scheduledUntil: z.iso.datetime({ offset: true }),
+    scheduledFor: z.iso.datetime({ offset: true }).openapi({
+      description: `Start of the window: at most ${windowBounds.pastHours} hours ago and at most ${windowBounds.aheadDays} days ahead (else 422).`,
+    }),
+    scheduledUntil: z.iso.datetime({ offset: true }).openapi({ description: windowEnd }),
     components: z.array(slug).min(1, 'name at least one component').max(100),
     template: slug.optional().openapi({ description: 'Defaults to maintenance-scheduled.' }),
     variables: variables.default({}),
@@ -30,7 +34,7 @@ const updateBody = z
     status: z.enum(maintenanceStatuses),
     template: slug,
     variables: variables.default({}),
-    scheduledUntil: z.iso.datetime({ offset: true }).optional(),
+    scheduledUntil: z.iso.datetime({ offset: true }).optional().openapi({ description: `A new end, e.g. when work overruns. ${windowEnd}` }),
     notify,
   })
   .strict()
@@ -74,6 +78,9 @@ const schedule = createRoute({
   path: '/maintenances',
   tags: ['maintenances'],
   summary: 'Schedule a maintenance window',
+  description:
+    'Announces the window to subscribers now, and reminds them an hour before it starts when it was announced at least two hours ahead; ' +
+    'a window announced at shorter notice gets no separate reminder.',
   security: bearer,
   middleware: [requireRole('comms')] as const,
   request: { body: { content: { 'application/json': { schema: scheduleBody } }, required: true } },

@@ -1,6 +1,10 @@
 // Field shapes shared by several resources: one definition serves validation and the OpenAPI document.
 import { z } from '@hono/zod-openapi';
+import { isXmlText } from '../characters.ts';
 import { componentStatuses, impactStatuses } from '../domain.ts';
+
+/** Every text field refuses what XML 1.0 forbids (api/characters.ts), so no stored text can break feed.xml or a page. */
+const xmlMessage = 'must not contain U+FFFE, U+FFFF or unpaired surrogates (XML 1.0 forbids them)';
 
 /** One line of text: it may reach a mail header, so control characters (CR/LF among them) are refused. */
 export const line = (max: number) =>
@@ -9,14 +13,16 @@ export const line = (max: number) =>
     .trim()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .regex(/^[^\x00-\x1f\x7f]*$/, 'must be a single line without control characters');
+    .regex(/^[^\x00-\x1f\x7f]*$/, 'must be a single line without control characters')
+    .refine(isXmlText, xmlMessage);
 
 /** Free text: line breaks and tabs are fine, other control characters are not. */
 export const text = (max: number) =>
   z
     .string()
     .max(max, `must be at most ${max} characters`)
-    .regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, 'must not contain control characters');
+    .regex(/^[^\x00-\x08\x0b-\x1f\x7f]*$/, 'must not contain control characters')
+    .refine(isXmlText, xmlMessage);
 
 export const slug = z
   .string()
@@ -81,6 +87,7 @@ export const email = z
   .trim()
   .max(254, 'must be at most 254 characters')
   .regex(/^[^\x00-\x1f\x7f]*$/, 'must be a single line without control characters')
+  .refine(isXmlText, xmlMessage)
   .pipe(z.email('must be an email address'))
   .openapi({ example: 'ops-lead@example.com' });
 

@@ -1,5 +1,6 @@
 // The small human pages behind the links in subscriber emails: confirm, manage, unsubscribe, and the no-JS form's replies.
 import { html } from 'hono/html';
+import { dropXmlForbidden } from '../characters.ts';
 import type { FieldError } from '../errors.ts';
 
 type Fragment = ReturnType<typeof html>;
@@ -18,8 +19,9 @@ export const pageHeaders = {
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 };
 
+/** Component names come from rows that may predate the input rule: no character XML 1.0 forbids reaches the page. */
 function page(title: string, links: PageLinks, body: Fragment): string {
-  return html`<!doctype html>
+  return dropXmlForbidden(html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -42,7 +44,7 @@ function page(title: string, links: PageLinks, body: Fragment): string {
 ${body}
 <p><a href="${links.site}/">Back to the status page</a></p>
 </main></body>
-</html>`.toString();
+</html>`.toString());
 }
 
 /** The no-JS form's answer: a static page cannot read a query string without script, so the reply says it all. */

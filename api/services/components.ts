@@ -1,10 +1,10 @@
 // The component catalogue and its groups; a component's status is derived (api/status.ts), never stored.
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, notInArray } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
-import { componentGroups, components } from '../../db/schema.ts';
+import { componentGroups, components, incidentComponents, incidents, maintenanceComponents, maintenances } from '../../db/schema.ts';
+import { closedIncidentStatuses, finishedMaintenanceStatuses, type Audience, type ComponentStatus } from '../domain.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { ComponentStatus, Audience } from '../domain.ts';
 import { componentStatuses, readComponents, type ComponentState } from '../status.ts';
 import { recordAudit } from './audit.ts';
 import type { Actor, Services } from './context.ts';
@@ -119,14 +119,35 @@ export async function updateComponent(
   return componentState(deps.db, id, 'internal');
 }
 
-/** Archives rather than deletes, so past incidents keep naming it; refused while an active incident or maintenance affects it. */
+/**
+ * Archives rather than deletes, so past incidents keep naming it. Refused (409) while anything still to come names
+ * it: an incident not yet resolved, or a maintenance window not completed or cancelled (scheduled ones included,
+ * since their page and reminder will name the component). A subscriber's component filter does not block it: the
+ * filter keeps the id and works again if the id is ever restored.
+ */
 export async function archiveComponent(deps: ComponentDeps, actor: Actor, id: string): Promise<void> {
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
     const [row] = await tx.select().from(components).where(and(eq(components.id, id), isNull(components.archivedAt)));
     if (!row) throw new NotFoundError('component', id);
-    const state = await componentState(tx, id, 'internal');
-    if (state.status !== 'operational') throw new ConflictError(`Component "${id}" is affected by an active incident or maintenance; resolve that first.`);
+    const [incident] = await tx
+      .select({ id: incidents.id, title: incidents.title, status: incidents.status })
+      .from(incidentComponents)
+      .innerJoin(incidents, eq(incidents.id, incidentComponents.incidentId))
+      .where(and(eq(incidentComponents.componentId, id), notInArray(incidents.status, [...closedIncidentStatuses])))
+      .limit(1);
+    const [maintenance] = await tx
+      .select({ id: maintenances.id, title: maintenances.title, status: maintenances.status })
+      .from(maintenanceComponents)
+      .innerJoin(maintenances, eq(maintenances.id, maintenanceComponents.maintenanceId))
+      .where(and(eq(maintenanceComponents.componentId, id), notInArray(maintenances.status, [...finishedMaintenanceStatuses])))
+      .limit(1);
+    const blocker = incident ? { kind: 'incident', ...incident } : maintenance ? { kind: 'maintenance', ...maintenance } : null;
+    if (blocker) {
+      throw new ConflictError(
+        `Component "${id}" is named by the ${blocker.status.replace('_', ' ')} ${blocker.kind} "${blocker.title}" (${blocker.id}); resolve, complete or cancel it first.`,
+      );
+    }
     await tx.update(components).set({ archivedAt: now, updatedAt: now }).where(eq(components.id, id));
     await recordAudit(tx, { at: now, actor: actor.name, action: 'component.archived', subjectType: 'component', subjectId: id });
   });

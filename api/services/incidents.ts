@@ -17,7 +17,7 @@ import { componentStatuses } from '../status.ts';
 import { touchChangedComponents } from './components.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { Template } from '../templates.ts';
+import { renderTemplate, type Template } from '../templates.ts';
 import type { CadenceSettings } from '../config.ts';
 import { alertGroups } from '../../db/schema.ts';
 import { recordAudit } from './audit.ts';
@@ -77,6 +77,14 @@ export interface PostmortemInput {
 }
 
 type IncidentRow = typeof incidents.$inferSelect;
+
+/**
+ * How far back `startedAt` may reach, in days: as far as the 90-day bars do. An older start is a history record, not
+ * an incident to declare, and a start in 1926 would spread the history over a century of month pages.
+ */
+export const startedAtMaxAgeDays = 90;
+
+const day = 24 * 60 * 60 * 1000;
 
 function notifyAudiences(policy: Audiences, notify: Notify | undefined): Audiences {
   const n = notify === undefined ? {} : typeof notify === 'boolean' ? { subscribers: notify, stakeholders: notify } : notify;
@@ -178,6 +186,11 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
   }
   if (input.startedAt && input.startedAt.getTime() > now.getTime()) {
     throw new ValidationError('An incident cannot start in the future.', [{ path: 'startedAt', message: 'must not be in the future' }]);
+  }
+  if (input.startedAt && now.getTime() - input.startedAt.getTime() > startedAtMaxAgeDays * day) {
+    throw new ValidationError(`An incident starts at most ${startedAtMaxAgeDays} days before it is declared.`, [
+      { path: 'startedAt', message: `must be within the last ${startedAtMaxAgeDays} days` },
+    ]);
   }
   const incidentStatus = status;
   const policy = s.severityPolicy[input.severity];
@@ -296,10 +309,15 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
   return getIncident(s, id);
 }
 
+/**
+ * Publishes the postmortem of a resolved incident, announced once through its template (default
+ * `postmortem-published`). A second call is a correction: the postmortem and the announcement's rendered wording are
+ * replaced in place, so the timeline, feed, JSON and every email sent afterwards carry the corrected text, and the
+ * audit row `postmortem.revised` keeps the previous and the new text. Errors: 404 unknown id, 409 while the incident
+ * is open or on a stale `ifMatch`, 422 for a template or variables that do not fit.
+ */
 export async function publishPostmortem(s: Services, actor: Actor, id: string, input: PostmortemInput, ifMatch?: number): Promise<IncidentView> {
   const now = s.clock.now();
-  const templateKey = input.template ?? 'postmortem-published';
-  const { template } = pickTemplate(s.templates, templateKey, 'incident', 'postmortem');
   const update = await s.db.transaction(async (tx) => {
     const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
     if (!current) throw new NotFoundError('incident', id);
@@ -310,7 +328,16 @@ export async function publishPostmortem(s: Services, actor: Actor, id: string, i
       throw new ConflictError(`A postmortem is published after resolution; this incident is ${current.status}.`);
     }
     const [existing] = await tx.select().from(postmortems).where(eq(postmortems.incidentId, id));
-    const values = { ...input, author: actor.name, updatedAt: now };
+    const [announced] = existing
+      ? await tx
+          .select()
+          .from(updates)
+          .where(and(eq(updates.incidentId, id), eq(updates.status, 'postmortem')))
+          .orderBy(desc(updates.createdAt), desc(sql`rowid`))
+          .limit(1)
+      : [];
+    const { template } = pickTemplate(s.templates, input.template ?? announced?.template ?? 'postmortem-published', 'incident', 'postmortem');
+    const values = { externalSummary: input.externalSummary, internalBody: input.internalBody, actionItems: input.actionItems, author: actor.name, updatedAt: now };
     await tx
       .insert(postmortems)
       .values({ incidentId: id, ...values, publishedAt: now })
@@ -321,16 +348,21 @@ export async function publishPostmortem(s: Services, actor: Actor, id: string, i
       .where(and(eq(incidents.id, id), eq(incidents.version, current.version)))
       .returning();
     if (!incident) throw new ConflictError('The incident changed while the postmortem was being published; reload it and try again.');
+    // A correction replaces the announcement's wording in place (not announced again); the audit keeps both texts.
+    const revised = announced ? await reviseAnnouncement(s, tx, incident, announced, template, input) : null;
+    const version = (p: PostmortemInput | typeof existing, u: UpdateRow | null) =>
+      p && { externalSummary: p.externalSummary, internalBody: p.internalBody, actionItems: p.actionItems, ...(u ? { announcement: { external: u.externalBody, internal: u.internalBody } } : {}) };
     await recordAudit(tx, {
       at: now,
       actor: actor.name,
       action: existing ? 'postmortem.revised' : 'postmortem.published',
       subjectType: 'incident',
       subjectId: id,
-      detail: { actionItems: input.actionItems.length },
+      detail: existing
+        ? { actionItems: input.actionItems.length, updateId: announced?.id, previous: version(existing, announced ?? null), current: version(input, revised) }
+        : { actionItems: input.actionItems.length, current: version(input, null) },
     });
-    // A revision is recorded but not announced again.
-    if (existing) return null;
+    if (revised) return revised;
     return publishUpdate(s, tx, actor, {
       incident,
       template,
@@ -344,6 +376,30 @@ export async function publishPostmortem(s: Services, actor: Actor, id: string, i
   const view = await getIncident(s, id);
   s.hook.emit({ kind: 'postmortem', subjectId: id, updateId: update?.id, public: view.audiences.public, at: now });
   return view;
+}
+
+/**
+ * Renders the postmortem announcement again from the corrected postmortem and stores the new wording in the same
+ * update row (same id, time and deliveries), keeping the variables a correction does not name.
+ */
+async function reviseAnnouncement(s: Services, tx: Tx, incident: IncidentRow, announced: UpdateRow, template: Template, input: PostmortemInput) {
+  // The first summary gives way to the corrected one unless the correction names it; other variables carry over.
+  const kept = Object.entries(announced.variables).filter(([k]) => k !== 'summary' && template.variables.some((v) => v.name === k));
+  const variables = postmortemVariables(template, { ...input, variables: { ...Object.fromEntries(kept), ...input.variables } });
+  const rendered = renderTemplate(template, variables, incidentBuiltins({ ...incident, components: announced.components }, s, announced.createdAt));
+  const [row] = await tx
+    .update(updates)
+    .set({
+      template: template.key,
+      variables,
+      externalSubject: rendered.external.subject,
+      externalBody: rendered.external.body,
+      internalSubject: rendered.internal.subject,
+      internalBody: rendered.internal.body,
+    })
+    .where(eq(updates.id, announced.id))
+    .returning();
+  return row!;
 }
 
 /** A postmortem template may take its `summary` from the external summary, so the comms lead writes it once. */

@@ -49,6 +49,44 @@ export interface MaintenanceUpdateInput {
 
 type MaintenanceRow = typeof maintenances.$inferSelect;
 const scheduler: Actor = { name: 'scheduler' };
+const hour = 60 * 60 * 1000;
+const day = 24 * hour;
+
+/**
+ * The dates a window may have, relative to the clock when it is scheduled: it starts at most `pastHours` ago (a window
+ * recorded just after the fact) and at most `aheadDays` ahead, and lasts at most `maxLengthDays`, extensions included.
+ */
+export const windowBounds = { pastHours: 24, aheadDays: 366, maxLengthDays: 31 } as const;
+
+/**
+ * Subscribers hear of a window again `reminderLeadMs` before it starts, but only when it was announced at least
+ * `reminderGapMs` before that reminder: a window announced at shorter notice gets no separate reminder, since the
+ * announcement itself arrived within the last hour or two.
+ */
+export const reminderLeadMs = hour;
+export const reminderGapMs = hour;
+
+/** Refuses a window outside `windowBounds`, naming the field; `now` is the clock at scheduling time. */
+function checkWindow(scheduledFor: Date, scheduledUntil: Date, now: Date | null) {
+  if (now && scheduledFor.getTime() < now.getTime() - windowBounds.pastHours * hour) {
+    throw new ValidationError(`A window starts at most ${windowBounds.pastHours} hours in the past.`, [
+      { path: 'scheduledFor', message: `must be at most ${windowBounds.pastHours} hours ago` },
+    ]);
+  }
+  if (now && scheduledFor.getTime() > now.getTime() + windowBounds.aheadDays * day) {
+    throw new ValidationError(`A window starts at most ${windowBounds.aheadDays} days ahead.`, [
+      { path: 'scheduledFor', message: `must be at most ${windowBounds.aheadDays} days ahead` },
+    ]);
+  }
+  if (scheduledUntil.getTime() <= scheduledFor.getTime()) {
+    throw new ValidationError('The window must end after it starts.', [{ path: 'scheduledUntil', message: 'must be after scheduledFor' }]);
+  }
+  if (scheduledUntil.getTime() - scheduledFor.getTime() > windowBounds.maxLengthDays * day) {
+    throw new ValidationError(`A window lasts at most ${windowBounds.maxLengthDays} days.`, [
+      { path: 'scheduledUntil', message: `must be at most ${windowBounds.maxLengthDays} days after scheduledFor` },
+    ]);
+  }
+}
 
 function audiencesFor(notify: Notify | undefined) {
   const off = notify === false || (typeof notify === 'object' && notify.subscribers === false);
@@ -81,9 +119,7 @@ async function publish(s: Services, tx: Tx, actor: Actor, row: MaintenanceRow, t
 export async function scheduleMaintenance(s: Services, actor: Actor, input: ScheduleInput): Promise<MaintenanceView> {
   const now = s.clock.now();
   const { template } = pickTemplate(s.templates, input.template ?? 'maintenance-scheduled', 'maintenance', 'scheduled');
-  if (input.scheduledUntil.getTime() <= input.scheduledFor.getTime()) {
-    throw new ValidationError('The window must end after it starts.', [{ path: 'scheduledUntil', message: 'must be after scheduledFor' }]);
-  }
+  checkWindow(input.scheduledFor, input.scheduledUntil, now);
   if (input.components.length === 0) {
     throw new ValidationError('A maintenance affects at least one component.', [{ path: 'components', message: 'name at least one component' }]);
   }
@@ -134,9 +170,7 @@ async function transition(
     const problem = maintenanceTransitionError(current.status, input.status);
     if (problem) throw new ConflictError(`Cannot post "${input.status}" to this maintenance: ${problem}.`);
     const until = input.scheduledUntil ?? current.scheduledUntil;
-    if (until.getTime() <= current.scheduledFor.getTime()) {
-      throw new ValidationError('The window must end after it starts.', [{ path: 'scheduledUntil', message: 'must be after scheduledFor' }]);
-    }
+    if (input.scheduledUntil) checkWindow(current.scheduledFor, until, null);
     const started = isActiveMaintenance(input.status);
     const finished = (finishedMaintenanceStatuses as readonly MaintenanceStatus[]).includes(input.status);
     const before = await componentStatuses(tx, 'public');
@@ -216,24 +250,29 @@ export async function advanceMaintenances(s: Services): Promise<number> {
   return moved;
 }
 
-/** Marks windows starting within the hour as reminded and queues one reminder per subscriber of the scheduled update. */
+/**
+ * Marks windows starting within `reminderLeadMs` as reminded and queues one reminder per subscriber of the scheduled
+ * update, unless that announcement went out less than `reminderGapMs` before the reminder time (short notice).
+ */
 async function queueReminders(s: Services, now: Date): Promise<number> {
-  const soon = new Date(now.getTime() + 60 * 60 * 1000);
+  const soon = new Date(now.getTime() + reminderLeadMs);
   return s.db.transaction(async (tx) => {
     const rows = await tx
       .update(maintenances)
       .set({ reminderSentAt: now })
       .where(and(eq(maintenances.status, 'scheduled'), isNull(maintenances.reminderSentAt), lte(maintenances.scheduledFor, soon)))
-      .returning({ id: maintenances.id, audiences: maintenances.audiences });
+      .returning({ id: maintenances.id, audiences: maintenances.audiences, scheduledFor: maintenances.scheduledFor });
     for (const r of rows) {
       if (!r.audiences.subscribers) continue;
       const [first] = await tx
-        .select({ id: updates.id, audiences: updates.audiences, components: updates.components })
+        .select({ id: updates.id, audiences: updates.audiences, components: updates.components, createdAt: updates.createdAt })
         .from(updates)
         .where(eq(updates.maintenanceId, r.id))
         .orderBy(asc(updates.createdAt))
         .limit(1);
       if (!first?.audiences.subscribers) continue;
+      // Announced at short notice: the announcement is the reminder. The window stays marked, so it is not asked again.
+      if (first.createdAt.getTime() > r.scheduledFor.getTime() - reminderLeadMs - reminderGapMs) continue;
       const componentIds = first.components.map((c) => c.id);
       await enqueueDeliveries(tx, { updateId: first.id, componentIds, subscribers: true, stakeholders: false, now, subscriberKind: 'reminder' });
     }

@@ -5,7 +5,7 @@ import { absolute, paths } from '../links.ts';
 import { componentStatusPhrase, formatUtc, humanDuration, joinNames } from '../text.ts';
 import type { Builtins, Template, TemplateCatalog, TemplateKind } from '../templates.ts';
 
-export interface IncidentFacts {
+interface IncidentFacts {
   id: string;
   title: string;
   internalTitle: string;
@@ -17,7 +17,7 @@ export interface IncidentFacts {
   components: { name: string; status: ComponentStatus }[];
 }
 
-export interface MaintenanceFacts {
+interface MaintenanceFacts {
   id: string;
   title: string;
   internalTitle: string;
@@ -28,7 +28,7 @@ export interface MaintenanceFacts {
   components: { name: string }[];
 }
 
-export interface Links {
+interface Links {
   publicUrl: string;
 }
 

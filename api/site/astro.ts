@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dropXmlForbidden } from '../characters.ts';
 import { systemClock } from '../clock.ts';
 import type { PageView } from './view-model.ts';
 
@@ -111,5 +112,6 @@ export async function ensureBundle(log: (message: string) => void = console.log)
 export async function loadRenderer(log?: (message: string) => void): Promise<PageRenderer> {
   const dir = await ensureBundle(log);
   const entry = (await import(pathToFileURL(join(dir, 'server', 'entry.mjs')).href)) as typeof import('../../site/server-entry.ts');
-  return { renderPage: entry.renderPage, clientDir: join(dir, 'client') };
+  // Every page, public and internal, passes here: rows stored before input refused XML-forbidden characters lose them.
+  return { renderPage: async (view) => dropXmlForbidden(await entry.renderPage(view)), clientDir: join(dir, 'client') };
 }

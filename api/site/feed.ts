@@ -1,5 +1,6 @@
 // feed.xml: RSS 2.0, one item per public update, newest first, each with its update id as a stable guid.
 import RSS from 'rss';
+import { dropXmlForbidden } from '../characters.ts';
 import type { Queryable } from '../../db/client.ts';
 import { absolute, paths, updateAnchor } from '../links.ts';
 import { paragraphs, updateStatusLabel } from '../text.ts';
@@ -44,5 +45,6 @@ export async function feedFile(db: Queryable, settings: SiteSettings, now: Date)
       date: u.createdAt,
     });
   }
-  return { path: 'feed.xml', body: feed.xml({ indent: false }) };
+  // Rows stored before input refused them may still hold characters XML 1.0 forbids; one would make the feed unreadable.
+  return { path: 'feed.xml', body: dropXmlForbidden(feed.xml({ indent: false })) };
 }

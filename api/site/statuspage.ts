@@ -1,6 +1,7 @@
 // The Statuspage-compatible public JSON (/api/v2/*.json): Statuspage's field names and enums, so existing widgets work unchanged.
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../../db/client.ts';
+import { xmlSafeJson } from '../characters.ts';
 import {
   activeMaintenanceStatuses,
   pageStatus,
@@ -280,5 +281,5 @@ export async function statuspageFiles(db: Queryable, settings: SiteSettings, now
     'scheduled-maintenances/upcoming.json': { page, scheduled_maintenances: soonestFirst.map(maintenance) },
     'scheduled-maintenances/active.json': { page, scheduled_maintenances: active.map(maintenance) },
   };
-  return Object.entries(documents).map(([name, body]) => ({ path: `api/v2/${name}`, body: JSON.stringify(body) }));
+  return Object.entries(documents).map(([name, body]) => ({ path: `api/v2/${name}`, body: JSON.stringify(body, xmlSafeJson) }));
 }
