@@ -7,6 +7,7 @@ import { componentStatusPhrase, formatUtc, humanDuration, joinNames, lines, para
 
 export { confirmUrl, manageUrl, unsubscribeUrl };
 import { describeNotice, type Notice } from '../services/reminders.ts';
+import { dropXmlForbidden } from '../characters.ts';
 import type { MailMessage } from './transport.ts';
 
 export interface MailSettings {
@@ -86,12 +87,14 @@ const automatic = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppres
  * unsubscribe link and RFC 8058 one-click headers; every email about one incident sits in one thread.
  * The wording is rendered once per update; only the links differ per recipient, which matters at 100,000.
  */
-export function subscriberEmails(s: MailSettings, update: UpdateFacts, kind: 'update' | 'reminder') {
+export function subscriberEmails(s: MailSettings, stored: UpdateFacts, kind: 'update' | 'reminder') {
+  // Characters XML 1.0 forbids are dropped here, once per update, rather than from every recipient's copy.
+  const update = { ...stored, externalSubject: dropXmlForbidden(stored.externalSubject), externalBody: dropXmlForbidden(stored.externalBody) };
   const reminder = kind === 'reminder';
   const subject = oneLine(`${reminder ? 'Reminder: ' : ''}${update.externalSubject}`);
   const link = pageUrl(s, update);
   const lead = reminder ? 'A reminder: this planned maintenance starts within the hour.' : '';
-  const why = `You are receiving this because you subscribed to updates from ${s.pageName}.`;
+  const why = dropXmlForbidden(`You are receiving this because you subscribed to updates from ${s.pageName}.`);
   const textHead = [lead, update.externalBody, `Follow along: ${link}`].filter(Boolean).join('\n\n');
   const body = html`${lead ? html`<p style="margin:0 0 14px"><strong>${lead}</strong></p>` : ''}
 <h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>

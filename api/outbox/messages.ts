@@ -109,7 +109,11 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
     const notices = noticeRows.length ? await loadNotices(db, noticeRows, settings.publicUrl, now) : new Map();
     const signIns = await prepareSignInEmails(db, settings, rows, now);
 
-    return rows.map((row) => xmlSafe(prepareOne(row)));
+    return rows.map((row) => {
+      const prepared = prepareOne(row);
+      // A subscriber's update or reminder was made XML-safe once per update by subscriberEmails.
+      return row.audience === 'subscriber' && (row.kind === 'update' || row.kind === 'reminder') ? prepared : xmlSafe(prepared);
+    });
 
     function prepareOne(row: Claimed): Prepared {
       const signIn = signIns.get(row.id);
