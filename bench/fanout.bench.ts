@@ -187,7 +187,7 @@ async function emailBench(): Promise<BenchResult[]> {
 const webhookCount = 5_000;
 
 /** One SEV1 publish to 5,000 webhook subscribers: signed envelopes posted to an HTTP sink in another process. */
-async function webhookBench(): Promise<BenchResult[]> {
+export async function webhookBench(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'status-bench-webhooks-'));
   const sink = await startSink('./http-sink.ts', 'http');
   try {
@@ -229,13 +229,16 @@ async function webhookBench(): Promise<BenchResult[]> {
   }
 }
 
-const reminderCount = 200;
+const reminderCount = 100;
+/** Reminders fall due over this window, starting this long after the bench begins declaring (declaring takes a while). */
+const reminderWindowMs = 10_000;
+const declareAllowanceMs = 15_000;
 
 /**
- * Reminders falling due over 20 s in real time, sent by a worker polling as in production (once a second):
+ * Reminders falling due over 10 s in real time, sent by a worker polling as in production (once a second):
  * lateness is when the worker recorded each as sent minus when it was due.
  */
-async function reminderBench(): Promise<BenchResult[]> {
+export async function reminderBench(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'status-bench-reminders-'));
   const sink = await startSink();
   try {
@@ -246,10 +249,10 @@ async function reminderBench(): Promise<BenchResult[]> {
     const { token } = await createToken(services, { name: 'bench' }, { role: 'admin', name: 'bench' });
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     await app.request('/api/v1/components', { method: 'POST', headers, body: JSON.stringify({ id: 'api', name: 'API' }) });
-    // Each SEV1 declared as if 10 minutes ago, staggered, so its reminder (5 minutes before the 15-minute cadence) falls due in the next 20 s.
-    const start = systemClock.now().getTime() + 2_000;
+    // Each SEV1 declared as if 10 minutes before its reminder (5 minutes before the 15-minute cadence) falls due, staggered over the window.
+    const start = systemClock.now().getTime() + declareAllowanceMs;
     for (let i = 0; i < reminderCount; i++) {
-      clock.set(new Date(start - 10 * 60_000 + Math.round((i * 20_000) / reminderCount)));
+      clock.set(new Date(start - 10 * 60_000 + Math.round((i * reminderWindowMs) / reminderCount)));
       const res = await app.request('/api/v1/incidents', {
         method: 'POST',
         headers,
@@ -257,11 +260,12 @@ async function reminderBench(): Promise<BenchResult[]> {
       });
       if (res.status !== 201) throw new Error(`publish failed: ${res.status} ${await res.text()}`);
     }
+    if (systemClock.now().getTime() >= start) throw new Error(`declaring ${reminderCount} incidents took longer than ${declareAllowanceMs} ms; the machine is too busy to measure lateness`);
     const transport = smtpTransport(sink.url);
     const worker = startOutboxWorker({ db: services.db, clock: systemClock, transport, mail: mailSettings(config), log: () => {}, pollMs: 1_000 });
     const query = "SELECT sent_at - next_attempt_at AS late FROM deliveries WHERE kind = 'due_reminder' AND status = 'sent' ORDER BY late";
     let late: number[] = [];
-    const until = start + 20_000 + 30_000;
+    const until = start + reminderWindowMs + 30_000;
     while (late.length < reminderCount && systemClock.now().getTime() < until) {
       await new Promise((r) => setTimeout(r, 200));
       late = (await services.db.$client.execute(query)).rows.map((r) => Number(r.late));
@@ -271,7 +275,7 @@ async function reminderBench(): Promise<BenchResult[]> {
     services.db.$client.close();
     if (late.length < reminderCount) throw new Error(`only ${late.length} of ${reminderCount} reminders were sent`);
     const p95 = late[Math.ceil(0.95 * late.length) - 1]! / 1000;
-    return [{ name: `reminder lateness p95 (${reminderCount} reminders due over 20 s, worker polling every 1 s)`, value: p95, unit: 's', target: '≤ 15 s', ok: p95 <= 15 }];
+    return [{ name: `reminder lateness p95 (${reminderCount} reminders due over ${reminderWindowMs / 1000} s, worker polling every 1 s)`, value: p95, unit: 's', target: '≤ 15 s', ok: p95 <= 15 }];
   } finally {
     sink.child.kill();
     rmSync(dir, { recursive: true, force: true });
