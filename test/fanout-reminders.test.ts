@@ -121,6 +121,22 @@ describe('reminders to the comms lead', () => {
     expect(await mailTo('duty@example.com')).toHaveLength(0);
   });
 
+  it('takes the comms lead as { name, email } too, and shows it as "Name <address>"', async () => {
+    const t0 = f.clock.now().getTime();
+    const incident = await declare(f, { severity: 'SEV1', roles: { comms: { name: 'Robin Lead', email: 'robin@example.com' } } });
+    const view = (await (await f.call('GET', `/api/v1/incidents/${incident.id}`)).json()) as { roles: { comms: string } };
+    expect(view.roles.comms).toBe('Robin Lead <robin@example.com>');
+    f.clock.set(new Date(t0 + 10 * minute));
+    await outbox.drain();
+    expect(await mailTo('robin@example.com')).toHaveLength(1);
+    const bad = await f.call('POST', '/api/v1/incidents', {
+      token: 'comms',
+      body: { title: 'x', severity: 'SEV1', template: 'investigating', variables: examples(f, 'investigating'), components: [{ id: 'api', status: 'major_outage' }], roles: { comms: { email: 'nope' } } },
+    });
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toContain('roles.comms');
+  });
+
   it('falls back to COMMS_EMAIL when the incident names no comms lead email and the publisher has none', async () => {
     const t0 = f.clock.now().getTime();
     await declare(f, { severity: 'SEV2', roles: { comms: 'Casey Comms' } });
