@@ -14,6 +14,7 @@ import type { Services } from './services/context.ts';
 import { advanceMaintenances } from './services/maintenances.ts';
 import { startupReachWarning } from './services/reach.ts';
 import { loadTemplates } from './templates.ts';
+import { consoleMount } from './console/routes.ts';
 import { startSite } from './site/start.ts';
 
 export const templatesDir = fileURLToPath(new URL('../templates', import.meta.url));
@@ -63,7 +64,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const app = createApp(services);
   const stops: (() => Promise<void> | void)[] = [];
   // The public site and /internal/: rendered now, and again on every publish.
-  const site = await startSite(services, config, { log });
+  const site = await startSite(services, config, { log, console: (parts) => consoleMount({ services, ...parts }) });
   app.route('/', site.routes);
   stops.push(() => site.close());
 

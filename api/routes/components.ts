@@ -17,7 +17,7 @@ import type { Services } from '../services/context.ts';
 import type { ComponentState } from '../status.ts';
 import { bearer, idParam, json, line, slug, text } from './schemas.ts';
 
-const componentBody = z
+export const componentBody = z
   .object({
     id: slug,
     name: line(120),

@@ -28,7 +28,7 @@ import {
   variables,
 } from './schemas.ts';
 
-const declareBody = z
+export const declareBody = z
   .object({
     title: line(200).openapi({ description: 'External title: customers read it.', example: 'Checkout is failing for some customers' }),
     internalTitle: line(200).optional().openapi({ description: 'Internal title for executives and the internal page.' }),
@@ -46,9 +46,18 @@ const declareBody = z
     nextUpdateInMinutes,
   })
   .strict()
-  .openapi('DeclareIncident');
+  .openapi('DeclareIncident', {
+    example: {
+      title: 'Checkout is failing for some customers',
+      internalTitle: 'Payment gateway certificate expired',
+      severity: 'SEV1',
+      template: 'investigating',
+      variables: { symptom: 'Card payments fail at checkout with an error page.' },
+      components: [{ id: 'checkout-api', status: 'major_outage' }],
+    },
+  });
 
-const updateBody = z
+export const updateBody = z
   .object({
     status: z.enum(updateStatuses),
     template: slug,
@@ -60,7 +69,13 @@ const updateBody = z
     reopen: z.boolean().optional().openapi({ description: 'Needed to move a resolved incident back to an open status.' }),
   })
   .strict()
-  .openapi('PostUpdate');
+  .openapi('PostUpdate', {
+    example: {
+      status: 'identified',
+      template: 'identified',
+      variables: { symptom: 'Card payments fail at checkout.', cause: 'A gateway certificate expired.', fix: 'A renewed certificate is being installed.' },
+    },
+  });
 
 /** A calendar date this century: a typo like 0202-12-01 is refused rather than shown as a due date. */
 const dueDate = z.iso
@@ -68,7 +83,7 @@ const dueDate = z.iso
   .refine((d) => d >= '2000-01-01' && d <= '2099-12-31', 'must be between 2000-01-01 and 2099-12-31')
   .openapi({ description: 'YYYY-MM-DD, between 2000-01-01 and 2099-12-31.', example: '2026-12-01' });
 
-const postmortemBody = z
+export const postmortemBody = z
   .object({
     externalSummary: text(20_000).min(1, 'must not be empty').openapi({ description: 'Public summary on the incident page and in feeds.' }),
     internalBody: text(100_000).min(1, 'must not be empty').openapi({ description: 'Timeline, contributing factors: executives only.' }),

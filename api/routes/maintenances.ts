@@ -11,7 +11,7 @@ import { bearer, idParam, ifMatchHeader, json, line, notify, parseIfMatch, slug,
 
 const windowEnd = `End of the window: after scheduledFor and at most ${windowBounds.maxLengthDays} days after it (else 422).`;
 
-const scheduleBody = z
+export const scheduleBody = z
   .object({
     title: line(200),
     internalTitle: line(200).optional(),
@@ -29,7 +29,7 @@ const scheduleBody = z
   .strict()
   .openapi('ScheduleMaintenance');
 
-const updateBody = z
+export const maintenanceUpdateBody = z
   .object({
     status: z.enum(maintenanceStatuses),
     template: slug,
@@ -105,7 +105,7 @@ const post = createRoute({
   summary: 'Post a maintenance update',
   security: bearer,
   middleware: [requireRole('comms')] as const,
-  request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: updateBody } }, required: true } },
+  request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: maintenanceUpdateBody } }, required: true } },
   responses: { 201: json(maintenanceSchema, 'Published'), ...errorResponses, 404: problemResponses[404], 409: problemResponses[409] },
 });
 

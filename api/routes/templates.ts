@@ -4,9 +4,10 @@ import { requireRole } from '../auth.ts';
 import { apiRouter } from '../http/router.ts';
 import { errorResponses, problemResponses } from '../http/problems.ts';
 import type { Services } from '../services/context.ts';
-import { previewTemplate } from '../services/preview.ts';
+import { previewDeclaration, previewTemplate } from '../services/preview.ts';
 import { internalBuiltins, maintenanceBuiltins, sharedBuiltins } from '../templates.ts';
-import { bearer, json, variables } from './schemas.ts';
+import { audiences, bearer, componentChange, json, line, nextUpdateInMinutes, variables } from './schemas.ts';
+import { severities, updateStatuses } from '../domain.ts';
 
 const templateSchema = z
   .object({
@@ -23,7 +24,33 @@ const templateSchema = z
   .openapi('Template');
 
 const wording = z.object({ subject: z.string(), body: z.string() });
-const previewSchema = z.object({ external: wording, internal: wording }).openapi('Preview');
+const previewSchema = z
+  .object({
+    external: wording,
+    internal: wording,
+    audiences: audiences.optional().openapi({ description: 'With a declaration: who would be told, by the severity policy.' }),
+    recipients: z
+      .object({ subscribers: z.number(), stakeholders: z.number() })
+      .optional()
+      .openapi({ description: 'With a declaration: how many subscribers and executives would get an email now.' }),
+    warnings: z.array(z.string()).optional().openapi({ description: 'With a declaration: one sentence per audience that nobody is in.' }),
+  })
+  .openapi('Preview');
+
+/** An incident not declared yet: the preview then names its real title and components, and counts who would be told. */
+const declaration = z
+  .object({
+    title: line(200),
+    internalTitle: line(200).optional(),
+    severity: z.enum(severities),
+    status: z.enum(updateStatuses).optional(),
+    components: z.array(componentChange).min(1, 'name at least one affected component').max(100),
+    nextUpdateInMinutes,
+  })
+  .strict()
+  .openapi('PreviewDeclaration', {
+    example: { title: 'Checkout is failing for some customers', severity: 'SEV1', components: [{ id: 'checkout-api', status: 'major_outage' }] },
+  });
 
 const list = createRoute({
   method: 'get',
@@ -48,7 +75,7 @@ const preview = createRoute({
       content: {
         'application/json': {
           schema: z
-            .object({ variables: variables.default({}), incidentId: z.string().max(64).optional() })
+            .object({ variables: variables.default({}), incidentId: z.string().max(64).optional(), declaration: declaration.optional() })
             .strict()
             .openapi('PreviewInput'),
         },
@@ -80,5 +107,11 @@ export function templateRoutes(s: Services) {
         200,
       ),
     )
-    .openapi(preview, async (c) => c.json(await previewTemplate(s, c.req.valid('param').key, c.req.valid('json')), 200));
+    .openapi(preview, async (c) => {
+      const { key } = c.req.valid('param');
+      const { declaration: d, ...input } = c.req.valid('json');
+      if (!d) return c.json(await previewTemplate(s, key, input), 200);
+      const p = await previewDeclaration(s, { ...d, template: key, variables: input.variables });
+      return c.json({ ...p.rendered, audiences: p.audiences, recipients: p.recipients, warnings: p.warnings }, 200);
+    });
 }

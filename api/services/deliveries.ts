@@ -26,3 +26,16 @@ export async function deliveryCounts(db: Queryable, subjectId: string): Promise<
   }
   return counts;
 }
+
+/** Delivery progress of one update per audience ("subscriber", "stakeholder"), for the console's incident page. */
+export async function deliveryProgress(db: Queryable, updateId: string): Promise<Map<string, DeliveryCounts>> {
+  const rows = await db.all<{ audience: string; status: keyof DeliveryCounts; n: number }>(sql`
+    SELECT audience, status, count(*) AS n FROM deliveries WHERE update_id = ${updateId} GROUP BY audience, status`);
+  const progress = new Map<string, DeliveryCounts>();
+  for (const r of rows) {
+    const c = progress.get(r.audience) ?? { pending: 0, sent: 0, failed: 0, suppressed: 0 };
+    c[r.status] = Number(r.n);
+    progress.set(r.audience, c);
+  }
+  return progress;
+}

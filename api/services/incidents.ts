@@ -86,7 +86,8 @@ export const startedAtMaxAgeDays = 90;
 
 const day = 24 * 60 * 60 * 1000;
 
-function notifyAudiences(policy: Audiences, notify: Notify | undefined): Audiences {
+/** Who hears about an update: the policy, narrowed (never widened) by `notify`. */
+export function notifyAudiences(policy: Audiences, notify: Notify | undefined): Audiences {
   const n = notify === undefined ? {} : typeof notify === 'boolean' ? { subscribers: notify, stakeholders: notify } : notify;
   return {
     public: policy.public,
@@ -95,7 +96,8 @@ function notifyAudiences(policy: Audiences, notify: Notify | undefined): Audienc
   };
 }
 
-function nextUpdateAt(cadence: CadenceSettings, now: Date, status: IncidentStatus, severity: Severity, minutes: number | null | undefined): Date | null {
+/** When the next update is due: `minutes` from now, the severity's cadence (CADENCE) when omitted, none when 0 or null or closed. */
+export function nextUpdateAt(cadence: CadenceSettings, now: Date, status: IncidentStatus, severity: Severity, minutes: number | null | undefined): Date | null {
   if (!isActiveIncident(status)) return null;
   const m = minutes === undefined ? cadence.minutes[severity] : minutes;
   return m === null || m === 0 ? null : new Date(now.getTime() + m * 60_000);
@@ -552,4 +554,58 @@ export async function listIncidents(s: Pick<Services, 'db' | 'clock'>, query: Li
     .limit(query.limit);
   const now = s.clock.now();
   return rows.map((r) => summarize(r, now));
+}
+
+// ---- correcting ----
+
+/**
+ * Corrects the wording of an incident's latest update (a typo, a wrong time): both wordings are rendered again from
+ * the same template with `variables`, as of the update's own time, so "duration" and "next update" read as they did.
+ * The status, audiences and deliveries stay: emails already sent are not sent again; queued ones go out corrected.
+ * The previous texts are kept in the `update.corrected` audit row. Errors: NotFoundError (404) for an unknown
+ * incident; ConflictError (409) for a stale `ifMatch` or an incident with no update; ValidationError (422) naming
+ * missing or unknown variables.
+ */
+export async function correctLastUpdate(s: Services, actor: Actor, id: string, variables: Record<string, string>, ifMatch?: number): Promise<IncidentView> {
+  const now = s.clock.now();
+  const corrected = await s.db.transaction(async (tx) => {
+    const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
+    if (!current) throw new NotFoundError('incident', id);
+    if (ifMatch !== undefined && ifMatch !== current.version) {
+      throw new ConflictError(`The incident is at version ${current.version}, not ${ifMatch}; reload it and try again.`);
+    }
+    const [latest] = await tx.select().from(updates).where(eq(updates.incidentId, id)).orderBy(desc(updates.createdAt), desc(sql`rowid`)).limit(1);
+    if (!latest) throw new ConflictError('This incident has no update to correct.');
+    const template = s.templates.get(latest.template);
+    if (!template) throw new ConflictError(`The template "${latest.template}" of the latest update is no longer loaded; post a new update instead.`);
+    const facts = { ...current, nextUpdateAt: latest.nextUpdateAt, components: latest.components };
+    const rendered = renderTemplate(template, variables, incidentBuiltins(facts, s, latest.createdAt));
+    await tx
+      .update(updates)
+      .set({
+        variables,
+        externalSubject: rendered.external.subject,
+        externalBody: rendered.external.body,
+        internalSubject: rendered.internal.subject,
+        internalBody: rendered.internal.body,
+      })
+      .where(eq(updates.id, latest.id));
+    const [bumped] = await tx
+      .update(incidents)
+      .set({ version: current.version + 1, updatedAt: now })
+      .where(and(eq(incidents.id, id), eq(incidents.version, current.version)))
+      .returning();
+    if (!bumped) throw new ConflictError('The incident changed while the correction was being saved; reload it and try again.');
+    await recordAudit(tx, {
+      at: now,
+      actor: actor.name,
+      action: 'update.corrected',
+      subjectType: 'incident',
+      subjectId: id,
+      detail: { updateId: latest.id, before: { external: latest.externalBody, internal: latest.internalBody, variables: latest.variables } },
+    });
+    return latest;
+  });
+  s.hook.emit({ kind: 'incident', subjectId: id, updateId: corrected.id, public: corrected.audiences.public, at: now });
+  return getIncident(s, id);
 }

@@ -189,3 +189,42 @@ export async function chooseComponents(s: Pick<Services, 'db' | 'clock'>, token:
     return { email: row.email, confirmed: row.confirmedAt !== null, components: row.components };
   });
 }
+
+// ---- what an admin does with the list ----
+
+export interface SubscriberCounts {
+  confirmed: number;
+  pending: number;
+}
+
+export async function countSubscribers(s: Pick<Services, 'db'>): Promise<SubscriberCounts> {
+  const [row] = await s.db.all<{ confirmed: number; pending: number }>(sql`
+    SELECT count(confirmed_at) AS confirmed, count(*) - count(confirmed_at) AS pending FROM subscribers`);
+  return { confirmed: Number(row?.confirmed ?? 0), pending: Number(row?.pending ?? 0) };
+}
+
+/** Subscribers whose address contains `search` (case-insensitive), newest first; at most `limit`, or all for an export. */
+export async function findSubscribers(s: Pick<Services, 'db'>, query: { search?: string | undefined; limit?: number | undefined }) {
+  const needle = `%${(query.search ?? '').trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return s.db
+    .select({ id: subscribers.id, email: subscribers.email, components: subscribers.components, confirmedAt: subscribers.confirmedAt, suppressedAt: subscribers.suppressedAt, createdAt: subscribers.createdAt })
+    .from(subscribers)
+    .where(sql`${subscribers.email} LIKE ${needle} ESCAPE '\\'`)
+    .orderBy(sql`${subscribers.createdAt} DESC`, subscribers.email)
+    .limit(query.limit ?? -1);
+}
+
+/** An admin removes a subscriber: the same as their own unsubscribe, recorded with the admin as actor. */
+export async function removeSubscriber(s: Pick<Services, 'db' | 'clock'>, admin: { name: string }, id: string): Promise<boolean> {
+  const now = s.clock.now();
+  return s.db.transaction(async (tx) => {
+    const [row] = await tx.delete(subscribers).where(eq(subscribers.id, id)).returning({ id: subscribers.id });
+    if (!row) return false;
+    await tx
+      .update(deliveries)
+      .set({ status: 'suppressed', lastError: 'removed by an admin', leaseOwner: null, leaseUntil: null })
+      .where(and(eq(deliveries.audience, 'subscriber'), eq(deliveries.recipientId, row.id), eq(deliveries.status, 'pending')));
+    await recordAudit(tx, { at: now, actor: admin.name, action: 'subscriber.removed', subjectType: 'subscriber', subjectId: row.id });
+    return true;
+  });
+}

@@ -32,6 +32,21 @@ export interface InternalDeps {
   clock: Clock;
   settings: SiteSettings;
   pages: PageRenderer;
+  /** The comms console, when the server mounts one (api/console); without it /internal/ is read-only pages. */
+  console?: ConsoleMount | undefined;
+}
+
+/**
+ * What the console brings to /internal/. The server builds it (api/console/routes.ts) and hands it in, so nothing in
+ * api/site/ imports the services that write: the renderer stays read-only (test/architecture.test.ts).
+ */
+export interface ConsoleMount {
+  /** Console routes, mounted behind the sign-in check and before the site's own internal pages. */
+  routes: Hono<AuthEnv>;
+  /** Renders an internal page with the console's navigation (and `panel` above the content). */
+  render(c: Context, view: PageView, status: number, panel?: string): Promise<Response>;
+  /** The open incidents, next due first, for the top of /internal/. */
+  indexPanel(): Promise<string>;
 }
 
 const noStore = { ...siteHeaders, 'cache-control': 'private, no-store' };
@@ -42,8 +57,10 @@ export function internalRoutes(d: InternalDeps) {
   // Session cookies go over https only when the page is served over https; they are scoped to /internal, so the API never sees them.
   const secure = d.settings.publicUrl.startsWith('https:');
   const reading = () => readSite(d.db, audiences.internal, d.settings, d.clock.now());
-  const html = async (c: Context, view: PageView, status: 200 | 401 | 404 = 200, extra: Record<string, string> = {}) =>
-    c.html(await d.pages.renderPage(view), status, { ...noStore, ...extra });
+  const html = async (c: Context, view: PageView, status: 200 | 401 | 404 = 200, extra: Record<string, string> = {}) => {
+    if (d.console && c.get('principal')) return d.console.render(c, view, status);
+    return c.html(await d.pages.renderPage(view), status, { ...noStore, ...extra });
+  };
   const signIn = async (c: Context, status: 200 | 401, error?: string) =>
     html(c, signInPage(await reading(), error), status, status === 401 ? { 'www-authenticate': 'Bearer realm="internal"' } : {});
 
@@ -73,6 +90,8 @@ export function internalRoutes(d: InternalDeps) {
   const stakeholders = { db: d.db, clock: d.clock, publicUrl: d.settings.publicUrl, pageName: d.settings.pageName, cookie: sessionCookie };
   app.route('/', stakeholderSignInRoutes(stakeholders));
 
+  // Every console form below refuses a cross-site POST with 403, by the same rule as sign-in and sign-out.
+  app.use('/internal/*', fromThisSite);
   // Everything below needs a signed-in person or a bearer token; a browser without one gets the sign-in form.
   app.use('/internal/*', authenticate(d));
   app.use('/internal/*', stakeholderSession(stakeholders));
@@ -91,7 +110,11 @@ export function internalRoutes(d: InternalDeps) {
     return view ? html(c, view) : html(c, notFoundPage(r), 404);
   };
 
-  app.get('/internal/', page((r) => indexPage(r)));
+  app.get('/internal/', async (c) => {
+    const view = await indexPage(await reading());
+    return d.console ? d.console.render(c, view, 200, await d.console.indexPanel()) : html(c, view);
+  });
+  if (d.console) app.route('/', d.console.routes);
   app.get('/internal/incidents/:id/', page(async (r, c) => (await incidentPages(r, [c.req.param('id')!]))[0] ?? null));
   app.get('/internal/maintenances/:id/', page(async (r, c) => (await maintenancePages(r, [c.req.param('id')!]))[0] ?? null));
   app.get('/internal/history/', page(async (r) => historyPage(r, await historyMonths(r))));
@@ -110,3 +133,4 @@ export function internalRoutes(d: InternalDeps) {
   app.get('/internal/*', page(async () => null));
   return app;
 }
+

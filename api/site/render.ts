@@ -83,6 +83,9 @@ const pagePath: Record<PageView['kind'], (view: PageView) => string> = {
     throw new Error('the sign-in page belongs to /internal/ and is never written to disk');
   },
   'not-found': () => '404.html',
+  console: () => {
+    throw new Error('console screens belong to /internal/ and are never written to disk');
+  },
 };
 
 /** How many incident pages a full render shapes at once. */

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { Config } from '../config.ts';
 import type { Services } from '../services/context.ts';
 import { loadRenderer, type PageRenderer } from './astro.ts';
-import { internalRoutes } from './internal.ts';
+import { internalRoutes, type ConsoleMount } from './internal.ts';
 import { siteOutput, type SiteOutput } from './output.ts';
 import { createSiteRenderer, type RenderReport, type SiteRenderer } from './render.ts';
 import { siteRoutes } from './serve.ts';
@@ -23,6 +23,8 @@ export interface SiteOptions {
   onRendered?: (report: RenderReport) => void;
   /** How often the clock alone re-renders the index (the day bars move at midnight); 0 turns it off. */
   refreshMs?: number;
+  /** The comms console to mount inside /internal/ (the server passes api/console's); none leaves /internal/ read-only. */
+  console?: ((site: { settings: SiteSettings; pages: PageRenderer }) => ConsoleMount) | undefined;
 }
 
 export function siteSettings(config: Config): SiteSettings {
@@ -48,7 +50,7 @@ export async function startSite(s: Services, config: Config, options: SiteOption
   timer?.unref();
 
   const routes = new Hono();
-  routes.route('/', internalRoutes({ db: s.db, clock: s.clock, settings, pages }));
+  routes.route('/', internalRoutes({ db: s.db, clock: s.clock, settings, pages, console: options.console?.({ settings, pages }) }));
   routes.route('/', siteRoutes(output));
   return {
     routes,

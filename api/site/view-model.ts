@@ -87,6 +87,8 @@ export interface FrameView {
   /** The subscribe form; `components` are the filter choices, listed on the front page only (null elsewhere). */
   subscribe?: { action: string; components: { id: string; name: string }[] | null } | undefined;
   signOut?: { action: string } | undefined;
+  /** The comms console around an internal page: its navigation, and a panel (HTML the console rendered) above the content. */
+  console?: { nav: LinkView[]; panel?: string | undefined } | undefined;
   /** Pages of the public site may be indexed; the internal page may not. */
   indexable: boolean;
   generatedAt: TimeView;
@@ -212,7 +214,14 @@ export interface NotFoundPage {
   frame: FrameView;
 }
 
-export type PageView = IndexPage | IncidentPage | MaintenancePage | HistoryPage | HistoryMonthPage | SignInPage | NotFoundPage;
+/** A console screen: the frame is the site's, the body is HTML the console rendered (api/console). */
+export interface ConsolePage {
+  kind: 'console';
+  frame: FrameView;
+  body: string;
+}
+
+export type PageView = IndexPage | IncidentPage | MaintenancePage | HistoryPage | HistoryMonthPage | SignInPage | NotFoundPage | ConsolePage;
 export type PageKind = PageView['kind'];
 
 // ---- building them ----
@@ -635,6 +644,10 @@ export async function historyMonthPage(r: SiteReading, month: Month, months: Mon
 export function signInPage(r: SiteReading, error?: string): SignInPage {
   const f = frame(r, 'Sign in', 'Sign in to the internal status page.');
   return { kind: 'sign-in', frame: { ...f, signOut: undefined }, action: paths.signIn(), error };
+}
+
+export function consolePage(r: SiteReading, title: string, body: string): ConsolePage {
+  return { kind: 'console', frame: frame(r, title, `${title}: the comms console.`), body };
 }
 
 export function notFoundPage(r: SiteReading): NotFoundPage {

@@ -1,0 +1,297 @@
+// The Declare incident screen: one form, a preview of both wordings with who will be told, and Publish.
+import type { Context } from 'hono';
+import { html } from 'hono/html';
+import { roleAllows } from '../services/tokens.ts';
+import { severities, updateStatuses, incidentStatusLabel, type Severity } from '../domain.ts';
+import { ValidationError, type FieldError } from '../errors.ts';
+import { declareBody } from '../routes/incidents.ts';
+import { listComponents } from '../services/components.ts';
+import type { ComponentState } from '../status.ts';
+import { declareIncident, type DeclareInput } from '../services/incidents.ts';
+import { previewDeclaration, type DeclarationPreview } from '../services/preview.ts';
+import { checkVariables, type Template } from '../templates.ts';
+import { count, errorsFrom, errorSummary, input, select, textarea, type Errors, type Option } from './form.ts';
+import { links, principalOf, screen, type ConsoleDeps } from './screen.ts';
+
+/** What each level means, in one line; who hears comes from the configured policy. */
+export const severityMeaning: Record<Severity, string> = {
+  SEV1: 'critical: a core service is down or data is at risk for many customers',
+  SEV2: 'major: an important feature is broken or badly slow for many customers',
+  SEV3: 'minor: limited impact, or a workaround exists',
+  SEV4: 'low: little or no customer impact; for the record',
+};
+
+/** Impact choices for a component; the empty value leaves it out. */
+export const impactOptions: Option[] = [
+  { value: '', label: 'Not affected' },
+  { value: 'degraded_performance', label: 'Degraded performance' },
+  { value: 'partial_outage', label: 'Partial outage' },
+  { value: 'major_outage', label: 'Major outage' },
+];
+
+/** The form as typed: every value a string, kept as is when the form comes back. */
+export interface DeclareValues {
+  title: string;
+  internalTitle: string;
+  severity: string;
+  status: string;
+  template: string;
+  variables: Record<string, string>;
+  impacts: Record<string, string>;
+  ic: string;
+  comms: string;
+  smes: string;
+  nextUpdateInMinutes: string;
+}
+
+type Body = Record<string, string | File | (string | File)[]>;
+const str = (v: Body[string] | undefined) => (typeof v === 'string' ? v : '');
+
+export function readValues(body: Body): DeclareValues {
+  const prefixed = (prefix: string) =>
+    Object.fromEntries(Object.entries(body).flatMap(([k, v]) => (k.startsWith(prefix) ? [[k.slice(prefix.length), str(v)]] : [])));
+  return {
+    title: str(body.title),
+    internalTitle: str(body.internalTitle),
+    severity: str(body.severity),
+    status: str(body.status) || 'investigating',
+    template: str(body.template) || 'investigating',
+    variables: prefixed('var.'),
+    impacts: prefixed('impact.'),
+    ic: str(body.ic),
+    comms: str(body.comms),
+    smes: str(body.smes),
+    nextUpdateInMinutes: str(body.nextUpdateInMinutes),
+  };
+}
+
+export const emptyValues = (): DeclareValues => readValues({});
+
+/** Templates a status may post, the one named like the status first. */
+export function templatesFor(d: ConsoleDeps, status: string): Template[] {
+  return d.services.templates
+    .list()
+    .filter((t) => t.kind === 'incident' && t.statuses.includes(status))
+    .sort((a, b) => Number(b.key === status) - Number(a.key === status) || a.name.localeCompare(b.name));
+}
+
+/** Only the chosen template's variables are sent: fields left over from another template are not "unknown variables". */
+export function chosenVariables(template: Template | undefined, typed: Record<string, string>): Record<string, string> {
+  if (!template) return {};
+  return Object.fromEntries(template.variables.flatMap((v) => (typed[v.name]?.trim() ? [[v.name, typed[v.name]!]] : [])));
+}
+
+/** Where each error path of the declare body shows. */
+function fieldOf(path: string): string | null {
+  const [head, second] = path.split('.');
+  if (head === 'variables' && second) return `var-${second}`;
+  if (head === 'components') return 'components';
+  if (head === 'roles') return second === 'smes' ? 'smes' : (second ?? 'ic');
+  if (['title', 'internalTitle', 'severity', 'status', 'template', 'nextUpdateInMinutes'].includes(head!)) return head!;
+  return null;
+}
+
+interface Checked {
+  input: DeclareInput | null;
+  errors: Errors;
+}
+
+/** Validates with the API's own schema, then the template's variables, listing every problem at once. */
+function check(d: ConsoleDeps, v: DeclareValues): Checked {
+  const template = d.services.templates.get(v.template);
+  const minutes = v.nextUpdateInMinutes.trim();
+  const smes = v.smes.split(',').map((s) => s.trim()).filter(Boolean);
+  const roles = { ...(v.ic.trim() ? { ic: v.ic } : {}), ...(v.comms.trim() ? { comms: v.comms } : {}), ...(smes.length ? { smes } : {}) };
+  const body = {
+    title: v.title,
+    ...(v.internalTitle.trim() ? { internalTitle: v.internalTitle } : {}),
+    severity: v.severity,
+    status: v.status,
+    template: v.template,
+    variables: chosenVariables(template, v.variables),
+    components: Object.entries(v.impacts).flatMap(([id, status]) => (status ? [{ id, status }] : [])),
+    ...(Object.keys(roles).length ? { roles } : {}),
+    ...(minutes ? { nextUpdateInMinutes: /^\d+$/.test(minutes) ? Number(minutes) : minutes } : {}),
+  };
+  const found: FieldError[] = [];
+  const parsed = declareBody.safeParse(body);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      const path = i.path.map(String).join('.');
+      found.push({ path, message: path === 'severity' ? 'choose a severity' : path === 'nextUpdateInMinutes' ? 'must be a whole number of minutes' : i.message });
+    }
+  }
+  if (template && template.kind === 'incident' && template.statuses.includes(v.status)) {
+    try {
+      checkVariables(template, body.variables);
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      found.push(...(e.errors ?? []));
+    }
+  } else {
+    found.push({ path: 'template', message: `choose a template that posts "${v.status}"` });
+  }
+  const errors = errorsFrom(found, fieldOf);
+  return { input: errors.size === 0 && parsed.success ? (parsed.data as DeclareInput) : null, errors };
+}
+
+/** "public page · 1,240 subscribers · 3 executives"; an incident kept internal says so. */
+export function audienceLine(p: Pick<DeclarationPreview, 'audiences' | 'recipients'>): string {
+  const parts = [
+    p.audiences.public ? 'public page' : 'internal page only',
+    ...(p.audiences.subscribers ? [`${count(p.recipients.subscribers)} subscriber${p.recipients.subscribers === 1 ? '' : 's'}`] : []),
+    ...(p.audiences.stakeholders ? [`${count(p.recipients.stakeholders)} executive${p.recipients.stakeholders === 1 ? '' : 's'}`] : []),
+  ];
+  return parts.join(' · ');
+}
+
+const paragraphs = (text: string) => text.split(/\n{2,}/).map((p) => html`<p>${p}</p>`);
+
+/** Both wordings side by side, each with its subject and who reads it. */
+export function wordingsView(p: DeclarationPreview) {
+  const external = [p.audiences.public ? 'public page · RSS feed' : 'not published: this severity stays internal'];
+  const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? '' : 's'}`;
+  if (p.audiences.subscribers) external.push(`${plural(p.recipients.subscribers, 'subscriber')} by email`);
+  const internal = ['internal page'];
+  if (p.audiences.stakeholders) internal.push(`${plural(p.recipients.stakeholders, 'executive')} by email`);
+  return html`<section class="preview" aria-labelledby="preview-heading" id="preview">
+<h2 id="preview-heading">Preview</h2>
+<p class="audience-line">Who will be told: <strong>${audienceLine(p)}</strong></p>
+${p.warnings.length ? html`<ul class="notice reach-warnings">${p.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
+<div class="wordings">
+<article class="wording">
+<h3>External wording</h3>
+<p class="meta">${external.join(' · ')}</p>
+<p class="subject"><span class="meta">Subject:</span> ${p.rendered.external.subject}</p>
+<div class="text">${paragraphs(p.rendered.external.body)}</div>
+</article>
+<article class="wording internal">
+<h3>Internal wording</h3>
+<p class="meta">${internal.join(' · ')}</p>
+<p class="subject"><span class="meta">Subject:</span> ${p.rendered.internal.subject}</p>
+<div class="text">${paragraphs(p.rendered.internal.body)}</div>
+</article>
+</div>
+</section>`;
+}
+
+/** One field per variable of the template, labelled with its name; description, example and audience as the hint. */
+export function variableFields(template: Template | undefined, values: Record<string, string>, errors: Errors, prefix = 'var') {
+  if (!template) return '';
+  return template.variables.map((v) =>
+    textarea({
+      id: `${prefix}-${v.name}`,
+      name: `${prefix}.${v.name}`,
+      label: v.name,
+      value: values[v.name] ?? '',
+      rows: 2,
+      errors,
+      hint: html`${/^(Optional|Required)\b/.test(v.description) ? '' : v.required ? 'Required. ' : 'Optional. '}${v.audience === 'internal' ? html`<strong class="internal-only">Insiders only: never shown to customers.</strong> ` : ''}${v.description} Example: “${v.example}”`,
+    }),
+  );
+}
+
+function form(d: ConsoleDeps, v: DeclareValues, components: ComponentState[], errors: Errors, canPublish: boolean) {
+  const policy = d.services.severityPolicy;
+  const who = (s: Severity) => audienceLine({ audiences: policy[s], recipients: { subscribers: 0, stakeholders: 0 } }).replace(/0 subscribers/, 'subscribers').replace(/0 executives/, 'executives');
+  const templates = templatesFor(d, v.status);
+  const template = d.services.templates.get(v.template);
+  const labels = new Map<string, string>([
+    ['title', 'Title'],
+    ['internalTitle', 'Internal title'],
+    ['severity', 'Severity'],
+    ['status', 'Status'],
+    ['template', 'Template'],
+    ['components', 'Affected components'],
+    ['nextUpdateInMinutes', 'Next update in minutes'],
+    ...(template?.variables.map((x) => [`var-${x.name}`, x.name] as [string, string]) ?? []),
+  ]);
+  return html`${errorSummary(errors, labels)}
+${canPublish ? '' : html`<p class="notice" role="note">You are signed in with a viewer token: you can preview, but publishing needs a comms or admin token.</p>`}
+<form method="post" action="${links.declare}" class="console-form" id="declare-form" data-live-preview novalidate>
+${input({ id: 'title', label: 'Title', value: v.title, errors, hint: 'Public: customers read this on the status page and in emails.' })}
+${input({ id: 'internalTitle', label: 'Internal title', value: v.internalTitle, errors, hint: 'Optional. For the internal page and executives; the public title when empty.' })}
+${select({
+  id: 'severity',
+  label: 'Severity',
+  value: v.severity,
+  errors,
+  hint: html`<span class="severity-list">${severities.map((s) => html`<span>${s}: ${severityMeaning[s]}. Told: ${who(s)}.</span> `)}</span>`,
+  options: [{ value: '', label: 'Choose a severity' }, ...severities.map((s) => ({ value: s, label: `${s} · ${severityMeaning[s].split(':')[0]}` }))],
+})}
+${select({
+  id: 'status',
+  label: 'Status',
+  value: v.status,
+  errors,
+  hint: 'Templates follow the status; press Preview after changing it to see its templates.',
+  options: updateStatuses.filter((s) => s !== 'resolved').map((s) => ({ value: s, label: incidentStatusLabel[s] })),
+})}
+${select({
+  id: 'template',
+  label: 'Template',
+  value: v.template,
+  errors,
+  hint: template ? `${template.description} Press Preview after changing it to see its fields.` : 'Press Preview after changing it to see its fields.',
+  options: templates.map((t) => ({ value: t.key, label: t.name })),
+})}
+<fieldset class="variables"><legend>What to say</legend>
+${variableFields(template, v.variables, errors)}
+</fieldset>
+<fieldset class="components${errors.has('components') ? ' has-error' : ''}" id="components" tabindex="-1"${errors.has('components') ? html` aria-describedby="components-error"` : ''}><legend>Affected components</legend>
+${errors.has('components') ? html`<p class="field-error" id="components-error"><span class="sr-only">Error: </span>${errors.get('components')}</p>` : ''}
+<div class="impact-grid">
+${components.map((c) => select({ id: `impact-${c.id}`, name: `impact.${c.id}`, label: c.name, value: v.impacts[c.id] ?? '', errors, options: impactOptions }))}
+</div>
+</fieldset>
+<fieldset class="roles"><legend>People and cadence</legend>
+${input({ id: 'ic', label: 'Incident commander', value: v.ic, errors, autocomplete: 'name' })}
+${input({ id: 'comms', label: 'Comms lead', value: v.comms, errors })}
+${input({ id: 'smes', label: 'Subject-matter experts', value: v.smes, errors, hint: 'Names, separated by commas.' })}
+${input({
+  id: 'nextUpdateInMinutes',
+  label: 'Next update in minutes',
+  value: v.nextUpdateInMinutes,
+  errors,
+  inputmode: 'numeric',
+  hint: 'Empty for the severity’s usual cadence; 0 for none.',
+})}
+</fieldset>
+<div class="actions">
+<button type="submit" name="action" value="preview">Preview</button>
+<button type="submit" name="action" value="publish" class="primary">Publish</button>
+</div>
+</form>`;
+}
+
+/** GET /internal/declare/ and the form coming back after Preview or a refused Publish. */
+export async function declareScreen(d: ConsoleDeps, c: Context, v: DeclareValues, errors: Errors = new Map(), preview: DeclarationPreview | null = null, status = 200) {
+  const components = await listComponents(d.services.db, 'internal');
+  const canPublish = roleAllows(principalOf(c).role, 'comms');
+  // Below the form; with JavaScript, console.js refills #live-preview as the comms lead types.
+  const body = html`${form(d, v, components, errors, canPublish)}
+<div id="live-preview" aria-live="polite">${preview ? wordingsView(preview) : ''}</div>`;
+  return screen(d, c, 'Declare incident', body, status);
+}
+
+/** Preview renders both wordings; Publish declares through the same service as POST /api/v1/incidents. */
+export async function declarePost(d: ConsoleDeps, c: Context, body: Body, action: 'preview' | 'publish') {
+  const v = readValues(body);
+  // A template that cannot post the chosen status is swapped for one that can, so its fields show next time.
+  if (!templatesFor(d, v.status).some((t) => t.key === v.template)) {
+    const first = templatesFor(d, v.status)[0];
+    const errors: Errors = new Map([['template', `“${v.template}” cannot post ${v.status}; its fields are now those of “${first?.key ?? '—'}”`]]);
+    if (first) v.template = first.key;
+    return declareScreen(d, c, v, errors, null, 422);
+  }
+  const { input: checked, errors } = check(d, v);
+  if (!checked) return declareScreen(d, c, v, errors, null, 422);
+  try {
+    if (action === 'preview') return declareScreen(d, c, v, errors, await previewDeclaration(d.services, checked));
+    const incident = await declareIncident(d.services, { name: principalOf(c).name }, checked);
+    return c.redirect(links.incident(incident.id), 303);
+  } catch (e) {
+    if (!(e instanceof ValidationError)) throw e;
+    return declareScreen(d, c, v, errorsFrom(e.errors ?? [{ path: '', message: e.message }], fieldOf), null, 422);
+  }
+}

@@ -1,0 +1,93 @@
+// Form markup every console screen shares: labelled fields with their hint and error beside them, and an error summary.
+import { html } from 'hono/html';
+import type { FieldError } from '../errors.ts';
+
+export type Html = ReturnType<typeof html>;
+
+/** Field errors by field id, the first message per field; a form shows each next to its field. */
+export type Errors = Map<string, string>;
+
+/**
+ * Maps service and schema error paths ("variables.symptom", "components.0.id") to console field ids with `fieldOf`;
+ * paths it does not know land on `fallback`, so no error is ever dropped.
+ */
+export function errorsFrom(list: FieldError[], fieldOf: (path: string) => string | null, fallback = 'form'): Errors {
+  const errors: Errors = new Map();
+  for (const e of list) {
+    const id = fieldOf(e.path) ?? fallback;
+    if (!errors.has(id)) errors.set(id, e.message);
+  }
+  return errors;
+}
+
+export interface FieldProps {
+  id: string;
+  name?: string;
+  label: string;
+  hint?: Html | string | undefined;
+  errors: Errors;
+}
+
+const describedBy = (p: FieldProps) => [p.hint ? `${p.id}-hint` : '', p.errors.has(p.id) ? `${p.id}-error` : ''].filter(Boolean).join(' ') || undefined;
+
+/** The label is the field's whole accessible name (tests and people find fields by it); hints are descriptions. */
+function frame(p: FieldProps, control: Html) {
+  const error = p.errors.get(p.id);
+  return html`<div class="field${error ? ' has-error' : ''}">
+<label for="${p.id}">${p.label}</label>
+${p.hint ? html`<p class="hint" id="${p.id}-hint">${p.hint}</p>` : ''}
+${error ? html`<p class="field-error" id="${p.id}-error"><span class="sr-only">Error: </span>${error}</p>` : ''}
+${control}
+</div>`;
+}
+
+export function input(p: FieldProps & { value: string; type?: string; required?: boolean; autocomplete?: string; inputmode?: string }) {
+  const d = describedBy(p);
+  return frame(
+    p,
+    html`<input id="${p.id}" name="${p.name ?? p.id}" type="${p.type ?? 'text'}" value="${p.value}"${p.required ? html` required` : ''}${d ? html` aria-describedby="${d}"` : ''}${p.errors.has(p.id) ? html` aria-invalid="true"` : ''} autocomplete="${p.autocomplete ?? 'off'}"${p.inputmode ? html` inputmode="${p.inputmode}"` : ''} />`,
+  );
+}
+
+export function textarea(p: FieldProps & { value: string; required?: boolean; rows?: number }) {
+  const d = describedBy(p);
+  return frame(
+    p,
+    html`<textarea id="${p.id}" name="${p.name ?? p.id}" rows="${p.rows ?? 3}"${p.required ? html` required` : ''}${d ? html` aria-describedby="${d}"` : ''}${p.errors.has(p.id) ? html` aria-invalid="true"` : ''}>${p.value}</textarea>`,
+  );
+}
+
+export interface Option {
+  value: string;
+  label: string;
+}
+
+export function select(p: FieldProps & { value: string; options: Option[]; required?: boolean }) {
+  const d = describedBy(p);
+  return frame(
+    p,
+    html`<select id="${p.id}" name="${p.name ?? p.id}"${p.required ? html` required` : ''}${d ? html` aria-describedby="${d}"` : ''}${p.errors.has(p.id) ? html` aria-invalid="true"` : ''}>
+${p.options.map((o) => html`<option value="${o.value}"${o.value === p.value ? html` selected` : ''}>${o.label}</option>`)}
+</select>`,
+  );
+}
+
+/** A list of every error at the top of a form, each linking to its field (GOV.UK's error summary pattern). */
+export function errorSummary(errors: Errors, labels: Map<string, string>) {
+  if (errors.size === 0) return '';
+  return html`<div class="error-summary" role="alert" tabindex="-1" id="error-summary">
+<h2>Nothing was published: fix ${errors.size === 1 ? 'this' : `these ${errors.size}`}</h2>
+<ul>${[...errors].map(([id, message]) => (id === 'form' ? html`<li>${message}</li>` : html`<li><a href="#${id}">${labels.get(id) ?? id}: ${message}</a></li>`))}</ul>
+</div>`;
+}
+
+/** "1,240". */
+export const count = (n: number) => n.toLocaleString('en-US');
+
+/** "in 12 min", "overdue by 3 min": whole minutes, rounded towards the alarming side. */
+export function dueText(at: Date, now: Date): { text: string; overdue: boolean } {
+  const ms = at.getTime() - now.getTime();
+  const minutes = Math.ceil(Math.abs(ms) / 60_000);
+  const span = minutes >= 120 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
+  return ms >= 0 ? { text: `due in ${span}`, overdue: false } : { text: `overdue by ${span}`, overdue: true };
+}

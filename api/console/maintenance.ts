@@ -1,0 +1,262 @@
+// Maintenance in the console: schedule a window with a template, post its updates, cancel it.
+import { Hono, type Context } from 'hono';
+import { html } from 'hono/html';
+import type { AuthEnv } from '../auth.ts';
+import { maintenanceAudiences, maintenanceStatusLabel, maintenanceStatuses, maintenanceTransitionError, type MaintenanceStatus } from '../domain.ts';
+import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../errors.ts';
+import { maintenanceUpdateBody, scheduleBody } from '../routes/maintenances.ts';
+import { listComponents } from '../services/components.ts';
+import { getMaintenance, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView, type MaintenanceUpdateInput, type ScheduleInput } from '../services/maintenances.ts';
+import { audienceReach } from '../services/reach.ts';
+import { maintenanceBuiltins } from '../services/wording.ts';
+import { audiences } from '../site/records.ts';
+import { maintenancePages, notFoundPage, readSite } from '../site/view-model.ts';
+import { checkVariables, renderTemplate, type Template } from '../templates.ts';
+import { chosenVariables, variableFields, wordingsView } from './declare.ts';
+import { errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
+import { requirePublish } from './roles.ts';
+import { links, principalOf, renderView, screen, type ConsoleDeps } from './screen.ts';
+
+type Body = Record<string, string | File | (string | File)[]>;
+const str = (v: Body[string] | undefined) => (typeof v === 'string' ? v : '');
+const list = (v: Body[string] | undefined) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
+
+interface ScheduleValues {
+  title: string;
+  internalTitle: string;
+  scheduledFor: string;
+  scheduledUntil: string;
+  components: string[];
+  template: string;
+  variables: Record<string, string>;
+}
+
+const prefixed = (body: Body, prefix: string) =>
+  Object.fromEntries(Object.entries(body).flatMap(([k, v]) => (k.startsWith(prefix) ? [[k.slice(prefix.length), str(v)]] : [])));
+
+/** A `datetime-local` value read as UTC ("2026-12-01T02:00" → "2026-12-01T02:00:00Z"); anything else is left for the schema to refuse. */
+const utc = (v: string) => (/^\d{4}-\d\d-\d\dT\d\d:\d\d$/.test(v) ? `${v}:00Z` : v);
+
+function templatesFor(d: ConsoleDeps, status: string): Template[] {
+  return d.services.templates.list().filter((t) => t.kind === 'maintenance' && t.statuses.includes(status));
+}
+
+function fieldOf(path: string): string | null {
+  const [head, second] = path.split('.');
+  if (head === 'variables' && second) return `var-${second}`;
+  if (head === 'components') return 'components';
+  return ['title', 'internalTitle', 'scheduledFor', 'scheduledUntil', 'template', 'status'].includes(head!) ? head! : null;
+}
+
+/** Validates with the API's schedule body and the template's variables; every problem at once. */
+function checkSchedule(d: ConsoleDeps, v: ScheduleValues): { input: ScheduleInput | null; errors: Errors } {
+  const template = d.services.templates.get(v.template);
+  const body = {
+    title: v.title,
+    ...(v.internalTitle.trim() ? { internalTitle: v.internalTitle } : {}),
+    scheduledFor: utc(v.scheduledFor),
+    scheduledUntil: utc(v.scheduledUntil),
+    components: v.components,
+    template: v.template,
+    variables: chosenVariables(template, v.variables),
+  };
+  const found: FieldError[] = [];
+  const parsed = scheduleBody.safeParse(body);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      const path = i.path.map(String).join('.');
+      found.push({ path, message: path.startsWith('scheduled') ? 'give a date and time in UTC' : i.message });
+    }
+  }
+  if (parsed.success && new Date(body.scheduledUntil) <= new Date(body.scheduledFor)) found.push({ path: 'scheduledUntil', message: 'must be after the start' });
+  if (template?.kind === 'maintenance') {
+    try {
+      checkVariables(template, body.variables);
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      found.push(...(e.errors ?? []));
+    }
+  } else found.push({ path: 'template', message: 'choose a maintenance template' });
+  const errors = errorsFrom(found, fieldOf);
+  if (errors.size > 0 || !parsed.success) return { input: null, errors };
+  const { scheduledFor, scheduledUntil, ...rest } = parsed.data;
+  return { input: { ...rest, scheduledFor: new Date(scheduledFor), scheduledUntil: new Date(scheduledUntil) } as ScheduleInput, errors };
+}
+
+async function scheduleScreen(d: ConsoleDeps, c: Context, v: ScheduleValues, errors: Errors = new Map(), preview: Parameters<typeof wordingsView>[0] | null = null, status = 200) {
+  const components = await listComponents(d.services.db, 'internal');
+  const template = d.services.templates.get(v.template);
+  const labels = new Map<string, string>([
+    ['title', 'Title'],
+    ['internalTitle', 'Internal title'],
+    ['scheduledFor', 'Starts (UTC)'],
+    ['scheduledUntil', 'Ends (UTC)'],
+    ['components', 'Components'],
+    ['template', 'Template'],
+    ...(template?.variables.map((x) => [`var-${x.name}`, x.name] as [string, string]) ?? []),
+  ]);
+  const body = html`${errorSummary(errors, labels)}
+<form method="post" action="${links.schedule}" class="console-form" novalidate>
+${input({ id: 'title', label: 'Title', value: v.title, errors, hint: 'Public: customers read this.' })}
+${input({ id: 'internalTitle', label: 'Internal title', value: v.internalTitle, errors, hint: 'Optional. For the internal page.' })}
+${input({ id: 'scheduledFor', label: 'Starts (UTC)', type: 'datetime-local', value: v.scheduledFor, errors })}
+${input({ id: 'scheduledUntil', label: 'Ends (UTC)', type: 'datetime-local', value: v.scheduledUntil, errors, hint: 'The window starts and completes by itself at these times.' })}
+<fieldset class="components${errors.has('components') ? ' has-error' : ''}" id="components" tabindex="-1"${errors.has('components') ? html` aria-describedby="components-error"` : ''}><legend>Components</legend>
+${errors.has('components') ? html`<p class="field-error" id="components-error"><span class="sr-only">Error: </span>${errors.get('components')}</p>` : ''}
+${components.map((x) => html`<div class="field checkbox"><input type="checkbox" id="mc-${x.id}" name="component" value="${x.id}"${v.components.includes(x.id) ? html` checked` : ''} /><label for="mc-${x.id}">${x.name}</label></div>`)}
+</fieldset>
+${select({ id: 'template', label: 'Template', value: v.template, errors, options: templatesFor(d, 'scheduled').map((t) => ({ value: t.key, label: t.name })) })}
+${variableFields(template, v.variables, errors)}
+<div class="actions">
+<button type="submit" name="action" value="preview">Preview</button>
+<button type="submit" name="action" value="publish" class="primary">Schedule</button>
+</div>
+</form>
+${preview ? wordingsView(preview) : ''}`;
+  return screen(d, c, 'Schedule maintenance', body, status);
+}
+
+function readSchedule(body: Body): ScheduleValues {
+  return {
+    title: str(body.title),
+    internalTitle: str(body.internalTitle),
+    scheduledFor: str(body.scheduledFor),
+    scheduledUntil: str(body.scheduledUntil),
+    components: list(body.component),
+    template: str(body.template) || 'maintenance-scheduled',
+    variables: prefixed(body, 'var.'),
+  };
+}
+
+// ---- an existing window ----
+
+interface UpdateValues {
+  status: string;
+  template: string;
+  variables: Record<string, string>;
+  version: string;
+}
+
+function nextStatuses(m: MaintenanceView): MaintenanceStatus[] {
+  return maintenanceStatuses.filter((s) => maintenanceTransitionError(m.status, s) === null && s !== 'cancelled');
+}
+
+function panel(d: ConsoleDeps, m: MaintenanceView, v: UpdateValues | null, errors: Errors) {
+  const statuses = nextStatuses(m);
+  const status = v?.status ?? statuses.find((s) => s !== m.status) ?? statuses[0] ?? m.status;
+  const templates = templatesFor(d, status);
+  const template = d.services.templates.get(v?.template ?? '') ?? templates[0];
+  const values = v ?? { status, template: template?.key ?? '', variables: {}, version: String(m.version) };
+  const cancellable = maintenanceTransitionError(m.status, 'cancelled') === null;
+  return html`<section class="console-panel" aria-labelledby="console-heading">
+<h2 id="console-heading">Comms console: ${m.internalTitle}</h2>
+<dl class="facts"><dt>Status</dt><dd>${maintenanceStatusLabel[m.status]}</dd>
+<dt>Window</dt><dd><time datetime="${m.scheduledFor.toISOString()}">${m.scheduledFor.toISOString().slice(0, 16).replace('T', ' ')}</time> to <time datetime="${m.scheduledUntil.toISOString()}">${m.scheduledUntil.toISOString().slice(0, 16).replace('T', ' ')} UTC</time></dd>
+<dt>Components</dt><dd>${m.components.map((x) => x.name).join(', ')}</dd></dl>
+${
+  statuses.length
+    ? html`<section aria-labelledby="post-update-heading"><h2 id="post-update-heading">Post update</h2>
+${errorSummary(errors, new Map([['update-status', 'Status'], ['update-template', 'Template']]))}
+<form method="post" action="${links.maintenance(m.id)}updates" class="console-form" novalidate>
+<input type="hidden" name="version" value="${values.version}" />
+${select({ id: 'update-status', name: 'status', label: 'Status', value: values.status, errors, options: statuses.map((s) => ({ value: s, label: maintenanceStatusLabel[s] })), hint: 'Templates follow the status; press Post update after changing it to see its fields.' })}
+${select({ id: 'update-template', name: 'template', label: 'Template', value: template?.key ?? '', errors, options: templates.map((t) => ({ value: t.key, label: t.name })) })}
+${variableFields(template, values.variables, errors)}
+<div class="actions"><button type="submit" class="primary">Post update</button></div>
+</form></section>`
+    : ''
+}
+${
+  cancellable
+    ? html`<section aria-labelledby="cancel-heading"><h2 id="cancel-heading">Cancel</h2>
+<form method="post" action="${links.maintenance(m.id)}cancel" novalidate>
+<input type="hidden" name="version" value="${m.version}" />
+<p class="hint">Posts the “maintenance-cancelled” template; subscribers hear that the window is off.</p>
+<div class="actions"><button type="submit">Cancel maintenance</button></div>
+</form></section>`
+    : ''
+}
+</section>`;
+}
+
+async function maintenanceScreen(d: ConsoleDeps, c: Context, id: string, v: UpdateValues | null = null, errors: Errors = new Map(), status = 200) {
+  const r = await readSite(d.services.db, audiences.internal, d.settings, d.services.clock.now());
+  const [view] = await maintenancePages(r, [id]);
+  const m = await getMaintenance(d.services, id).catch((e: unknown) => {
+    if (e instanceof NotFoundError) return null;
+    throw e;
+  });
+  if (!view || !m) return renderView(d, c, notFoundPage(r), 404);
+  return renderView(d, c, view, status, String(await panel(d, m, v, errors)));
+}
+
+async function postMaintenance(d: ConsoleDeps, c: Context, id: string, v: UpdateValues) {
+  const m = await getMaintenance(d.services, id);
+  const template = d.services.templates.get(v.template);
+  if (!template || template.kind !== 'maintenance' || !template.statuses.includes(v.status)) {
+    const first = templatesFor(d, v.status)[0];
+    return maintenanceScreen(d, c, id, { ...v, template: first?.key ?? '' }, new Map([['update-template', `choose a template for ${v.status}; the fields below are those of “${first?.key ?? '—'}”`]]), 422);
+  }
+  const body = { status: v.status, template: v.template, variables: chosenVariables(template, v.variables) };
+  const parsed = maintenanceUpdateBody.safeParse(body);
+  const found: FieldError[] = parsed.success ? [] : parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+  try {
+    checkVariables(template, body.variables);
+  } catch (e) {
+    if (!(e instanceof ValidationError)) throw e;
+    found.push(...(e.errors ?? []));
+  }
+  const toField = (p: string) => (p.startsWith('variables.') ? `var-${p.split('.')[1]}` : p === 'status' ? 'update-status' : p === 'template' ? 'update-template' : null);
+  if (found.length || !parsed.success) return maintenanceScreen(d, c, id, v, errorsFrom(found, toField), 422);
+  try {
+    await postMaintenanceUpdate(d.services, { name: principalOf(c).name }, id, parsed.data as MaintenanceUpdateInput, /^\d+$/.test(v.version) ? Number(v.version) : m.version);
+    return c.redirect(links.maintenance(id), 303);
+  } catch (e) {
+    if (e instanceof ValidationError) return maintenanceScreen(d, c, id, v, errorsFrom(e.errors ?? [], toField), 422);
+    if (e instanceof ConflictError) return maintenanceScreen(d, c, id, v, new Map([['form', e.message]]), 409);
+    throw e;
+  }
+}
+
+export function maintenanceRoutes(d: ConsoleDeps) {
+  const app = new Hono<AuthEnv>();
+  const empty = readSchedule({});
+  app.get('/internal/maintenances/new/', (c) => scheduleScreen(d, c, empty));
+  app.get('/internal/maintenances/new', (c) => c.redirect(links.schedule, 301));
+  app.post('/internal/maintenances/new/', requirePublish(d), async (c) => {
+    const body = await c.req.parseBody({ all: true });
+    const v = readSchedule(body);
+    const { input: checked, errors } = checkSchedule(d, v);
+    if (!checked) return scheduleScreen(d, c, v, errors, null, 422);
+    if (str(body.action) === 'preview') {
+      const known = await listComponents(d.services.db, 'internal');
+      const now = d.services.clock.now();
+      const builtins = maintenanceBuiltins(
+        { id: 'preview', title: checked.title, internalTitle: checked.internalTitle ?? checked.title, scheduledFor: checked.scheduledFor, scheduledUntil: checked.scheduledUntil, startedAt: null, nextUpdateAt: null, components: known.filter((k) => checked.components.includes(k.id)) },
+        d.services,
+        now,
+      );
+      const rendered = renderTemplate(d.services.templates.get(checked.template ?? 'maintenance-scheduled')!, checked.variables, builtins);
+      const reach = await audienceReach(d.services.db, { audiences: maintenanceAudiences, componentIds: checked.components });
+      const recipients = { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count };
+      return scheduleScreen(d, c, v, errors, { rendered, audiences: maintenanceAudiences, recipients, warnings: reach.warnings });
+    }
+    try {
+      const m = await scheduleMaintenance(d.services, { name: principalOf(c).name }, checked);
+      return c.redirect(links.maintenance(m.id), 303);
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      return scheduleScreen(d, c, v, errorsFrom(e.errors ?? [], fieldOf), null, 422);
+    }
+  });
+  app.get('/internal/maintenances/:id/', (c) => maintenanceScreen(d, c, c.req.param('id')!));
+  app.post('/internal/maintenances/:id/updates', requirePublish(d), async (c) => {
+    const body = await c.req.parseBody();
+    return postMaintenance(d, c, c.req.param('id')!, { status: str(body.status), template: str(body.template), variables: prefixed(body, 'var.'), version: str(body.version) });
+  });
+  app.post('/internal/maintenances/:id/cancel', requirePublish(d), async (c) => {
+    const body = await c.req.parseBody();
+    return postMaintenance(d, c, c.req.param('id')!, { status: 'cancelled', template: 'maintenance-cancelled', variables: {}, version: str(body.version) });
+  });
+  return app;
+}

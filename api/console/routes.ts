@@ -1,0 +1,48 @@
+// The console's routes under /internal/: Declare, the incident actions and the admin screens, behind the internal sign-in.
+import { readFileSync } from 'node:fs';
+import { Hono, type Context } from 'hono';
+import type { AuthEnv } from '../auth.ts';
+import type { ConsoleMount } from '../site/internal.ts';
+import type { PageView } from '../site/view-model.ts';
+import { openIncidentsPanel } from './board.ts';
+import { adminRoutes } from './admin.ts';
+import { declarePost, declareScreen, emptyValues } from './declare.ts';
+import { correctionPost, correctionScreen, incidentScreen, postmortemPost, updatePost } from './incident.ts';
+import { maintenanceRoutes } from './maintenance.ts';
+import { requirePublish } from './roles.ts';
+import { renderView, type ConsoleDeps } from './screen.ts';
+
+const script = readFileSync(new URL('./console.js', import.meta.url));
+
+/** Mounted after the sign-in check; every route here has a principal. */
+export function consoleRoutes(d: ConsoleDeps) {
+  const app = new Hono<AuthEnv>();
+  app.get('/internal/console.js', (c) => c.body(script, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'private, max-age=300' }));
+  app.get('/internal/declare', (c) => c.redirect('/internal/declare/', 301));
+  app.get('/internal/declare/', (c) => declareScreen(d, c, emptyValues()));
+  app.post('/internal/declare/', requirePublish(d), async (c) => {
+    const body = await c.req.parseBody();
+    return declarePost(d, c, body, body.action === 'preview' ? 'preview' : 'publish');
+  });
+  app.get('/internal/incidents/:id/', (c) => incidentScreen(d, c, c.req.param('id')));
+  for (const form of ['updates', 'resolve', 'reopen'] as const) {
+    app.post(`/internal/incidents/:id/${form}`, requirePublish(d), async (c) =>
+      updatePost(d, c, c.req.param('id')!, await c.req.parseBody(), form === 'updates' ? 'update' : form),
+    );
+  }
+  app.get('/internal/incidents/:id/correct', (c) => correctionScreen(d, c, c.req.param('id')!));
+  app.post('/internal/incidents/:id/correct', requirePublish(d), async (c) => correctionPost(d, c, c.req.param('id')!, await c.req.parseBody()));
+  app.post('/internal/incidents/:id/postmortem', requirePublish(d), async (c) => postmortemPost(d, c, c.req.param('id')!, await c.req.parseBody()));
+  app.route('/', maintenanceRoutes(d));
+  app.route('/', adminRoutes(d));
+  return app;
+}
+
+/** The console as /internal/ takes it: its routes, its frame around internal pages, and the open incidents panel. */
+export function consoleMount(d: ConsoleDeps): ConsoleMount {
+  return {
+    routes: consoleRoutes(d),
+    render: (c: Context, view: PageView, status: number, panel?: string) => renderView(d, c, view, status, panel),
+    indexPanel: () => openIncidentsPanel(d),
+  };
+}

@@ -1,0 +1,69 @@
+// Renders a console screen inside the site's own Astro frame, with the console's navigation and headers.
+import type { Context } from 'hono';
+import type { Principal } from '../services/tokens.ts';
+import type { Services } from '../services/context.ts';
+import type { PageRenderer } from '../site/astro.ts';
+import { audiences } from '../site/records.ts';
+import { siteHeaders } from '../site/serve.ts';
+import { consolePage, readSite, type LinkView, type PageView, type SiteSettings } from '../site/view-model.ts';
+import type { Html } from './form.ts';
+
+export interface ConsoleDeps {
+  services: Services;
+  settings: SiteSettings;
+  pages: PageRenderer;
+}
+
+/** Internal pages are never cached, and may run the console's own script (live preview, countdowns) and fetch from us, nothing else. */
+export const consoleHeaders: Record<string, string> = {
+  ...siteHeaders,
+  'content-security-policy': siteHeaders['content-security-policy']!.replace("default-src 'none';", "default-src 'none'; script-src 'self'; connect-src 'self';"),
+  'cache-control': 'private, no-store',
+};
+
+export const links = {
+  declare: '/internal/declare/',
+  schedule: '/internal/maintenances/new/',
+  maintenance: (id: string) => `/internal/maintenances/${id}/`,
+  incident: (id: string) => `/internal/incidents/${id}/`,
+  publicIncident: (id: string) => `/incidents/${id}/`,
+  components: '/internal/admin/components/',
+  stakeholders: '/internal/admin/stakeholders/',
+  subscribers: '/internal/admin/subscribers/',
+  tokens: '/internal/admin/tokens/',
+};
+
+/** The console's navigation, on every internal page. Admin screens are listed for everyone; they are read-only below admin. */
+export function consoleNav(): LinkView[] {
+  return [
+    { href: links.declare, text: 'Declare incident' },
+    { href: links.schedule, text: 'Schedule maintenance' },
+    { href: links.components, text: 'Components' },
+    { href: links.stakeholders, text: 'Stakeholders' },
+    { href: links.subscribers, text: 'Subscribers' },
+    { href: links.tokens, text: 'Tokens' },
+    // Channels (Slack, Discord, Teams, webhooks) go here when the channels screen lands: { href: '/internal/admin/channels/', text: 'Channels' }.
+    { href: '/api/docs', text: 'API reference' },
+  ];
+}
+
+/** Renders any internal page view with the console around it. */
+export async function renderView(d: ConsoleDeps, c: Context, view: PageView, status = 200, panel?: string) {
+  view.frame.console = { nav: consoleNav(), panel };
+  return c.html(await d.pages.renderPage(view), status as 200, consoleHeaders);
+}
+
+/** Renders one console screen: `body` is the screen's markup under the page's h1. */
+export async function screen(d: ConsoleDeps, c: Context, title: string, body: Html, status = 200) {
+  const r = await readSite(d.services.db, audiences.internal, d.settings, d.services.clock.now());
+  const markup = String(await body);
+  return renderView(d, c, consolePage(r, title, `<h1>${escapeText(title)}</h1>\n${markup}\n<script src="/internal/console.js" defer></script>`), status);
+}
+
+const escapeText = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+export function principalOf(c: Context): Principal {
+  const p = c.get('principal') as Principal | null;
+  if (!p) throw new Error('console routes run behind the sign-in check');
+  return p;
+}

@@ -1,0 +1,258 @@
+// The 3 a.m. drill in Chromium: sign in, declare a SEV1, read both wordings, publish, check the public page, post identified, resolve; with and without JavaScript.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken } from '../api/services/tokens.ts';
+import { readConfig } from '../api/config.ts';
+import { startServer, type Running } from '../api/server.ts';
+import { projectRoot } from '../api/site/astro.ts';
+import { addStakeholder } from '../api/services/stakeholders.ts';
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const artifacts = join(projectRoot, 'test-results');
+
+let running: Running;
+let browser: Browser;
+let dir: string;
+const tokens = { comms: '', admin: '', viewer: '' };
+
+/** Counts what a person does: every click and every field filled or chosen. */
+class Drill {
+  interactions = 0;
+  constructor(readonly page: Page) {}
+  async click(target: Locator) {
+    this.interactions++;
+    await target.click();
+  }
+  async fill(target: Locator, value: string) {
+    this.interactions++;
+    await target.fill(value);
+  }
+  async choose(target: Locator, value: string) {
+    this.interactions++;
+    await target.selectOption(value);
+  }
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+async function violations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: axePath });
+  const { found, passed } = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[]; passes: unknown[] }> } }).axe;
+    const results = await axe.run();
+    return { found: results.violations, passed: results.passes.length };
+  });
+  if (passed < 10) throw new Error(`axe checked only ${passed} rules: did it run?`);
+  return found.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+}
+
+const label = (page: Page, name: string) => page.getByLabel(name, { exact: true });
+
+async function signIn(page: Page, token: string, drill?: Drill) {
+  await page.goto(`${running.url}/internal/`);
+  if (drill) {
+    await drill.fill(label(page, 'Token'), token);
+    await drill.click(page.getByRole('button', { name: 'Sign in' }));
+  } else {
+    await label(page, 'Token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await page.waitForURL(`${running.url}/internal/`);
+}
+
+async function runDrill(context: BrowserContext, javaScript: boolean) {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const drill = new Drill(page);
+  const title = `Checkout is failing (${javaScript ? 'with' : 'without'} JavaScript)`;
+  const started = performance.now();
+
+  await signIn(page, tokens.comms, drill);
+  await drill.click(page.getByRole('link', { name: 'Declare incident' }));
+  await drill.fill(label(page, 'Title'), title);
+  await drill.choose(label(page, 'Severity'), 'SEV1');
+  await expect(label(page, 'Template').inputValue()).resolves.toBe('investigating');
+  await drill.fill(label(page, 'symptom'), 'Card payments fail at checkout with an error page.');
+  await drill.choose(label(page, 'API'), 'major_outage');
+  // Without JavaScript, Preview posts the form; with it, the preview follows the typing.
+  if (!javaScript) await drill.click(page.getByRole('button', { name: 'Preview' }));
+  const preview = page.locator('#preview');
+  await preview.waitFor();
+  await expect(preview.getByRole('heading', { name: 'External wording' }).isVisible()).resolves.toBe(true);
+  await expect(preview.getByRole('heading', { name: 'Internal wording' }).isVisible()).resolves.toBe(true);
+  const text = await preview.textContent();
+  expect(text).toContain('Card payments fail at checkout');
+  expect(text).toContain('public page · 2 subscribers · 1 executive');
+  expect(text).toContain(`Investigating: ${title}`);
+  expect(await label(page, 'Title').inputValue()).toBe(title);
+  await drill.click(page.getByRole('button', { name: 'Publish' }));
+  await page.waitForURL(/\/internal\/incidents\/[a-z0-9]+\/$/);
+  const toFirstPublicUpdate = drill.interactions;
+  const firstUpdateMs = performance.now() - started;
+
+  const panel = page.locator('.console-panel');
+  await expect(panel.getByRole('table').textContent()).resolves.toMatch(/Subscribers\s*\d+\s*\d+\s*\d+/);
+  const id = /incidents\/([a-z0-9]+)\//.exec(page.url())![1]!;
+  // The public page is rendered just after the publish: follow the link and wait for the title to show.
+  const publicPage = await context.newPage();
+  await expect
+    .poll(async () => {
+      const res = await publicPage.goto(`${running.url}/incidents/${id}/`);
+      return res?.status() === 200 ? await publicPage.locator('h1').textContent() : null;
+    }, { timeout: 15_000 })
+    .toBe(title);
+  await expect(publicPage.locator('main').textContent()).resolves.toContain('Card payments fail at checkout');
+  await publicPage.close();
+
+  await drill.choose(label(page, 'Status'), 'identified');
+  await drill.fill(label(page, 'cause'), 'A certificate on the payment gateway expired.');
+  await drill.fill(label(page, 'fix'), 'We are installing a renewed certificate.');
+  await drill.click(page.getByRole('button', { name: 'Post update' }));
+  await page.waitForURL(`${running.url}/internal/incidents/${id}/`);
+  await expect(page.locator('.console-panel dl').textContent()).resolves.toContain('Identified');
+
+  await drill.fill(label(page, 'what_happened'), 'Card payments failed for 20 minutes.');
+  await drill.fill(label(page, 'resolution'), 'The renewed certificate is installed and payments succeed.');
+  await drill.click(page.getByRole('button', { name: 'Resolve' }));
+  await page.waitForURL(`${running.url}/internal/incidents/${id}/`);
+  await expect(page.locator('.console-panel dl').textContent()).resolves.toContain('Resolved');
+  const drillMs = performance.now() - started;
+  const incident = await running.services.db.$client.execute({ sql: 'SELECT status FROM incidents WHERE id = ?', args: [id] });
+  expect(incident.rows[0]?.status).toBe('resolved');
+  expect(errors).toEqual([]);
+  await page.close();
+  return { toFirstPublicUpdate, firstUpdateMs, total: drill.interactions, drillMs };
+}
+
+describe('the 3 a.m. drill in Chromium', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'status-console-'));
+    const config = readConfig({ DATA_DIR: dir, PORT: '0', SEED_DEMO: 'false', PUBLIC_URL: 'http://127.0.0.1' });
+    running = await startServer(config, { log: () => {}, schedulerIntervalMs: 0, outboxPollMs: 0 });
+    const db = running.services.db;
+    tokens.comms = (await createToken(running.services, { name: 'test' }, { role: 'comms', name: 'Casey Comms' })).token;
+    tokens.admin = (await createToken(running.services, { name: 'test' }, { role: 'admin', name: 'Ada Admin' })).token;
+    tokens.viewer = (await createToken(running.services, { name: 'test' }, { role: 'viewer', name: 'Vic Viewer' })).token;
+    const admin = { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' };
+    for (const [order, [id, name]] of [['api', 'API'], ['dashboard', 'Dashboard']].entries()) {
+      const res = await fetch(`${running.url}/api/v1/components`, { method: 'POST', headers: admin, body: JSON.stringify({ id, name, order }) });
+      if (res.status !== 201) throw new Error(`component ${id}: ${res.status}`);
+    }
+    await addStakeholder(running.services, { name: 'test' }, { email: 'ceo@example.com', name: 'Chief Executive' });
+    // Two confirmed subscribers: one for everything, one for the API only; a third for the dashboard alone is not counted.
+    const now = Date.now();
+    for (const [i, components] of [null, '["api"]', '["dashboard"]'].entries()) {
+      await db.$client.execute({
+        sql: 'INSERT INTO subscribers (id, email, components, confirmed_at, unsubscribe_token, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        args: [`sub${i}`, `reader${i}@example.com`, components, now, `unsub${i}`, now],
+      });
+    }
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await running?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('plays the drill with JavaScript: the first public update in at most 8 interactions', async () => {
+    const context = await browser.newContext();
+    const result = await runDrill(context, true);
+    console.log(
+      `drill with JavaScript: ${result.toFirstPublicUpdate} interactions to the first public update in ${Math.round(result.firstUpdateMs)} ms; ` +
+        `${result.total} interactions, ${Math.round(result.drillMs)} ms to resolved`,
+    );
+    expect(result.toFirstPublicUpdate).toBeLessThanOrEqual(8);
+    await context.close();
+  });
+
+  it('plays the same drill with JavaScript disabled', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const result = await runDrill(context, false);
+    console.log(
+      `drill without JavaScript: ${result.toFirstPublicUpdate} interactions to the first public update in ${Math.round(result.firstUpdateMs)} ms; ` +
+        `${result.total} interactions, ${Math.round(result.drillMs)} ms to resolved`,
+    );
+    expect(result.toFirstPublicUpdate).toBeLessThanOrEqual(9);
+    await context.close();
+  });
+
+  it('has no axe violations on any console page, on a desktop and on a phone, and saves the Declare screenshot', async () => {
+    for (const viewport of [{ width: 1200, height: 900 }, { width: 390, height: 844 }]) {
+      const context = await browser.newContext({ viewport, bypassCSP: true });
+      const page = await context.newPage();
+      await signIn(page, tokens.admin);
+      const checked: string[] = [];
+      const check = async (what: string) => {
+        expect(await violations(page), what).toEqual([]);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `${what} scrolls sideways at ${viewport.width} px`).toBeLessThanOrEqual(0);
+        checked.push(what);
+      };
+      await check('/internal/');
+      await page.goto(`${running.url}/internal/declare/`);
+      await check('declare');
+      await page.getByRole('button', { name: 'Publish' }).click();
+      await expect(page.locator('.error-summary').isVisible()).resolves.toBe(true);
+      await check('declare with errors');
+      await label(page, 'Title').fill('Checkout is failing for some customers');
+      await label(page, 'Internal title').fill('Payment gateway certificate expired');
+      await label(page, 'Severity').selectOption('SEV1');
+      await label(page, 'symptom').fill('Card payments fail at checkout with an error page.');
+      await label(page, 'hypothesis').fill('The gateway certificate expired at 02:58 UTC.');
+      await label(page, 'API').selectOption('major_outage');
+      await page.getByRole('button', { name: 'Preview' }).click();
+      await check('declare with preview');
+      if (viewport.width > 1000) {
+        mkdirSync(artifacts, { recursive: true });
+        const shot = join(artifacts, 'console-declare.png');
+        await page.locator('#preview').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: shot, fullPage: true });
+        if (process.env.UPDATE_SCREENSHOT) copyFileSync(shot, join(projectRoot, 'docs', 'console-declare.png'));
+      }
+      await page.getByRole('button', { name: 'Publish' }).click();
+      await page.waitForURL(/\/internal\/incidents\/[a-z0-9]+\/$/);
+      await check('incident');
+      await page.getByRole('button', { name: 'Post update' }).click();
+      await check('incident with errors');
+      await page.getByRole('link', { name: 'Correct the last update' }).click();
+      await check('correct the last update');
+      await page.getByRole('button', { name: 'Save correction' }).click();
+      await page.waitForURL(/\/internal\/incidents\/[a-z0-9]+\/$/);
+      await label(page, 'what_happened').fill('Card payments failed for 20 minutes.');
+      await label(page, 'resolution').fill('A renewed certificate is installed.');
+      await page.getByRole('button', { name: 'Resolve' }).click();
+      await check('resolved incident with the postmortem form');
+      for (const path of ['components', 'stakeholders', 'subscribers', 'tokens']) {
+        await page.goto(`${running.url}/internal/admin/${path}/`);
+        await check(path);
+      }
+      await page.goto(`${running.url}/internal/maintenances/new/`);
+      await check('schedule maintenance');
+      await label(page, 'Title').fill('Database upgrade');
+      await label(page, 'Starts (UTC)').fill('2030-01-01T02:00');
+      await label(page, 'Ends (UTC)').fill('2030-01-01T03:00');
+      await page.getByRole('checkbox', { name: 'API' }).check();
+      await label(page, 'expected_impact').fill('Requests may pause for a few seconds.');
+      await page.getByRole('button', { name: 'Schedule' }).click();
+      await page.waitForURL(/\/internal\/maintenances\/[a-z0-9]+\/$/);
+      await check('maintenance');
+      expect(checked.length).toBe(14);
+      await context.close();
+    }
+  });
+});

@@ -1,0 +1,268 @@
+// Every console form: refused cross-site with 403, refused to a viewer with 403, and bad input comes back beside its field with nothing stored.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleMount } from '../api/console/routes.ts';
+import { startSite, type Site } from '../api/site/start.ts';
+import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
+
+/** The shared fixture's app with the site and the console mounted, as api/server.ts mounts them. */
+let f: Fixture & { site: Site };
+const origin = 'http://127.0.0.1:4321';
+const sessions: Record<string, string> = {};
+
+async function signIn(role: 'admin' | 'comms' | 'viewer') {
+  const res = await f.app.request(`${origin}/internal/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin, 'sec-fetch-site': 'same-origin' },
+    body: new URLSearchParams({ token: f.tokens[role] }),
+  });
+  expect(res.status).toBe(303);
+  return /status_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')![0];
+}
+
+function post(path: string, form: Record<string, string>, who: 'admin' | 'comms' | 'viewer', headers: Record<string, string> = { origin, 'sec-fetch-site': 'same-origin' }) {
+  return f.app.request(`${origin}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: sessions[who]!, ...headers },
+    body: new URLSearchParams(form),
+  });
+}
+
+/** Rows in the tables every form writes to: a refused form changes none of them. */
+async function footprint() {
+  const q = async (sql: string) => (await f.services.db.$client.execute(sql)).rows[0]![0];
+  const counts: Record<string, unknown> = {};
+  for (const t of ['incidents', 'updates', 'deliveries', 'stakeholders', 'subscribers', 'api_tokens', 'sessions', 'audit_events']) counts[t] = await q(`SELECT count(*) FROM ${t}`);
+  counts.components = await q("SELECT group_concat(id || ':' || name || ':' || position || ':' || coalesce(archived_at, '')) FROM components");
+  counts.revoked = await q('SELECT count(*) FROM api_tokens WHERE revoked_at IS NOT NULL');
+  return counts;
+}
+
+/** The error shown next to a field: the field's own error paragraph, tied to it by aria-describedby. */
+function fieldError(html: string, id: string): string | null {
+  const m = new RegExp(`<p class="field-error" id="${id}-error"><span class="sr-only">Error: </span>([^<]*)</p>`).exec(html);
+  if (!m) return null;
+  expect(html).toMatch(new RegExp(`id="${id}"[^>]*aria-describedby="[^"]*${id}-error`));
+  return m[1]!;
+}
+
+let incidentId: string;
+let stakeholderId: string;
+let tokenId: string;
+let maintenanceId: string;
+let resolvedId: string;
+
+beforeAll(async () => {
+  const base = await makeFixture();
+  const site = await startSite(base.services, base.config, { log: () => {}, refreshMs: 0, console: (parts) => consoleMount({ services: base.services, ...parts }) });
+  base.app.route('/', site.routes);
+  await seedComponents(base);
+  f = { ...base, site };
+  for (const role of ['admin', 'comms', 'viewer'] as const) sessions[role] = await signIn(role);
+  incidentId = (await declare(f)).id;
+  const s = await f.call('POST', '/api/v1/stakeholders', { body: { email: 'ceo@example.com', name: 'Chief' } });
+  stakeholderId = ((await s.json()) as { id: string }).id;
+  tokenId = (await f.services.db.$client.execute("SELECT id FROM api_tokens WHERE role = 'viewer'")).rows[0]!.id as string;
+  await f.services.db.$client.execute({
+    sql: 'INSERT INTO subscribers (id, email, confirmed_at, unsubscribe_token, created_at) VALUES (?, ?, ?, ?, ?)',
+    args: ['sub1', 'reader@example.com', Date.now(), 'unsub1', Date.now()],
+  });
+  const m = await f.call('POST', '/api/v1/maintenances', {
+    token: 'comms',
+    body: { title: 'Database upgrade', scheduledFor: '2026-12-01T02:00:00Z', scheduledUntil: '2026-12-01T03:00:00Z', components: ['api'], variables: examples(f, 'maintenance-scheduled') },
+  });
+  maintenanceId = ((await m.json()) as { id: string }).id;
+  resolvedId = (await declare(f, { title: 'Old trouble' })).id;
+  const r = await f.call('POST', `/api/v1/incidents/${resolvedId}/updates`, { token: 'comms', body: { status: 'resolved', template: 'resolved', variables: examples(f, 'resolved') } });
+  if (r.status !== 201) throw new Error(`resolve: ${r.status}`);
+}, 120_000);
+
+afterAll(async () => {
+  await f?.site.close();
+  await f?.close();
+});
+
+const declareForm = {
+  title: 'Checkout failing',
+  severity: 'SEV1',
+  status: 'investigating',
+  template: 'investigating',
+  'var.symptom': 'Payments fail.',
+  'impact.api': 'major_outage',
+  action: 'publish',
+};
+
+/** Every form the console has, with valid values, and the role it needs. */
+const forms = (): { path: string; form: Record<string, string>; needs: string }[] => [
+  { path: '/internal/declare/', form: declareForm, needs: 'comms' },
+  { path: `/internal/incidents/${incidentId}/updates`, form: { status: 'identified', template: 'identified', 'var.symptom': 'x', 'var.cause': 'y', 'var.fix': 'z', action: 'publish' }, needs: 'comms' },
+  { path: `/internal/incidents/${incidentId}/resolve`, form: { template: 'resolved', 'rvar.what_happened': 'x', 'rvar.resolution': 'y', allOperational: 'on', action: 'publish' }, needs: 'comms' },
+  { path: `/internal/incidents/${incidentId}/reopen`, form: {}, needs: 'comms' },
+  { path: '/internal/admin/components/', form: { id: 'billing', name: 'Billing' }, needs: 'admin' },
+  { path: '/internal/admin/components/api/edit', form: { name: 'Public API', order: '3' }, needs: 'admin' },
+  { path: '/internal/admin/components/webhooks/archive', form: {}, needs: 'admin' },
+  { path: '/internal/admin/stakeholders/', form: { name: 'Board', email: 'board@example.com' }, needs: 'admin' },
+  { path: `/internal/admin/stakeholders/${stakeholderId}/remove`, form: {}, needs: 'admin' },
+  { path: '/internal/admin/subscribers/sub1/remove', form: {}, needs: 'admin' },
+  { path: '/internal/admin/tokens/', form: { name: 'New', role: 'viewer' }, needs: 'admin' },
+  { path: `/internal/admin/tokens/${tokenId}/revoke`, form: {}, needs: 'admin' },
+  { path: `/internal/incidents/${incidentId}/correct`, form: { 'cvar.symptom': 'Corrected wording.' }, needs: 'comms' },
+  { path: `/internal/incidents/${resolvedId}/postmortem`, form: { externalSummary: 'What happened.', internalBody: 'Why.', actionItems: 'Alert on cert expiry | Sam | 2026-12-10' }, needs: 'comms' },
+  { path: '/internal/maintenances/new/', form: { title: 'Upgrade', scheduledFor: '2026-12-02T02:00', scheduledUntil: '2026-12-02T03:00', component: 'api', template: 'maintenance-scheduled', 'var.expected_impact': 'Brief pauses.', action: 'publish' }, needs: 'comms' },
+  { path: `/internal/maintenances/${maintenanceId}/updates`, form: { status: 'in_progress', template: 'maintenance-started', ...Object.fromEntries(Object.entries(examples(f, 'maintenance-started')).map(([k, v]) => [`var.${k}`, v])) }, needs: 'comms' },
+  { path: `/internal/maintenances/${maintenanceId}/cancel`, form: {}, needs: 'comms' },
+  { path: '/internal/admin/component-groups/nothing/rename', form: { name: 'Core' }, needs: 'admin' },
+];
+
+describe('console forms', () => {
+  it('refuse a cross-site POST with 403 (not a redirect) on every form, and change nothing', async () => {
+    const before = await footprint();
+    for (const { path, form } of forms()) {
+      for (const headers of <Record<string, string>[]>[{ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' }]) {
+        const res = await post(path, form, 'admin', headers);
+        expect(res.status, `${path} with ${JSON.stringify(headers)}`).toBe(403);
+        expect(res.headers.get('location')).toBeNull();
+      }
+    }
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('refuse a viewer publishing anything with 403, and change nothing', async () => {
+    const before = await footprint();
+    for (const { path, form } of forms()) {
+      const res = await post(path, form, 'viewer');
+      expect(res.status, path).toBe(403);
+      expect(await res.text()).toContain('Nothing was changed');
+    }
+    for (const { path, form, needs } of forms()) {
+      if (needs !== 'admin') continue;
+      expect((await post(path, form, 'comms')).status, `${path} as comms`).toBe(403);
+    }
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('let a viewer preview, read-only', async () => {
+    const res = await post('/internal/declare/', { ...declareForm, action: 'preview' }, 'viewer');
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('External wording');
+    expect(html).toContain('viewer token');
+  });
+
+  it('bring bad input back with the error next to its field, values kept, nothing stored', async () => {
+    const before = await footprint();
+    const cases: { path: string; form: Record<string, string>; field: string; message: RegExp; keeps?: string }[] = [
+      { path: '/internal/declare/', form: { ...declareForm, title: '' }, field: 'title', message: /must not be empty/ },
+      { path: '/internal/declare/', form: { ...declareForm, severity: '' }, field: 'severity', message: /choose a severity/, keeps: 'Payments fail.' },
+      { path: '/internal/declare/', form: { ...declareForm, 'var.symptom': '' }, field: 'var-symptom', message: /required variable is missing/, keeps: 'Checkout failing' },
+      { path: '/internal/declare/', form: { ...declareForm, 'impact.api': '' }, field: 'components', message: /at least one/ },
+      { path: '/internal/declare/', form: { ...declareForm, nextUpdateInMinutes: 'soon' }, field: 'nextUpdateInMinutes', message: /whole number/ },
+      { path: '/internal/declare/', form: { ...declareForm, title: 'a\u0007b' }, field: 'title', message: /control characters/ },
+      { path: `/internal/incidents/${incidentId}/updates`, form: { status: 'identified', template: 'identified', 'var.symptom': 'x', action: 'publish' }, field: 'var-cause', message: /required variable is missing/ },
+      { path: `/internal/incidents/${incidentId}/updates`, form: { status: 'identified', template: 'identified', 'var.symptom': 'x', 'var.cause': 'y', 'var.fix': 'z', nextUpdateInMinutes: '-4', action: 'publish' }, field: 'update-next', message: /whole number/ },
+      { path: `/internal/incidents/${incidentId}/resolve`, form: { template: 'resolved', 'rvar.what_happened': 'x', action: 'publish' }, field: 'rvar-resolution', message: /required variable is missing/ },
+      { path: '/internal/admin/components/', form: { id: 'Not A Slug', name: 'Billing' }, field: 'new-id', message: /lowercase/ },
+      { path: '/internal/admin/components/', form: { id: 'billing', name: '' }, field: 'new-name', message: /must not be empty/ },
+      { path: '/internal/admin/components/api/edit', form: { name: 'API', order: 'first' }, field: 'order-api', message: /number/ },
+      { path: '/internal/admin/stakeholders/', form: { name: 'Board', email: 'not-an-address' }, field: 'stakeholder-email', message: /email address/ },
+      { path: '/internal/admin/tokens/', form: { name: 'New', role: 'root' }, field: 'token-role', message: /must be one of/ },
+      { path: '/internal/admin/tokens/', form: { name: 'New', role: 'comms', email: 'not-an-address' }, field: 'token-email', message: /email address/ },
+      { path: `/internal/incidents/${incidentId}/correct`, form: { 'cvar.symptom': '  ' }, field: 'cvar-symptom', message: /required variable is missing/ },
+      { path: `/internal/incidents/${resolvedId}/postmortem`, form: { externalSummary: 'x', internalBody: 'y', actionItems: 'Fix it | Sam' }, field: 'pm-actions', message: /three parts/ },
+      { path: `/internal/incidents/${resolvedId}/postmortem`, form: { externalSummary: '', internalBody: 'y', actionItems: '' }, field: 'pm-external', message: /must not be empty/ },
+      { path: '/internal/maintenances/new/', form: { title: 'Upgrade', scheduledFor: '2026-12-02T03:00', scheduledUntil: '2026-12-02T02:00', component: 'api', template: 'maintenance-scheduled', 'var.expected_impact': 'x', action: 'publish' }, field: 'scheduledUntil', message: /after the start/ },
+      { path: '/internal/maintenances/new/', form: { title: 'Upgrade', scheduledFor: 'tomorrow', scheduledUntil: '2026-12-02T02:00', component: 'api', template: 'maintenance-scheduled', 'var.expected_impact': 'x', action: 'publish' }, field: 'scheduledFor', message: /date and time/ },
+      { path: '/internal/maintenances/new/', form: { title: 'Upgrade', scheduledFor: '2026-12-02T01:00', scheduledUntil: '2026-12-02T02:00', template: 'maintenance-scheduled', 'var.expected_impact': 'x', action: 'publish' }, field: 'components', message: /at least one/ },
+    ];
+    for (const c of cases) {
+      const res = await post(c.path, c.form, 'admin');
+      const html = await res.text();
+      expect(res.status, `${c.path} ${c.field}`).toBe(422);
+      expect(fieldError(html, c.field) ?? `no error beside ${c.field}`, `${c.path} ${c.field}`).toMatch(c.message);
+      expect(html).toContain('error-summary');
+      if (c.keeps) expect(html).toContain(c.keeps);
+    }
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('publish through the same services as the API: declare lands on the incident page, which shows delivery per audience', async () => {
+    const res = await post('/internal/declare/', declareForm, 'comms');
+    expect(res.status).toBe(303);
+    const location = res.headers.get('location')!;
+    expect(location).toMatch(/^\/internal\/incidents\/[a-z0-9]+\/$/);
+    const page = await f.app.request(`${origin}${location}`, { headers: { cookie: sessions.comms! } });
+    const html = await page.text();
+    expect(html).toContain('Delivery of the latest update');
+    expect(html).toMatch(/Executives<\/th><td>1<\/td><td>0<\/td><td>0<\/td>/);
+    expect(html).toContain(`href="/incidents/${location.split('/')[3]}/"`);
+    const api = await f.call('GET', `/api/v1/incidents/${location.split('/')[3]}`);
+    expect(((await api.json()) as { updates: { author: string }[] }).updates[0]!.author).toBe('Casey Comms');
+  });
+
+  it('schedules maintenance, posts its update, and publishes a postmortem through the services', async () => {
+    const previewed = await post('/internal/maintenances/new/', { title: 'Network upgrade', scheduledFor: '2026-12-03T02:00', scheduledUntil: '2026-12-03T04:00', component: 'dashboard', template: 'maintenance-scheduled', 'var.expected_impact': 'Short pauses.', action: 'preview' }, 'viewer');
+    expect(previewed.status).toBe(200);
+    const preview = await previewed.text();
+    expect(preview).toContain('public page · 1 subscriber');
+    expect(preview).toContain('Dashboard');
+    const scheduled = await post('/internal/maintenances/new/', { title: 'Network upgrade', scheduledFor: '2026-12-03T02:00', scheduledUntil: '2026-12-03T04:00', component: 'dashboard', template: 'maintenance-scheduled', 'var.expected_impact': 'Short pauses.', action: 'publish' }, 'comms');
+    if (scheduled.status !== 303) throw new Error((await scheduled.text()).replace(/[\s\S]*<main[^>]*>/, '').slice(0, 1500));
+    const at = scheduled.headers.get('location')!;
+    expect(at).toMatch(/^\/internal\/maintenances\/[a-z0-9]+\/$/);
+    const page = await (await f.app.request(`${origin}${at}`, { headers: { cookie: sessions.comms! } })).text();
+    expect(page).toContain('Post update');
+    expect(page).toContain('Cancel maintenance');
+    const id = at.split('/')[3]!;
+    const row = (await f.services.db.$client.execute({ sql: 'SELECT scheduled_for, status FROM maintenances WHERE id = ?', args: [id] })).rows[0]!;
+    expect(row.status).toBe('scheduled');
+    expect(new Date(Number(row.scheduled_for)).toISOString()).toBe('2026-12-03T02:00:00.000Z');
+    const cancelled = await post(`${at}cancel`, { version: /name="version" value="(\d+)"/.exec(page)![1]! }, 'comms');
+    expect(cancelled.status, /error-summary[\s\S]*?<\/ul>/.exec(await cancelled.text())?.[0]).toBe(303);
+    expect((await f.services.db.$client.execute({ sql: 'SELECT status FROM maintenances WHERE id = ?', args: [id] })).rows[0]!.status).toBe('cancelled');
+
+    const pm = await post(`/internal/incidents/${resolvedId}/postmortem`, { externalSummary: 'A certificate expired.', internalBody: 'Timeline and factors.', actionItems: 'Alert on cert expiry | Sam | 2026-12-10' }, 'comms');
+    expect(pm.status).toBe(303);
+    const api = (await (await f.call('GET', `/api/v1/incidents/${resolvedId}`)).json()) as { status: string; postmortem: { actionItems: unknown[] } };
+    expect(api.status).toBe('postmortem');
+    expect(api.postmortem.actionItems).toEqual([{ title: 'Alert on cert expiry', owner: 'Sam', dueDate: '2026-12-10' }]);
+  });
+
+  it('corrects the last update: both wordings re-rendered, the public page follows, nothing sent again', async () => {
+    const { id } = await declare(f, { title: 'Typo trouble' });
+    const deliveries = async () => (await f.services.db.$client.execute('SELECT count(*) FROM deliveries')).rows[0]![0];
+    const before = await deliveries();
+    const form = await (await f.app.request(`${origin}/internal/incidents/${id}/correct`, { headers: { cookie: sessions.comms! } })).text();
+    expect(form).toContain('External wording now');
+    const version = /name="version" value="(\d+)"/.exec(form)![1]!;
+    const res = await post(`/internal/incidents/${id}/correct`, { version, 'cvar.symptom': 'Corrected: card payments fail.', 'cvar.hypothesis': 'CANARY-CORRECTED-INTERNAL' }, 'comms');
+    expect(res.status).toBe(303);
+    const api = (await (await f.call('GET', `/api/v1/incidents/${id}`)).json()) as { updates: { external: { body: string }; internal: { body: string } }[] };
+    expect(api.updates).toHaveLength(1);
+    expect(api.updates[0]!.external.body).toContain('Corrected: card payments fail.');
+    expect(api.updates[0]!.internal.body).toContain('CANARY-CORRECTED-INTERNAL');
+    expect(await deliveries()).toBe(before);
+    await f.site.renderer.settled();
+    const page = await (await f.app.request(`${origin}/incidents/${id}/`)).text();
+    expect(page).toContain('Corrected: card payments fail.');
+    expect(page).not.toContain('CANARY-CORRECTED-INTERNAL');
+    const audit = await f.services.db.$client.execute({ sql: "SELECT actor FROM audit_events WHERE action = 'update.corrected' AND subject_id = ?", args: [id] });
+    expect(audit.rows.map((r) => r.actor)).toEqual(['Casey Comms']);
+    const stale = await post(`/internal/incidents/${id}/correct`, { version, 'cvar.symptom': 'Again.' }, 'comms');
+    expect(stale.status).toBe(409);
+  });
+
+  it('exports subscribers as CSV with formula-looking values neutralised', async () => {
+    await f.services.db.$client.execute({
+      sql: 'INSERT INTO subscribers (id, email, confirmed_at, unsubscribe_token, created_at) VALUES (?, ?, ?, ?, ?)',
+      args: ['sub2', '=cmd@example.com', Date.now(), 'unsub2', Date.now()],
+    });
+    const res = await f.app.request(`${origin}/internal/admin/subscribers.csv`, { headers: { cookie: sessions.admin! } });
+    expect(res.headers.get('content-type')).toContain('text/csv');
+    const text = await res.text();
+    expect(text).toContain("'=cmd@example.com");
+    expect(text).toContain('reader@example.com');
+    const search = await f.app.request(`${origin}/internal/admin/subscribers/?q=READER`, { headers: { cookie: sessions.viewer! } });
+    const html = await search.text();
+    expect(html).toContain('reader@example.com');
+    expect(html).not.toContain('=cmd@example.com');
+  });
+});

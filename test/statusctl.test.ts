@@ -1,0 +1,240 @@
+// statusctl as a subprocess against a real server: unattended with flags, and step by step through a pseudo-terminal.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken } from '../api/services/tokens.ts';
+import { readConfig } from '../api/config.ts';
+import { startServer, type Running } from '../api/server.ts';
+import { projectRoot } from '../api/site/astro.ts';
+
+let running: Running;
+let dir: string;
+const tokens = { comms: '', viewer: '' };
+const shim = join(projectRoot, 'bin', 'statusctl.mjs');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function statusctl(args: string[], env: Record<string, string> = {}, command = [process.execPath, shim]): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0]!, [...command.slice(1), ...args], {
+      cwd: projectRoot,
+      env: { ...process.env, STATUS_URL: running.url, STATUS_TOKEN: tokens.comms, NO_COLOR: '1', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end();
+  });
+}
+
+/** statusctl in a pseudo-terminal (util-linux `script`, 200 columns wide), answering each prompt once it shows. */
+class Terminal {
+  private raw = '';
+  private child: ChildProcessWithoutNullStreams;
+  private waiting: (() => void) | null = null;
+  readonly done: Promise<number | null>;
+  constructor(args: string[]) {
+    const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
+    const line = `stty cols 200 rows 50; exec ${[process.execPath, shim, ...args].map(quote).join(' ')}`;
+    this.child = spawn('script', ['-qfec', line, '/dev/null'], {
+      cwd: projectRoot,
+      env: { ...process.env, STATUS_URL: running.url, STATUS_TOKEN: tokens.comms, TERM: 'xterm' },
+    });
+    const take = (d: Buffer) => {
+      this.raw += d;
+      this.waiting?.();
+    };
+    this.child.stdout.on('data', take);
+    this.child.stderr.on('data', take);
+    this.done = new Promise((resolve) => this.child.on('close', (code) => (this.waiting?.(), resolve(code))));
+  }
+  /** What the screen showed, without colours and cursor moves. */
+  get output() {
+    return this.raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+  }
+  /** Waits until `text` shows after position `after`; fails loudly with what the screen showed. */
+  async waitFor(text: string, after = 0, timeoutMs = 20_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const at = this.output.indexOf(text, after);
+      if (at >= 0) return at + text.length;
+      const left = deadline - Date.now();
+      if (left <= 0 || this.child.exitCode !== null) {
+        this.child.kill();
+        throw new Error(`waited for "${text}"; the terminal showed:\n${this.output.slice(-3000)}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiting = () => (clearTimeout(timer), (this.waiting = null), resolve());
+      });
+    }
+  }
+  send(keys: string) {
+    this.child.stdin.write(keys);
+  }
+}
+
+const enter = '\r';
+const down = '\x1b[B';
+const space = ' ';
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'status-ctl-'));
+  running = await startServer(readConfig({ DATA_DIR: dir, PORT: '0', SEED_DEMO: 'false', PUBLIC_URL: 'http://127.0.0.1' }), {
+    log: () => {},
+    schedulerIntervalMs: 0,
+    outboxPollMs: 0,
+  });
+  tokens.comms = (await createToken(running.services, { name: 'test' }, { role: 'comms', name: 'Casey Comms' })).token;
+  tokens.viewer = (await createToken(running.services, { name: 'test' }, { role: 'viewer', name: 'Vic Viewer' })).token;
+  const admin = (await createToken(running.services, { name: 'test' }, { role: 'admin', name: 'Ada' })).token;
+  for (const [order, [id, name]] of [['api', 'API'], ['dashboard', 'Dashboard']].entries()) {
+    const res = await fetch(`${running.url}/api/v1/components`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id, name, order }),
+    });
+    if (res.status !== 201) throw new Error(`component ${id}: ${res.status}`);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await running?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function incident(id: string) {
+  const res = await fetch(`${running.url}/api/v1/incidents/${id}`, { headers: { authorization: `Bearer ${tokens.comms}` } });
+  return (await res.json()) as { status: string; severity: string; title: string; components: { id: string; status: string }[]; updates: { template: string; variables: Record<string, string> }[] };
+}
+
+describe('statusctl unattended', () => {
+  it('runs from the checkout with npx statusctl', async () => {
+    const r = await statusctl(['--help'], {}, ['npx', '--no-install', 'statusctl']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('statusctl declare');
+  });
+
+  it('declares with flags and --yes, printing the incident id; update and resolve follow', async () => {
+    const r = await statusctl([
+      'declare', '--severity', 'SEV1', '--template', 'investigating', '--title', 'Checkout is failing',
+      '--component', 'api=major_outage', '--var', 'symptom=Card payments fail = sometimes', '--yes',
+    ]);
+    expect(r.stderr).toContain('Published SEV1');
+    expect(r.code).toBe(0);
+    const id = r.stdout.trim();
+    expect(id).toMatch(/^[a-z0-9]+$/);
+    const declared = await incident(id);
+    expect(declared).toMatchObject({ status: 'investigating', severity: 'SEV1', title: 'Checkout is failing' });
+    expect(declared.updates[0]!.variables.symptom).toBe('Card payments fail = sometimes');
+
+    const list = await statusctl(['list']);
+    expect(list.stdout).toContain(id);
+    const show = await statusctl(['show', id]);
+    expect(show.stdout).toContain('Card payments fail = sometimes');
+
+    const u = await statusctl(['update', id, '--status', 'identified', '--template', 'identified', '--var', 'symptom=x', '--var', 'cause=y', '--var', 'fix=z', '--yes']);
+    expect(u.code, u.stderr).toBe(0);
+    expect((await incident(id)).status).toBe('identified');
+
+    const resolved = await statusctl(['resolve', id, '--var', 'what_happened=Payments failed.', '--var', 'resolution=Fixed.', '--yes']);
+    expect(resolved.code, resolved.stderr).toBe(0);
+    const after = await incident(id);
+    expect(after.status).toBe('resolved');
+    expect(after.updates[0]!.template).toBe('resolved');
+    expect(after.components.every((c) => c.status === 'operational')).toBe(true);
+  });
+
+  it('prints the template keys and previews both wordings with the audience', async () => {
+    const t = await statusctl(['templates']);
+    expect(t.code).toBe(0);
+    for (const key of ['investigating', 'identified', 'resolved', 'free-form']) expect(t.stdout).toMatch(new RegExp(`^${key}\\s`, 'm'));
+    const p = await statusctl(['preview', '--template', 'investigating', '--var', 'symptom=Slow pages', '--var', 'hypothesis=CANARY-INTERNAL', '--title', 'Slow', '--severity', 'SEV2', '--component', 'dashboard=degraded_performance']);
+    expect(p.code, p.stderr).toBe(0);
+    const [external, internal] = p.stdout.split('--- Internal wording');
+    expect(p.stdout).toContain('Who will be told: public page · 0 subscribers · 0 executives');
+    expect(p.stdout).toContain('Warning: 0 executives will be briefed');
+    expect(external).toContain('Investigating: Slow');
+    expect(external).not.toContain('CANARY-INTERNAL');
+    expect(internal).toContain('CANARY-INTERNAL');
+  });
+
+  it('fails with the problem detail and a non-zero exit: a refused token says 401, a viewer 403, bad input names the field', async () => {
+    const bad = await statusctl(['list'], { STATUS_TOKEN: 'sdk_not-a-token' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/401 Unauthorized: The token is unknown or revoked/);
+    const viewer = await statusctl(['declare', '--severity', 'SEV2', '--template', 'investigating', '--title', 'x', '--component', 'api=major_outage', '--var', 'symptom=y', '--yes'], { STATUS_TOKEN: tokens.viewer });
+    expect(viewer.code).toBe(1);
+    expect(viewer.stderr).toContain('403');
+    const missing = await statusctl(['declare', '--severity', 'SEV2', '--template', 'investigating', '--title', 'x', '--component', 'api=major_outage', '--yes']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/variables\.symptom: required variable is missing/);
+    const usage = await statusctl(['declare', '--title', 'x']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--severity is required');
+    const noYes = await statusctl(['declare', '--severity', 'SEV2', '--template', 'investigating', '--title', 'x', '--component', 'api=major_outage', '--var', 'symptom=y']);
+    expect(noYes.code).toBe(2);
+    expect(noYes.stderr).toContain('needs --yes');
+    const unreachable = await statusctl(['list'], { STATUS_URL: 'http://127.0.0.1:9' });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain('cannot reach');
+  });
+});
+
+describe('statusctl in a terminal', () => {
+  it('asks step by step, shows both wordings, and publishes on confirmation', async () => {
+    const t = new Terminal(['declare']);
+    let at = await t.waitFor('Severity');
+    t.send(enter); // SEV1, the first choice
+    at = await t.waitFor('Template', at);
+    t.send(enter); // investigating comes first for the investigating status
+    at = await t.waitFor('Title (public', at);
+    t.send(`Sign-in is failing${enter}`);
+    at = await t.waitFor('Internal title', at);
+    t.send(`Auth DB failover stuck${enter}`);
+    at = await t.waitFor('symptom', at);
+    t.send(`Customers cannot sign in.${enter}`);
+    at = await t.waitFor('workaround', at);
+    t.send(enter);
+    at = await t.waitFor('hypothesis', at);
+    t.send(`Replica lag after failover.${enter}`);
+    at = await t.waitFor('leadership_ask', at);
+    t.send(enter);
+    at = await t.waitFor('Affected components', at);
+    t.send(`${down}${space}${enter}`); // Dashboard
+    at = await t.waitFor('Impact on Dashboard', at);
+    t.send(enter); // major outage
+    at = await t.waitFor('Internal wording', at);
+    expect(t.output.slice(at)).toContain('Replica lag after failover.');
+    expect(t.output).toContain('Investigating: Sign-in is failing');
+    expect(t.output).toContain('Who will be told: public page');
+    at = await t.waitFor('Publish this SEV1 incident?', at);
+    t.send(`y${enter}`);
+    await t.waitFor('Published. Incident', at);
+    expect(await t.done).toBe(0);
+    const id = /Published\. Incident ([a-z0-9]+)/.exec(t.output)![1]!;
+    const declared = await incident(id);
+    expect(declared).toMatchObject({ severity: 'SEV1', status: 'investigating', title: 'Sign-in is failing' });
+    expect(declared.components).toEqual([{ id: 'dashboard', name: 'Dashboard', status: 'major_outage' }]);
+  });
+
+  it('publishes nothing when the comms lead says no', async () => {
+    const before = (await running.services.db.$client.execute('SELECT count(*) FROM incidents')).rows[0]![0];
+    const t = new Terminal(['declare', '--severity', 'SEV3', '--template', 'investigating', '--title', 'Quiet', '--internal-title', 'Quiet', '--component', 'api=degraded_performance', '--var', 'symptom=s', '--var', 'workaround=', '--var', 'hypothesis=', '--var', 'leadership_ask=']);
+    const at = await t.waitFor('Publish this SEV3 incident?');
+    expect(t.output).toContain('Who will be told: internal page only');
+    t.send(enter); // the default is No
+    expect(await t.done).toBe(1);
+    expect(t.output.slice(at)).toContain('Nothing was published');
+    expect((await running.services.db.$client.execute('SELECT count(*) FROM incidents')).rows[0]![0]).toBe(before);
+  });
+});
