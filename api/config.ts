@@ -74,7 +74,33 @@ const envSchema = z.object({
         return false;
       }
     }, 'is not an IANA time zone such as Europe/Berlin'),
+  SITE_POLL_MS: z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a whole number of milliseconds from 50 to 1000')
+    .default('200')
+    .transform(Number)
+    .pipe(z.number().min(50, 'must be a whole number of milliseconds from 50 to 1000').max(1000, 'must be a whole number of milliseconds from 50 to 1000')),
+  SITE_S3_URL: z
+    .string()
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^?#]*)?$/, 'must be s3://bucket or s3://bucket/prefix')
+    .optional(),
+  SITE_S3_FORCE_PATH_STYLE: flag.optional(),
+  AWS_ENDPOINT_URL_S3: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  AWS_ENDPOINT_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  AWS_DEFAULT_REGION: z.string().min(1).optional(),
 });
+
+/** Where the site is also published: a bucket, a key prefix ("" or "site/"), and how to reach the server. */
+export interface BucketTarget {
+  url: string;
+  bucket: string;
+  prefix: string;
+  /** AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL; undefined for AWS itself. */
+  endpoint: string | undefined;
+  region: string;
+  forcePathStyle: boolean;
+}
 
 export interface Config {
   port: number;
@@ -92,6 +118,10 @@ export interface Config {
   timeZone: string;
   /** Who hears about an incident of each severity. */
   severityPolicy: Record<Severity, Audiences>;
+  /** How often each process looks for publishes made through other processes, in ms. */
+  sitePollMs: number;
+  /** SITE_S3_URL and the AWS_* variables: where the site is also uploaded, or null. */
+  siteS3: BucketTarget | null;
   /** The only peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); none by default. */
   trustedProxies: TrustedProxies;
   cadence: CadenceSettings;
@@ -229,6 +259,22 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     cadence: { minutes: e.CADENCE, leadMinutes: e.REMINDER_LEAD_MINUTES, commsEmail: e.COMMS_EMAIL },
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
     alerts: { policy: e.ALERT_POLICY, severityMap: e.ALERT_SEVERITY_MAP },
+    sitePollMs: e.SITE_POLL_MS,
+    siteS3: e.SITE_S3_URL ? bucketTarget(e.SITE_S3_URL, e) : null,
     trustedProxies: e.TRUSTED_PROXIES,
+  };
+}
+
+/** s3://bucket/some/prefix → bucket "bucket", prefix "some/prefix/"; credentials come from the SDK's usual chain (AWS_ACCESS_KEY_ID …). */
+function bucketTarget(url: string, e: z.infer<typeof envSchema>): BucketTarget {
+  const [bucket = '', ...rest] = url.slice('s3://'.length).split('/');
+  const prefix = rest.join('/').replace(/^\/+|\/+$/g, '');
+  return {
+    url,
+    bucket,
+    prefix: prefix ? `${prefix}/` : '',
+    endpoint: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
+    region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
+    forcePathStyle: e.SITE_S3_FORCE_PATH_STYLE ?? false,
   };
 }

@@ -1,4 +1,5 @@
 // Starts everything on one port: migrations, templates, demo seed, the API, the site and the background workers.
+import { createServer, type RequestListener } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { openDatabase, type Database } from '../db/client.ts';
@@ -64,7 +65,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const app = createApp(services);
   const stops: (() => Promise<void> | void)[] = [];
   // The public site and /internal/: rendered now, and again on every publish.
-  const site = await startSite(services, config, { log, console: (parts) => consoleMount({ services, ...parts }) });
+  const site = await startSite(services, config, { log, console: (parts) => consoleMount({ services, mailFrom: config.mailFrom, ...parts }) });
   app.route('/', site.routes);
   stops.push(() => site.close());
 
@@ -103,7 +104,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }
 
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    // Public site requests are answered from memory before the app sees them (api/site/serve.ts, siteFastPath).
+    const withFastPath = ((options: object, listener: RequestListener) =>
+      createServer(options, (req, res) => {
+        if (!site.fastPath(req, res)) void listener(req, res);
+      })) as typeof createServer;
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host, createServer: withFastPath }, () => resolve(s));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

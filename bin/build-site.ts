@@ -29,7 +29,10 @@ try {
   await renderer.close();
   services.db.$client.close();
   const done = report as RenderReport | null;
-  if (!done) process.exit(1);
+  if (!done) {
+    console.error(`Nothing rendered: a running server renders into ${config.dataDir}/site and holds its lease; it rendered everything when it started.`);
+    process.exit(1);
+  }
   const peakMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   if (json) console.log(JSON.stringify({ files: done.files, ms: Math.round(done.ms), peakMiB }));
   else console.log(`Rendered ${done.files} files in ${(done.ms / 1000).toFixed(1)} s into ${await output.live()} (peak memory ${peakMiB} MiB).`);

@@ -350,3 +350,33 @@ export const idempotencyKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tokenId, t.key] }), index('idempotency_keys_created_at').on(t.createdAt)],
 );
+
+// ---- site output ----
+
+/** One generation of a rendered output: the site paths it changed, or null for a whole new release. */
+export interface OutputGeneration {
+  generation: number;
+  release: string;
+  paths: string[] | null;
+}
+
+/**
+ * One rendered copy of the public site (an output folder shared by one or more processes, or a bucket) and how far
+ * it has caught up with the audit timeline, whose ids are the change log every render reads. The lease names the
+ * one process that renders into (or uploads to) it; the others follow its generations.
+ */
+export const siteOutputs = sqliteTable('site_outputs', {
+  id: text('id').primaryKey(),
+  /** The last audit_events.id whose change is in this output. */
+  renderedThrough: integer('rendered_through').notNull().default(0),
+  generation: integer('generation').notNull().default(0),
+  /** The live release's folder name. */
+  release: text('release'),
+  /** What the output was rendered with (renderer bundle and settings); another key needs a full render. */
+  renderKey: text('render_key'),
+  /** The last few generations, so a follower that missed one reloads only what changed. */
+  recent: text('recent', { mode: 'json' }).$type<OutputGeneration[]>().notNull().default([]),
+  leaseOwner: text('lease_owner'),
+  leaseUntil: timestamp('lease_until'),
+  updatedAt: timestamp('updated_at').notNull(),
+});

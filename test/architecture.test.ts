@@ -279,7 +279,11 @@ describe('architecture', () => {
   });
 
   it('keeps the renderer (api/site/*) from writing to the database, directly or through what it imports', () => {
-    const writers = new Map([...modules.values()].map((m) => [m.path, databaseWrites(m)] as const).filter(([, w]) => w.length > 0));
+    // Its own bookkeeping is the exception: which process renders an output, and how far it has got (site_outputs).
+    const bookkeeping = (w: string) => /: (insert|update|delete)\(siteOutputs\)$/.test(w);
+    const writers = new Map(
+      [...modules.values()].map((m) => [m.path, databaseWrites(m).filter((w) => !bookkeeping(w))] as const).filter(([, w]) => w.length > 0),
+    );
     // The check can fail: the services that publish do write.
     expect(writers.has(join('api', 'services', 'incidents.ts'))).toBe(true);
     // The one door in api/site/: signing in to /internal/ starts a session (with a token, or with a stakeholder's

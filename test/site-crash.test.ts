@@ -53,9 +53,10 @@ describe('a render killed half-way', () => {
       await site.renderer.settled();
       expect(site.renderer.lastError).toBeNull();
       expect(await site.output.live()).not.toBe(liveBefore);
-      expect(await (await f.get('/')).text()).toContain('Everything is on fire');
-      expect((await f.get(`/incidents/${incident.id}/`)).status).toBe(200);
-      expect((await f.get('/incidents/past0000001/')).status).toBe(200);
+      // Served by the new start's routes: each process serves its own live release from memory.
+      expect(await (await site.routes.request('/')).text()).toContain('Everything is on fire');
+      expect((await site.routes.request(`/incidents/${incident.id}/`)).status).toBe(200);
+      expect((await site.routes.request('/incidents/past0000001/')).status).toBe(200);
       await until(() => staging() === undefined, "the dead render's staging release to be cleared away", 10_000);
     } finally {
       await site.close();

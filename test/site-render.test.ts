@@ -22,7 +22,7 @@ describe('rendering on publish', () => {
     expect(await text('/')).toContain('Checkout is failing');
     const summary = await (await f.get('/api/v2/summary.json')).json();
     expect(summary.incidents.map((i: { id: string }) => i.id)).toEqual([incident.id]);
-    // One of three components down is a partial system outage, as Statuspage blends it (decision 006).
+    // One of three components down is a partial system outage, as Statuspage blends it (decision 011).
     expect(summary.status.indicator).toBe('major');
     expect(summary.components.find((c: { id: string }) => c.id === 'api').status).toBe('major_outage');
     expect(await text(`/incidents/${incident.id}/`)).toContain('Checkout is failing');
@@ -79,6 +79,7 @@ describe('rendering on publish', () => {
       clock: f.services.clock,
       settings: siteSettings(f.config),
       output: f.site.output,
+      live: f.site.live,
       pages: gated,
       log: () => {},
       onRendered: (r) => reports.push(r.targets),
@@ -126,6 +127,7 @@ describe('rendering on publish', () => {
       clock: f.services.clock,
       settings: siteSettings(f.config),
       output: f.site.output,
+      live: f.site.live,
       pages: flaky,
       log: (m) => logs.push(m),
     });

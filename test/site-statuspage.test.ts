@@ -147,7 +147,7 @@ describe('Statuspage-compatible JSON', () => {
   it('names the page, and derives status from public incidents and maintenance only', async () => {
     const summary = await json('summary.json');
     expect(summary.page).toMatchObject({ name: 'Example Status', url: 'https://status.example.com', time_zone: 'UTC' });
-    // One partial outage among several components blends to minor, as Statuspage's does (decision 006).
+    // One partial outage among several components blends to minor, as Statuspage's does (decision 011).
     expect(summary.status).toEqual({ indicator: 'minor', description: 'Minor Service Outage' });
     const byId = Object.fromEntries(summary.components.map((c: { id: string }) => [c.id, c]));
     expect(byId.api.status).toBe('partial_outage');

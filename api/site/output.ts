@@ -1,8 +1,8 @@
-// The rendered site on disk: whole releases swapped in by one rename, single files replaced by rename, each with .gz and .br.
-import { randomBytes } from 'node:crypto';
+// The rendered site on disk: whole releases swapped in by one rename, single files replaced by rename, each with its .gz and .br.
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, realpath, rename, rm } from 'node:fs/promises';
-import { dirname, extname, join, relative } from 'node:path';
+import { basename, dirname, extname, join, relative } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { systemClock } from '../clock.ts';
 
@@ -12,7 +12,17 @@ export interface SiteFile {
   body: string | Buffer;
 }
 
+/** A site file with its precompressed variants, as written next to it and served from memory. */
+export interface EncodedFile {
+  path: string;
+  raw: Buffer;
+  gzip: Buffer | null;
+  br: Buffer | null;
+}
+
 const compressible = new Set(['.html', '.json', '.xml', '.css', '.txt', '.svg', '.js']);
+/** Below this, a compressed variant saves too little to be worth a second and third file. */
+const compressionThreshold = 256;
 const brotliOptions = (size: number) => ({
   params: {
     // Quality 5 with a small window costs under a millisecond for the front page, where 11 would cost fifty times that.
@@ -23,18 +33,26 @@ const brotliOptions = (size: number) => ({
 });
 
 /**
- * The variants written for a file: itself, and for text worth compressing, .gz and .br next to it. Compressed in this
- * thread: for pages of a few kB that is several times faster than zlib's thread pool.
+ * A file and, for text worth compressing, its gzip and brotli variants. Compressed in this thread: for pages of a few
+ * kB that is several times faster than zlib's thread pool.
  */
-function variants(file: SiteFile): [string, Buffer][] {
+export function encode(file: SiteFile): EncodedFile {
   const raw = Buffer.isBuffer(file.body) ? file.body : Buffer.from(file.body);
-  if (!compressible.has(extname(file.path)) || raw.length < 256) return [[file.path, raw]];
+  if (!compressible.has(extname(file.path)) || raw.length < compressionThreshold) return { path: file.path, raw, gzip: null, br: null };
+  return { path: file.path, raw, gzip: gzipSync(raw, { level: 7 }), br: brotliCompressSync(raw, brotliOptions(raw.length)) };
+}
+
+/** The files on disk for one site file, variants first: [path, content or null to remove]. */
+function diskFiles(f: EncodedFile): [string, Buffer | null][] {
   return [
-    [`${file.path}.br`, brotliCompressSync(raw, brotliOptions(raw.length))],
-    [`${file.path}.gz`, gzipSync(raw, { level: 7 })],
-    [file.path, raw],
+    [`${f.path}.br`, f.br],
+    [`${f.path}.gz`, f.gzip],
+    [f.path, f.raw],
   ];
 }
+
+/** Whether a path inside a release is a variant or a leftover rather than a site file of its own. */
+const isVariant = (path: string) => /\.(gz|br|tmp)$/.test(path);
 
 /** Lets requests in between chunks of synchronous work, so serving goes on during a full render. */
 const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -55,8 +73,8 @@ function alive(pid: number): boolean {
 
 export interface Release {
   write(file: SiteFile): Promise<void>;
-  /** Makes the release live; returns its folder. */
-  commit(): Promise<string>;
+  /** Makes the release live; returns its folder name and every file written (Astro's assets first). */
+  commit(): Promise<{ name: string; files: EncodedFile[] }>;
   abort(): Promise<void>;
 }
 
@@ -65,6 +83,11 @@ export interface SiteOutput {
   root: string;
   /** The path readers are served from; resolves to the live release. */
   current: string;
+  /**
+   * Names this output folder for every process that shares it (kept in `root/output-id`), so the database can
+   * record who renders into it and how far it has got.
+   */
+  id(): string;
   /** The live release's folder, or null before the first render. */
   live(): Promise<string | null>;
   /**
@@ -73,16 +96,23 @@ export interface SiteOutput {
    */
   beginRelease(assetsDir: string): Promise<Release>;
   /**
-   * Replaces files of the live release, each atomically (write aside, then rename over), in the order given:
-   * a reader sees a file whole, old or new. Files whose content is unchanged are left alone, so their ETag stays.
+   * Replaces files of the live release, each atomically (write aside, then rename over), in the order given: a reader
+   * sees a file whole, old or new, and a variant is never older than its file (a variant a file no longer has is
+   * removed before the file is renamed in). Files whose content is unchanged are left alone, so their ETag stays.
+   * Returns the files that changed.
    */
-  replaceFiles(files: SiteFile[]): Promise<number>;
+  replaceFiles(files: SiteFile[]): Promise<EncodedFile[]>;
+  /** Every site file of a release folder with its variants, as on disk. */
+  readRelease(dir: string): Promise<EncodedFile[]>;
+  /** The named site files of a release, re-encoded from the raw file so the variants always match it; missing ones are left out. */
+  readFiles(dir: string, paths: string[]): EncodedFile[];
 }
 
 export function siteOutput(dataDir: string): SiteOutput {
   const root = join(dataDir, 'site');
   const releases = join(root, 'releases');
   const current = join(root, 'current');
+  let outputId: string | null = null;
 
   /** Removes releases other than the live one and the one before it, and staging folders of dead processes. */
   function prune(keep: string[]) {
@@ -93,9 +123,33 @@ export function siteOutput(dataDir: string): SiteOutput {
     }
   }
 
+  const readEncoded = (dir: string, path: string): EncodedFile => {
+    const variant = (suffix: string) => {
+      try {
+        return readFileSync(join(dir, path + suffix));
+      } catch {
+        return null;
+      }
+    };
+    return { path, raw: readFileSync(join(dir, path)), gzip: variant('.gz'), br: variant('.br') };
+  };
+
   return {
     root,
     current,
+    id() {
+      if (outputId) return outputId;
+      mkdirSync(root, { recursive: true });
+      const file = join(root, 'output-id');
+      try {
+        // Exclusive create: of processes starting together on one folder, one id wins and all read it.
+        writeFileSync(file, `${randomUUID()}\n`, { flag: 'wx' });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      outputId = `dir:${readFileSync(file, 'utf8').trim()}`;
+      return outputId;
+    },
     async live() {
       try {
         return await realpath(current);
@@ -108,12 +162,13 @@ export function siteOutput(dataDir: string): SiteOutput {
       const name = `r-${systemClock.now().getTime().toString(36)}-${randomBytes(3).toString('hex')}`;
       const staging = join(releases, `.staging-${process.pid}-${name}`);
       await mkdir(staging, { recursive: true });
-      let written = 0;
+      const written: EncodedFile[] = [];
       const write = async (file: SiteFile) => {
-        const target = join(staging, file.path);
-        mkdirSync(dirname(target), { recursive: true });
-        for (const [path, body] of variants(file)) writeFileSync(join(staging, path), body);
-        if (++written % 32 === 0) await breathe();
+        const encoded = encode(file);
+        mkdirSync(dirname(join(staging, file.path)), { recursive: true });
+        for (const [path, body] of diskFiles(encoded)) if (body) writeFileSync(join(staging, path), body);
+        written.push(encoded);
+        if (written.length % 32 === 0) await breathe();
       };
       // Astro's assets (the stylesheet) go in like any other file, so they are precompressed too.
       for (const path of filesUnder(assetsDir)) await write({ path: relative(assetsDir, path), body: readFileSync(path) });
@@ -130,7 +185,7 @@ export function siteOutput(dataDir: string): SiteOutput {
           symlinkSync(join('releases', name), link);
           renameSync(link, current);
           prune([name, ...(previous ? [previous] : [])]);
-          return join(releases, name);
+          return { name, files: written };
         },
         async abort() {
           await rm(staging, { recursive: true, force: true });
@@ -142,25 +197,56 @@ export function siteOutput(dataDir: string): SiteOutput {
       // would cost more than the work and hold a publish back from going live.
       const live = realpathSync(current);
       const staged: [string, string][] = [];
+      const removals: string[] = [];
+      const changed: EncodedFile[] = [];
       try {
         for (const file of files) {
           const target = join(live, file.path);
           const body = Buffer.isBuffer(file.body) ? file.body : Buffer.from(file.body);
           if (existsSync(target) && readFileSync(target).equals(body)) continue;
           mkdirSync(dirname(target), { recursive: true });
-          for (const [path, content] of variants({ path: file.path, body })) {
+          const encoded = encode({ path: file.path, body });
+          changed.push(encoded);
+          for (const [path, content] of diskFiles(encoded)) {
+            if (!content) {
+              removals.push(join(live, path));
+              continue;
+            }
             const aside = `${join(live, path)}.${randomBytes(4).toString('hex')}.tmp`;
             writeFileSync(aside, content);
             staged.push([aside, join(live, path)]);
           }
         }
-        // Everything is on disk before the first rename, so a failed render changes nothing.
+        // Everything is on disk before the first rename, so a failed render changes nothing. Stale variants go
+        // first: for a moment a file may be served uncompressed, never with an older compressed copy.
+        for (const path of removals) rmSync(path, { force: true });
         for (const [aside, target] of staged) renameSync(aside, target);
-        return staged.length;
+        return changed;
       } catch (e) {
         for (const [aside] of staged) rmSync(aside, { force: true });
         throw e;
       }
+    },
+    async readRelease(dir) {
+      const files: EncodedFile[] = [];
+      for (const [i, full] of filesUnder(dir).entries()) {
+        const path = relative(dir, full);
+        if (isVariant(path) || basename(path).startsWith('.')) continue;
+        files.push(readEncoded(dir, path));
+        if (i % 256 === 255) await breathe();
+      }
+      return files;
+    },
+    readFiles(dir, paths) {
+      const files: EncodedFile[] = [];
+      for (const path of paths) {
+        try {
+          files.push(encode({ path, body: readFileSync(join(dir, path)) }));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        }
+      }
+      return files;
     },
   };
 }

@@ -1,49 +1,30 @@
-// Renders the public site: all of it into a new release at start-up, then only what each publish changed, coalesced and retried.
+// Keeps one output of the public site current with the database: renders it while this process holds its lease, follows it otherwise.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Queryable } from '../../db/client.ts';
-import type { Clock } from '../clock.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import type { Publication } from '../publish.ts';
 import type { PageRenderer } from './astro.ts';
-import { monthOf, type Month } from './calendar.ts';
-import { feedFile } from './feed.ts';
-import type { SiteFile, SiteOutput } from './output.ts';
-import { audiences, loadIncidents, subjectStart } from './records.ts';
-import { polledDocuments, statuspageFiles } from './statuspage.ts';
-import {
-  historyMonthPage,
-  historyMonths,
-  historyPage,
-  incidentPages,
-  indexPage,
-  maintenancePages,
-  notFoundPage,
-  readSite,
-  type PageView,
-  type SiteReading,
-  type SiteSettings,
-} from './view-model.ts';
+import type { Month } from './calendar.ts';
+import { clockTargets, latestChange, planChanges, type Target } from './changes.ts';
+import { holdLease, pathsSince, recordGeneration, skipChanges, type Lease, type OutputRow } from './coordination.ts';
+import { liveSite, type LiveSite } from './live.ts';
+import type { SiteOutput } from './output.ts';
+import { renderChanges, renderRelease, type RenderInputs } from './release.ts';
+import { createRunQueue } from './render-queue.ts';
+import type { SiteSettings } from './view-model.ts';
 
-/** A part of the public site that a publish can change. */
-export type Target = 'index' | 'history' | 'json' | 'feed' | `incident:${string}` | `maintenance:${string}`;
-
-/** What a publication changes on the public site; an internal-only publish (SEV3/SEV4) changes nothing there. */
-export function targetsOf(p: Publication): Target[] {
-  if (!p.public) return [];
-  switch (p.kind) {
-    case 'component':
-      return ['index', 'json'];
-    case 'maintenance':
-      return [`maintenance:${p.subjectId}`, 'history', 'index', 'json', 'feed'];
-    case 'incident':
-    case 'postmortem':
-      return [`incident:${p.subjectId}`, 'history', 'index', 'json', 'feed'];
-  }
-}
+export type { Target } from './changes.ts';
 
 export interface RenderReport {
   full: boolean;
   targets: string[];
+  /** Files written (a full render) or changed (an incremental one). */
   files: number;
   ms: number;
+  /** The change ids this render covered: (after, through]. */
+  changes: { after: number; through: number };
 }
 
 export interface SiteRendererOptions {
@@ -53,227 +34,207 @@ export interface SiteRendererOptions {
   output: SiteOutput;
   pages: PageRenderer;
   log: (message: string) => void;
-  /** How long to gather a burst of publishes into one render. */
+  /** What this process serves; loaded from the output when another process renders. */
+  live?: LiveSite;
+  /** How long to gather a burst of local publishes into one render. */
   gatherMs?: number;
+  /** How often to look for changes made by other processes (and renew the lease); 0 turns polling off. */
+  pollMs?: number;
+  /** Leases run on real time even when the domain clock is set by hand (tests, benchmarks). */
+  leaseClock?: Clock;
   onRendered?: (report: RenderReport) => void;
 }
 
 export interface SiteRenderer {
-  /** Queues the parts a publication changed; renders soon, at most one render at a time. */
+  /** What this process serves. */
+  live: LiveSite;
+  /** Looks for the publication's changes soon (they are read from the database, so nothing is lost if this is missed). */
   publish(publication: Publication): void;
-  /** Queues a full render into a new release (start-up, or after a failed incremental render). */
+  /** Asks for a full render into a new release, done when this process holds the output's lease (start-up). */
   renderAll(): void;
-  /** Queues parts that change with the clock alone: the day bars on the index, the current month. */
+  /** Re-renders the parts that change with the clock alone: the day bars on the index, the current month. */
   refresh(): void;
   /** Resolves when nothing is rendering or about to; a retry waiting out its back-off does not hold it up. */
   settled(): Promise<void>;
+  /** Resolves once a release is live in this process (rendered here or loaded from the output). */
+  ready(): Promise<void>;
   /** Why the last render failed, until one succeeds. */
   readonly lastError: Error | null;
-  /** Stops retrying and waits for a render in flight. */
+  /** Stops, waits for a render in flight and hands the lease on. */
   close(): Promise<void>;
 }
 
-const pagePath: Record<PageView['kind'], (view: PageView) => string> = {
-  index: () => 'index.html',
-  incident: (v) => `incidents/${(v as Extract<PageView, { kind: 'incident' }>).incident.id}/index.html`,
-  maintenance: (v) => `maintenances/${(v as Extract<PageView, { kind: 'maintenance' }>).maintenance.id}/index.html`,
-  history: () => 'history/index.html',
-  'history-month': (v) => `history/${(v as Extract<PageView, { kind: 'history-month' }>).month}/index.html`,
-  'sign-in': () => {
-    throw new Error('the sign-in page belongs to /internal/ and is never written to disk');
-  },
-  'not-found': () => '404.html',
-  console: () => {
-    throw new Error('console screens belong to /internal/ and are never written to disk');
-  },
-};
+/** The history months a release has pages for: what the next incremental render compares the month list with. */
+function monthsIn(live: LiveSite): Month[] {
+  const months: Month[] = [];
+  for (const f of live.files()) {
+    const m = /^history\/(\d{4}-\d{2})\/index\.html$/.exec(f.path);
+    if (m) months.push(m[1]!);
+  }
+  return months.sort();
+}
 
-/** How many incident pages a full render shapes at once. */
-const fullRenderSlice = 250;
+/** What one renderer works with, handed explicitly to each part below. */
+interface RenderContext {
+  inputs: RenderInputs;
+  live: LiveSite;
+  outputId: string;
+  /** This process's name in the output's lease. */
+  owner: string;
+  /** What the output is rendered with (bundle and settings): an output rendered with another needs a full render. */
+  renderKey: string;
+  /** What this process was asked for beyond what the change log says: a full render, targets that move with the clock. */
+  asked: { full: boolean; targets: Set<Target> };
+  report(r: RenderReport): void;
+}
+
+/** Loads what the output's renderer (another process, or this one earlier) wrote: changed paths only when it can. */
+async function follow(c: RenderContext, row: OutputRow) {
+  const { live, inputs } = c;
+  if (!row.release || (row.release === live.release && row.generation === live.generation)) return;
+  const dir = join(inputs.output.root, 'releases', row.release);
+  if (!existsSync(dir)) throw new Error(`release ${row.release} is not in ${inputs.output.root}: was the output folder changed by hand?`);
+  const paths = pathsSince(row, live.release, live.generation);
+  if (paths) {
+    const files = inputs.output.readFiles(dir, paths);
+    const found = new Set(files.map((f) => f.path));
+    live.apply(row.generation, files, paths.filter((p) => !found.has(p)));
+  } else {
+    live.replaceAll(row.release, row.generation, await inputs.output.readRelease(dir));
+  }
+}
+
+/** Renders a whole new release through change `latest`, records it as the output's next generation and serves it. */
+async function renderFull(c: RenderContext, row: OutputRow, latest: number) {
+  const started = performance.now();
+  const full = await renderRelease(c.inputs);
+  const g = { through: latest, release: full.release, renderKey: c.renderKey, paths: null };
+  const generation = await recordGeneration(c.inputs.db, c.outputId, c.owner, row, g, c.inputs.clock.now());
+  c.live.replaceAll(full.release, generation ?? row.generation + 1, full.files);
+  c.asked.full = false;
+  c.report({ full: true, targets: ['*'], files: full.files.length, ms: performance.now() - started, changes: { after: row.renderedThrough, through: latest } });
+}
+
+/**
+ * Renders what the changes after the output's last one touched (plus what was asked), serving each step as soon as
+ * it is on disk; returns whether changes are left over for another pass.
+ */
+async function renderIncrement(c: RenderContext, row: OutputRow, latest: number): Promise<boolean> {
+  const { db } = c.inputs;
+  const plan = await planChanges(db, row.renderedThrough, latest);
+  const targets = new Set([...plan.targets, ...c.asked.targets]);
+  c.asked.targets.clear();
+  if (targets.size === 0) {
+    if (plan.through > row.renderedThrough) await skipChanges(db, c.outputId, c.owner, plan.through);
+    return plan.through < latest;
+  }
+  const started = performance.now();
+  try {
+    const { changed } = await renderChanges(c.inputs, targets, monthsIn(c.live), (step) => c.live.apply(c.live.generation, step));
+    const paths = changed.map((f) => f.path);
+    if (paths.length > 0) {
+      const g = { through: plan.through, release: row.release!, renderKey: c.renderKey, paths };
+      const generation = await recordGeneration(db, c.outputId, c.owner, row, g, c.inputs.clock.now());
+      if (generation !== null) c.live.apply(generation, []);
+    } else if (plan.through > row.renderedThrough) {
+      await skipChanges(db, c.outputId, c.owner, plan.through);
+    }
+    c.report({ full: false, targets: [...targets], files: paths.length, ms: performance.now() - started, changes: { after: row.renderedThrough, through: plan.through } });
+  } catch (e) {
+    for (const t of targets) c.asked.targets.add(t);
+    throw e;
+  }
+  return plan.through < latest;
+}
+
+/**
+ * One pass: take the output's lease if it is free, then render what changed, or follow whoever renders.
+ * Returns whether another pass should follow at once.
+ */
+async function step(c: RenderContext, lease: Lease): Promise<boolean> {
+  const latest = await latestChange(c.inputs.db);
+  const { holding, row } = await lease.claim();
+  if (!row || !holding) {
+    // Another process renders this output: its start-up render stands for ours.
+    c.asked.full = false;
+    c.asked.targets.clear();
+    if (row) await follow(c, row);
+    return false;
+  }
+  if (c.asked.full || !row.release || row.renderKey !== c.renderKey || (await c.inputs.output.live()) === null) {
+    // Serve the release already on disk while the new one renders; if there is none (or it is unreadable), wait.
+    if (c.live.release === null) await follow(c, row).catch(() => {});
+    await renderFull(c, row, latest);
+    return false;
+  }
+  await follow(c, row);
+  return renderIncrement(c, row, latest);
+}
+
+function reporter(o: SiteRendererOptions) {
+  return (r: RenderReport) => {
+    const what = r.changes.through > r.changes.after ? `changes ${r.changes.after + 1}–${r.changes.through}` : r.full ? 'no new changes' : 'the parts that move with the clock';
+    o.log(`Site: rendered ${what}${r.full ? ' into a new release' : ''} (${r.files} files ${r.full ? 'written' : 'changed'}, ${Math.round(r.ms)} ms).`);
+    o.onRendered?.(r);
+  };
+}
 
 export function createSiteRenderer(o: SiteRendererOptions): SiteRenderer {
-  const a = audiences.public;
+  const outputId = o.output.id();
+  const lease = holdLease(o.db, outputId, o.leaseClock ?? systemClock, o.log);
+  const c: RenderContext = {
+    inputs: { db: o.db, clock: o.clock, settings: o.settings, output: o.output, pages: o.pages },
+    live: o.live ?? liveSite(() => o.clock.now()),
+    outputId,
+    owner: lease.owner,
+    renderKey: createHash('sha256').update(o.pages.clientDir).update(JSON.stringify(o.settings)).digest('hex').slice(0, 16),
+    asked: { full: false, targets: new Set() },
+    report: reporter(o),
+  };
+  const queue = createRunQueue({
+    run: async () => {
+      if (await step(c, lease)) queue.wake(0);
+    },
+    pollMs: o.pollMs ?? 200,
+    onFailure: (error, attempt, retryIn) => o.log(`site render failed (attempt ${attempt}, retrying in ${retryIn / 1000} s): ${error.stack ?? error.message}`),
+  });
+  const readyWaiters: (() => void)[] = [];
+  c.live.onChange(() => {
+    if (c.live.release !== null) for (const w of readyWaiters.splice(0)) w();
+  });
   const gatherMs = o.gatherMs ?? 10;
-  let pending = new Set<Target>();
-  let fullPending = false;
-  let running: Promise<void> | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let failures = 0;
-  let retrying = false;
-  let lastError: Error | null = null;
   let closed = false;
-  /** The months the last render covered: when the list grows, neighbours' older/newer links change too. */
-  let knownMonths: Month[] = [];
-  const waiters: (() => void)[] = [];
-
-  const page = async (view: PageView): Promise<SiteFile> => ({ path: pagePath[view.kind](view), body: await o.pages.renderPage(view) });
-
-  async function pages(views: PageView[]): Promise<SiteFile[]> {
-    const files: SiteFile[] = [];
-    for (const [i, v] of views.entries()) {
-      files.push(await page(v));
-      // Rendering is synchronous underneath: let requests in now and then, so the site keeps serving during a full render.
-      if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
-    }
-    return files;
-  }
-
-  async function monthFiles(r: SiteReading, months: Month[], all: Month[]) {
-    const files: SiteFile[] = [];
-    for (const m of months) if (all.includes(m)) files.push(await page(await historyMonthPage(r, m, all)));
-    return files;
-  }
-
-  /** Writes every public page into a new release as it is rendered, a slice of incidents at a time, to keep memory flat. */
-  async function renderEverything(): Promise<number> {
-    const r = await readSite(o.db, a, o.settings, o.clock.now());
-    const release = await o.output.beginRelease(o.pages.clientDir);
-    let files = 0;
-    const write = async (file: SiteFile) => {
-      await release.write(file);
-      files++;
-    };
-    try {
-      const incidentIds = (await loadIncidents(o.db, a)).map((i) => i.id);
-      for (let at = 0; at < incidentIds.length; at += fullRenderSlice) {
-        for (const file of await pages(await incidentPages(r, incidentIds.slice(at, at + fullRenderSlice)))) await write(file);
-      }
-      for (const file of await pages(await maintenancePages(r))) await write(file);
-      const months = await historyMonths(r);
-      for (const m of months) await write(await page(await historyMonthPage(r, m, months)));
-      await write(await page(historyPage(r, months)));
-      await write(await page(notFoundPage(r)));
-      await write(await feedFile(o.db, o.settings, r.now));
-      for (const file of await statuspageFiles(o.db, o.settings, r.now)) await write(file);
-      await write(await page(await indexPage(r)));
-      await release.commit();
-      knownMonths = months;
-      return files;
-    } catch (e) {
-      await release.abort();
-      throw e;
-    }
-  }
-
-  /**
-   * Renders the targets in two steps, each into memory first and then swapped in, pages before the lists that link to
-   * them: first what customers and widgets look at during an outage (the incident's page, summary.json and status.json,
-   * the front page), then the other JSON documents, the history and the feed.
-   */
-  async function renderTargets(targets: Set<Target>): Promise<number> {
-    const r = await readSite(o.db, a, o.settings, o.clock.now());
-    const ids = (prefix: 'incident:' | 'maintenance:') => [...targets].filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length));
-    const incidentIds = ids('incident:');
-    const maintenanceIds = ids('maintenance:');
-    const first: SiteFile[] = [...(await pages(await incidentPages(r, incidentIds))), ...(await pages(await maintenancePages(r, maintenanceIds)))];
-    const json = targets.has('json') ? await statuspageFiles(o.db, o.settings, r.now) : [];
-    first.push(...json.filter((f) => polledDocuments.has(f.path)));
-    if (targets.has('index')) first.push(await page(await indexPage(r)));
-    await o.output.replaceFiles(first);
-
-    const then: SiteFile[] = json.filter((f) => !polledDocuments.has(f.path));
-    if (targets.has('history')) {
-      const months = await historyMonths(r);
-      const touched = new Set<Month>([months.at(-1)!]);
-      for (const [kind, list] of [['incident', incidentIds], ['maintenance', maintenanceIds]] as const) {
-        for (const id of list) {
-          const start = await subjectStart(o.db, a, kind, id);
-          if (start) touched.add(monthOf(start, o.settings.timeZone));
-        }
-      }
-      // A new month at either end changes the older/newer links of the month next to it.
-      for (const [i, m] of months.entries()) {
-        if (knownMonths.includes(m)) continue;
-        touched.add(m);
-        if (i > 0) touched.add(months[i - 1]!);
-        if (i < months.length - 1) touched.add(months[i + 1]!);
-      }
-      then.push(...(await monthFiles(r, [...touched], months)), await page(historyPage(r, months)));
-      knownMonths = months;
-    }
-    if (targets.has('feed')) then.push(await feedFile(o.db, o.settings, r.now));
-    await o.output.replaceFiles(then);
-    return first.length + then.length;
-  }
-
-  async function drain() {
-    const full = fullPending || (await o.output.live()) === null;
-    const batch = pending;
-    pending = new Set();
-    fullPending = false;
-    const started = performance.now();
-    try {
-      const files = full ? await renderEverything() : await renderTargets(batch);
-      failures = 0;
-      lastError = null;
-      o.onRendered?.({ full, targets: full ? ['*'] : [...batch], files, ms: performance.now() - started });
-    } catch (e) {
-      failures++;
-      lastError = e instanceof Error ? e : new Error(String(e));
-      // The previous site keeps serving; the retry renders everything, so nothing the failed render held is lost.
-      fullPending = true;
-      const delay = Math.min(60_000, 1000 * 2 ** (failures - 1));
-      o.log(`site render failed (attempt ${failures}, retrying in ${delay / 1000} s): ${lastError.stack ?? lastError.message}`);
-      return delay;
-    }
-    return null;
-  }
-
-  /** Idle: nothing rendering and nothing about to; a retry waiting out its back-off counts as idle. */
-  function notifyIfIdle() {
-    if (running || (timer && !retrying)) return;
-    for (const w of waiters.splice(0)) w();
-  }
-
-  function schedule(delay: number, retry = false) {
-    if (timer || running || closed) return;
-    retrying = retry;
-    timer = setTimeout(() => {
-      timer = null;
-      retrying = false;
-      running = drain().then((retryIn) => {
-        running = null;
-        if (retryIn !== null) schedule(retryIn, true);
-        else if (pending.size > 0 || fullPending) schedule(gatherMs);
-        notifyIfIdle();
-      });
-    }, delay);
-  }
-
   return {
+    live: c.live,
     publish(publication) {
-      const targets = targetsOf(publication);
-      if (targets.length === 0 || closed) return;
-      for (const t of targets) pending.add(t);
-      schedule(gatherMs);
+      if (!closed && publication.public) queue.wake(gatherMs);
     },
     renderAll() {
       if (closed) return;
-      fullPending = true;
-      schedule(0);
+      c.asked.full = true;
+      queue.wake(0);
     },
     refresh() {
       if (closed) return;
-      pending.add('index');
-      pending.add('history');
-      pending.add('json');
-      schedule(gatherMs);
+      for (const t of clockTargets) c.asked.targets.add(t);
+      queue.wake(gatherMs);
     },
-    settled() {
-      return new Promise<void>((resolve) => {
-        waiters.push(resolve);
-        notifyIfIdle();
+    settled: () => queue.idle(),
+    ready() {
+      if (c.live.release !== null) return Promise.resolve();
+      return new Promise((resolve) => {
+        readyWaiters.push(resolve);
+        queue.wake(0);
       });
     },
     get lastError() {
-      return lastError;
+      return queue.lastError;
     },
     async close() {
       closed = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await running;
-      for (const w of waiters.splice(0)) w();
+      await queue.close();
+      await lease.release();
+      for (const w of readyWaiters.splice(0)) w();
     },
   };
 }

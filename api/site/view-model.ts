@@ -35,6 +35,7 @@ import {
   type Month,
   type TimeView,
 } from './calendar.ts';
+import { barIncidents } from './bars.ts';
 import {
   historyStart,
   loadComponents,
@@ -171,7 +172,10 @@ export interface IncidentPage {
   kind: 'incident';
   frame: FrameView;
   incident: IncidentCard;
+  /** What the incident impairs now, with the impact in force; empty once it is resolved. */
   affected: { name: string; status: StatusView }[];
+  /** Once the incident is over: the components it impaired, by name ("API and Dashboard"); no status, since none is in force. */
+  wasAffected?: string | undefined;
   /** Newest first. */
   timeline: TimelineEntry[];
   postmortem?: { publishedAt: TimeView; paragraphs: string[]; actionItems: { title: string; owner: string; due: string }[] } | undefined;
@@ -347,7 +351,7 @@ function groupBy<T>(rows: T[], key: (row: T) => string | null): Map<string, T[]>
 }
 
 /** The worst impact each component had during an incident, from what its updates recorded. */
-export function impactsOf(timeline: { components: ComponentImpact[] }[]): ComponentImpact[] {
+function impactsOf(timeline: { components: ComponentImpact[] }[]): ComponentImpact[] {
   const worst = new Map<string, ComponentImpact>();
   for (const u of timeline) {
     for (const c of u.components) {
@@ -496,8 +500,8 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
   const today = dayOf(r.now, tz);
   const window = Array.from({ length: historyDays }, (_, i) => addDays(today, i - historyDays + 1));
   const span = { from: startOfDay(window[0]!, tz), to: r.now };
-  const [recent, windows, upcomingRows] = await Promise.all([
-    loadIncidents(r.db, r.audience, { overlapping: span }),
+  const [{ recent, impacts }, windows, upcomingRows] = await Promise.all([
+    barIncidents(r.db, r.audience, span),
     loadMaintenances(r.db, r.audience, { overlapping: span, statuses: [...startedMaintenanceStatuses] }),
     loadMaintenances(r.db, r.audience, { statuses: [...upcomingMaintenanceStatuses] }),
   ]);
@@ -505,7 +509,6 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
   const active = recent.filter((i) => isActiveIncident(i.status));
   const weekAgo = r.now.getTime() - 7 * 24 * 60 * 60 * 1000;
   const resolved = recent.filter((i) => i.resolvedAt && i.resolvedAt.getTime() >= weekAgo).slice(0, recentlyResolvedLimit);
-  const impacts = await loadImpacts(r.db, r.audience, recent.map((i) => i.id));
   const [activeCards, resolvedCards, covered, activeMaintenance, upcoming] = await Promise.all([
     incidentCards(r, active, { impacts, latest: 'load' }),
     incidentCards(r, resolved, { impacts }),
@@ -569,6 +572,7 @@ export async function incidentPages(r: SiteReading, ids?: string[]): Promise<Inc
       incident,
       // What the latest update left in force: nothing once the incident is resolved.
       affected: (own.at(-1)?.components ?? []).filter((c) => c.status !== 'operational').map((c) => ({ name: c.name, status: status(c.status) })),
+      wasAffected: !incident.active && incident.components ? incident.components : undefined,
       timeline: own.map((u) => views.get(u.id)!).reverse(),
       postmortem: pm
         ? {

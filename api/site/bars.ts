@@ -1,0 +1,54 @@
+// Keeps the incidents behind the 90-day bars between renders: each render reads their ids and versions, and reads again only the ones that changed.
+import { and, asc, desc, gte, isNull, lte, or } from 'drizzle-orm';
+import type { Queryable } from '../../db/client.ts';
+import { incidents, type ComponentImpact } from '../../db/schema.ts';
+import { loadImpacts, loadIncidents, type AudienceReading, type IncidentRecord } from './records.ts';
+
+interface Kept {
+  version: number;
+  record: IncidentRecord;
+  impacts: ComponentImpact[];
+}
+
+/**
+ * By database handle, then audience: the incidents of the last render's window. Every change to an incident bumps its
+ * version (decision 003), so an unchanged version means an unchanged record and impact; at 10,000 incidents this
+ * turns the front page's largest read (every incident of 90 days and the worst impact each had, from its updates)
+ * into one narrow scan plus the incidents that moved.
+ */
+const kept = new WeakMap<object, Map<string, Map<string, Kept>>>();
+
+/**
+ * The incidents this audience sees whose impact overlaps [from, to] (started by `to`, not resolved before `from`),
+ * newest start first, with each one's worst impact per component: what loadIncidents({ overlapping }) and
+ * loadImpacts return, read again only for incidents whose version moved since the last call.
+ */
+export async function barIncidents(
+  db: Queryable,
+  a: AudienceReading,
+  span: { from: Date; to: Date },
+): Promise<{ recent: IncidentRecord[]; impacts: Map<string, ComponentImpact[]> }> {
+  const rows = await db
+    .select({ id: incidents.id, version: incidents.version })
+    .from(incidents)
+    .where(and(a.seesIncident, lte(incidents.startedAt, span.to), or(isNull(incidents.resolvedAt), gte(incidents.resolvedAt, span.from))))
+    .orderBy(desc(incidents.startedAt), asc(incidents.id));
+  let byAudience = kept.get(db);
+  if (!byAudience) kept.set(db, (byAudience = new Map()));
+  let cache = byAudience.get(a.name);
+  if (!cache) byAudience.set(a.name, (cache = new Map()));
+  const known = cache;
+  const stale = rows.filter((r) => known.get(r.id)?.version !== r.version);
+  if (stale.length > 0) {
+    const ids = stale.map((r) => r.id);
+    const [records, impacts] = await Promise.all([loadIncidents(db, a, { ids }), loadImpacts(db, a, ids)]);
+    const versions = new Map(stale.map((r) => [r.id, r.version]));
+    for (const record of records) known.set(record.id, { version: versions.get(record.id)!, record, impacts: impacts.get(record.id) ?? [] });
+  }
+  const inWindow = new Set(rows.map((r) => r.id));
+  for (const id of known.keys()) if (!inWindow.has(id)) known.delete(id);
+  // An incident that changed between the two reads is kept under the older version read first: the next render
+  // reads it again. One that stopped being visible in between is left out.
+  const present = rows.filter((r) => known.has(r.id));
+  return { recent: present.map((r) => known.get(r.id)!.record), impacts: new Map(present.map((r) => [r.id, known.get(r.id)!.impacts])) };
+}
