@@ -2,6 +2,7 @@
 import type { Database } from '../../db/client.ts';
 import type { ReachFlags, Severity } from '../domain.ts';
 import type { Clock } from '../clock.ts';
+import type { AlertSettings, CadenceSettings } from '../config.ts';
 import type { TrustedProxies } from '../http/client-address.ts';
 import type { PublishHook } from '../publish.ts';
 import type { TemplateCatalog } from '../templates.ts';
@@ -15,6 +16,11 @@ export interface Services {
   publicUrl: string;
   /** Who hears about an incident of each severity (SEVERITY_POLICY, else the default). */
   severityPolicy: Record<Severity, ReachFlags>;
+  /** When updates are due and who is reminded (CADENCE, REMINDER_LEAD_MINUTES, COMMS_EMAIL). */
+  cadence: CadenceSettings;
+  /** Whether webhook subscribers and channels may point at private addresses (WEBHOOK_ALLOW_PRIVATE). */
+  webhookAllowPrivate: boolean;
+  alerts: AlertSettings;
   /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); absent: none. */
   trustedProxies?: TrustedProxies;
 }

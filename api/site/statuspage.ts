@@ -61,7 +61,7 @@ const iso = (at: Date | null | undefined) => (at ? at.toISOString() : null);
 const latest = (...times: (Date | null | undefined)[]) => new Date(Math.max(...times.flatMap((t) => (t ? [t.getTime()] : []))));
 
 /** A stable page id from the public URL, shaped like Statuspage's. */
-function pageId(publicUrl: string): string {
+export function pageId(publicUrl: string): string {
   return BigInt(`0x${createHash('sha256').update(publicUrl).digest('hex').slice(0, 15)}`).toString(36).slice(0, 12);
 }
 
