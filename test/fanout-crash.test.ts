@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { declare, type Fixture } from './fixture.ts';
-import { countRows, mailFixture } from './fanout-support.ts';
+import { countRows, exited, mailFixture, startWorkerProcess } from './fanout-support.ts';
 import type { SmtpSink } from './smtp-sink.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const subscriberCount = 1_200;
 const concurrency = 10;
 const batch = 50;
@@ -23,28 +21,9 @@ afterEach(async () => {
   await close();
 });
 
-/** The standalone worker (npm run worker) as its own process: one node process, so SIGKILL hits the worker itself. */
-function startWorker(): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'bin/worker.ts', '--lease-ms', '3000', '--poll-ms', '100', '--batch', String(batch), '--concurrency', String(concurrency)],
-    {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: f.config.databaseUrl, DATA_DIR: f.dir, SMTP_URL: sink.url, PUBLIC_URL: 'https://status.example.com' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  child.on('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM') console.error(`worker exited ${code ?? signal}:\n${output}`);
-  });
-  children.push(child);
-  return child;
-}
-
-const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+/** The standalone worker as its own process: one node process, so SIGKILL hits the worker itself. */
+const startWorker = () =>
+  startWorkerProcess(f, sink.url, ['--lease-ms', '3000', '--poll-ms', '100', '--batch', String(batch), '--concurrency', String(concurrency)], children);
 
 it(`loses nothing when the worker is SIGKILLed mid-batch of ${subscriberCount} and restarted; duplicates stay within one batch`, async () => {
   // Confirmed subscribers written straight to the table: the opt-in flow is tested elsewhere.

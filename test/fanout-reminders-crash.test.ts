@@ -1,14 +1,13 @@
 // kill -9 between a reminder falling due and its send: the restarted worker sends it exactly once.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { declare, makeFixture, seedComponents, type Fixture } from './fixture.ts';
-import { rows } from './fanout-support.ts';
+import { exited, rows, startWorkerProcess } from './fanout-support.ts';
+import { until } from './until.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const minute = 60_000;
 let f: Fixture;
 let sink: SmtpSink;
@@ -32,31 +31,7 @@ afterEach(async () => {
   await f.close();
 });
 
-function startWorker(smtpUrl: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/worker.ts', '--lease-ms', '2000', '--poll-ms', '50'], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: f.config.databaseUrl, DATA_DIR: f.dir, SMTP_URL: smtpUrl, PUBLIC_URL: 'https://status.example.com' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  child.on('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM') console.error(`worker exited ${code ?? signal}:\n${output}`);
-  });
-  children.push(child);
-  return child;
-}
-
-const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000) {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const startWorker = (smtpUrl: string) => startWorkerProcess(f, smtpUrl, ['--lease-ms', '2000', '--poll-ms', '50'], children);
 
 it('sends a reminder that was due and in flight when its worker was SIGKILLed exactly once after restart', async () => {
   // Declared 12 minutes ago (SEV1: next update in 15, reminder at 10): the reminder is due now, in real time.
@@ -66,7 +41,7 @@ it('sends a reminder that was due and in flight when its worker was SIGKILLed ex
     (await rows<{ status: string; lease_owner: string | null; attempts: number }>(f, "SELECT status, lease_owner, attempts FROM deliveries WHERE kind = 'due_reminder' AND audience = 'comms'"))[0]!;
 
   const first = startWorker(`smtp://127.0.0.1:${(stall.address() as AddressInfo).port}`);
-  await until('the reminder to be leased and in flight', async () => (await reminder()).lease_owner !== null && sockets.length > 0);
+  await until(async () => (await reminder()).lease_owner !== null && sockets.length > 0, 'the reminder to be leased and in flight', 30_000);
   first.kill('SIGKILL');
   await exited(first);
   expect(await reminder()).toMatchObject({ status: 'pending', attempts: 0 });
@@ -74,7 +49,7 @@ it('sends a reminder that was due and in flight when its worker was SIGKILLed ex
 
   const second = startWorker(sink.url);
   await sink.waitFor(() => sink.received.length >= 1, 30_000, 'the reminder');
-  await until('the reminder to be recorded as sent', async () => (await reminder()).status === 'sent');
+  await until(async () => (await reminder()).status === 'sent', 'the reminder to be recorded as sent', 30_000);
   // Once recorded as sent no worker claims it again, and the killed worker's connection never got a greeting.
   second.kill('SIGTERM');
   await exited(second);

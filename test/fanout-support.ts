@@ -1,4 +1,6 @@
-// Shared steps for the fan-out tests: the fixture with a real SMTP sink, confirmed subscribers, stakeholders, and outboxes wired to the sink.
+// Shared steps for the fan-out tests: the fixture with a real SMTP sink, confirmed subscribers, stakeholders, outboxes wired to the sink, and the standalone worker as a process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
 import { subscribers } from '../db/schema.ts';
 import { systemClock, type Clock } from '../api/clock.ts';
@@ -91,3 +93,28 @@ export async function countRows(f: Fixture, table: string, where = '1 = 1', args
   const [r] = await rows<{ n: number }>(f, `SELECT count(*) AS n FROM ${table} WHERE ${where}`, args);
   return Number(r!.n);
 }
+
+/**
+ * The standalone worker (npm run worker: bin/worker.ts) as its own node process on the fixture's database, sending
+ * to `smtpUrl`, so a SIGKILL hits the worker itself. `args` are its flags (`--lease-ms 3000` …). The process is pushed
+ * onto `children` for the test to kill in afterEach; its output is printed if it exits other than by a signal.
+ */
+export function startWorkerProcess(f: Fixture, smtpUrl: string, args: string[], children: ChildProcess[]): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/worker.ts', ...args], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, DATABASE_URL: f.config.databaseUrl, DATA_DIR: f.dir, SMTP_URL: smtpUrl, PUBLIC_URL: 'https://status.example.com' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM') console.error(`worker exited ${code ?? signal}:\n${output}`);
+  });
+  children.push(child);
+  return child;
+}
+
+/** Resolves once the process has exited (at once if it already has). */
+export const exited = (child: ChildProcess) =>
+  new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
