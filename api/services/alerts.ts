@@ -9,7 +9,7 @@ import { commsRecipient } from './reminders.ts';
 
 export type AlertSource = 'alertmanager' | 'grafana';
 
-export interface Alert {
+interface Alert {
   status: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -25,7 +25,7 @@ export interface AlertBatch {
   commonAnnotations: Record<string, string>;
 }
 
-export interface AlertOutcome {
+interface AlertOutcome {
   /** declared: published at once; drafted: a draft incident; repeat: the group already has an incident; resolved: the comms lead is told; ignored: nothing to do. */
   outcome: 'declared' | 'drafted' | 'repeat' | 'resolved' | 'ignored';
   incidentId: string | null;
@@ -50,14 +50,14 @@ const cut = (text: string, max: number) => {
 };
 
 /** The worst severity the `severity` labels of the firing alerts map to (ALERT_SEVERITY_MAP), else SEV3. */
-export function alertSeverity(batch: AlertBatch, map: Record<string, Severity>): Severity {
+function alertSeverity(batch: AlertBatch, map: Record<string, Severity>): Severity {
   const labels = [batch.commonLabels.severity, ...batch.alerts.filter((a) => a.status !== 'resolved').map((a) => a.labels.severity)];
   const mapped = labels.flatMap((l) => (l && map[l.trim().toLowerCase()] ? [map[l.trim().toLowerCase()]!] : []));
   return mapped.length ? mapped.reduce((w, x) => (rank(x) > rank(w) ? x : w)) : fallbackSeverity;
 }
 
 /** Component ids named by `component` labels (several may be comma-separated), in order, without repeats. */
-export function alertComponentIds(batch: AlertBatch): string[] {
+function alertComponentIds(batch: AlertBatch): string[] {
   const values = [batch.commonLabels.component, ...batch.alerts.map((a) => a.labels.component)];
   return [...new Set(values.flatMap((v) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : [])))];
 }

@@ -13,9 +13,9 @@ import { absolute, paths } from '../links.ts';
 import { formatUtc } from '../text.ts';
 
 export const channelKinds = ['slack', 'discord', 'teams', 'generic'] as const;
-export type ChannelKind = (typeof channelKinds)[number];
+type ChannelKind = (typeof channelKinds)[number];
 
-export interface ChannelInput {
+interface ChannelInput {
   kind: ChannelKind;
   url: string;
   name?: string | undefined;
@@ -57,7 +57,7 @@ export async function removeChannel(s: Pick<Services, 'db' | 'clock'>, actor: Ac
 }
 
 /** What a chat message says, before any chat's format: a title, a paragraph, facts, and one link. */
-export interface ChatMessage {
+interface ChatMessage {
   event: 'briefing' | Notice['kind'];
   tone: 'info' | 'warning' | 'danger' | 'good';
   title: string;
@@ -116,7 +116,7 @@ const toneColour = { info: 0x1f6feb, warning: 0xd29922, danger: 0xcf222e, good: 
  * Slack incoming webhook with Block Kit: header (plain text, ≤ 150), section (mrkdwn, ≤ 3000), a section of
  * fields (≤ 10, each ≤ 2000) and a link button; `text` is the notification fallback (Slack Block Kit reference).
  */
-export function slackPayload(m: ChatMessage) {
+function slackPayload(m: ChatMessage) {
   return {
     text: cut(m.title, 3000),
     blocks: [
@@ -132,7 +132,7 @@ export function slackPayload(m: ChatMessage) {
  * Discord execute-webhook body with one embed: title ≤ 256, description ≤ 4096, ≤ 25 fields (name ≤ 256,
  * value ≤ 1024), ISO timestamp; mentions are turned off so wording cannot ping @everyone (Discord API, "Execute Webhook").
  */
-export function discordPayload(m: ChatMessage) {
+function discordPayload(m: ChatMessage) {
   return {
     allowed_mentions: { parse: [] as string[] },
     embeds: [
@@ -149,7 +149,7 @@ export function discordPayload(m: ChatMessage) {
 }
 
 /** Microsoft Teams incoming webhook: a message carrying an Adaptive Card 1.4 with a FactSet and an OpenUrl action. */
-export function teamsPayload(m: ChatMessage) {
+function teamsPayload(m: ChatMessage) {
   return {
     type: 'message',
     attachments: [
@@ -173,7 +173,7 @@ export function teamsPayload(m: ChatMessage) {
 }
 
 /** Plain JSON for anything else: the message as data. */
-export function genericPayload(m: ChatMessage) {
+function genericPayload(m: ChatMessage) {
   return { event: m.event, title: m.title, text: m.text, facts: Object.fromEntries(m.facts), url: m.link.url, at: m.at.toISOString(), incident: m.incident };
 }
 

@@ -10,15 +10,15 @@ import { absolute, paths } from '../links.ts';
 import { formatUtc, humanDuration } from '../text.ts';
 
 /** Delivery kinds that remind the comms lead; an update posted to the incident cancels those still pending. */
-export const cadenceKinds = ['due_reminder', 'overdue'] as const;
-export type NoticeKind = (typeof cadenceKinds)[number] | 'alerts_resolved';
+const cadenceKinds = ['due_reminder', 'overdue'] as const;
+type NoticeKind = (typeof cadenceKinds)[number] | 'alerts_resolved';
 
 /** Overdue notices are scheduled ahead for at most this long, and at most this many, per update. */
 const overdueHorizonMs = 24 * 60 * 60_000;
 const overdueMax = 48;
 
 /** The console page where the comms lead posts the next update: `/internal/incidents/{id}/` (SPEC, console). */
-export function postUpdateUrl(publicUrl: string, incidentId: string): string {
+function postUpdateUrl(publicUrl: string, incidentId: string): string {
   return absolute(publicUrl, paths.incident('internal', incidentId));
 }
 
@@ -32,7 +32,7 @@ export function roleEmail(role: string | undefined): string | null {
 }
 
 /** The publisher's email: the actor's own if it carries one, else the `email` of its API token (`npm run token -- create --email`). */
-export async function publisherEmail(db: Queryable, actor: Actor): Promise<string | null> {
+async function publisherEmail(db: Queryable, actor: Actor): Promise<string | null> {
   const own = (actor as { email?: unknown }).email;
   if (typeof own === 'string' && own) return own;
   const tokenId = (actor as { tokenId?: unknown }).tokenId;
@@ -47,13 +47,13 @@ export async function commsRecipient(db: Queryable, roles: Roles, publisher: Act
 }
 
 /** Minutes between overdue notices: the severity's cadence, else the interval the comms lead chose for this update. */
-export function overdueIntervalMinutes(settings: CadenceSettings, severity: Severity, chosen: number | null | undefined): number | null {
+function overdueIntervalMinutes(settings: CadenceSettings, severity: Severity, chosen: number | null | undefined): number | null {
   const cadence = settings.minutes[severity];
   if (cadence > 0) return cadence;
   return chosen && chosen > 0 ? chosen : null;
 }
 
-export interface CadenceStep {
+interface CadenceStep {
   incidentId: string;
   severity: Severity;
   roles: Roles;

@@ -17,12 +17,12 @@ import type { Services } from './context.ts';
 /** Unsubscribe tokens of webhook subscribers start with this, so the one unsubscribe link tells them from email subscribers. */
 export const webhookTokenPrefix = 'whu_';
 
-export interface WebhookInput {
+interface WebhookInput {
   webhook: string;
   components?: string[] | null | undefined;
 }
 
-export interface WebhookSubscription {
+interface WebhookSubscription {
   id: string;
   webhook: string;
   components: string[] | null;
