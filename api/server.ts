@@ -62,7 +62,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const app = createApp(services);
   const stops: (() => Promise<void> | void)[] = [];
   // The public site and /internal/: rendered now, and again on every publish.
-  const site = await startSite(services, config, { log, console: (parts) => consoleMount({ services, ...parts }) });
+  const site = await startSite(services, config, { log, console: (parts) => consoleMount({ services, mailFrom: config.mailFrom, ...parts }) });
   app.route('/', site.routes);
   stops.push(() => site.close());
 

@@ -56,7 +56,7 @@ export interface ComponentState {
  * Display order, the same on the page, in the JSON and in the API: top-level items (ungrouped components and groups)
  * by order then name, a group placed by its first member; members by order then name within their group.
  */
-export function displayOrder<T extends Pick<ComponentState, 'name' | 'groupId' | 'group' | 'order'>>(rows: T[]): T[] {
+function displayOrder<T extends Pick<ComponentState, 'name' | 'groupId' | 'group' | 'order'>>(rows: T[]): T[] {
   const groupPlace = new Map<string, { order: number; name: string }>();
   for (const r of rows) {
     if (r.groupId === null) continue;

@@ -237,10 +237,12 @@ describe('the 3 a.m. drill in Chromium', () => {
       await label(page, 'resolution').fill('A renewed certificate is installed.');
       await page.getByRole('button', { name: 'Resolve' }).click();
       await check('resolved incident with the postmortem form');
-      for (const path of ['components', 'stakeholders', 'subscribers', 'tokens']) {
+      for (const path of ['components', 'stakeholders', 'subscribers', 'tokens', 'outbox']) {
         await page.goto(`${running.url}/internal/admin/${path}/`);
         await check(path);
       }
+      await page.getByRole('link', { name: /^Read message \d+$/ }).first().click();
+      await check('outbox message');
       await page.goto(`${running.url}/internal/maintenances/new/`);
       await check('schedule maintenance');
       await label(page, 'Title').fill('Database upgrade');
@@ -251,7 +253,7 @@ describe('the 3 a.m. drill in Chromium', () => {
       await page.getByRole('button', { name: 'Schedule' }).click();
       await page.waitForURL(/\/internal\/maintenances\/[a-z0-9]+\/$/);
       await check('maintenance');
-      expect(checked.length).toBe(14);
+      expect(checked.length).toBe(16);
       await context.close();
     }
   });

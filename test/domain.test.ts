@@ -187,7 +187,6 @@ describe('the page status: Statuspage\'s blend of component statuses (decision 0
         expect(indicator === 'maintenance').toBe(worst === 'under_maintenance');
         if (worst === 'major_outage') expect(['major', 'critical']).toContain(indicator);
       }),
-      { seed: 7 },
     );
   });
 });

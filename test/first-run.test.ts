@@ -79,6 +79,21 @@ describe('the Node.js version check', () => {
     expect(existsSync(join(data, 'status.db')), 'nothing was migrated').toBe(false);
   });
 
+  it('`npx statusctl` with Node 20 first on PATH exits non-zero with the same line, before tsx loads', async () => {
+    if (!existsSync(oldNode)) throw new Error(`this test runs statusctl under an old Node at ${oldNode}; install one there or set OLD_NODE`);
+    const version = spawnSync(oldNode, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
+    const bin = tempDir('status-oldnode-ctl-');
+    symlinkSync(oldNode, join(bin, 'node'));
+    const env = { PATH: `${bin}:${process.env.PATH}`, HOME: process.env.HOME, NO_COLOR: '1', STATUS_URL: 'http://127.0.0.1:9' };
+    const result = await run('npx', ['statusctl', 'list'], { cwd: root, env, timeoutMs: 60_000 });
+    const output = result.stdout + result.stderr;
+    expect(result.code, output).toBe(1);
+    expect(result.stderr.split('\n').filter((l) => l.startsWith('statusdesk needs Node.js')), output).toEqual([
+      `statusdesk needs Node.js ${requiredNodeRange()} (package.json engines); this is Node.js ${version} (${oldNode}). Install Node.js 24 LTS and run the command again.`,
+    ]);
+    expect(output).not.toContain('cannot reach');
+  });
+
   it('run directly with the old Node, the check prints exactly one line and exits 1; with this Node it is silent', () => {
     if (!existsSync(oldNode)) throw new Error(`no old Node at ${oldNode}; set OLD_NODE`);
     const old = spawnSync(oldNode, [join(root, 'bin', 'check-node.mjs')], { encoding: 'utf8' });

@@ -55,7 +55,10 @@ describe('file-mode mail', () => {
     expect(raw).toMatch(/Content-Transfer-Encoding: (quoted-printable|base64)/i);
     expect(raw).not.toContain(link);
 
-    const confirmed = await fetch(`${running.url}${new URL(link).pathname}${new URL(link).search}`);
+    // The copied link opens the confirmation page, whose button (a POST to the same address) confirms.
+    const local = `${running.url}${new URL(link).pathname}${new URL(link).search}`;
+    expect((await fetch(local)).status).toBe(200);
+    const confirmed = await fetch(local, { method: 'POST', headers: { origin: running.url } });
     expect(confirmed.status).toBe(200);
     const rs = await running.services.db.$client.execute("SELECT confirmed_at FROM subscribers WHERE email = 'reader@example.com'");
     expect(rs.rows[0]!.confirmed_at).not.toBeNull();

@@ -1,22 +1,29 @@
 // Executives sign in by a one-time emailed link: a scanner's GET spends nothing, a link works once and expires, and it lands a read-only viewer.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { consoleMount } from '../api/console/routes.ts';
 import { signInLinksPerHour } from '../api/services/stakeholder-sign-in.ts';
+import { startSite, type Site } from '../api/site/start.ts';
 import { addStakeholder, countRows, manualOutbox, rows } from './fanout-support.ts';
-import { declare } from './fixture.ts';
-import { makeSiteFixture, type SiteFixture } from './site-fixture.ts';
+import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
 
-let f: SiteFixture;
+/** The fixture's app with the site, /internal/ and the console mounted, as api/server.ts mounts them. */
+let f: Fixture & { site: Site; get(path: string, headers?: Record<string, string>): Promise<Response> };
 let sink: SmtpSink;
 let outbox: ReturnType<typeof manualOutbox>;
 beforeEach(async () => {
-  f = await makeSiteFixture();
+  const base = await makeFixture();
+  const site = await startSite(base.services, base.config, { log: () => {}, refreshMs: 0, console: (parts) => consoleMount({ services: base.services, ...parts }) });
+  base.app.route('/', site.routes);
+  await seedComponents(base);
+  f = { ...base, site, get: async (path, headers = {}) => base.app.request(path, { headers }) };
   sink = await startSmtpSink();
   outbox = manualOutbox(f, sink);
 });
 afterEach(async () => {
   await outbox.close();
   await sink.close();
+  await f.site.close();
   await f.close();
 });
 
@@ -93,6 +100,17 @@ describe('executive sign-in by email link', () => {
       body: JSON.stringify({ title: 'x', severity: 'SEV1', template: 'investigating', variables: {}, components: [{ id: 'api', status: 'major_outage' }] }),
     });
     expect(publish.status).toBe(401);
+
+    // In the console too: a stakeholder may read the Declare form, but a publish from it is refused.
+    expect((await f.get('/internal/declare/', { cookie })).status).toBe(200);
+    const declared = await f.app.request('/internal/declare/', {
+      method: 'POST',
+      headers: { cookie, origin, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ action: 'publish', title: 'x', severity: 'SEV1', template: 'investigating', ...examples(f, 'investigating') }).toString(),
+    });
+    expect(declared.status).toBe(403);
+    expect(await declared.text()).toContain('with the viewer role');
+    expect(await countRows(f, 'incidents')).toBe(1);
 
     // Once only.
     const again = await form('/internal/sign-in/link', { token: tokenOf(link) });

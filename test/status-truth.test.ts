@@ -61,6 +61,8 @@ describe('one derivation, every output', () => {
     await f.rendered();
     const page = await text(`/incidents/${incident.id}/`);
     expect(page).not.toContain('Affected components');
+    // It still says which components were hit, without a status that is no longer in force.
+    expect(page).toMatch(/Components that were affected<\/h2>\s*<p[^>]*>Api<\/p>/);
     const { incidents: list } = await json('incidents.json');
     const resolve = list[0].incident_updates[0];
     expect(resolve.affected_components).toEqual([{ code: 'api', name: 'Api', old_status: 'major_outage', new_status: 'operational' }]);

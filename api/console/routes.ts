@@ -9,6 +9,7 @@ import { adminRoutes } from './admin.ts';
 import { declarePost, declareScreen, emptyValues } from './declare.ts';
 import { correctionPost, correctionScreen, incidentScreen, postmortemPost, updatePost } from './incident.ts';
 import { maintenanceRoutes } from './maintenance.ts';
+import { outboxRoutes } from './outbox.ts';
 import { requirePublish } from './roles.ts';
 import { renderView, type ConsoleDeps } from './screen.ts';
 
@@ -35,6 +36,7 @@ export function consoleRoutes(d: ConsoleDeps) {
   app.post('/internal/incidents/:id/postmortem', requirePublish(d), async (c) => postmortemPost(d, c, c.req.param('id')!, await c.req.parseBody()));
   app.route('/', maintenanceRoutes(d));
   app.route('/', adminRoutes(d));
+  app.route('/', outboxRoutes(d));
   return app;
 }
 

@@ -12,6 +12,8 @@ export interface ConsoleDeps {
   services: Services;
   settings: SiteSettings;
   pages: PageRenderer;
+  /** The From header of every email (MAIL_FROM), for the outbox screen; absent in tests that do not read mail. */
+  mailFrom?: string | undefined;
 }
 
 /** Internal pages are never cached, and may run the console's own script (live preview, countdowns) and fetch from us, nothing else. */
@@ -31,6 +33,7 @@ export const links = {
   stakeholders: '/internal/admin/stakeholders/',
   subscribers: '/internal/admin/subscribers/',
   tokens: '/internal/admin/tokens/',
+  outbox: '/internal/admin/outbox/',
 };
 
 /** The console's navigation, on every internal page. Admin screens are listed for everyone; they are read-only below admin. */
@@ -42,6 +45,7 @@ export function consoleNav(): LinkView[] {
     { href: links.stakeholders, text: 'Stakeholders' },
     { href: links.subscribers, text: 'Subscribers' },
     { href: links.tokens, text: 'Tokens' },
+    { href: links.outbox, text: 'Outbox' },
     // Channels (Slack, Discord, Teams, webhooks) go here when the channels screen lands: { href: '/internal/admin/channels/', text: 'Channels' }.
     { href: '/api/docs', text: 'API reference' },
   ];

@@ -70,6 +70,10 @@ async function groupIdFor(tx: Tx, name: string | null | undefined, actor: Actor,
   return id;
 }
 
+/**
+ * Adds a component (or brings an archived id back, history attached), joining or creating its group by name.
+ * Errors: ConflictError (409) when a live component has the id. Returns it with its internal status.
+ */
 export async function createComponent(deps: ComponentDeps, actor: Actor, input: ComponentInput): Promise<ComponentState> {
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
@@ -95,6 +99,10 @@ export async function createComponent(deps: ComponentDeps, actor: Actor, input: 
   return componentState(deps.db, input.id, 'internal');
 }
 
+/**
+ * Renames, describes, regroups (a group name; null leaves every group) or reorders a live component.
+ * Errors: NotFoundError (404) for an unknown or archived id. Returns it with its internal status.
+ */
 export async function updateComponent(
   deps: ComponentDeps,
   actor: Actor,

@@ -87,7 +87,7 @@ export function internalRoutes(d: InternalDeps) {
   });
 
   // Stakeholders sign in with a one-time emailed link instead of a token, and read as viewers.
-  const stakeholders = { db: d.db, clock: d.clock, publicUrl: d.settings.publicUrl, pageName: d.settings.pageName, cookie: sessionCookie };
+  const stakeholders = { db: d.db, clock: d.clock, publicUrl: d.settings.publicUrl, cookie: sessionCookie };
   app.route('/', stakeholderSignInRoutes(stakeholders));
 
   // Every console form below refuses a cross-site POST with 403, by the same rule as sign-in and sign-out.

@@ -1,13 +1,14 @@
 // /internal/sign-in/email and /internal/sign-in/link: stakeholders sign in with a one-time emailed link and read /internal/ as viewers.
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { html } from 'hono/html';
 import { z } from 'zod';
 import type { Database } from '../../db/client.ts';
 import type { AuthEnv } from '../auth.ts';
-import { verifySession } from '../services/sessions.ts';
 import type { Clock } from '../clock.ts';
+import { sameOrigin } from '../http/same-origin.ts';
+import { verifySession } from '../services/sessions.ts';
 import {
   peekSignInLink,
   redeemSignInLink,
@@ -23,7 +24,6 @@ export interface StakeholderSignInDeps {
   clock: Clock;
   /** The public base URL; cookies are Secure when it is https. */
   publicUrl: string;
-  pageName: string;
   /** The name of the internal page's session cookie (auth.ts's sessionCookie). */
   cookie: string;
 }
@@ -119,18 +119,14 @@ function deadLinkPage(state: Exclude<LinkState, 'valid'>): string {
 
 const emailField = z.email('enter an email address such as dana@example.com').max(254);
 
-/** A cross-site form post is refused: an Origin from another site cannot sign anybody in or send mail. */
-function sameOrigin(c: Context, publicUrl: string): boolean {
-  const origin = c.req.header('origin');
-  if (!origin) return true;
-  return origin === new URL(c.req.url).origin || origin === new URL(publicUrl).origin;
-}
-
 /** The sign-in routes, mounted before /internal/'s own auth so a signed-out stakeholder can reach them. */
 export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
   const app = new Hono<AuthEnv>();
   const secure = d.publicUrl.startsWith('https:');
-  const forbidden = (c: Context) => c.text('Cross-site form posts are refused.', 403, headers);
+  // Sending a link and spending one change who may sign in: only this site's own pages may post them (403 otherwise).
+  const fromThisSite = sameOrigin({ origins: [d.publicUrl] });
+  app.use('/internal/sign-in/email', fromThisSite);
+  app.use('/internal/sign-in/link', fromThisSite);
 
   app.get('/internal/sign-in/email', async (c) => {
     const next = safeNext(c.req.query('next'));
@@ -143,7 +139,6 @@ export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
   });
 
   app.post('/internal/sign-in/email', async (c) => {
-    if (!sameOrigin(c, d.publicUrl)) return forbidden(c);
     const body = await c.req.parseBody();
     const next = safeNext(typeof body.next === 'string' ? body.next : undefined);
     const raw = typeof body.email === 'string' ? body.email.trim() : '';
@@ -162,7 +157,6 @@ export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
   });
 
   app.post('/internal/sign-in/link', async (c) => {
-    if (!sameOrigin(c, d.publicUrl)) return forbidden(c);
     const body = await c.req.parseBody();
     const token = typeof body.token === 'string' ? body.token : '';
     const result = token ? await redeemSignInLink(d, token) : { state: 'unknown' as const };

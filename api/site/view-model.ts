@@ -172,7 +172,10 @@ export interface IncidentPage {
   kind: 'incident';
   frame: FrameView;
   incident: IncidentCard;
+  /** What the incident impairs now, with the impact in force; empty once it is resolved. */
   affected: { name: string; status: StatusView }[];
+  /** Once the incident is over: the components it impaired, by name ("API and Dashboard"); no status, since none is in force. */
+  wasAffected?: string | undefined;
   /** Newest first. */
   timeline: TimelineEntry[];
   postmortem?: { publishedAt: TimeView; paragraphs: string[]; actionItems: { title: string; owner: string; due: string }[] } | undefined;
@@ -346,7 +349,7 @@ function groupBy<T>(rows: T[], key: (row: T) => string | null): Map<string, T[]>
 }
 
 /** The worst impact each component had during an incident, from what its updates recorded. */
-export function impactsOf(timeline: { components: ComponentImpact[] }[]): ComponentImpact[] {
+function impactsOf(timeline: { components: ComponentImpact[] }[]): ComponentImpact[] {
   const worst = new Map<string, ComponentImpact>();
   for (const u of timeline) {
     for (const c of u.components) {
@@ -567,6 +570,7 @@ export async function incidentPages(r: SiteReading, ids?: string[]): Promise<Inc
       incident,
       // What the latest update left in force: nothing once the incident is resolved.
       affected: (own.at(-1)?.components ?? []).filter((c) => c.status !== 'operational').map((c) => ({ name: c.name, status: status(c.status) })),
+      wasAffected: !incident.active && incident.components ? incident.components : undefined,
       timeline: own.map((u) => views.get(u.id)!).reverse(),
       postmortem: pm
         ? {

@@ -1,0 +1,108 @@
+// The console's outbox screen: admins list every message with its state and attempts, filter by incident, and read one as its recipient sees it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleMount } from '../api/console/routes.ts';
+import { startSite, type Site } from '../api/site/start.ts';
+import { addStakeholder, confirmedSubscriber, manualOutbox } from './fanout-support.ts';
+import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
+import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
+
+let f: Fixture & { site: Site };
+let sink: SmtpSink;
+const origin = 'http://127.0.0.1:4321';
+const sessions: Record<string, string> = {};
+const canary = 'CANARY-briefing-only-2c9d';
+let first: { id: string };
+let second: { id: string };
+
+async function signIn(role: 'admin' | 'comms' | 'viewer') {
+  const res = await f.app.request(`${origin}/internal/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin, 'sec-fetch-site': 'same-origin' },
+    body: new URLSearchParams({ token: f.tokens[role] }),
+  });
+  expect(res.status).toBe(303);
+  return /status_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')![0];
+}
+
+const get = (path: string, who: 'admin' | 'comms' | 'viewer' = 'admin') => f.app.request(`${origin}${path}`, { headers: { cookie: sessions[who]! } });
+
+beforeAll(async () => {
+  const base = await makeFixture();
+  const site = await startSite(base.services, base.config, { log: () => {}, refreshMs: 0, console: (parts) => consoleMount({ services: base.services, ...parts }) });
+  base.app.route('/', site.routes);
+  await seedComponents(base);
+  f = { ...base, site };
+  for (const role of ['admin', 'comms', 'viewer'] as const) sessions[role] = await signIn(role);
+  sink = await startSmtpSink();
+  await confirmedSubscriber(f, 'reader@example.com');
+  await addStakeholder(f, 'ceo@example.com', 'Cleo');
+  first = await declare(f, { severity: 'SEV1', internalTitle: 'Pool exhausted', variables: { ...examples(f, 'investigating'), hypothesis: canary } });
+  const outbox = manualOutbox(f, sink);
+  await outbox.drain();
+  await outbox.close();
+  second = await declare(f, { severity: 'SEV3', internalTitle: 'Replica lag' });
+});
+afterAll(async () => {
+  await sink.close();
+  await f.site.close();
+  await f.close();
+});
+
+describe('the outbox screen', () => {
+  it('lists every message with kind, recipient, state and attempts, and filters by incident', async () => {
+    const res = await get('/internal/admin/outbox/');
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toContain('<h1>Outbox</h1>');
+    const rows = [...page.matchAll(/<tr><td><a href="\/internal\/admin\/outbox\/(\d+)\/">Read message \d+<\/a><\/td><td>([a-z-]+)<\/td><td>([^<]+) <span class="meta">\((\w+)\)<\/span><\/td><td>.*?<\/td><td>(\w+)<\/td><td>(\d+)<\/td>/g)].map((m) => ({
+      kind: m[2],
+      email: m[3],
+      state: m[5],
+      attempts: Number(m[6]),
+    }));
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { kind: 'update', email: 'reader@example.com', state: 'sent', attempts: 1 },
+        { kind: 'briefing', email: 'ceo@example.com', state: 'sent', attempts: 1 },
+        { kind: 'briefing', email: 'ceo@example.com', state: 'pending', attempts: 0 },
+      ]),
+    );
+
+    const filtered = await (await get(`/internal/admin/outbox/?incident=${second.id}`)).text();
+    expect(filtered).toContain('Replica lag');
+    expect(filtered).toMatch(/<caption>1 messages/);
+    expect(filtered).toMatch(/<option value="[a-z0-9]+" selected>Replica lag/);
+    const pending = await (await get('/internal/admin/outbox/?state=sent')).text();
+    expect(pending).not.toMatch(/<td>pending<\/td>/);
+  });
+
+  it('renders one message as its recipient sees it: the text part on the page, the HTML part in a sandboxed frame', async () => {
+    const list = await (await get(`/internal/admin/outbox/?incident=${first.id}`)).text();
+    const ids = [...list.matchAll(/Read message (\d+)/g)].map((m) => Number(m[1]));
+    const pages = await Promise.all(ids.map(async (id) => ({ id, html: await (await get(`/internal/admin/outbox/${id}/`)).text() })));
+    const toReader = pages.find((p) => p.html.includes('reader@example.com'))!;
+    expect(toReader.html).toContain('<h2 id="as-sent">As the recipient sees it</h2>');
+    expect(toReader.html).toMatch(/<pre class="mail-text">[\s\S]*unsubscribe\?token=/);
+    expect(toReader.html).not.toContain(canary);
+    expect(toReader.html).toContain(`<iframe class="mail-html" sandbox="" src="/internal/admin/outbox/${toReader.id}/html"`);
+
+    const part = await get(`/internal/admin/outbox/${toReader.id}/html`);
+    expect(part.status).toBe(200);
+    expect(part.headers.get('content-security-policy')).toContain('sandbox');
+    expect(await part.text()).toMatch(/^<!doctype html>/);
+
+    const briefing = pages.find((p) => p.html.includes('ceo@example.com'))!;
+    expect(briefing.html).toContain(canary);
+    expect((await get('/internal/admin/outbox/999999/')).status).toBe(404);
+  });
+
+  it('is for admins: comms and viewers get 403, and nothing is sent by reading', async () => {
+    const before = sink.received.length;
+    for (const who of ['comms', 'viewer'] as const) {
+      expect((await get('/internal/admin/outbox/', who)).status).toBe(403);
+      expect((await get('/internal/admin/outbox/1/', who)).status).toBe(403);
+      expect((await get('/internal/admin/outbox/1/html', who)).status).toBe(403);
+    }
+    expect(sink.received.length).toBe(before);
+  });
+});
