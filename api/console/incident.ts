@@ -126,6 +126,11 @@ function check(d: ConsoleDeps, incident: IncidentView, v: UpdateValues): { input
 }
 
 const recipientKindNames: Record<string, string> = { subscriber: 'Subscribers', stakeholder: 'Executives' };
+/** What a recipient kind the update did notify, but which held nobody, is called in the delivery table. */
+const nobodyOfKind: Record<string, { key: 'subscribers' | 'stakeholders'; nobody: string }> = {
+  subscriber: { key: 'subscribers', nobody: '0 subscribers: no confirmed subscription covers these components' },
+  stakeholder: { key: 'stakeholders', nobody: '0 executives: there is no stakeholder to brief' },
+};
 
 function progressTable(incident: IncidentView, progress: Map<string, DeliveryCounts>) {
   const latest = incident.updates[0];
@@ -140,7 +145,7 @@ function progressTable(incident: IncidentView, progress: Map<string, DeliveryCou
 ${rows.map(({ recipientKind, c }) =>
   c
     ? html`<tr><th scope="row">${recipientKindNames[recipientKind]}</th><td>${count(c.pending)}</td><td>${count(c.sent)}</td><td>${count(c.failed)}${c.suppressed ? ` (${count(c.suppressed)} suppressed)` : ''}</td></tr>`
-    : html`<tr><th scope="row">${recipientKindNames[recipientKind]}</th><td colspan="3">not notified</td></tr>`,
+    : html`<tr><th scope="row">${recipientKindNames[recipientKind]}</th><td colspan="3">${latest.audiences[nobodyOfKind[recipientKind]!.key] ? nobodyOfKind[recipientKind]!.nobody : 'not notified'}</td></tr>`,
 )}
 </tbody>
 </table>`;
@@ -297,7 +302,7 @@ ${
 </dl>
 ${progressTable(incident, progress)}
 ${incident.updates[0] ? html`<p><a href="${links.incident(incident.id)}correct">Correct the last update</a> (fix its wording without a new update)</p>` : ''}
-${canPublish ? '' : html`<p class="notice" role="note">You are signed in with a viewer token: everything here is read-only.</p>`}
+${canPublish ? '' : html`<p class="notice" role="note">You are signed in as a viewer: everything here is read-only.</p>`}
 ${state.preview ? wordingsView(state.preview) : ''}
 ${active ? updateForm(d, incident, update, errorsFor('update'), components) : ''}
 ${active ? resolveForm(d, incident, resolve, errorsFor('resolve')) : ''}

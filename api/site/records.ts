@@ -9,7 +9,6 @@ import {
   postmortems,
   updates,
   type ActionItem,
-  type Audiences,
   type ComponentImpact,
   type Roles,
 } from '../../db/schema.ts';
@@ -18,6 +17,7 @@ import {
   componentStatuses,
   type IncidentStatus,
   type MaintenanceStatus,
+  type ReachFlags,
   type Reader,
   type Severity,
   type UpdateStatusValue,
@@ -29,7 +29,7 @@ import { incidentVisibleTo, readComponents, type ComponentState } from '../statu
 export interface IncidentInsight {
   severity: Severity;
   status: IncidentStatus;
-  audiences: Audiences;
+  audiences: ReachFlags;
   roles: Roles;
   startedAt: Date;
   acknowledgedAt: Date;
