@@ -117,6 +117,12 @@ async function runDrill(context: BrowserContext, javaScript: boolean) {
   await drill.choose(label(page, 'Status'), 'identified');
   await drill.fill(label(page, 'cause'), 'A certificate on the payment gateway expired.');
   await drill.fill(label(page, 'fix'), 'We are installing a renewed certificate.');
+  if (javaScript) {
+    // The update's preview follows the typing too, above the form, as Preview would show it without JavaScript.
+    const live = page.locator('#update-preview #preview');
+    await expect.poll(async () => ((await live.count()) ? await live.textContent() : ''), { timeout: 10_000 }).toContain('We are installing a renewed certificate.');
+    await expect(live.getByRole('heading', { name: 'Internal wording' }).isVisible()).resolves.toBe(true);
+  }
   await drill.click(page.getByRole('button', { name: 'Post update' }));
   await page.waitForURL(`${running.url}/internal/incidents/${id}/`);
   await expect(page.locator('.console-panel dl').textContent()).resolves.toContain('Identified');
@@ -250,6 +256,9 @@ describe('the 3 a.m. drill in Chromium', () => {
       await label(page, 'Ends (UTC)').fill('2030-01-01T03:00');
       await page.getByRole('checkbox', { name: 'API' }).check();
       await label(page, 'expected_impact').fill('Requests may pause for a few seconds.');
+      // With JavaScript the maintenance wording previews as it is typed, as Declare's does.
+      const live = page.locator('#live-preview #preview');
+      await expect.poll(async () => ((await live.count()) ? await live.textContent() : ''), { timeout: 10_000 }).toContain('Requests may pause for a few seconds.');
       await page.getByRole('button', { name: 'Schedule' }).click();
       await page.waitForURL(/\/internal\/maintenances\/[a-z0-9]+\/$/);
       await check('maintenance');

@@ -96,7 +96,7 @@ async function scheduleScreen(d: ConsoleDeps, c: Context, v: ScheduleValues, err
     ...(template?.variables.map((x) => [`var-${x.name}`, x.name] as [string, string]) ?? []),
   ]);
   const body = html`${errorSummary(errors, labels)}
-<form method="post" action="${links.schedule}" class="console-form" novalidate>
+<form method="post" action="${links.schedule}" class="console-form" data-live-preview="live-preview" novalidate>
 ${input({ id: 'title', label: 'Title', value: v.title, errors, hint: 'Public: customers read this.' })}
 ${input({ id: 'internalTitle', label: 'Internal title', value: v.internalTitle, errors, hint: 'Optional. For the internal page.' })}
 ${input({ id: 'scheduledFor', label: 'Starts (UTC)', type: 'datetime-local', value: v.scheduledFor, errors })}
@@ -112,7 +112,7 @@ ${variableFields(template, v.variables, errors)}
 <button type="submit" name="action" value="publish" class="primary">Schedule</button>
 </div>
 </form>
-${preview ? wordingsView(preview) : ''}`;
+<div id="live-preview" aria-live="polite">${preview ? wordingsView(preview) : ''}</div>`;
   return screen(d, c, 'Schedule maintenance', body, status);
 }
 
