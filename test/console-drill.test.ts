@@ -57,6 +57,32 @@ async function violations(page: Page): Promise<string[]> {
 
 const label = (page: Page, name: string) => page.getByLabel(name, { exact: true });
 
+/**
+ * What a tired reader trips on at any width: console links and buttons smaller than 24 px (WCAG 2.2, 2.5.8), a
+ * one-word table cell broken inside the word ("Queue/d"), and a hint saying "insiders only" twice.
+ */
+async function readsBadly(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('.console-nav a, main button, main select, main input[type="checkbox"]')) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && (r.width < 24 || r.height < 24)) found.push(`small target: ${el.tagName} ${(el.textContent ?? '').trim() || el.getAttribute('name')} ${Math.round(r.width)}x${Math.round(r.height)}`);
+    }
+    for (const cell of document.querySelectorAll<HTMLElement>('.progress th, .progress td')) {
+      const text = (cell.textContent ?? '').trim();
+      if (!text || /\s/.test(text)) continue;
+      const range = document.createRange();
+      range.selectNodeContents(cell);
+      const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      if (lines.size > 1) found.push(`word broken across lines: ${text}`);
+    }
+    for (const hint of document.querySelectorAll<HTMLElement>('.hint')) {
+      if ((hint.textContent?.match(/insiders only/gi) ?? []).length > 1) found.push(`"insiders only" twice: ${hint.id}`);
+    }
+    return found;
+  });
+}
+
 async function signIn(page: Page, token: string, drill?: Drill) {
   await page.goto(`${running.url}/internal/`);
   if (drill) {
@@ -207,6 +233,7 @@ describe('the 3 a.m. drill in Chromium', () => {
         expect(await violations(page), what).toEqual([]);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         expect(overflow, `${what} scrolls sideways at ${viewport.width} px`).toBeLessThanOrEqual(0);
+        expect(await readsBadly(page), `${what} at ${viewport.width} px`).toEqual([]);
         checked.push(what);
       };
       await check('/internal/');
