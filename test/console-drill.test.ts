@@ -279,16 +279,23 @@ describe('the 3 a.m. drill in Chromium', () => {
       await page.goto(`${running.url}/internal/maintenances/new/`);
       await check('schedule maintenance');
       await label(page, 'Title').fill('Database upgrade');
-      await label(page, 'Starts (UTC)').fill('2030-01-01T02:00');
-      await label(page, 'Ends (UTC)').fill('2030-01-01T03:00');
+      // A window a month ahead: the API refuses starts more than 366 days out.
+      const day = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+      await label(page, 'Starts (UTC)').fill(`${day}T02:00`);
+      await label(page, 'Ends (UTC)').fill(`${day}T03:00`);
       await page.getByRole('checkbox', { name: 'API' }).check();
       await label(page, 'expected_impact').fill('Requests may pause for a few seconds.');
       // With JavaScript the maintenance wording previews as it is typed, as Declare's does.
       const live = page.locator('#live-preview #preview');
       await expect.poll(async () => ((await live.count()) ? await live.textContent() : ''), { timeout: 10_000 }).toContain('Requests may pause for a few seconds.');
       await page.getByRole('button', { name: 'Schedule' }).click();
-      await page.waitForURL(/\/internal\/maintenances\/[a-z0-9]+\/$/);
+      // The window's own page, not the form coming back with an error at /internal/maintenances/new/.
+      await page.waitForURL((url) => /^\/internal\/maintenances\/[a-z0-9]+\/$/.test(url.pathname) && url.pathname !== '/internal/maintenances/new/');
       await check('maintenance');
+      // The window's Post update previews as it is typed, too.
+      await page.locator('#update-form-maintenance').getByLabel('expected_impact', { exact: true }).fill('Requests may pause for up to a minute.');
+      const updateLive = page.locator('#update-preview #preview');
+      await expect.poll(async () => ((await updateLive.count()) ? await updateLive.textContent() : ''), { timeout: 10_000 }).toContain('Requests may pause for up to a minute.');
       expect(checked.length).toBe(16);
       await context.close();
     }
