@@ -10,6 +10,8 @@ import { apiRouter, validationHook, type ApiEnv } from './http/router.ts';
 import { closeWhenBodyUnread } from './http/unread-body.ts';
 import { idempotency } from './idempotency.ts';
 import type { Services } from './services/context.ts';
+import { alertRoutes } from './routes/alerts.ts';
+import { channelRoutes } from './routes/channels.ts';
 import { componentRoutes } from './routes/components.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -31,6 +33,8 @@ function createApi(s: Services) {
   api.route('/', maintenanceRoutes(s));
   api.route('/', stakeholderRoutes(s));
   api.route('/', subscriberRoutes(s));
+  api.route('/', channelRoutes(s));
+  api.route('/', alertRoutes(s));
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   return api;
 }

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Audiences } from '../db/schema.ts';
-import { defaultSeverityPolicy, severities, type Severity } from './domain.ts';
+import { defaultCadenceMinutes, defaultSeverityPolicy, severities, type Severity } from './domain.ts';
 import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
 
 const flag = z
@@ -37,6 +37,21 @@ const envSchema = z.object({
         return z.NEVER;
       }
     }),
+  CADENCE: z
+    .string()
+    .optional()
+    .transform((v, ctx) => parsing(() => parseCadence(v), ctx)),
+  REMINDER_LEAD_MINUTES: z.string().regex(/^\d{1,4}$/, 'must be a whole number of minutes').default('5').transform(Number),
+  COMMS_EMAIL: z.email('must be an email address').optional(),
+  WEBHOOK_ALLOW_PRIVATE: flag.default(false),
+  ALERT_POLICY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => parsing(() => parseAlertPolicy(v), ctx)),
+  ALERT_SEVERITY_MAP: z
+    .string()
+    .optional()
+    .transform((v, ctx) => parsing(() => parseAlertSeverityMap(v), ctx)),
   TRUSTED_PROXIES: z
     .string()
     .optional()
@@ -109,6 +124,87 @@ export interface Config {
   siteS3: BucketTarget | null;
   /** The only peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); none by default. */
   trustedProxies: TrustedProxies;
+  cadence: CadenceSettings;
+  /** Whether webhook subscribers and channels may point at loopback, private or link-local addresses. */
+  webhookAllowPrivate: boolean;
+  alerts: AlertSettings;
+}
+
+/** When updates are due and who is reminded (CADENCE, REMINDER_LEAD_MINUTES, COMMS_EMAIL). */
+export interface CadenceSettings {
+  /** Minutes between updates by severity; 0 means no cadence. */
+  minutes: Record<Severity, number>;
+  /** Minutes before the next update is due that the reminder goes out. */
+  leadMinutes: number;
+  /** Who is reminded when the incident names no comms lead email and the publisher's token has none. */
+  commsEmail: string | undefined;
+}
+
+export type AlertAction = 'publish' | 'draft';
+
+/** How alerts become incidents (ALERT_POLICY, ALERT_SEVERITY_MAP). */
+export interface AlertSettings {
+  policy: Record<Severity, AlertAction>;
+  /** Lower-case `severity` label value to severity. */
+  severityMap: Record<string, Severity>;
+}
+
+export const defaultAlertPolicy: Record<Severity, AlertAction> = { SEV1: 'publish', SEV2: 'draft', SEV3: 'draft', SEV4: 'draft' };
+export const defaultAlertSeverityMap: Record<string, Severity> = { critical: 'SEV1', warning: 'SEV2', major: 'SEV2', minor: 'SEV3', info: 'SEV4' };
+
+function parsing<T>(parse: () => T, ctx: z.RefinementCtx): T {
+  try {
+    return parse();
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+}
+
+/** "name:value,name:value" pairs, each checked by `read`; names are matched as written. */
+function pairs(spec: string, read: (name: string, value: string) => void) {
+  for (const entry of spec.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const [name = '', value = ''] = entry.split(':').map((p) => p.trim());
+    read(name, value);
+  }
+}
+
+function severityName(name: string): Severity {
+  if (!severities.includes(name as Severity)) throw new Error(`names "${name}", not one of ${severities.join(', ')}`);
+  return name as Severity;
+}
+
+/** "SEV1:15,SEV2:30" overrides the default cadence (minutes between updates) for the severities named; 0 is none. */
+export function parseCadence(spec: string | undefined): Record<Severity, number> {
+  const cadence = { ...defaultCadenceMinutes };
+  if (!spec) return cadence;
+  pairs(spec, (name, value) => {
+    if (!/^\d{1,5}$/.test(value)) throw new Error(`gives ${name} "${value}"; use whole minutes, 0 for none`);
+    cadence[severityName(name)] = Number(value);
+  });
+  return cadence;
+}
+
+/** "SEV1:publish,SEV2:draft" overrides what an alert of each severity does. */
+export function parseAlertPolicy(spec: string | undefined): Record<Severity, AlertAction> {
+  const policy = { ...defaultAlertPolicy };
+  if (!spec) return policy;
+  pairs(spec, (name, value) => {
+    if (value !== 'publish' && value !== 'draft') throw new Error(`gives ${name} "${value}"; use publish or draft`);
+    policy[severityName(name)] = value;
+  });
+  return policy;
+}
+
+/** "critical:SEV1,page:SEV1" adds to (or overrides) the default mapping of the `severity` label. */
+export function parseAlertSeverityMap(spec: string | undefined): Record<string, Severity> {
+  const map = { ...defaultAlertSeverityMap };
+  if (!spec) return map;
+  pairs(spec, (name, value) => {
+    if (!name) throw new Error('has an empty label value');
+    map[name.toLowerCase()] = severityName(value);
+  });
+  return map;
 }
 
 const audienceNames = ['public', 'subscribers', 'stakeholders'] as const;
@@ -160,6 +256,9 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     pageName: e.PAGE_NAME,
     timeZone: e.TIME_ZONE,
     severityPolicy: e.SEVERITY_POLICY,
+    cadence: { minutes: e.CADENCE, leadMinutes: e.REMINDER_LEAD_MINUTES, commsEmail: e.COMMS_EMAIL },
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    alerts: { policy: e.ALERT_POLICY, severityMap: e.ALERT_SEVERITY_MAP },
     sitePollMs: e.SITE_POLL_MS,
     siteS3: e.SITE_S3_URL ? bucketTarget(e.SITE_S3_URL, e) : null,
     trustedProxies: e.TRUSTED_PROXIES,

@@ -197,10 +197,10 @@ export const defaultSeverityPolicy: Record<Severity, Audiences> = {
 /** Maintenance is planned and public by nature; executives hear through the internal page. */
 export const maintenanceAudiences: Audiences = { public: true, subscribers: true, stakeholders: false };
 
-/** How often customers expect to hear from us, by severity, when the comms lead does not say. */
-export const defaultCadenceMinutes: Record<Severity, number | null> = {
-  SEV1: 30,
-  SEV2: 60,
-  SEV3: 120,
-  SEV4: null,
+/** Minutes between updates by severity when the comms lead does not say (CADENCE overrides); 0 is none. */
+export const defaultCadenceMinutes: Record<Severity, number> = {
+  SEV1: 15,
+  SEV2: 30,
+  SEV3: 60,
+  SEV4: 0,
 };

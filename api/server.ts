@@ -8,7 +8,7 @@ import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { mailSettings } from './mail/compose.ts';
 import { mailTransport } from './mail/transport.ts';
-import { startOutboxWorker } from './outbox/worker.ts';
+import { startHttpWorker, startOutboxWorker } from './outbox/worker.ts';
 import { createPublishHook } from './publish.ts';
 import { isEmpty, seedDemo } from './seed.ts';
 import type { Services } from './services/context.ts';
@@ -46,6 +46,9 @@ export async function openServices(config: Config, options: StartOptions = {}): 
     hook: createPublishHook((m) => log(m)),
     publicUrl: config.publicUrl,
     severityPolicy: config.severityPolicy,
+    cadence: config.cadence,
+    webhookAllowPrivate: config.webhookAllowPrivate,
+    alerts: config.alerts,
     trustedProxies: config.trustedProxies,
   };
 }
@@ -79,11 +82,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (outboxPollMs > 0) {
     const transport = mailTransport(config, log);
     const outbox = startOutboxWorker({ db: services.db, clock: services.clock, transport, mail: mailSettings(config), log, pollMs: outboxPollMs });
-    const unhook = services.hook.subscribe(() => outbox.wake());
+    // Chat channels and webhook subscribers have their own worker, so a mail outage never holds them up.
+    const posts = startHttpWorker({
+      db: services.db,
+      clock: services.clock,
+      log,
+      pollMs: outboxPollMs,
+      publicUrl: config.publicUrl,
+      webhookAllowPrivate: config.webhookAllowPrivate,
+    });
+    const unhook = services.hook.subscribe(() => {
+      outbox.wake();
+      posts.wake();
+    });
     log(`Outbox worker sending through ${transport.description}.`);
     stops.push(async () => {
       unhook();
-      await outbox.stop();
+      await Promise.all([outbox.stop(), posts.stop()]);
       await transport.close();
     });
   }

@@ -5,11 +5,12 @@ import { componentGroups, components, incidentComponents, incidents, maintenance
 import { activeIncidentStatuses, activeMaintenanceStatuses, worstStatus, type ComponentStatus, type Audience } from './domain.ts';
 
 /**
- * Which incidents a audience sees: the public sees those its severity policy made public (SEV1/SEV2 by default);
- * insiders see every one. Every public output filters incidents through this one condition.
+ * Which incidents a audience sees: the public sees those its severity policy made public (SEV1/SEV2 by default)
+ * and that are not drafts; insiders see every one. Every public output filters incidents through this one condition.
  */
 export function incidentVisibleTo(audience: Audience): SQL {
-  return audience === 'public' ? sql`json_extract(${incidents.audiences}, '$.public') = 1` : sql`1 = 1`;
+  // A draft (made from an alert) is public only once an update publishes it.
+  return audience === 'public' ? sql`json_extract(${incidents.audiences}, '$.public') = 1 AND ${incidents.draft} = 0` : sql`1 = 1`;
 }
 
 /**

@@ -5,11 +5,11 @@ import { systemClock } from '../api/clock.ts';
 import { ConfigError, readConfig } from '../api/config.ts';
 import { mailSettings } from '../api/mail/compose.ts';
 import { mailTransport } from '../api/mail/transport.ts';
-import { startOutboxWorker } from '../api/outbox/worker.ts';
+import { startHttpWorker, startOutboxWorker } from '../api/outbox/worker.ts';
 
 const usage = `Usage: npm run worker -- [--batch 100] [--concurrency 25] [--lease-ms 60000] [--poll-ms 1000]
                            [--retry-base-ms 30000] [--retry-max-ms 3600000] [--max-attempts 15]
-Reads DATABASE_URL, DATA_DIR, SMTP_URL, MAIL_FROM and PUBLIC_URL like npm start.`;
+Reads DATABASE_URL, DATA_DIR, SMTP_URL, MAIL_FROM, PUBLIC_URL and WEBHOOK_ALLOW_PRIVATE like npm start.`;
 
 function numbers(values: Record<string, string | boolean | undefined>) {
   const out: Record<string, number | undefined> = {};
@@ -56,9 +56,21 @@ try {
     pollMs: n['poll-ms'],
     retry: { baseMs: n['retry-base-ms'], maxMs: n['retry-max-ms'], maxAttempts: n['max-attempts'] },
   });
-  console.log(`Outbox worker ${worker.owner} sending through ${transport.description}.`);
+  const posts = startHttpWorker({
+    db,
+    clock: systemClock,
+    log,
+    batchSize: n.batch,
+    concurrency: n.concurrency,
+    leaseMs: n['lease-ms'],
+    pollMs: n['poll-ms'],
+    retry: { baseMs: n['retry-base-ms'], maxMs: n['retry-max-ms'], maxAttempts: n['max-attempts'] },
+    publicUrl: config.publicUrl,
+    webhookAllowPrivate: config.webhookAllowPrivate,
+  });
+  console.log(`Outbox worker ${worker.owner} sending through ${transport.description}, and to channels and webhooks over HTTP.`);
   const stop = async () => {
-    await worker.stop();
+    await Promise.all([worker.stop(), posts.stop()]);
     await transport.close();
     db.$client.close();
     process.exit(0);

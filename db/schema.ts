@@ -70,6 +70,8 @@ export const incidents = sqliteTable(
     mitigatedAt: timestamp('mitigated_at'),
     resolvedAt: timestamp('resolved_at'),
     nextUpdateAt: timestamp('next_update_at'),
+    /** A draft (made from an alert) shows on no public output and notifies no one until it is published. */
+    draft: integer('draft', { mode: 'boolean' }).notNull().default(false),
     version: integer('version').notNull().default(1),
     createdBy: text('created_by').notNull(),
     createdAt: createdAt(),
@@ -187,6 +189,50 @@ export const stakeholders = sqliteTable('stakeholders', {
   createdAt: createdAt(),
 });
 
+/** A public webhook subscriber: Statuspage-shaped envelopes with the external wording, signed per Standard Webhooks. */
+export const webhookSubscribers = sqliteTable('webhook_subscribers', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  /** Component ids this subscriber wants to hear about; null means everything. */
+  components: text('components', { mode: 'json' }).$type<string[] | null>(),
+  /** The Standard Webhooks signing secret (whsec_…): kept, because every delivery is signed with it. */
+  secret: text('secret').notNull(),
+  /** Capability token in every envelope's unsubscribe link. */
+  unsubscribeToken: text('unsubscribe_token').notNull().unique(),
+  /** Consecutive deliveries given up as failed; at the limit the subscriber is disabled. */
+  failures: integer('failures').notNull().default(0),
+  disabledAt: timestamp('disabled_at'),
+  createdAt: createdAt(),
+});
+
+// ---- channels and alerts ----
+
+/** An internal chat channel (Slack, Discord, Teams or plain JSON) that receives briefings and reminders. */
+export const channels = sqliteTable('channels', {
+  id: text('id').primaryKey(),
+  kind: text('kind').notNull(), // slack | discord | teams | generic
+  url: text('url').notNull(),
+  name: text('name').notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: createdAt(),
+});
+
+/** One alert group from a monitoring system, tied to the incident it declared; a repeat finds it here. */
+export const alertGroups = sqliteTable(
+  'alert_groups',
+  {
+    id: text('id').primaryKey(),
+    source: text('source').notNull(), // alertmanager | grafana
+    groupKey: text('group_key').notNull(),
+    incidentId: text('incident_id').notNull(),
+    status: text('status').notNull(), // firing | resolved
+    firingAt: timestamp('firing_at').notNull(),
+    resolvedAt: timestamp('resolved_at'),
+    lastReceivedAt: timestamp('last_received_at').notNull(),
+  },
+  (t) => [uniqueIndex('alert_groups_key').on(t.source, t.groupKey), index('alert_groups_incident').on(t.incidentId)],
+);
+
 // ---- outbox ----
 
 /**
@@ -199,10 +245,14 @@ export const deliveries = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     /** null for messages not tied to an update, such as a subscription confirmation. */
     updateId: text('update_id'),
-    kind: text('kind').notNull(), // update | briefing | confirmation | manage_link | reminder
-    audience: text('audience').notNull(), // subscriber | stakeholder
+    kind: text('kind').notNull(), // update | briefing | confirmation | manage_link | reminder | due_reminder | overdue | alerts_resolved
+    audience: text('audience').notNull(), // subscriber | stakeholder | comms | channel | webhook
+    /** A subscriber, stakeholder, channel or webhook subscriber id; for `comms`, the address itself. */
     recipientId: text('recipient_id').notNull(),
+    /** Where it goes: an email address, or the URL of a channel or webhook subscriber. */
     email: text('email').notNull(),
+    /** Position in a series sharing update, kind and recipient: the nth overdue notice. */
+    seq: integer('seq').notNull().default(0),
     status: text('status').notNull().default('pending'), // pending | sent | failed | suppressed
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at').notNull(),
@@ -214,7 +264,7 @@ export const deliveries = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [
-    uniqueIndex('deliveries_once').on(t.updateId, t.kind, t.recipientId),
+    uniqueIndex('deliveries_once').on(t.updateId, t.kind, t.recipientId, t.seq),
     index('deliveries_due').on(t.status, t.nextAttemptAt),
   ],
 );

@@ -87,7 +87,7 @@ describe('subscriber email and executive briefing', () => {
       expect(text).toContain('Severity: SEV1');
       expect(text).toContain('Impact: Major outage');
       expect(text).toContain('Affected: Api (major outage)');
-      expect(text).toContain('Next update due: 12:30 UTC');
+      expect(text).toContain('Next update due: 12:15 UTC');
       expect(text).toContain('Running for: less than a minute');
       expect(text).toContain('Time to mitigate: Not mitigated yet');
       // What customers were told, quoted.

@@ -248,12 +248,12 @@ describe('incident lifecycle: milestones and audit', () => {
     expect(v.overdue).toBe(false);
   });
 
-  it('sets the next update from the severity cadence and reports it overdue when the clock passes it', async () => {
+  it('sets the next update from the severity cadence (SEV1: 15 minutes by default) and reports it overdue when the clock passes it', async () => {
     const incident = await declare(f, { severity: 'SEV1' });
     let v = await view(incident.id);
-    expect(v.nextUpdateAt).toBe(new Date(f.clock.now().getTime() + 30 * minute).toISOString());
+    expect(v.nextUpdateAt).toBe(new Date(f.clock.now().getTime() + 15 * minute).toISOString());
     expect(v.overdue).toBe(false);
-    f.clock.advance(31 * minute);
+    f.clock.advance(16 * minute);
     v = await view(incident.id);
     expect(v.overdue).toBe(true);
     await post(incident.id, 'identified', { nextUpdateInMinutes: 45 });

@@ -3,27 +3,34 @@ import { inArray } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { dropXmlForbidden } from '../characters.ts';
 import { incidents, maintenances, stakeholders, subscribers, updates } from '../../db/schema.ts';
-import { briefingEmail, confirmationEmail, manageLinkEmail, subscriberEmails, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
-import type { MailMessage } from '../mail/transport.ts';
+import { briefingEmail, confirmationEmail, manageLinkEmail, noticeEmail, subscriberEmails, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
+import type { MailMessage, MailTransport } from '../mail/transport.ts';
+import { loadNotices } from '../services/reminders.ts';
 import { prepareSignInEmails } from '../services/stakeholder-sign-in.ts';
 import { confirmationToken } from '../services/subscribers.ts';
+import type { Claimed } from './leases.ts';
 
-/** A delivery row as the worker claimed it. */
-export interface Claimed {
-  id: number;
-  updateId: string | null;
-  kind: string;
-  audience: string;
-  recipientId: string;
-  email: string;
-  attempts: number;
-  leaseUntil: number;
+export type { Claimed } from './leases.ts';
+import type { Courier, Prepared as Ready } from './courier.ts';
+
+/** The audiences that receive email. */
+export const mailAudiences = ['subscriber', 'stakeholder', 'comms'] as const;
+
+/** What to do with a claimed delivery: send this email, or mark it suppressed for the reason given. */
+export type Prepared = Ready<MailMessage>;
+
+const ready = (message: MailMessage, bounced: boolean): Prepared => ({ payload: message, messageId: message.messageId, bounced });
+
+/** The email courier for the outbox worker: prepares with createPreparer, sends through the mail transport. */
+export function mailCourier(db: Queryable, settings: MailSettings, transport: MailTransport): Courier<MailMessage> {
+  const prepare = createPreparer(db, settings);
+  return {
+    name: 'mail server',
+    audiences: mailAudiences,
+    prepare,
+    send: (message) => transport.send(message),
+  };
 }
-
-/** What to do with a claimed delivery: send this message, or mark it suppressed for the reason given. */
-export type Prepared =
-  | { message: MailMessage; audience: 'subscriber' | 'stakeholder'; bounced: boolean }
-  | { skip: string };
 
 const unique = <T>(values: (T | null | undefined)[]) => [...new Set(values.filter((v): v is T => v !== null && v !== undefined))];
 
@@ -98,13 +105,25 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
     const stakeholderMap = new Map(stakeholderRows.map((r) => [r.id, r]));
     const briefed = rows.filter((r) => r.kind === 'briefing' && r.updateId).map((r) => updateMap.get(r.updateId!)).filter((u) => u !== undefined);
     const subjects = briefed.length ? await loadSubjects(briefed) : new Map<string, SubjectFacts>();
+    const noticeRows = rows.filter((r) => r.audience === 'comms');
+    const notices = noticeRows.length ? await loadNotices(db, noticeRows, settings.publicUrl, now) : new Map();
     const signIns = await prepareSignInEmails(db, settings, rows, now);
 
-    return rows.map((row) => xmlSafe(prepareOne(row)));
+    return rows.map((row) => {
+      const prepared = prepareOne(row);
+      // A subscriber's update or reminder was made XML-safe once per update by subscriberEmails.
+      return row.audience === 'subscriber' && (row.kind === 'update' || row.kind === 'reminder') ? prepared : xmlSafe(prepared);
+    });
 
     function prepareOne(row: Claimed): Prepared {
       const signIn = signIns.get(row.id);
-      if (signIn) return signIn;
+      if (signIn) return 'skip' in signIn ? signIn : ready(signIn.message, signIn.bounced);
+      if (row.audience === 'comms') {
+        const notice = notices.get(row.id);
+        if (!notice) return { skip: 'the incident no longer exists' };
+        if ('skip' in notice) return notice;
+        return ready(noticeEmail(settings, notice, { id: row.id, email: row.email }, now), false);
+      }
       const update = row.updateId ? updateMap.get(row.updateId) : undefined;
       if (row.updateId && !update) return { skip: 'the update no longer exists' };
       if (row.audience === 'subscriber') {
@@ -117,13 +136,13 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
           if (sub.confirmedAt) return { skip: 'already confirmed' };
           if (!sub.confirmExpiresAt || sub.confirmExpiresAt.getTime() <= now.getTime()) return { skip: 'confirmation expired before it could be sent' };
           const token = confirmationToken(sub, sub.confirmExpiresAt);
-          return { message: confirmationEmail(settings, recipient, token, sub.confirmExpiresAt, row.id, now), audience: 'subscriber', bounced };
+          return ready(confirmationEmail(settings, recipient, token, sub.confirmExpiresAt, row.id, now), bounced);
         }
         // Unconfirmed addresses receive nothing but the confirmation.
         if (!sub.confirmedAt) return { skip: 'not confirmed' };
-        if (row.kind === 'manage_link') return { message: manageLinkEmail(settings, recipient, row.id), audience: 'subscriber', bounced };
+        if (row.kind === 'manage_link') return ready(manageLinkEmail(settings, recipient, row.id), bounced);
         if ((row.kind === 'update' || row.kind === 'reminder') && update) {
-          return { message: emailsFor(update, row.kind)(recipient), audience: 'subscriber', bounced };
+          return ready(emailsFor(update, row.kind)(recipient), bounced);
         }
       }
       if (row.audience === 'stakeholder' && row.kind === 'briefing' && update) {
@@ -132,7 +151,7 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
         if (person.suppressedAt) return { skip: 'address suppressed after repeated hard bounces' };
         const about = subjects.get(update.incidentId ?? update.maintenanceId ?? '');
         if (!about) return { skip: 'the incident no longer exists' };
-        return { message: briefingEmail(settings, update, about, { id: person.id, email: row.email, name: person.name }), audience: 'stakeholder', bounced: person.hardBounces > 0 };
+        return ready(briefingEmail(settings, update, about, { id: person.id, email: row.email, name: person.name }), person.hardBounces > 0);
       }
       return { skip: `no email for a ${row.kind} to a ${row.audience}` };
     }
@@ -141,7 +160,7 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
 
 /** Rows stored before input refused them may hold characters XML 1.0 forbids (api/characters.ts): no email carries one. */
 function xmlSafe(p: Prepared): Prepared {
-  if (!('message' in p)) return p;
-  const m = p.message;
-  return { ...p, message: { ...m, subject: dropXmlForbidden(m.subject), text: dropXmlForbidden(m.text), html: dropXmlForbidden(m.html) } };
+  if ('skip' in p) return p;
+  const m = p.payload;
+  return { ...p, payload: { ...m, subject: dropXmlForbidden(m.subject), text: dropXmlForbidden(m.text), html: dropXmlForbidden(m.html) } };
 }

@@ -116,6 +116,24 @@ const incidentSchema = z
     resolvedAt: z.string().nullable(),
     nextUpdateAt: z.string().nullable(),
     overdue: z.boolean(),
+    draft: z.boolean().openapi({ description: 'Made from an alert and not yet published: no public output shows it. Post an update to publish it.' }),
+    alerts: z
+      .array(z.object({ source: z.string(), groupKey: z.string(), status: z.enum(['firing', 'resolved']), firingAt: z.string(), resolvedAt: z.string().nullable() }))
+      .openapi({ description: 'Alert groups behind this incident; "resolved" means the alerts resolved, not the incident.' }),
+    reminders: z
+      .array(
+        z.object({
+          kind: z.enum(['due_reminder', 'overdue', 'alerts_resolved']),
+          seq: z.number(),
+          recipientKind: z.string(),
+          recipient: z.string(),
+          status: z.enum(['pending', 'sent', 'failed', 'suppressed']),
+          dueAt: z.string(),
+          sentAt: z.string().nullable(),
+          lastError: z.string().nullable(),
+        }),
+      )
+      .openapi({ description: 'Reminders to the comms lead and the channels, by due time: pending, sent or failed (cancelled ones are left out).' }),
     durations: z.object({ toAcknowledge: z.number(), toMitigate: z.number().nullable(), toResolve: z.number().nullable() }),
     updates: z.array(updateSchema),
     postmortem: z
@@ -153,7 +171,7 @@ const publishedSchema = incidentSchema
   .openapi('PublishedIncident');
 
 const summarySchema = incidentSchema
-  .pick({ id: true, title: true, internalTitle: true, severity: true, status: true, version: true, startedAt: true, resolvedAt: true, nextUpdateAt: true, overdue: true })
+  .pick({ id: true, title: true, internalTitle: true, severity: true, status: true, version: true, startedAt: true, resolvedAt: true, nextUpdateAt: true, overdue: true, draft: true })
   .openapi('IncidentSummary');
 
 const present = (view: IncidentView) => jsonify(view) as z.infer<typeof incidentSchema>;

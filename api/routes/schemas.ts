@@ -46,10 +46,6 @@ export const notify = z
   .optional()
   .openapi({ description: 'Narrow who is notified below the severity policy (never wider). false sends no email.' });
 
-export const roles = z
-  .object({ ic: line(120).optional(), comms: line(120).optional(), smes: z.array(line(120)).max(20).optional() })
-  .strict()
-  .openapi('Roles');
 
 export const nextUpdateInMinutes = z
   .number()
@@ -90,6 +86,23 @@ export const email = z
   .refine(isXmlText, xmlMessage)
   .pipe(z.email('must be an email address'))
   .openapi({ example: 'ops-lead@example.com' });
+
+/**
+ * A person in a role: a name, "Name <address>", or `{ name?, email }` (stored as "Name <address>"). An address
+ * in the comms lead's role is where reminders go (api/services/reminders.ts).
+ */
+const person = z.union([
+  line(120),
+  z
+    .object({ name: line(120).optional(), email })
+    .strict()
+    .transform((p) => (p.name ? `${p.name} <${p.email}>` : p.email)),
+]);
+
+export const roles = z
+  .object({ ic: person.optional(), comms: person.optional(), smes: z.array(person).max(20).optional() })
+  .strict()
+  .openapi('Roles');
 
 // ---- response shapes shared by incidents and maintenances ----
 

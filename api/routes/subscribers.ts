@@ -21,7 +21,8 @@ import {
   unsubscribedPage,
   unsubscribePromptPage,
 } from './subscriber-pages.ts';
-import { email, slug } from './schemas.ts';
+import { subscribeWebhook, unsubscribeWebhook, webhookTokenPrefix } from '../services/webhooks.ts';
+import { email, json, slug } from './schemas.ts';
 
 /** A form sends one value as a string and several as an array; an unticked form sends none. */
 const repeated = z.preprocess(
@@ -31,11 +32,28 @@ const repeated = z.preprocess(
 
 const subscribeJson = z
   .object({
-    email,
+    email: email.optional(),
+    webhook: z
+      .url({ protocol: /^https?$/, error: 'must be an https:// URL' })
+      .max(2000)
+      .optional()
+      .openapi({ description: 'Subscribe a URL instead of an email: Statuspage-shaped envelopes, signed per Standard Webhooks.', example: 'https://hooks.example.com/status' }),
     components: z.array(slug).max(100, 'at most 100 components').optional().openapi({ description: 'Only hear about these component ids; omit for all.' }),
   })
   .strict()
+  .refine((v) => (v.email === undefined) !== (v.webhook === undefined), { path: ['email'], message: 'give either email or webhook, not both' })
   .openapi('SubscribeInput');
+
+const webhookSubscribed = z
+  .object({
+    status: z.literal('active'),
+    id: z.string(),
+    webhook: z.string(),
+    components: z.array(z.string()).nullable(),
+    secret: z.string().openapi({ description: 'The Standard Webhooks signing secret (whsec_…), shown only in this answer.' }),
+    unsubscribe: z.string(),
+  })
+  .openapi('WebhookSubscribed');
 
 const subscribeForm = z.object({ email, components: repeated.optional() }).openapi('SubscribeForm');
 const componentsForm = z.object({ components: repeated.optional() });
@@ -60,6 +78,7 @@ const create = createRoute({
     },
   },
   responses: {
+    201: json(webhookSubscribed, 'A webhook subscriber, active at once; keep the secret to verify signatures'),
     202: {
       description: 'Accepted: JSON for API callers, a "check your inbox" page for the form',
       content: {
@@ -186,6 +205,15 @@ export function subscriberRoutes(s: Services, options: SubscriberRouteOptions = 
       async (c) => {
         const form = isForm(c);
         const input = form ? c.req.valid('form') : c.req.valid('json');
+        if ('webhook' in input && typeof input.webhook === 'string') {
+          const retryAfter = limited(clientAddress(c, proxies));
+          if (retryAfter !== null) {
+            c.header('retry-after', String(retryAfter));
+            throw new DomainError(429, 'Too many requests', `Too many subscribe requests from this address; try again in ${retryAfter} s.`);
+          }
+          const subscription = await subscribeWebhook(s, { webhook: input.webhook, components: input.components });
+          return c.json({ status: 'active' as const, ...subscription }, 201);
+        }
         if (typeof input.email !== 'string') {
           throw new ValidationError('The request body is invalid: check email.', [{ path: 'email', message: 'an email address is required' }]);
         }
@@ -231,7 +259,7 @@ export function subscriberRoutes(s: Services, options: SubscriberRouteOptions = 
     })
     .openapi(unsubscribeNow, async (c) => {
       const token = c.req.valid('query').token ?? '';
-      const removed = token ? await unsubscribe(s, token) : false;
+      const removed = !token ? false : token.startsWith(webhookTokenPrefix) ? await unsubscribeWebhook(s, token) : await unsubscribe(s, token);
       return page(c, unsubscribedPage(links, removed));
     })
     .openapi(manage, async (c) => {

@@ -3,6 +3,7 @@ import type { Database } from '../../db/client.ts';
 import type { Audiences } from '../../db/schema.ts';
 import type { Severity } from '../domain.ts';
 import type { Clock } from '../clock.ts';
+import type { AlertSettings, CadenceSettings } from '../config.ts';
 import type { TrustedProxies } from '../http/client-address.ts';
 import type { PublishHook } from '../publish.ts';
 import type { TemplateCatalog } from '../templates.ts';
@@ -16,6 +17,11 @@ export interface Services {
   publicUrl: string;
   /** Who hears about an incident of each severity (SEVERITY_POLICY, else the default). */
   severityPolicy: Record<Severity, Audiences>;
+  /** When updates are due and who is reminded (CADENCE, REMINDER_LEAD_MINUTES, COMMS_EMAIL). */
+  cadence: CadenceSettings;
+  /** Whether webhook subscribers and channels may point at private addresses (WEBHOOK_ALLOW_PRIVATE). */
+  webhookAllowPrivate: boolean;
+  alerts: AlertSettings;
   /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); absent: none. */
   trustedProxies?: TrustedProxies;
 }

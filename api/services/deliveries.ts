@@ -14,7 +14,9 @@ export async function deliveryCounts(db: Queryable, subjectId: string): Promise<
   const rows = await db.all<{ update_id: string; status: keyof DeliveryCounts; n: number }>(sql`
     SELECT d.update_id, d.status, count(*) AS n FROM deliveries d
     JOIN updates u ON u.id = d.update_id
-    WHERE u.incident_id = ${subjectId} OR u.maintenance_id = ${subjectId}
+    WHERE (u.incident_id = ${subjectId} OR u.maintenance_id = ${subjectId})
+      -- Reminders to the comms lead are scheduled ahead and mostly cancelled: they are not the update's fan-out.
+      AND d.kind NOT IN ('due_reminder', 'overdue', 'alerts_resolved')
     GROUP BY d.update_id, d.status`);
   const counts = new Map<string, DeliveryCounts>();
   for (const r of rows) {

@@ -6,7 +6,6 @@ import {
   activeIncidentStatuses,
   closedIncidentStatuses,
   currentImpact,
-  defaultCadenceMinutes,
   incidentTransitionError,
   isActiveIncident,
   type ComponentStatus,
@@ -19,10 +18,13 @@ import { touchChangedComponents } from './components.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { renderTemplate, type Template } from '../templates.ts';
+import type { CadenceSettings } from '../config.ts';
+import { alertGroups } from '../../db/schema.ts';
 import { recordAudit } from './audit.ts';
 import { requireComponents } from './components.ts';
 import type { Actor, Services } from './context.ts';
 import { deliveryCounts, type DeliveryCounts } from './deliveries.ts';
+import { cadenceDeliveries, scheduleCadence, type CadenceDelivery } from './reminders.ts';
 import { storeUpdate, updateView, type UpdateRow, type UpdateView } from './updates.ts';
 import { incidentBuiltins, pickTemplate } from './wording.ts';
 
@@ -47,6 +49,10 @@ export interface DeclareInput {
   startedAt?: Date | undefined;
   /** Minutes until the next update is due; null for none; omitted for the severity's default cadence. */
   nextUpdateInMinutes?: number | null | undefined;
+  /** A draft (from an alert) shows on no public output and notifies no one until an update publishes it. */
+  draft?: boolean | undefined;
+  /** Alerts may name no known component; people declaring must name at least one. */
+  allowNoComponents?: boolean | undefined;
 }
 
 export interface UpdateInput {
@@ -90,10 +96,10 @@ export function notifyAudiences(policy: Audiences, notify: Notify | undefined): 
   };
 }
 
-/** When the next update is due: `minutes` from now, the severity's cadence when omitted, none when 0 or null or closed. */
-export function nextUpdateAt(now: Date, status: IncidentStatus, severity: Severity, minutes: number | null | undefined): Date | null {
+/** When the next update is due: `minutes` from now, the severity's cadence (CADENCE) when omitted, none when 0 or null or closed. */
+export function nextUpdateAt(cadence: CadenceSettings, now: Date, status: IncidentStatus, severity: Severity, minutes: number | null | undefined): Date | null {
   if (!isActiveIncident(status)) return null;
-  const m = minutes === undefined ? defaultCadenceMinutes[severity] : minutes;
+  const m = minutes === undefined ? cadence.minutes[severity] : minutes;
   return m === null || m === 0 ? null : new Date(now.getTime() + m * 60_000);
 }
 
@@ -133,14 +139,19 @@ interface PublishStep {
   variables: Record<string, string>;
   audiences: Audiences;
   brief: boolean;
+  /** nextUpdateInMinutes as the comms lead gave it, for the overdue cadence. */
+  chosenMinutes?: number | null | undefined;
   now: Date;
 }
 
-/** Publishes one update of an incident: the built-ins come from the incident as it stands after the change. */
+/**
+ * Publishes one update of an incident: the built-ins come from the incident as it stands after the change.
+ * The reminders for the next update are committed with it, and those for the previous one cancelled.
+ */
 async function publishUpdate(s: Services, tx: Tx, actor: Actor, step: PublishStep): Promise<UpdateRow> {
   const { incident, now } = step;
   const named = await affectedComponents(tx, incident.id);
-  return storeUpdate(tx, actor, {
+  const update = await storeUpdate(tx, actor, {
     subject: { type: 'incident', id: incident.id },
     template: step.template,
     status: step.status,
@@ -153,12 +164,26 @@ async function publishUpdate(s: Services, tx: Tx, actor: Actor, step: PublishSte
     nextUpdateAt: incident.nextUpdateAt,
     now,
   });
+  await scheduleCadence(tx, s.cadence, {
+    incidentId: incident.id,
+    severity: incident.severity as Severity,
+    roles: incident.roles,
+    draft: incident.draft,
+    updateId: update.id,
+    nextUpdateAt: incident.nextUpdateAt,
+    chosenMinutes: step.chosenMinutes,
+    actor,
+    now,
+  });
+  return update;
 }
+
+const silent: Audiences = { public: false, subscribers: false, stakeholders: false };
 
 export async function declareIncident(s: Services, actor: Actor, input: DeclareInput): Promise<IncidentView> {
   const now = s.clock.now();
   const { template, status } = pickTemplate(s.templates, input.template, 'incident', input.status);
-  if (input.components.length === 0) {
+  if (input.components.length === 0 && !input.allowNoComponents) {
     throw new ValidationError('An incident affects at least one component.', [{ path: 'components', message: 'name at least one component' }]);
   }
   if (input.startedAt && input.startedAt.getTime() > now.getTime()) {
@@ -171,7 +196,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
   }
   const incidentStatus = status;
   const policy = s.severityPolicy[input.severity];
-  const audiences = notifyAudiences(policy, input.notify);
+  const audiences = input.draft ? silent : notifyAudiences(policy, input.notify);
   const id = newId();
   const { update } = await s.db.transaction(async (tx) => {
     await requireComponents(tx, input.components.map((c) => c.id), 'components');
@@ -189,7 +214,8 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
         startedAt: input.startedAt ?? now,
         acknowledgedAt: now,
         ...milestones({ identifiedAt: null, mitigatedAt: null, resolvedAt: null }, incidentStatus, now),
-        nextUpdateAt: nextUpdateAt(now, incidentStatus, input.severity, input.nextUpdateInMinutes),
+        nextUpdateAt: nextUpdateAt(s.cadence, now, incidentStatus, input.severity, input.nextUpdateInMinutes),
+        draft: input.draft ?? false,
         createdBy: actor.name,
         createdAt: now,
         updatedAt: now,
@@ -203,7 +229,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
       action: 'incident.declared',
       subjectType: 'incident',
       subjectId: id,
-      detail: { severity: input.severity, status: incidentStatus, policy },
+      detail: { severity: input.severity, status: incidentStatus, policy, ...(input.draft ? { draft: true } : {}) },
     });
     const update = await publishUpdate(s, tx, actor, {
       incident: incident!,
@@ -212,11 +238,12 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
       variables: input.variables,
       audiences,
       brief: true,
+      chosenMinutes: input.nextUpdateInMinutes,
       now,
     });
     return { update };
   });
-  s.hook.emit({ kind: 'incident', subjectId: id, updateId: update.id, public: policy.public, at: now });
+  s.hook.emit({ kind: 'incident', subjectId: id, updateId: update.id, public: policy.public && !input.draft, at: now });
   return getIncident(s, id);
 }
 
@@ -243,7 +270,9 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
         status: input.status,
         roles: input.roles ? { ...current.roles, ...input.roles } : current.roles,
         ...milestones(reopening ? { ...current, resolvedAt: null } : current, input.status, now),
-        nextUpdateAt: nextUpdateAt(now, input.status, severity, input.nextUpdateInMinutes),
+        nextUpdateAt: nextUpdateAt(s.cadence, now, input.status, severity, input.nextUpdateInMinutes),
+        // Posting an update to a draft is what publishes it.
+        draft: false,
         version: current.version + 1,
         updatedAt: now,
       })
@@ -252,6 +281,9 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
       .returning();
     if (!incident) throw new ConflictError('The incident changed while this update was being published; reload it and try again.');
     if (input.components) await applyComponentChanges(tx, id, input.components);
+    if (current.draft) {
+      await recordAudit(tx, { at: now, actor: actor.name, action: 'incident.draft_published', subjectType: 'incident', subjectId: id, detail: {} });
+    }
     await touchChangedComponents(tx, before, now);
     if (from !== input.status) {
       await recordAudit(tx, {
@@ -269,7 +301,9 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
       status: input.status,
       variables: input.variables,
       audiences: notifyAudiences(current.audiences, input.notify),
-      brief: from !== input.status,
+      // A published draft briefs executives as a declaration would.
+      brief: from !== input.status || current.draft,
+      chosenMinutes: input.nextUpdateInMinutes,
       now,
     });
   });
@@ -397,6 +431,12 @@ export interface IncidentView {
   nextUpdateAt: Date | null;
   /** True when an update was due and none has been posted. */
   overdue: boolean;
+  /** Made from an alert and not yet published: no public output shows it. */
+  draft: boolean;
+  /** Alert groups behind this incident; a resolved one means "alerts resolved", never that the incident is. */
+  alerts: { source: string; groupKey: string; status: string; firingAt: Date; resolvedAt: Date | null }[];
+  /** Reminders, overdue notices and "alerts resolved" notices not cancelled, by due time: the delivery state of the cadence. */
+  reminders: CadenceDelivery[];
   /** Seconds from start of impact to each milestone, once reached. */
   durations: { toAcknowledge: number; toMitigate: number | null; toResolve: number | null };
   updates: UpdateView[];
@@ -421,6 +461,7 @@ function summarize(r: IncidentRow, now: Date) {
     resolvedAt: r.resolvedAt,
     nextUpdateAt: r.nextUpdateAt,
     overdue: r.nextUpdateAt !== null && r.nextUpdateAt.getTime() < now.getTime(),
+    draft: r.draft,
   };
 }
 
@@ -433,6 +474,8 @@ function toView(
   counts: Map<string, DeliveryCounts>,
   postmortem: IncidentView['postmortem'],
   audit: IncidentView['audit'],
+  alerts: IncidentView['alerts'],
+  reminders: CadenceDelivery[],
   now: Date,
 ): IncidentView {
   const updatesView = timeline.map((u) => updateView(u, counts));
@@ -455,6 +498,8 @@ function toView(
     postmortem,
     deliveries: total,
     audit,
+    alerts,
+    reminders,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -467,7 +512,7 @@ function emptyCounts(): DeliveryCounts {
 export async function getIncident(s: Pick<Services, 'db' | 'clock'>, id: string): Promise<IncidentView> {
   const [row] = await s.db.select().from(incidents).where(eq(incidents.id, id));
   if (!row) throw new NotFoundError('incident', id);
-  const [components, timeline, [pm], counts, audit] = await Promise.all([
+  const [components, timeline, [pm], counts, audit, alerts, reminders] = await Promise.all([
     affectedComponents(s.db, id),
     // Ids are random: within one millisecond only the insertion order (rowid) tells which update came last.
     s.db.select().from(updates).where(eq(updates.incidentId, id)).orderBy(desc(updates.createdAt), desc(sql`rowid`)),
@@ -478,9 +523,15 @@ export async function getIncident(s: Pick<Services, 'db' | 'clock'>, id: string)
       .from(auditEvents)
       .where(and(eq(auditEvents.subjectType, 'incident'), eq(auditEvents.subjectId, id)))
       .orderBy(asc(auditEvents.at), asc(auditEvents.id)),
+    s.db
+      .select({ source: alertGroups.source, groupKey: alertGroups.groupKey, status: alertGroups.status, firingAt: alertGroups.firingAt, resolvedAt: alertGroups.resolvedAt })
+      .from(alertGroups)
+      .where(eq(alertGroups.incidentId, id))
+      .orderBy(asc(alertGroups.firingAt)),
+    cadenceDeliveries(s.db, id),
   ]);
   const postmortem = pm ? { externalSummary: pm.externalSummary, internalBody: pm.internalBody, actionItems: pm.actionItems, author: pm.author, publishedAt: pm.publishedAt, updatedAt: pm.updatedAt } : null;
-  return toView(row, components, timeline, counts, postmortem, audit, s.clock.now());
+  return toView(row, components, timeline, counts, postmortem, audit, alerts, reminders, s.clock.now());
 }
 
 export interface ListQuery {

@@ -135,5 +135,6 @@ export async function renderOutboxMessage(
       ? [(await prepareSignInEmails(db, settings, [claimed], now, { mint: false })).get(found.id)!]
       : await createPreparer(db, settings)([claimed], now);
   if (!prepared) return { entry: found, notRendered: 'the outbox has no composer for it' };
-  return 'message' in prepared ? { entry: found, message: prepared.message } : { entry: found, notRendered: prepared.skip };
+  if ('skip' in prepared) return { entry: found, notRendered: prepared.skip };
+  return { entry: found, message: 'payload' in prepared ? prepared.payload : prepared.message };
 }

@@ -1,4 +1,4 @@
-// Enqueues deliveries for a committed update inside the publishing transaction, one row per recipient.
+// Enqueues deliveries for a committed update inside the publishing transaction, one row per recipient (person, channel, webhook).
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 
@@ -22,6 +22,11 @@ export async function enqueueDeliveries(db: Queryable, input: EnqueueInput): Pro
       SELECT ${input.updateId}, 'briefing', 'stakeholder', id, email, 'pending', ${at}, ${at}
       FROM stakeholders WHERE suppressed_at IS NULL
       ON CONFLICT DO NOTHING`);
+    // Chat channels are internal: they get the briefing, in internal wording, whenever executives do.
+    await db.run(sql`
+      INSERT INTO deliveries (update_id, kind, audience, recipient_id, email, status, next_attempt_at, created_at)
+      SELECT ${input.updateId}, 'briefing', 'channel', id, url, 'pending', ${at}, ${at} FROM channels WHERE true
+      ON CONFLICT DO NOTHING`);
   }
   if (input.subscribers) {
     const ids = JSON.stringify(input.componentIds);
@@ -33,5 +38,16 @@ export async function enqueueDeliveries(db: Queryable, input: EnqueueInput): Pro
         AND (s.components IS NULL OR EXISTS (
           SELECT 1 FROM json_each(s.components) f WHERE f.value IN (SELECT value FROM json_each(${ids}))))
       ON CONFLICT DO NOTHING`);
+    // Webhook subscribers are public: the external wording, with the same component filter; not maintenance reminders.
+    if ((input.subscriberKind ?? 'update') === 'update') {
+      await db.run(sql`
+        INSERT INTO deliveries (update_id, kind, audience, recipient_id, email, status, next_attempt_at, created_at)
+        SELECT ${input.updateId}, 'update', 'webhook', w.id, w.url, 'pending', ${at}, ${at}
+        FROM webhook_subscribers w
+        WHERE w.disabled_at IS NULL
+          AND (w.components IS NULL OR EXISTS (
+            SELECT 1 FROM json_each(w.components) f WHERE f.value IN (SELECT value FROM json_each(${ids}))))
+        ON CONFLICT DO NOTHING`);
+    }
   }
 }

@@ -64,7 +64,7 @@ export async function previewDeclaration(
       internalTitle: input.internalTitle ?? input.title,
       severity: input.severity,
       startedAt: now,
-      nextUpdateAt: nextUpdateAt(now, status as IncidentStatus, input.severity, input.nextUpdateInMinutes),
+      nextUpdateAt: nextUpdateAt(s.cadence, now, status as IncidentStatus, input.severity, input.nextUpdateInMinutes),
       roles: input.roles ?? {},
       components,
     },

@@ -36,6 +36,10 @@ export interface IncidentInsight {
   mitigatedAt: Date | null;
   resolvedAt: Date | null;
   nextUpdateAt: Date | null;
+  /** Made from an alert and not yet published. */
+  draft: boolean;
+  /** Statuses of the alert groups behind the incident, comma-separated; null when it came from no alert. */
+  alerts: string | null;
 }
 
 /** The other wording of an update (the external one, for insiders), and whether customers were given it. */
@@ -148,6 +152,8 @@ const internalAudience: AudienceReading = {
         mitigatedAt: incidents.mitigatedAt,
         resolvedAt: incidents.resolvedAt,
         nextUpdateAt: incidents.nextUpdateAt,
+        draft: incidents.draft,
+        alerts: sql<string | null>`(SELECT group_concat(alert_groups.status) FROM alert_groups WHERE alert_groups.incident_id = "incidents"."id")`,
       })
       .from(incidents)
       .where(inArray(incidents.id, ids));

@@ -321,6 +321,8 @@ function incidentFacts(i: IncidentInsight, now: Date): Fact[] {
     { label: 'Comms lead', text: i.roles.comms || 'Not assigned' },
   ];
   if (i.roles.smes?.length) facts.push({ label: 'Subject-matter experts', text: i.roles.smes.join(', ') });
+  if (i.draft) facts.push({ label: 'Draft', text: 'Not published', warning: 'Made from an alert: no public output shows it until an update is posted' });
+  if (i.alerts) facts.push({ label: 'Alerts', text: i.alerts.split(',').every((a) => a === 'resolved') ? 'Alerts resolved' : 'Alerts firing' });
   if (isActiveIncident(i.status)) {
     if (i.nextUpdateAt) {
       const late = now.getTime() - i.nextUpdateAt.getTime();

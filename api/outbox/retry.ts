@@ -1,0 +1,44 @@
+// The retry policy, as pure functions: how long to wait after a failure, and whether to try again at all.
+
+export interface RetryPolicy {
+  /** Delay after the first failure in ms; it doubles per attempt, with jitter, up to maxMs. */
+  baseMs: number;
+  maxMs: number;
+  /** Transient failures after which a delivery is given up as failed. */
+  maxAttempts: number;
+}
+
+export const defaultRetry: RetryPolicy = { baseMs: 30_000, maxMs: 60 * 60_000, maxAttempts: 15 };
+
+export function retryPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
+  return {
+    baseMs: overrides.baseMs ?? defaultRetry.baseMs,
+    maxMs: overrides.maxMs ?? defaultRetry.maxMs,
+    maxAttempts: overrides.maxAttempts ?? defaultRetry.maxAttempts,
+  };
+}
+
+/**
+ * Exponential back-off with "equal jitter" (AWS Architecture Blog, "Exponential Backoff and Jitter"): half the
+ * delay is fixed, half random, so retries spread out. `attempt` counts from 1; the result is in ms.
+ */
+export function backoffMs(attempt: number, policy: Pick<RetryPolicy, 'baseMs' | 'maxMs'>, random = Math.random): number {
+  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** What becomes of a delivery after a failed attempt: tried again at `nextAttemptAt` (epoch ms), or failed for good. */
+export type AfterFailure = { status: 'pending'; attempts: number; nextAttemptAt: number } | { status: 'failed'; attempts: number };
+
+/** `attempts` is the count before this failure; a permanent failure, or the last allowed attempt, fails the delivery. */
+export function afterFailure(
+  failure: { permanent: boolean },
+  attempts: number,
+  policy: RetryPolicy,
+  nowMs: number,
+  random = Math.random,
+): AfterFailure {
+  const made = attempts + 1;
+  if (failure.permanent || made >= policy.maxAttempts) return { status: 'failed', attempts: made };
+  return { status: 'pending', attempts: made, nextAttemptAt: nowMs + backoffMs(made, policy, random) };
+}

@@ -1,0 +1,236 @@
+// Keeps the rhythm of updates: schedules reminders and overdue notices as outbox rows with the update that sets the due time.
+import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import type { Queryable, Tx } from '../../db/client.ts';
+import { apiTokens, channels, deliveries, incidents, updates, type Roles } from '../../db/schema.ts';
+import { isActiveIncident, type Severity } from '../domain.ts';
+import type { CadenceSettings } from '../config.ts';
+import type { Claimed } from '../outbox/leases.ts';
+import type { Actor } from './context.ts';
+import { absolute, paths } from '../links.ts';
+import { formatUtc, humanDuration } from '../text.ts';
+
+/** Delivery kinds that remind the comms lead; an update posted to the incident cancels those still pending. */
+export const cadenceKinds = ['due_reminder', 'overdue'] as const;
+export type NoticeKind = (typeof cadenceKinds)[number] | 'alerts_resolved';
+
+/** Overdue notices are scheduled ahead for at most this long, and at most this many, per update. */
+const overdueHorizonMs = 24 * 60 * 60_000;
+const overdueMax = 48;
+
+/** The console page where the comms lead posts the next update: `/internal/incidents/{id}/` (SPEC, console). */
+export function postUpdateUrl(publicUrl: string, incidentId: string): string {
+  return absolute(publicUrl, paths.incident('internal', incidentId));
+}
+
+const emailPattern = /[^\s<>@,;"]+@[^\s<>@,;"]+\.[^\s<>@,;"]+/;
+
+/** The address in a role such as "Casey Comms <casey@example.com>" or "casey@example.com"; null when it has none. */
+export function roleEmail(role: string | undefined): string | null {
+  if (!role) return null;
+  const angled = /<([^>]+)>/.exec(role)?.[1] ?? role;
+  return emailPattern.exec(angled)?.[0]?.toLowerCase() ?? null;
+}
+
+/** The publisher's email: the actor's own if it carries one, else the `email` of its API token (`npm run token -- create --email`). */
+export async function publisherEmail(db: Queryable, actor: Actor): Promise<string | null> {
+  const own = (actor as { email?: unknown }).email;
+  if (typeof own === 'string' && own) return own;
+  const tokenId = (actor as { tokenId?: unknown }).tokenId;
+  if (typeof tokenId !== 'string') return null;
+  const [row] = await db.select({ email: apiTokens.email }).from(apiTokens).where(eq(apiTokens.id, tokenId));
+  return row?.email ?? null;
+}
+
+/** Who is reminded: the incident's comms lead (an email in roles.comms), else the last publisher, else COMMS_EMAIL. */
+export async function commsRecipient(db: Queryable, roles: Roles, publisher: Actor, fallback: string | undefined): Promise<string | null> {
+  return roleEmail(roles.comms) ?? (await publisherEmail(db, publisher)) ?? fallback ?? null;
+}
+
+/** Minutes between overdue notices: the severity's cadence, else the interval the comms lead chose for this update. */
+export function overdueIntervalMinutes(settings: CadenceSettings, severity: Severity, chosen: number | null | undefined): number | null {
+  const cadence = settings.minutes[severity];
+  if (cadence > 0) return cadence;
+  return chosen && chosen > 0 ? chosen : null;
+}
+
+export interface CadenceStep {
+  incidentId: string;
+  severity: Severity;
+  roles: Roles;
+  draft: boolean;
+  /** The update just stored: reminders name it as what was last said. */
+  updateId: string;
+  nextUpdateAt: Date | null;
+  /** nextUpdateInMinutes as given with the update, if any. */
+  chosenMinutes: number | null | undefined;
+  actor: Actor;
+  now: Date;
+}
+
+/** Inside the publishing transaction: cancels the incident's pending reminders, then schedules the next round. */
+export async function scheduleCadence(tx: Tx, settings: CadenceSettings, step: CadenceStep): Promise<void> {
+  await tx
+    .update(deliveries)
+    .set({ status: 'suppressed', lastError: 'an update was posted', leaseOwner: null, leaseUntil: null })
+    .where(
+      and(
+        eq(deliveries.status, 'pending'),
+        inArray(deliveries.kind, [...cadenceKinds]),
+        inArray(deliveries.updateId, tx.select({ id: updates.id }).from(updates).where(eq(updates.incidentId, step.incidentId))),
+      ),
+    );
+  if (!step.nextUpdateAt || step.draft) return;
+  const due = step.nextUpdateAt.getTime();
+  const interval = overdueIntervalMinutes(settings, step.severity, step.chosenMinutes);
+  const person = await commsRecipient(tx, step.roles, step.actor, settings.commsEmail);
+  const targets = [
+    ...(person ? [{ audience: 'comms', recipientId: person, email: person }] : []),
+    ...(await tx.select({ id: channels.id, url: channels.url }).from(channels)).map((c) => ({ audience: 'channel', recipientId: c.id, email: c.url })),
+  ];
+  const times: { kind: (typeof cadenceKinds)[number]; seq: number; at: number }[] = [];
+  const remindAt = due - settings.leadMinutes * 60_000;
+  if (settings.leadMinutes > 0 && remindAt > step.now.getTime()) times.push({ kind: 'due_reminder', seq: 0, at: remindAt });
+  const repeats = interval ? Math.min(overdueMax, Math.max(1, Math.floor(overdueHorizonMs / (interval * 60_000)))) : 1;
+  for (let k = 0; k < repeats; k++) times.push({ kind: 'overdue', seq: k + 1, at: due + k * (interval ?? 0) * 60_000 });
+  const values = targets.flatMap((t) =>
+    times.map((w) => ({ updateId: step.updateId, kind: w.kind, seq: w.seq, ...t, status: 'pending', nextAttemptAt: new Date(w.at), createdAt: step.now })),
+  );
+  if (values.length > 0) await tx.insert(deliveries).values(values).onConflictDoNothing();
+}
+
+export interface CadenceDelivery {
+  kind: NoticeKind;
+  /** The nth overdue notice, from 1; 0 otherwise. */
+  seq: number;
+  /** comms (an email address) or channel (a channel id). */
+  recipientKind: string;
+  recipient: string;
+  status: string;
+  dueAt: Date;
+  sentAt: Date | null;
+  lastError: string | null;
+}
+
+/** The incident's reminders that were not cancelled, by due time (at most 100): queryable delivery state. */
+export async function cadenceDeliveries(db: Queryable, incidentId: string): Promise<CadenceDelivery[]> {
+  const rows = await db
+    .select({
+      kind: deliveries.kind,
+      seq: deliveries.seq,
+      recipientKind: deliveries.audience,
+      recipient: deliveries.recipientId,
+      status: deliveries.status,
+      dueAt: deliveries.nextAttemptAt,
+      sentAt: deliveries.sentAt,
+      lastError: deliveries.lastError,
+    })
+    .from(deliveries)
+    .innerJoin(updates, eq(updates.id, deliveries.updateId))
+    .where(and(eq(updates.incidentId, incidentId), inArray(deliveries.kind, [...cadenceKinds, 'alerts_resolved']), ne(deliveries.status, 'suppressed')))
+    .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id))
+    .limit(100);
+  return rows.map((r) => ({ ...r, kind: r.kind as NoticeKind }));
+}
+
+/** What a reminder, an overdue notice or an "alerts resolved" notice says, whatever carries it (email or chat). */
+export interface Notice {
+  kind: NoticeKind;
+  incidentId: string;
+  title: string;
+  internalTitle: string;
+  severity: string;
+  status: string;
+  nextUpdateAt: Date | null;
+  /** The nth overdue notice, from 1; 0 otherwise. */
+  seq: number;
+  lastUpdate: { status: string; externalSubject: string; externalBody: string; author: string; createdAt: Date };
+  /** The console's Post update for this incident. */
+  postUpdateUrl: string;
+}
+
+/**
+ * Describes each claimed notice row, or says why it should not be sent: the incident is gone or closed, or an
+ * update was posted after the one the row was scheduled with (the posting transaction also cancels them; this
+ * covers a row claimed just before it committed).
+ */
+export async function loadNotices(db: Queryable, rows: Claimed[], publicUrl: string, now: Date): Promise<Map<number, Notice | { skip: string }>> {
+  const out = new Map<number, Notice | { skip: string }>();
+  const updateIds = [...new Set(rows.map((r) => r.updateId).filter((id): id is string => id !== null))];
+  if (updateIds.length === 0) return out;
+  const scheduled = await db.select({ id: updates.id, incidentId: updates.incidentId }).from(updates).where(inArray(updates.id, updateIds));
+  const incidentOf = new Map(scheduled.map((u) => [u.id, u.incidentId]));
+  const incidentIds = [...new Set(scheduled.map((u) => u.incidentId).filter((id): id is string => id !== null))];
+  const facts = new Map<string, { incident: typeof incidents.$inferSelect; latest: typeof updates.$inferSelect }>();
+  for (const id of incidentIds) {
+    const [incident] = await db.select().from(incidents).where(eq(incidents.id, id));
+    const [latest] = await db.select().from(updates).where(eq(updates.incidentId, id)).orderBy(desc(updates.createdAt), desc(sql`rowid`)).limit(1);
+    if (incident && latest) facts.set(id, { incident, latest });
+  }
+  for (const row of rows) {
+    const incidentId = row.updateId ? incidentOf.get(row.updateId) : undefined;
+    const f = incidentId ? facts.get(incidentId) : undefined;
+    if (!f) {
+      out.set(row.id, { skip: 'the incident no longer exists' });
+      continue;
+    }
+    const { incident, latest } = f;
+    if (row.kind !== 'alerts_resolved') {
+      if (!isActiveIncident(incident.status)) {
+        out.set(row.id, { skip: `the incident is ${incident.status}` });
+        continue;
+      }
+      if (latest.id !== row.updateId || !incident.nextUpdateAt) {
+        out.set(row.id, { skip: 'an update was posted' });
+        continue;
+      }
+      if (row.kind === 'due_reminder' && incident.nextUpdateAt.getTime() <= now.getTime()) {
+        out.set(row.id, { skip: 'already due: the overdue notice says so' });
+        continue;
+      }
+    }
+    out.set(row.id, {
+      kind: row.kind as NoticeKind,
+      incidentId: incident.id,
+      title: incident.title,
+      internalTitle: incident.internalTitle,
+      severity: incident.severity,
+      status: incident.status,
+      nextUpdateAt: incident.nextUpdateAt,
+      seq: row.seq ?? 0,
+      lastUpdate: { status: latest.status, externalSubject: latest.externalSubject, externalBody: latest.externalBody, author: latest.author, createdAt: latest.createdAt },
+      postUpdateUrl: postUpdateUrl(publicUrl, incident.id),
+    });
+  }
+  return out;
+}
+
+/** The words of a notice, shared by the email and every chat format: a headline, facts, and what was last said. */
+export function describeNotice(n: Notice, now: Date): { headline: string; intro: string; facts: [string, string][] } {
+  const due = n.nextUpdateAt ? formatUtc(n.nextUpdateAt, now) : 'no time set';
+  const late = n.nextUpdateAt ? humanDuration(Math.max(0, now.getTime() - n.nextUpdateAt.getTime())) : '';
+  const headline =
+    n.kind === 'due_reminder'
+      ? `Update due at ${due}: ${n.internalTitle}`
+      : n.kind === 'overdue'
+        ? `Overdue${n.seq > 1 ? ` (notice ${n.seq})` : ''}: ${n.internalTitle}, update was due at ${due}`
+        : `Alerts resolved: ${n.internalTitle}`;
+  const intro =
+    n.kind === 'due_reminder'
+      ? `The next update for this incident is due at ${due}. Post it from the console before then.`
+      : n.kind === 'overdue'
+        ? `The next update for this incident was due at ${due}, ${late} ago, and none has been posted. Customers are waiting: post an update now.`
+        : 'The monitoring alerts behind this incident have resolved. The incident stays open until someone resolves it: check, then post an update.';
+  return {
+    headline,
+    intro,
+    facts: [
+      ['Incident', n.title],
+      ['Internal title', n.internalTitle],
+      ['Severity', n.severity],
+      ['Status', n.status],
+      ['Next update due', due],
+      ['Last update', `${formatUtc(n.lastUpdate.createdAt, now)} by ${n.lastUpdate.author}`],
+      ['What customers were told', `${n.lastUpdate.externalSubject}\n${n.lastUpdate.externalBody}`],
+    ],
+  };
+}

@@ -1,0 +1,221 @@
+// Alert-driven declare: Alertmanager and Grafana payloads make one incident per group, published or drafted per ALERT_POLICY.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { countRows, manualOutbox, rows } from './fanout-support.ts';
+import { manualHttpOutbox, startHttpSink, type HttpSink } from './cadence-support.ts';
+import { makeSiteFixture, postUpdate, type SiteFixture } from './site-fixture.ts';
+import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
+
+let f: SiteFixture;
+let smtp: SmtpSink;
+let hooks: HttpSink;
+
+beforeEach(async () => {
+  f = await makeSiteFixture({ COMMS_EMAIL: 'duty@example.com', WEBHOOK_ALLOW_PRIVATE: 'true' });
+  smtp = await startSmtpSink();
+  hooks = await startHttpSink();
+});
+afterEach(async () => {
+  await hooks.close();
+  await smtp.close();
+  await f.close();
+});
+
+/** The example payload from the Alertmanager documentation (webhook_config, version 4), with our two labels added. */
+function alertmanager(status: 'firing' | 'resolved', labels: Record<string, string>, groupKey = '{}/{severity="critical"}:{alertname="ProbeFailure"}') {
+  const common = { alertname: 'ProbeFailure', instance: 'https://server.example.org', job: 'http_checks', monitor: 'master', ...labels };
+  return {
+    receiver: 'statusdesk',
+    status,
+    alerts: [
+      {
+        status,
+        labels: common,
+        annotations: {
+          description: 'Instance https://server.example.org has been down for over 5m. Job: http_checks',
+          summary: 'BlackBox Probe Failure: https://server.example.org',
+        },
+        startsAt: '2023-02-06T13:08:45.828Z',
+        endsAt: status === 'resolved' ? '2023-02-06T13:28:45.828Z' : '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prometheus.example.org:9090/graph?g0.expr=probe_success+%3D%3D+0&g0.tab=1',
+        fingerprint: '1a30ba71cca2921f',
+      },
+    ],
+    groupLabels: { alertname: 'ProbeFailure' },
+    commonLabels: common,
+    commonAnnotations: {
+      description: 'Instance https://server.example.org has been down for over 5m. Job: http_checks',
+      summary: 'BlackBox Probe Failure: https://server.example.org',
+    },
+    externalURL: 'http://prometheus.example.org:9093',
+    version: '4',
+    groupKey,
+    truncatedAlerts: 0,
+  };
+}
+
+/** The example body from Grafana's webhook notifier documentation, with our labels added. */
+function grafana(labels: Record<string, string>) {
+  return {
+    receiver: 'My Super Webhook',
+    status: 'firing',
+    orgId: 1,
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'High memory usage', team: 'blue', zone: 'us-1', ...labels },
+        annotations: { description: 'The system has high memory usage', runbook_url: 'https://myrunbook.com/runbook/1234', summary: 'This alert was triggered for zone us-1' },
+        startsAt: '2021-10-12T09:51:03.157076+02:00',
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'https://play.grafana.org/alerting/1afz29v7z/edit',
+        fingerprint: 'c6eadffa33fcdf37',
+        silenceURL: 'https://play.grafana.org/alerting/silence/new',
+        dashboardURL: '',
+        panelURL: '',
+        values: { B: 44.23943737541908, C: 1 },
+      },
+    ],
+    groupLabels: { alertname: 'High memory usage' },
+    commonLabels: { alertname: 'High memory usage', team: 'blue', zone: 'us-1', ...labels },
+    commonAnnotations: {},
+    externalURL: 'https://play.grafana.org/',
+    version: '1',
+    groupKey: '{}:{alertname="High memory usage"}',
+    truncatedAlerts: 0,
+    title: '[FIRING:1] High memory usage (blue us-1)',
+    state: 'alerting',
+    message: '**Firing**',
+  };
+}
+
+async function alert(path: 'alertmanager' | 'grafana', body: unknown, token: 'comms' | 'viewer' | null = 'comms') {
+  return f.call('POST', `/api/v1/alerts/${path}`, { token, body });
+}
+
+/** Every file of the public release as text. */
+function publicText() {
+  return [...f.files().entries()].map(([path, bytes]) => `${path}\n${bytes.toString('utf8')}`).join('\n');
+}
+
+describe('Alertmanager', () => {
+  it("declares and publishes a SEV1 from the documented example payload; the public page shows it; a repeat adds nothing", async () => {
+    const res = await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }));
+    expect(res.status).toBe(201);
+    const out = (await res.json()) as { outcome: string; incidentId: string; severity: string };
+    expect(out).toMatchObject({ outcome: 'declared', severity: 'SEV1' });
+    await f.rendered();
+    const home = await (await f.get('/')).text();
+    expect(home).toContain('Disruption to Api');
+    const summary = (await (await f.get('/api/v2/summary.json')).json()) as { incidents: { id: string; impact: string }[] };
+    expect(summary.incidents.map((i) => i.id)).toEqual([out.incidentId]);
+    // The alert's own words are internal: never in a public file.
+    expect(publicText()).not.toContain('BlackBox Probe Failure');
+
+    const again = await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }));
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ outcome: 'repeat', incidentId: out.incidentId });
+    expect(await countRows(f, 'incidents')).toBe(1);
+    expect(await countRows(f, 'updates')).toBe(1);
+  });
+
+  it('makes a draft of a SEV2 that no public output, email or webhook shows until an update publishes it', async () => {
+    const sub = await f.call('POST', '/api/v1/subscribers', { token: null, body: { webhook: `${hooks.url}/hook` } });
+    expect(sub.status).toBe(201);
+    await f.services.db.$client.execute(
+      "INSERT INTO subscribers (id, email, confirmed_at, unsubscribe_token, created_at) VALUES ('s1', 'reader@example.com', 1, 'tok-1', 1)",
+    );
+    const res = await alert('alertmanager', alertmanager('firing', { severity: 'warning', component: 'dashboard' }, 'group-2'));
+    expect(res.status).toBe(201);
+    const { incidentId, outcome } = (await res.json()) as { incidentId: string; outcome: string };
+    expect(outcome).toBe('drafted');
+
+    const list = (await (await f.call('GET', '/api/v1/incidents', { token: 'viewer' })).json()) as { incidents: { id: string; draft: boolean }[] };
+    expect(list.incidents).toEqual([expect.objectContaining({ id: incidentId, draft: true })]);
+    await f.rendered();
+    const text = publicText();
+    expect(text).not.toContain(incidentId);
+    expect(text).not.toContain('Disruption to Dashboard');
+    const components = (await (await f.get('/api/v2/components.json')).json()) as { components: { id: string; status: string }[] };
+    expect(components.components.find((c) => c.id === 'dashboard')!.status).toBe('operational');
+    const internal = await (await f.get(`/internal/incidents/${incidentId}/`, { authorization: `Bearer ${f.tokens.viewer}` })).text();
+    expect(internal).toContain('Not published');
+
+    const mail = manualOutbox(f, smtp);
+    const http = manualHttpOutbox(f);
+    try {
+      await mail.drain();
+      await http.drain();
+      expect(smtp.received).toHaveLength(0);
+      expect(hooks.posted).toHaveLength(0);
+
+      // Publishing: the comms lead posts an update.
+      await postUpdate(f, incidentId, 'investigating');
+      await f.rendered();
+      expect(await (await f.get('/')).text()).toContain('Disruption to Dashboard');
+      await mail.drain();
+      await http.drain();
+      expect(smtp.received.map((r) => r.to).flat()).toContain('reader@example.com');
+      expect(hooks.posted).toHaveLength(1);
+    } finally {
+      await mail.close();
+      http.close();
+    }
+  });
+
+  it('never resolves an incident when its alerts resolve: it tells the comms lead and the internal page says "Alerts resolved"', async () => {
+    const fired = (await (await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }))).json()) as { incidentId: string };
+    const res = await alert('alertmanager', alertmanager('resolved', { severity: 'critical', component: 'api' }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ outcome: 'resolved', incidentId: fired.incidentId });
+    const view = (await (await f.call('GET', `/api/v1/incidents/${fired.incidentId}`)).json()) as { status: string; alerts: { status: string }[] };
+    expect(view.status).toBe('investigating');
+    expect(view.alerts).toEqual([expect.objectContaining({ status: 'resolved' })]);
+
+    const mail = manualOutbox(f, smtp);
+    try {
+      await mail.drain();
+    } finally {
+      await mail.close();
+    }
+    const told = (await smtp.parsed()).filter((m) => m.envelopeTo.includes('duty@example.com'));
+    expect(told.map((m) => m.subject)).toEqual(['Alerts resolved: BlackBox Probe Failure: https://server.example.org']);
+    await f.rendered();
+    const internal = await (await f.get(`/internal/incidents/${fired.incidentId}/`, { authorization: `Bearer ${f.tokens.viewer}` })).text();
+    expect(internal).toContain('Alerts resolved');
+    // A second resolved notification for the same group says nothing new.
+    expect(await (await alert('alertmanager', alertmanager('resolved', { severity: 'critical', component: 'api' }))).json()).toMatchObject({ outcome: 'ignored' });
+  });
+
+  it('declares with the known components only, and with none when the labels name none', async () => {
+    const res = await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api, nope ,webhooks' }, 'g-3'));
+    const out = (await res.json()) as { incidentId: string; unknownComponents: string[] };
+    expect(out.unknownComponents).toEqual(['nope']);
+    const view = (await (await f.call('GET', `/api/v1/incidents/${out.incidentId}`)).json()) as { components: { id: string; status: string }[] };
+    expect(view.components.map((c) => c.id).sort()).toEqual(['api', 'webhooks']);
+    const bare = await alert('alertmanager', alertmanager('firing', { severity: 'critical' }, 'g-4'));
+    expect(bare.status).toBe(201);
+  });
+
+  it('needs a comms token, and refuses a payload that is not version 4 with 422 naming the field, storing nothing', async () => {
+    expect((await alert('alertmanager', alertmanager('firing', { severity: 'critical' }), null)).status).toBe(401);
+    expect((await alert('alertmanager', alertmanager('firing', { severity: 'critical' }), 'viewer')).status).toBe(403);
+    const bad = await alert('alertmanager', { ...alertmanager('firing', { severity: 'critical' }), version: '3' });
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(['version']);
+    const empty = await alert('alertmanager', { ...alertmanager('firing', { severity: 'critical' }), alerts: [] });
+    expect(empty.status).toBe(422);
+    expect(await countRows(f, 'incidents')).toBe(0);
+    expect(await countRows(f, 'alert_groups')).toBe(0);
+  });
+});
+
+describe('Grafana', () => {
+  it('maps the documented payload through the same labels: minor is a SEV3 draft, critical publishes', async () => {
+    const minor = await alert('grafana', grafana({ severity: 'minor', component: 'webhooks' }));
+    expect(await minor.json()).toMatchObject({ outcome: 'drafted', severity: 'SEV3' });
+    const critical = await alert('grafana', { ...grafana({ severity: 'critical', component: 'api' }), groupKey: undefined, groupLabels: { alertname: 'Other' } });
+    expect(critical.status).toBe(201);
+    expect(await critical.json()).toMatchObject({ outcome: 'declared', severity: 'SEV1' });
+    const [row] = await rows<{ n: number }>(f, 'SELECT count(*) AS n FROM alert_groups');
+    expect(Number(row!.n)).toBe(2);
+  });
+});
