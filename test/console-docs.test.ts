@@ -41,6 +41,7 @@ describe('the API reference', () => {
     expect(body.toString('utf8')).toContain('createApiReference');
     const zipped = await f.get(src!, { 'accept-encoding': 'gzip' });
     expect(zipped.headers.get('content-encoding')).toBe('gzip');
+    expect(gunzipSync(Buffer.from(await zipped.arrayBuffer())).equals(body)).toBe(true);
     // A stale hash is not served: a cached page never gets a different bundle under its old name.
     expect((await f.get('/api/docs/scalar-0000000000000000.js')).status).toBe(404);
   });
