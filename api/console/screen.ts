@@ -78,7 +78,7 @@ export async function subjectScreen<T>(
   c: Context,
   page: (r: SiteReading) => Promise<PageView | undefined>,
   load: () => Promise<T>,
-  panel: (subject: T) => Html | Promise<Html>,
+  panel: (subject: T) => Html | string | Promise<Html | string>,
   status = 200,
 ) {
   const r = await readInternal(d);
