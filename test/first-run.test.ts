@@ -110,7 +110,10 @@ describe('npm install on a fresh clone', () => {
     const dir = tempDir('status-install-');
     for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(root, f), join(dir, f));
     // The npm beside this (current) Node, as CI and the README's Node 24 would run it.
-    const env = { PATH: `${dirname(process.execPath)}:${process.env.PATH}`, HOME: process.env.HOME, NO_COLOR: '1' };
+    // The machine's environment (its CA bundle and proxy settings reach the registry), less what the npm running
+    // this test passed down to it.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
+    const env = { ...inherited, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, NO_COLOR: '1' };
     const result = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, env, timeoutMs: 240_000 });
     const output = result.stdout + result.stderr;
     expect(result.code, output).toBe(0);
