@@ -41,7 +41,7 @@ describe('scheduled with the update', () => {
     f = await makeFixture({ COMMS_EMAIL: 'comms@example.com' });
     await seedComponents(f);
     const incident = await declare(f, { severity: 'SEV1' });
-    const due = new Date(incident.nextUpdateAt).getTime();
+    const due = new Date((incident as unknown as { nextUpdateAt: string }).nextUpdateAt).getTime();
     const overdue = await rows<{ seq: number; next_attempt_at: number }>(
       f,
       "SELECT seq, next_attempt_at FROM deliveries WHERE kind = 'overdue' AND audience = 'comms' ORDER BY seq",
