@@ -273,8 +273,13 @@ describe('other resources with bad input', () => {
     };
     await refused('POST', '/api/v1/maintenances', { body }, 422, 'scheduledUntil');
     await refused('POST', '/api/v1/maintenances', { body: { ...body, scheduledFor: 'soon' } }, 422, 'scheduledFor');
-    await refused('POST', '/api/v1/maintenances', { body: { ...body, scheduledUntil: '2026-11-25T06:00:00Z', components: ['ghost'] } }, 422, 'components.0.id');
+    await refused('POST', '/api/v1/maintenances', { body: { ...body, scheduledUntil: '2026-11-25T06:00:00Z', components: ['ghost'] } }, 422, 'components.0');
     await refused('POST', '/api/v1/maintenances', { body: { ...body, scheduledUntil: '2026-11-25T06:00:00Z', components: [] } }, 422, 'components');
+  });
+
+  it('names the list item, not a missing .id, when a list of bare component ids holds an unknown one', async () => {
+    await refused('POST', '/api/v1/subscribers', { token: null, body: { email: 'new@example.com', components: ['api', 'ghost'] } }, 422, 'components.1');
+    await refused('POST', '/api/v1/incidents', { body: { ...valid(), components: [{ id: 'ghost', status: 'major_outage' }] } }, 422, 'components.0.id');
   });
 
   it('refuses a bad preview with 422 and a bad component with 422', async () => {

@@ -145,7 +145,18 @@ describe('console forms', () => {
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('External wording');
-    expect(html).toContain('viewer token');
+    expect(html).toContain('signed in as a viewer');
+  });
+
+  it('say on the incident page when a notified audience held nobody, rather than "not notified"', async () => {
+    // incidentId was declared (SEV1: subscribers and executives notified) before any subscriber or stakeholder existed.
+    const html = await (await f.app.request(`${origin}/internal/incidents/${incidentId}/`, { headers: { cookie: sessions.comms! } })).text();
+    expect(html).toMatch(/Subscribers<\/th><td colspan="3">0 subscribers: no confirmed subscription covers these components</);
+    expect(html).toMatch(/Executives<\/th><td colspan="3">0 executives: there is no stakeholder to brief</);
+    const internal = await declare(f, { title: 'Quiet trouble', severity: 'SEV4' });
+    const quiet = await (await f.app.request(`${origin}/internal/incidents/${internal.id}/`, { headers: { cookie: sessions.comms! } })).text();
+    expect(quiet).toMatch(/Subscribers<\/th><td colspan="3">not notified</);
+    expect(quiet).toMatch(/Executives<\/th><td colspan="3">not notified</);
   });
 
   it('bring bad input back with the error next to its field, values kept, nothing stored', async () => {

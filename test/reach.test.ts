@@ -25,6 +25,9 @@ interface Published {
   warnings: string[];
 }
 
+/** A comms lead with an email, so reminders have someone to reach and only the audience warnings are in play. */
+const commsLead = { comms: { name: 'Casey', email: 'casey@example.com' } };
+
 async function declareRaw(body: Record<string, unknown> = {}): Promise<Published> {
   const res = await f.call('POST', '/api/v1/incidents', {
     token: 'comms',
@@ -34,6 +37,7 @@ async function declareRaw(body: Record<string, unknown> = {}): Promise<Published
       template: 'investigating',
       variables: examples(f, 'investigating'),
       components: [{ id: 'api', status: 'major_outage' }],
+      roles: commsLead,
       ...body,
     },
   });
@@ -85,7 +89,7 @@ describe('reach in declare and update answers', () => {
   });
 
   it('an update follows what it notified: notify:false and a same-status update brief nobody, so they warn about no executive', async () => {
-    const { id } = await declare(f, { severity: 'SEV1' });
+    const { id } = await declare(f, { severity: 'SEV1', roles: commsLead });
     const quiet = await update(id, { status: 'identified', template: 'identified', variables: examples(f, 'identified'), notify: false });
     expect(quiet.reach.stakeholders).toEqual({ included: false, count: 0 });
     expect(quiet.warnings).toEqual([]);
@@ -95,6 +99,19 @@ describe('reach in declare and update answers', () => {
     expect(again.warnings).toEqual([expect.stringMatching(/^0 subscribers will be emailed/)]);
     const resolved = await update(id, { status: 'resolved', template: 'resolved', variables: examples(f, 'resolved') });
     expect(resolved.warnings.some((w) => w.startsWith('0 executives will be briefed'))).toBe(true);
+  });
+
+  it('says when nobody will be reminded of the next update, and stops saying it once someone will', async () => {
+    const nobody = await declareRaw({ roles: undefined });
+    const warning = nobody.warnings.find((w) => w.startsWith('Nobody will be reminded'));
+    expect(warning, JSON.stringify(nobody.warnings)).toContain('COMMS_EMAIL');
+    expect(nobody.reach.warnings).not.toContain(warning);
+    const { reminders } = await (await f.call('GET', `/api/v1/incidents/${nobody.id}`)).json();
+    expect(reminders).toEqual([]);
+    const someone = await update(nobody.id, { status: 'identified', template: 'identified', variables: examples(f, 'identified'), roles: commsLead });
+    expect(someone.warnings.some((w) => w.startsWith('Nobody will be reminded'))).toBe(false);
+    // A SEV4 has no cadence by default (CADENCE SEV4:0): no next update, so nothing to remind anyone of.
+    expect((await declareRaw({ severity: 'SEV4', roles: undefined })).warnings).toEqual([]);
   });
 
   it('is a service a preview can call before publishing', async () => {

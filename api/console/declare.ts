@@ -207,7 +207,7 @@ function form(d: ConsoleDeps, v: DeclareValues, components: ComponentState[], er
     ...(template?.variables.map((x) => [`var-${x.name}`, x.name] as [string, string]) ?? []),
   ]);
   return html`${errorSummary(errors, labels)}
-${canPublish ? '' : html`<p class="notice" role="note">You are signed in with a viewer token: you can preview, but publishing needs a comms or admin token.</p>`}
+${canPublish ? '' : html`<p class="notice" role="note">You are signed in as a viewer: you can preview, but publishing needs a comms or admin token.</p>`}
 <form method="post" action="${links.declare}" class="console-form" id="declare-form" data-live-preview novalidate>
 ${input({ id: 'title', label: 'Title', value: v.title, errors, hint: 'Public: customers read this on the status page and in emails.' })}
 ${input({ id: 'internalTitle', label: 'Internal title', value: v.internalTitle, errors, hint: 'Optional. For the internal page and executives; the public title when empty.' })}

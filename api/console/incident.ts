@@ -127,6 +127,11 @@ function check(d: ConsoleDeps, incident: IncidentView, v: UpdateValues): { input
 }
 
 const audienceNames: Record<string, string> = { subscriber: 'Subscribers', stakeholder: 'Executives' };
+/** What an audience the update did notify, but which held nobody, is called in the delivery table. */
+const emptyAudience: Record<string, { key: 'subscribers' | 'stakeholders'; nobody: string }> = {
+  subscriber: { key: 'subscribers', nobody: '0 subscribers: no confirmed subscription covers these components' },
+  stakeholder: { key: 'stakeholders', nobody: '0 executives: there is no stakeholder to brief' },
+};
 
 function progressTable(incident: IncidentView, progress: Map<string, DeliveryCounts>) {
   const latest = incident.updates[0];
@@ -141,7 +146,7 @@ function progressTable(incident: IncidentView, progress: Map<string, DeliveryCou
 ${rows.map(({ audience, c }) =>
   c
     ? html`<tr><th scope="row">${audienceNames[audience]}</th><td>${count(c.pending)}</td><td>${count(c.sent)}</td><td>${count(c.failed)}${c.suppressed ? ` (${count(c.suppressed)} suppressed)` : ''}</td></tr>`
-    : html`<tr><th scope="row">${audienceNames[audience]}</th><td colspan="3">not notified</td></tr>`,
+    : html`<tr><th scope="row">${audienceNames[audience]}</th><td colspan="3">${latest.audiences[emptyAudience[audience]!.key] ? emptyAudience[audience]!.nobody : 'not notified'}</td></tr>`,
 )}
 </tbody>
 </table>`;
@@ -298,7 +303,7 @@ ${
 </dl>
 ${progressTable(incident, progress)}
 ${incident.updates[0] ? html`<p><a href="${links.incident(incident.id)}correct">Correct the last update</a> (fix its wording without a new update)</p>` : ''}
-${canPublish ? '' : html`<p class="notice" role="note">You are signed in with a viewer token: everything here is read-only.</p>`}
+${canPublish ? '' : html`<p class="notice" role="note">You are signed in as a viewer: everything here is read-only.</p>`}
 ${state.preview ? wordingsView(state.preview) : ''}
 ${active ? updateForm(d, incident, update, errorsFor('update'), components) : ''}
 ${active ? resolveForm(d, incident, resolve, errorsFor('resolve')) : ''}

@@ -182,7 +182,20 @@ async function presentPublished(s: Services, view: IncidentView): Promise<z.infe
   const reach = latest
     ? await updateReach(s.db, latest)
     : { public: view.audiences.public, subscribers: { included: false, count: 0 }, stakeholders: { included: false, count: 0 }, warnings: [] };
-  return { ...present(view), reach, warnings: reach.warnings };
+  return { ...present(view), reach, warnings: [...reach.warnings, ...cadenceWarnings(view)] };
+}
+
+/**
+ * Says out loud when an update is due but nobody will be reminded of it: no comms lead email in the incident's roles,
+ * no email on the publishing token, no COMMS_EMAIL and no chat channel (SPEC "Cadence"), so no reminder was scheduled.
+ */
+function cadenceWarnings(view: IncidentView): string[] {
+  if (!view.nextUpdateAt || view.draft || view.status === 'resolved' || view.status === 'postmortem') return [];
+  if (view.reminders.some((r) => r.status === 'pending' && (r.kind === 'due_reminder' || r.kind === 'overdue'))) return [];
+  return [
+    'Nobody will be reminded before the next update is due — give the comms lead an email (roles.comms: { "name", "email" }), ' +
+      'create your token with --email, set COMMS_EMAIL, or add a chat channel (POST /api/v1/channels).',
+  ];
 }
 
 const listRoute = createRoute({

@@ -38,21 +38,26 @@ async function componentState(db: Queryable, id: string, audience: Audience): Pr
   return found;
 }
 
-/** Loads the named live components, refusing unknown or archived ids with the offending paths. */
-export async function requireComponents(db: Queryable, ids: string[], path: string): Promise<Map<string, ComponentRow>> {
+/**
+ * Loads the named live components, refusing unknown, archived or repeated ids (ValidationError) with the
+ * offending paths. `path` names the list in the request (`components`); `items` says what it holds: bare
+ * ids (`["api"]`, errors at `components.0`) or changes (`[{ id, status }]`, errors at `components.0.id`).
+ */
+export async function requireComponents(db: Queryable, ids: string[], path: string, items: 'ids' | 'changes'): Promise<Map<string, ComponentRow>> {
+  const at = (i: number) => (items === 'ids' ? `${path}.${i}` : `${path}.${i}.id`);
   if (ids.length === 0) return new Map();
   const rows = await db
     .select()
     .from(components)
     .where(and(inArray(components.id, ids), isNull(components.archivedAt)));
   const found = new Map(rows.map((r) => [r.id, r]));
-  const errors = ids.flatMap((id, i) => (found.has(id) ? [] : [{ path: `${path}.${i}.id`, message: `unknown component "${id}"` }]));
+  const errors = ids.flatMap((id, i) => (found.has(id) ? [] : [{ path: at(i), message: `unknown component "${id}"` }]));
   if (errors.length > 0) {
     throw new ValidationError(`Unknown component${errors.length > 1 ? 's' : ''}: ${ids.filter((id) => !found.has(id)).join(', ')}.`, errors);
   }
   const seen = new Set<string>();
   for (const [i, id] of ids.entries()) {
-    if (seen.has(id)) throw new ValidationError(`Component "${id}" is listed twice.`, [{ path: `${path}.${i}.id`, message: 'listed twice' }]);
+    if (seen.has(id)) throw new ValidationError(`Component "${id}" is listed twice.`, [{ path: at(i), message: 'listed twice' }]);
     seen.add(id);
   }
   return found;

@@ -200,7 +200,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
   const audiences = input.draft ? silent : notifyAudiences(policy, input.notify);
   const id = newId();
   const { update } = await s.db.transaction(async (tx) => {
-    await requireComponents(tx, input.components.map((c) => c.id), 'components');
+    await requireComponents(tx, input.components.map((c) => c.id), 'components', 'changes');
     const before = await componentStatuses(tx, 'public');
     const [incident] = await tx
       .insert(incidents)
@@ -261,7 +261,7 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
     const from = current.status;
     const problem = incidentTransitionError(from, input.status, input.reopen);
     if (problem) throw new ConflictError(`Cannot post "${input.status}" to this incident: ${problem}.`);
-    if (input.components) await requireComponents(tx, input.components.map((c) => c.id), 'components');
+    if (input.components) await requireComponents(tx, input.components.map((c) => c.id), 'components', 'changes');
     const before = await componentStatuses(tx, 'public');
 
     const severity = current.severity;

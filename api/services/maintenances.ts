@@ -127,7 +127,7 @@ export async function scheduleMaintenance(s: Services, actor: Actor, input: Sche
   const id = newId();
   const audiences = audiencesFor(input.notify);
   const update = await s.db.transaction(async (tx) => {
-    await requireComponents(tx, input.components, 'components');
+    await requireComponents(tx, input.components, 'components', 'ids');
     const [row] = await tx
       .insert(maintenances)
       .values({

@@ -55,7 +55,7 @@ export async function previewDeclaration(
 ): Promise<DeclarationPreview> {
   const now = s.clock.now();
   const { template, status } = pickTemplate(s.templates, input.template, 'incident', input.status);
-  const known = await requireComponents(s.db, input.components.map((c) => c.id), 'components');
+  const known = await requireComponents(s.db, input.components.map((c) => c.id), 'components', 'changes');
   const components = input.components.map((c) => ({ name: known.get(c.id)!.name, status: c.status }));
   const builtins = incidentBuiltins(
     {

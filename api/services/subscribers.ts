@@ -47,7 +47,7 @@ export async function subscribe(s: Pick<Services, 'db' | 'clock'>, input: Subscr
   const email = input.email.trim().toLowerCase();
   const components = input.components && input.components.length > 0 ? [...input.components] : null;
   await s.db.transaction(async (tx) => {
-    if (components) await requireComponents(tx, components, 'components');
+    if (components) await requireComponents(tx, components, 'components', 'ids');
     const row = await upsertSubscriber(tx, email, components, now);
     await queueLinkEmail(tx, row, now);
   });
@@ -182,7 +182,7 @@ export async function chooseComponents(s: Pick<Services, 'db' | 'clock'>, token:
   const now = s.clock.now();
   const chosen = components.length > 0 ? [...new Set(components)] : null;
   return s.db.transaction(async (tx) => {
-    if (chosen) await requireComponents(tx, chosen, 'components');
+    if (chosen) await requireComponents(tx, chosen, 'components', 'ids');
     const [row] = await tx.update(subscribers).set({ components: chosen }).where(eq(subscribers.unsubscribeToken, token)).returning();
     if (!row) return null;
     await recordAudit(tx, { at: now, actor, action: 'subscriber.components_changed', subjectType: 'subscriber', subjectId: row.id, detail: { components: chosen } });

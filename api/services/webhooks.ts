@@ -46,7 +46,7 @@ export async function subscribeWebhook(s: Pick<Services, 'db' | 'clock' | 'publi
   const unsubscribeToken = `${webhookTokenPrefix}${newSecret()}`;
   const id = newId();
   await s.db.transaction(async (tx) => {
-    if (components) await requireComponents(tx, components, 'components');
+    if (components) await requireComponents(tx, components, 'components', 'ids');
     await tx.insert(webhookSubscribers).values({ id, url: input.webhook, components, secret, unsubscribeToken, createdAt: now });
     await recordAudit(tx, { at: now, actor: 'subscriber', action: 'webhook_subscriber.subscribed', subjectType: 'webhook_subscriber', subjectId: id, detail: { components } });
   });
