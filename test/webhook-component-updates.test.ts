@@ -186,9 +186,11 @@ describe('the unsubscribe link in meta', () => {
     expect(await json.json()).toMatchObject({ status: 'subscribed', webhook: `${sink!.url}/hook`, detail: expect.stringContaining('POST') });
     expect(await countRows(f, 'webhook_subscribers')).toBe(1);
 
-    const out = await f.app.request(path, { method: 'POST' });
+    const out = await f.app.request(path, { method: 'POST', headers: { accept: 'application/json' } });
     expect(out.status).toBe(200);
+    expect(await out.json()).toMatchObject({ status: 'unsubscribed' });
     expect(await countRows(f, 'webhook_subscribers')).toBe(0);
+    expect(await (await f.app.request(path, { method: 'POST', headers: { accept: 'application/json' } })).json()).toMatchObject({ status: 'unknown' });
     expect((await f.app.request(path)).status).toBe(404);
     expect((await f.app.request(path, { headers: { accept: 'application/json' } })).status).toBe(404);
     // Deliveries still queued for it are not sent.

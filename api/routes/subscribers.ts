@@ -96,7 +96,7 @@ const confirmAnswer = z
   .object({ status: z.enum(['pending_confirmation', 'confirmed', 'expired', 'invalid']), detail: z.string(), manageUrl: z.string().optional() })
   .openapi('ConfirmAnswer');
 const unsubscribeAnswer = z
-  .object({ status: z.enum(['subscribed', 'unknown']), webhook: z.string().optional(), detail: z.string() })
+  .object({ status: z.enum(['subscribed', 'unsubscribed', 'unknown']), webhook: z.string().optional(), detail: z.string() })
   .openapi('UnsubscribeAnswer');
 const pageOrUnsubscribeJson = (description: string) => ({
   description,
@@ -141,9 +141,9 @@ const unsubscribeNow = createRoute({
   method: 'post',
   path: '/subscribers/unsubscribe',
   tags: ['subscribers'],
-  summary: 'RFC 8058 one-click unsubscribe (body List-Unsubscribe=One-Click); removes the address and stops all mail',
+  summary: "RFC 8058 one-click unsubscribe (body List-Unsubscribe=One-Click); removes the address and stops all mail. A webhook's link with Accept: application/json answers JSON",
   request: { query: tokenQuery },
-  responses: { 200: htmlPage('Unsubscribed, or was not subscribed') },
+  responses: { 200: pageOrUnsubscribeJson('Unsubscribed, or was not subscribed') },
 });
 
 const manage = createRoute({
@@ -277,6 +277,13 @@ export function subscriberRoutes(s: Services, options: SubscriberRouteOptions = 
     .openapi(unsubscribeNow, async (c) => {
       const token = c.req.valid('query').token ?? '';
       const removed = !token ? false : token.startsWith(webhookTokenPrefix) ? await unsubscribeWebhook(s, token) : await unsubscribe(s, token);
+      if (token.startsWith(webhookTokenPrefix) && wantsJson(c)) {
+        return c.json(
+          { status: removed ? ('unsubscribed' as const) : ('unknown' as const), detail: removed ? 'The webhook is unsubscribed; nothing more will be sent to it.' : 'No webhook subscriber has this link; it may have been unsubscribed already.' },
+          200,
+          pageHeaders,
+        );
+      }
       return page(c, unsubscribedPage(links, removed));
     })
     .openapi(manage, async (c) => {
