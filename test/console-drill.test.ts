@@ -57,6 +57,32 @@ async function violations(page: Page): Promise<string[]> {
 
 const label = (page: Page, name: string) => page.getByLabel(name, { exact: true });
 
+/**
+ * What a tired reader trips on at any width: console links and buttons smaller than 24 px (WCAG 2.2, 2.5.8), a
+ * one-word table cell broken inside the word ("Queue/d"), and a hint saying "insiders only" twice.
+ */
+async function readsBadly(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('.console-nav a, main button, main select, main input[type="checkbox"]')) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && (r.width < 24 || r.height < 24)) found.push(`small target: ${el.tagName} ${(el.textContent ?? '').trim() || el.getAttribute('name')} ${Math.round(r.width)}x${Math.round(r.height)}`);
+    }
+    for (const cell of document.querySelectorAll<HTMLElement>('.progress th, .progress td')) {
+      const text = (cell.textContent ?? '').trim();
+      if (!text || /\s/.test(text)) continue;
+      const range = document.createRange();
+      range.selectNodeContents(cell);
+      const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      if (lines.size > 1) found.push(`word broken across lines: ${text}`);
+    }
+    for (const hint of document.querySelectorAll<HTMLElement>('.hint')) {
+      if ((hint.textContent?.match(/insiders only/gi) ?? []).length > 1) found.push(`"insiders only" twice: ${hint.id}`);
+    }
+    return found;
+  });
+}
+
 async function signIn(page: Page, token: string, drill?: Drill) {
   await page.goto(`${running.url}/internal/`);
   if (drill) {
@@ -117,6 +143,12 @@ async function runDrill(context: BrowserContext, javaScript: boolean) {
   await drill.choose(label(page, 'Status'), 'identified');
   await drill.fill(label(page, 'cause'), 'A certificate on the payment gateway expired.');
   await drill.fill(label(page, 'fix'), 'We are installing a renewed certificate.');
+  if (javaScript) {
+    // The update's preview follows the typing too, above the form, as Preview would show it without JavaScript.
+    const live = page.locator('#update-preview #preview');
+    await expect.poll(async () => ((await live.count()) ? await live.textContent() : ''), { timeout: 10_000 }).toContain('We are installing a renewed certificate.');
+    await expect(live.getByRole('heading', { name: 'Internal wording' }).isVisible()).resolves.toBe(true);
+  }
   await drill.click(page.getByRole('button', { name: 'Post update' }));
   await page.waitForURL(`${running.url}/internal/incidents/${id}/`);
   await expect(page.locator('.console-panel dl').textContent()).resolves.toContain('Identified');
@@ -201,6 +233,7 @@ describe('the 3 a.m. drill in Chromium', () => {
         expect(await violations(page), what).toEqual([]);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         expect(overflow, `${what} scrolls sideways at ${viewport.width} px`).toBeLessThanOrEqual(0);
+        expect(await readsBadly(page), `${what} at ${viewport.width} px`).toEqual([]);
         checked.push(what);
       };
       await check('/internal/');
@@ -246,13 +279,23 @@ describe('the 3 a.m. drill in Chromium', () => {
       await page.goto(`${running.url}/internal/maintenances/new/`);
       await check('schedule maintenance');
       await label(page, 'Title').fill('Database upgrade');
-      await label(page, 'Starts (UTC)').fill('2030-01-01T02:00');
-      await label(page, 'Ends (UTC)').fill('2030-01-01T03:00');
+      // A window a month ahead: the API refuses starts more than 366 days out.
+      const day = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+      await label(page, 'Starts (UTC)').fill(`${day}T02:00`);
+      await label(page, 'Ends (UTC)').fill(`${day}T03:00`);
       await page.getByRole('checkbox', { name: 'API' }).check();
       await label(page, 'expected_impact').fill('Requests may pause for a few seconds.');
+      // With JavaScript the maintenance wording previews as it is typed, as Declare's does.
+      const live = page.locator('#live-preview #preview');
+      await expect.poll(async () => ((await live.count()) ? await live.textContent() : ''), { timeout: 10_000 }).toContain('Requests may pause for a few seconds.');
       await page.getByRole('button', { name: 'Schedule' }).click();
-      await page.waitForURL(/\/internal\/maintenances\/[a-z0-9]+\/$/);
+      // The window's own page, not the form coming back with an error at /internal/maintenances/new/.
+      await page.waitForURL((url) => /^\/internal\/maintenances\/[a-z0-9]+\/$/.test(url.pathname) && url.pathname !== '/internal/maintenances/new/');
       await check('maintenance');
+      // The window's Post update previews as it is typed, too.
+      await page.locator('#update-form-maintenance').getByLabel('expected_impact', { exact: true }).fill('Requests may pause for up to a minute.');
+      const updateLive = page.locator('#update-preview #preview');
+      await expect.poll(async () => ((await updateLive.count()) ? await updateLive.textContent() : ''), { timeout: 10_000 }).toContain('Requests may pause for up to a minute.');
       expect(checked.length).toBe(16);
       await context.close();
     }

@@ -226,6 +226,15 @@ describe('console forms', () => {
     const row = (await f.services.db.$client.execute({ sql: 'SELECT scheduled_for, status FROM maintenances WHERE id = ?', args: [id] })).rows[0]!;
     expect(row.status).toBe('scheduled');
     expect(new Date(Number(row.scheduled_for)).toISOString()).toBe('2026-12-03T02:00:00.000Z');
+    // Post update previews both wordings first, as Declare does, and stores nothing.
+    const version = /name="version" value="(\d+)"/.exec(page)![1]!;
+    const updatePreview = await post(`${at}updates`, { version, status: 'in_progress', template: 'maintenance-started', 'var.progress_note': 'Halfway through the switches.', action: 'preview' }, 'viewer');
+    expect(updatePreview.status).toBe(200);
+    const previewHtml = await updatePreview.text();
+    expect(previewHtml).toMatch(/<div id="update-preview" aria-live="polite"><section class="preview"[\s\S]*External wording[\s\S]*Internal wording/);
+    expect(previewHtml).toContain('Halfway through the switches.');
+    expect(previewHtml).toContain('public page · 1 subscriber');
+    expect((await f.services.db.$client.execute({ sql: 'SELECT status FROM maintenances WHERE id = ?', args: [id] })).rows[0]!.status).toBe('scheduled');
     const cancelled = await post(`${at}cancel`, { version: /name="version" value="(\d+)"/.exec(page)![1]! }, 'comms');
     expect(cancelled.status, /error-summary[\s\S]*?<\/ul>/.exec(await cancelled.text())?.[0]).toBe(303);
     expect((await f.services.db.$client.execute({ sql: 'SELECT status FROM maintenances WHERE id = ?', args: [id] })).rows[0]!.status).toBe('cancelled');

@@ -1,4 +1,4 @@
-// The open incidents on /internal/, the one next due first, each with a countdown that turns into an overdue warning.
+// The open incidents on /internal/, the one next due first, each with a countdown (ticking with console.js) that turns into an overdue warning.
 import { html } from 'hono/html';
 import { incidentStatusLabel } from '../domain.ts';
 import { listIncidents } from '../services/incidents.ts';
@@ -25,6 +25,7 @@ ${due ? html`<span>Next update <time datetime="${i.nextUpdateAt!.toISOString()}"
 })}
 </ol>`
 }
-</section>`,
+</section>
+<script src="/internal/console.js" defer></script>`,
   );
 }

@@ -12,16 +12,18 @@ for (const el of document.querySelectorAll('time[data-countdown]')) {
   setInterval(tick, 15000);
 }
 
-const form = document.querySelector('form[data-live-preview]');
-const target = document.getElementById('live-preview');
-// form.action would be the button named "action", not the URL: read the attribute.
-if (form && target) {
+// Each form marked data-live-preview="<id>" posts itself as Preview while the comms lead types, and shows the answer's
+// #preview in the element with that id (Declare, Post update, Schedule maintenance).
+for (const form of document.querySelectorAll('form[data-live-preview]')) {
+  const target = document.getElementById(form.dataset.livePreview);
+  if (!target) continue;
   let timer = 0;
   let latest = 0;
   const refresh = async () => {
     const asked = ++latest;
     const data = new FormData(form);
     data.set('action', 'preview');
+    // form.action would be the button named "action", not the URL: read the attribute.
     const response = await fetch(form.getAttribute('action'), { method: 'POST', body: new URLSearchParams(data), credentials: 'same-origin' });
     if (asked !== latest) return;
     const page = new DOMParser().parseFromString(await response.text(), 'text/html');

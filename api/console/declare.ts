@@ -175,6 +175,14 @@ ${p.warnings.length ? html`<ul class="notice reach-warnings">${p.warnings.map((w
 </section>`;
 }
 
+/**
+ * A template's description of an internal variable, without its own "Insiders only." (the field's marker says it):
+ * "Insiders only. The cause…" → "The cause…", "Optional, insiders only. A decision…" → "Optional. A decision…".
+ */
+export function withoutInsidersNote(description: string): string {
+  return description.replace(/^Insiders only\.\s*/i, '').replace(/^(Optional|Required), insiders only\./i, '$1.');
+}
+
 /** One field per variable of the template, labelled with its name; description, example and audience as the hint. */
 export function variableFields(template: Template | undefined, values: Record<string, string>, errors: Errors, prefix = 'var') {
   if (!template) return '';
@@ -186,7 +194,7 @@ export function variableFields(template: Template | undefined, values: Record<st
       value: values[v.name] ?? '',
       rows: 2,
       errors,
-      hint: html`${/^(Optional|Required)\b/.test(v.description) ? '' : v.required ? 'Required. ' : 'Optional. '}${v.audience === 'internal' ? html`<strong class="internal-only">Insiders only: never shown to customers.</strong> ` : ''}${v.description} Example: “${v.example}”`,
+      hint: html`${/^(Optional|Required)\b/.test(v.description) ? '' : v.required ? 'Required. ' : 'Optional. '}${v.audience === 'internal' ? html`<strong class="internal-only">Insiders only: never shown to customers.</strong> ` : ''}${v.audience === 'internal' ? withoutInsidersNote(v.description) : v.description} Example: “${v.example}”`,
     }),
   );
 }
@@ -208,7 +216,7 @@ function form(d: ConsoleDeps, v: DeclareValues, components: ComponentState[], er
   ]);
   return html`${errorSummary(errors, labels)}
 ${canPublish ? '' : html`<p class="notice" role="note">You are signed in as a viewer: you can preview, but publishing needs a comms or admin token.</p>`}
-<form method="post" action="${links.declare}" class="console-form" id="declare-form" data-live-preview novalidate>
+<form method="post" action="${links.declare}" class="console-form" id="declare-form" data-live-preview="live-preview" novalidate>
 ${input({ id: 'title', label: 'Title', value: v.title, errors, hint: 'Public: customers read this on the status page and in emails.' })}
 ${input({ id: 'internalTitle', label: 'Internal title', value: v.internalTitle, errors, hint: 'Optional. For the internal page and executives; the public title when empty.' })}
 ${select({
@@ -216,7 +224,7 @@ ${select({
   label: 'Severity',
   value: v.severity,
   errors,
-  hint: html`<span class="severity-list">${severities.map((s) => html`<span>${s}: ${severityMeaning[s]}. Told: ${who(s)}.</span> `)}</span>`,
+  hint: html`<span class="severity-list">${severities.map((s) => html`<span><strong>${s}</strong> ${severityMeaning[s]}. Told: ${who(s)}.</span> `)}</span>`,
   options: [{ value: '', label: 'Choose a severity' }, ...severities.map((s) => ({ value: s, label: `${s} · ${severityMeaning[s].split(':')[0]}` }))],
 })}
 ${select({

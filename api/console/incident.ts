@@ -165,7 +165,7 @@ function updateForm(d: ConsoleDeps, incident: IncidentView, v: UpdateValues, err
   return html`<section aria-labelledby="post-update-heading" class="console-form-section">
 <h2 id="post-update-heading">Post update</h2>
 ${errorSummary(errors, labels)}
-<form method="post" action="${links.incident(incident.id)}updates" class="console-form" id="update-form" novalidate>
+<form method="post" action="${links.incident(incident.id)}updates" class="console-form" id="update-form" data-live-preview="update-preview" novalidate>
 <input type="hidden" name="version" value="${v.version}" />
 ${select({ id: 'update-status', name: 'status', label: 'Status', value: v.status, errors, options: statuses.map((s) => ({ value: s, label: incidentStatusLabel[s] })), hint: 'Templates follow the status; press Preview after changing it.' })}
 ${select({ id: 'update-template', name: 'template', label: 'Template', value: v.template, errors, options: templatesFor(d, v.status).map((t) => ({ value: t.key, label: t.name })) })}
@@ -304,12 +304,13 @@ ${
 ${progressTable(incident, progress)}
 ${incident.updates[0] ? html`<p><a href="${links.incident(incident.id)}correct">Correct the last update</a> (fix its wording without a new update)</p>` : ''}
 ${canPublish ? '' : html`<p class="notice" role="note">You are signed in as a viewer: everything here is read-only.</p>`}
-${state.preview ? wordingsView(state.preview) : ''}
+<div id="update-preview" aria-live="polite">${state.preview ? wordingsView(state.preview) : ''}</div>
 ${active ? updateForm(d, incident, update, errorsFor('update'), components) : ''}
 ${active ? resolveForm(d, incident, resolve, errorsFor('resolve')) : ''}
 ${!active ? postmortemForm(d, incident, state.postmortem ?? postmortemDefaults(incident), state.postmortem ? (state.errors ?? new Map()) : new Map()) : ''}
 ${!active ? reopenForm(incident) : ''}
-</section>`;
+</section>
+<script src="/internal/console.js" defer></script>`;
 }
 
 /** GET /internal/incidents/{id}/: the site's internal incident page with the console panel above it. */

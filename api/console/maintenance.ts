@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError, ValidationError, type FieldError } from '
 import { maintenanceUpdateBody, scheduleBody } from '../routes/maintenances.ts';
 import { listComponents } from '../services/components.ts';
 import { getMaintenance, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView, type MaintenanceUpdateInput, type ScheduleInput } from '../services/maintenances.ts';
+import { previewTemplate } from '../services/preview.ts';
 import { audienceReach } from '../services/reach.ts';
 import { maintenanceBuiltins } from '../services/wording.ts';
 import { audiences } from '../site/records.ts';
@@ -37,8 +38,12 @@ const prefixed = (body: Body, prefix: string) =>
 /** A `datetime-local` value read as UTC ("2026-12-01T02:00" → "2026-12-01T02:00:00Z"); anything else is left for the schema to refuse. */
 const utc = (v: string) => (/^\d{4}-\d\d-\d\dT\d\d:\d\d$/.test(v) ? `${v}:00Z` : v);
 
+/** Maintenance templates a status may post, those made for that status alone first ("started" before "running longer" for in_progress). */
 function templatesFor(d: ConsoleDeps, status: string): Template[] {
-  return d.services.templates.list().filter((t) => t.kind === 'maintenance' && t.statuses.includes(status));
+  return d.services.templates
+    .list()
+    .filter((t) => t.kind === 'maintenance' && t.statuses.includes(status))
+    .sort((a, b) => a.statuses.length - b.statuses.length);
 }
 
 function fieldOf(path: string): string | null {
@@ -96,7 +101,7 @@ async function scheduleScreen(d: ConsoleDeps, c: Context, v: ScheduleValues, err
     ...(template?.variables.map((x) => [`var-${x.name}`, x.name] as [string, string]) ?? []),
   ]);
   const body = html`${errorSummary(errors, labels)}
-<form method="post" action="${links.schedule}" class="console-form" novalidate>
+<form method="post" action="${links.schedule}" class="console-form" data-live-preview="live-preview" novalidate>
 ${input({ id: 'title', label: 'Title', value: v.title, errors, hint: 'Public: customers read this.' })}
 ${input({ id: 'internalTitle', label: 'Internal title', value: v.internalTitle, errors, hint: 'Optional. For the internal page.' })}
 ${input({ id: 'scheduledFor', label: 'Starts (UTC)', type: 'datetime-local', value: v.scheduledFor, errors })}
@@ -112,7 +117,7 @@ ${variableFields(template, v.variables, errors)}
 <button type="submit" name="action" value="publish" class="primary">Schedule</button>
 </div>
 </form>
-${preview ? wordingsView(preview) : ''}`;
+<div id="live-preview" aria-live="polite">${preview ? wordingsView(preview) : ''}</div>`;
   return screen(d, c, 'Schedule maintenance', body, status);
 }
 
@@ -141,7 +146,9 @@ function nextStatuses(m: MaintenanceView): MaintenanceStatus[] {
   return maintenanceStatuses.filter((s) => maintenanceTransitionError(m.status, s) === null && s !== 'cancelled');
 }
 
-function panel(d: ConsoleDeps, m: MaintenanceView, v: UpdateValues | null, errors: Errors) {
+type Preview = Parameters<typeof wordingsView>[0];
+
+function panel(d: ConsoleDeps, m: MaintenanceView, v: UpdateValues | null, errors: Errors, preview: Preview | null) {
   const statuses = nextStatuses(m);
   const status = v?.status ?? statuses.find((s) => s !== m.status) ?? statuses[0] ?? m.status;
   const templates = templatesFor(d, status);
@@ -157,12 +164,13 @@ ${
   statuses.length
     ? html`<section aria-labelledby="post-update-heading"><h2 id="post-update-heading">Post update</h2>
 ${errorSummary(errors, new Map([['update-status', 'Status'], ['update-template', 'Template']]))}
-<form method="post" action="${links.maintenance(m.id)}updates" class="console-form" novalidate>
+<div id="update-preview" aria-live="polite">${preview ? wordingsView(preview) : ''}</div>
+<form method="post" action="${links.maintenance(m.id)}updates" class="console-form" id="update-form-maintenance" data-live-preview="update-preview" novalidate>
 <input type="hidden" name="version" value="${values.version}" />
 ${select({ id: 'update-status', name: 'status', label: 'Status', value: values.status, errors, options: statuses.map((s) => ({ value: s, label: maintenanceStatusLabel[s] })), hint: 'Templates follow the status; press Post update after changing it to see its fields.' })}
 ${select({ id: 'update-template', name: 'template', label: 'Template', value: template?.key ?? '', errors, options: templates.map((t) => ({ value: t.key, label: t.name })) })}
 ${variableFields(template, values.variables, errors)}
-<div class="actions"><button type="submit" class="primary">Post update</button></div>
+<div class="actions"><button type="submit" name="action" value="preview">Preview</button><button type="submit" name="action" value="publish" class="primary">Post update</button></div>
 </form></section>`
     : ''
 }
@@ -179,7 +187,7 @@ ${
 </section>`;
 }
 
-async function maintenanceScreen(d: ConsoleDeps, c: Context, id: string, v: UpdateValues | null = null, errors: Errors = new Map(), status = 200) {
+async function maintenanceScreen(d: ConsoleDeps, c: Context, id: string, v: UpdateValues | null = null, errors: Errors = new Map(), status = 200, preview: Preview | null = null) {
   const r = await readSite(d.services.db, audiences.internal, d.settings, d.services.clock.now());
   const [view] = await maintenancePages(r, [id]);
   const m = await getMaintenance(d.services, id).catch((e: unknown) => {
@@ -187,10 +195,18 @@ async function maintenanceScreen(d: ConsoleDeps, c: Context, id: string, v: Upda
     throw e;
   });
   if (!view || !m) return renderView(d, c, notFoundPage(r), 404);
-  return renderView(d, c, view, status, String(await panel(d, m, v, errors)));
+  return renderView(d, c, view, status, `${await panel(d, m, v, errors, preview)}\n<script src="/internal/console.js" defer></script>`);
 }
 
-async function postMaintenance(d: ConsoleDeps, c: Context, id: string, v: UpdateValues) {
+/** Both wordings of a maintenance update as it would go out now, and who hears it. */
+async function updatePreview(d: ConsoleDeps, m: MaintenanceView, template: Template, variables: Record<string, string>): Promise<Preview> {
+  // The same service as POST /api/v1/templates/{key}/preview with the window's id.
+  const rendered = await previewTemplate(d.services, template.key, { variables, incidentId: m.id });
+  const reach = await audienceReach(d.services.db, { audiences: maintenanceAudiences, componentIds: m.components.map((x) => x.id) });
+  return { rendered, audiences: maintenanceAudiences, recipients: { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count }, warnings: reach.warnings };
+}
+
+async function postMaintenance(d: ConsoleDeps, c: Context, id: string, v: UpdateValues, action: 'preview' | 'publish' = 'publish') {
   const m = await getMaintenance(d.services, id);
   const template = d.services.templates.get(v.template);
   if (!template || template.kind !== 'maintenance' || !template.statuses.includes(v.status)) {
@@ -208,6 +224,7 @@ async function postMaintenance(d: ConsoleDeps, c: Context, id: string, v: Update
   }
   const toField = (p: string) => (p.startsWith('variables.') ? `var-${p.split('.')[1]}` : p === 'status' ? 'update-status' : p === 'template' ? 'update-template' : null);
   if (found.length || !parsed.success) return maintenanceScreen(d, c, id, v, errorsFrom(found, toField), 422);
+  if (action === 'preview') return maintenanceScreen(d, c, id, v, new Map(), 200, await updatePreview(d, m, template, body.variables));
   try {
     await postMaintenanceUpdate(d.services, { name: principalOf(c).name }, id, parsed.data as MaintenanceUpdateInput, /^\d+$/.test(v.version) ? Number(v.version) : m.version);
     return c.redirect(links.maintenance(id), 303);
@@ -252,7 +269,8 @@ export function maintenanceRoutes(d: ConsoleDeps) {
   app.get('/internal/maintenances/:id/', (c) => maintenanceScreen(d, c, c.req.param('id')!));
   app.post('/internal/maintenances/:id/updates', requirePublish(d), async (c) => {
     const body = await c.req.parseBody();
-    return postMaintenance(d, c, c.req.param('id')!, { status: str(body.status), template: str(body.template), variables: prefixed(body, 'var.'), version: str(body.version) });
+    const v = { status: str(body.status), template: str(body.template), variables: prefixed(body, 'var.'), version: str(body.version) };
+    return postMaintenance(d, c, c.req.param('id')!, v, str(body.action) === 'preview' ? 'preview' : 'publish');
   });
   app.post('/internal/maintenances/:id/cancel', requirePublish(d), async (c) => {
     const body = await c.req.parseBody();
