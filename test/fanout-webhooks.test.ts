@@ -147,7 +147,8 @@ describe('deliveries', () => {
       });
       expect(upd.status).toBe(201);
       await http.drain();
-      expect(sink.posted).toHaveLength(2);
+      // Two incident envelopes, and a component_update for each change of Api's public status (test/webhook-component-updates.test.ts).
+      expect(sink.posted).toHaveLength(4);
       const wh = new Webhook(sub.secret);
       for (const p of sink.posted) {
         // Verification checks the signature and that the timestamp is within five minutes of now.
@@ -156,7 +157,7 @@ describe('deliveries', () => {
         expect(p.body).not.toContain('INTCANARY');
         expect(p.headers['webhook-id']).toMatch(/^msg_\d+$/);
       }
-      const [first, second] = sink.posted.map((p) => envelopeShape.parse(p.json));
+      const [first, second] = sink.posted.filter((p) => 'incident' in (p.json as object)).map((p) => envelopeShape.parse(p.json));
       expect(first!.incident).toMatchObject({ id: incident.id, name: 'Checkout errors', status: 'investigating', impact: 'critical' });
       expect(first!.meta.unsubscribe).toBe(sub.unsubscribe);
       // One of three components down: Statuspage's blend counts it one step lower (domain.pageStatus).
@@ -188,7 +189,9 @@ describe('deliveries', () => {
     } finally {
       http.close();
     }
-    expect(sink.posted.map((p) => p.path)).toEqual(['/all']);
+    // The SEV1's incident envelope and Api's component_update; nothing about the internal-only SEV3 on Dashboard.
+    expect(sink.posted.map((p) => p.path)).toEqual(['/all', '/all']);
+    expect(sink.posted.map((p) => Object.keys(p.json as object).at(-1)).sort()).toEqual(['component', 'incident']);
   });
 
   it('refuses an unknown component and a body with both email and webhook, storing nothing', async () => {

@@ -1,4 +1,4 @@
-// Turns claimed channel and webhook deliveries into signed HTTP posts: chat messages in each chat's format, Statuspage envelopes.
+// Turns claimed channel and webhook deliveries into signed HTTP posts: chat messages in each chat's format, Statuspage envelopes (incident and component).
 import { inArray } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import type { Queryable } from '../../db/client.ts';
@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { unsubscribeUrl, type SubjectFacts } from '../mail/compose.ts';
 import { briefingMessage, chatPayload, noticeMessage } from '../services/channels.ts';
 import { loadNotices } from '../services/reminders.ts';
-import { webhookEnvelope } from '../services/webhooks.ts';
+import { componentUpdateEnvelopes, webhookEnvelope } from '../services/webhooks.ts';
 import { httpSender, type HttpRequest } from './http.ts';
 import type { Claimed } from './leases.ts';
 import type { Courier, Prepared } from './courier.ts';
@@ -69,6 +69,8 @@ export function httpCourier(o: HttpCourierOptions): Courier<HttpRequest & { audi
     ]);
     const noticeRows = rows.filter((r) => r.audience === 'channel' && r.kind !== 'briefing');
     const notices = noticeRows.length ? await loadNotices(o.db, noticeRows, o.publicUrl, now) : new Map();
+    const componentSeqs = unique(rows.map((r) => (r.audience === 'webhook' && r.kind === 'component_update' ? r.seq : null)));
+    const componentEnvelopes = componentSeqs.length ? await componentUpdateEnvelopes(o.db, o.publicUrl, componentSeqs) : new Map<number, Record<string, unknown>>();
 
     const out: Prepared<HttpRequest & { audience: string }>[] = [];
     for (const row of rows) {
@@ -99,7 +101,7 @@ export function httpCourier(o: HttpCourierOptions): Courier<HttpRequest & { audi
         out.push({ payload: { audience: 'channel', url: channel.url, headers: {}, body: JSON.stringify(chatPayload(channel.kind, message)) }, messageId, bounced: false });
         continue;
       }
-      if (row.audience === 'webhook' && row.kind === 'update' && row.updateId) {
+      if (row.audience === 'webhook' && (row.kind === 'update' || row.kind === 'component_update') && row.updateId) {
         const subscriber = webhookMap.get(row.recipientId);
         if (!subscriber) {
           out.push({ skip: 'unsubscribed' });
@@ -109,13 +111,24 @@ export function httpCourier(o: HttpCourierOptions): Courier<HttpRequest & { audi
           out.push({ skip: 'disabled after repeated failures' });
           continue;
         }
-        const envelope = await envelopeHead(row.updateId);
-        if (!envelope) {
-          out.push({ skip: 'the update is not public' });
-          continue;
+        let head: string;
+        if (row.kind === 'update') {
+          const envelope = await envelopeHead(row.updateId);
+          if (!envelope) {
+            out.push({ skip: 'the update is not public' });
+            continue;
+          }
+          head = envelope.head;
+        } else {
+          const envelope = componentEnvelopes.get(row.seq ?? 0);
+          if (!envelope) {
+            out.push({ skip: 'the component no longer exists' });
+            continue;
+          }
+          head = JSON.stringify(envelope).slice(1);
         }
         const meta = { unsubscribe: unsubscribeUrl(o, subscriber.unsubscribeToken), documentation: `${o.publicUrl}/api/docs` };
-        const body = `{"meta":${JSON.stringify(meta)},${envelope.head}`;
+        const body = `{"meta":${JSON.stringify(meta)},${head}`;
         const at = signingClock.now();
         const signature = new Webhook(subscriber.secret).sign(messageId, at, body);
         out.push({

@@ -112,6 +112,19 @@ export function unsubscribePromptPage(links: PageLinks, email: string, token: st
   );
 }
 
+/** The page a webhook's `meta.unsubscribe` link opens: a button, so a link scanner following it unsubscribes nobody. */
+export function webhookUnsubscribePromptPage(links: PageLinks, webhook: string, token: string): string {
+  return page(
+    'Unsubscribe webhook',
+    links,
+    html`<h1>Stop sending status webhooks?</h1>
+<p>${webhook} will stop receiving incident and component notifications.</p>
+<form method="post" action="unsubscribe?token=${token}">
+<button class="primary" type="submit">Unsubscribe this webhook</button>
+</form>`,
+  );
+}
+
 export function unsubscribedPage(links: PageLinks, removed: boolean): string {
   return removed
     ? page('Unsubscribed', links, html`<h1>You're unsubscribed</h1><p>You won't receive any more emails from us. We have deleted your address.</p>`)

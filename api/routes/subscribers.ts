@@ -20,8 +20,9 @@ import {
   unknownTokenPage,
   unsubscribedPage,
   unsubscribePromptPage,
+  webhookUnsubscribePromptPage,
 } from './subscriber-pages.ts';
-import { subscribeWebhook, unsubscribeWebhook, webhookTokenPrefix } from '../services/webhooks.ts';
+import { subscribeWebhook, unsubscribeWebhook, webhookByToken, webhookTokenPrefix } from '../services/webhooks.ts';
 import { email, json, slug } from './schemas.ts';
 
 /** A form sends one value as a string and several as an array; an unticked form sends none. */
@@ -94,6 +95,13 @@ const create = createRoute({
 const confirmAnswer = z
   .object({ status: z.enum(['pending_confirmation', 'confirmed', 'expired', 'invalid']), detail: z.string(), manageUrl: z.string().optional() })
   .openapi('ConfirmAnswer');
+const unsubscribeAnswer = z
+  .object({ status: z.enum(['subscribed', 'unsubscribed', 'unknown']), webhook: z.string().optional(), detail: z.string() })
+  .openapi('UnsubscribeAnswer');
+const pageOrUnsubscribeJson = (description: string) => ({
+  description,
+  content: { 'text/html': { schema: z.string() }, 'application/json': { schema: unsubscribeAnswer } },
+});
 const pageOrJson = (description: string) => ({
   description,
   content: { 'text/html': { schema: z.string() }, 'application/json': { schema: confirmAnswer } },
@@ -124,18 +132,18 @@ const unsubscribePrompt = createRoute({
   method: 'get',
   path: '/subscribers/unsubscribe',
   tags: ['subscribers'],
-  summary: 'Unsubscribe page (link in every email); the button posts the one-click form',
+  summary: "Unsubscribe page (link in every email and in a webhook's meta.unsubscribe); the button posts the form. A webhook link with Accept: application/json answers JSON saying to POST",
   request: { query: tokenQuery },
-  responses: { 200: htmlPage('Asks to confirm'), 404: htmlPage('Unknown link') },
+  responses: { 200: pageOrUnsubscribeJson('Asks to confirm'), 404: pageOrUnsubscribeJson('Unknown link') },
 });
 
 const unsubscribeNow = createRoute({
   method: 'post',
   path: '/subscribers/unsubscribe',
   tags: ['subscribers'],
-  summary: 'RFC 8058 one-click unsubscribe (body List-Unsubscribe=One-Click); removes the address and stops all mail',
+  summary: "RFC 8058 one-click unsubscribe (body List-Unsubscribe=One-Click); removes the address and stops all mail. A webhook's link with Accept: application/json answers JSON",
   request: { query: tokenQuery },
-  responses: { 200: htmlPage('Unsubscribed, or was not subscribed') },
+  responses: { 200: pageOrUnsubscribeJson('Unsubscribed, or was not subscribed') },
 });
 
 const manage = createRoute({
@@ -253,13 +261,29 @@ export function subscriberRoutes(s: Services, options: SubscriberRouteOptions = 
     })
     .openapi(unsubscribePrompt, async (c) => {
       const token = c.req.valid('query').token ?? '';
+      // Showing a button rather than unsubscribing on GET: mail and link scanners follow links, and should not unsubscribe anyone.
+      if (token.startsWith(webhookTokenPrefix)) {
+        const hook = await webhookByToken(s, token);
+        if (wantsJson(c)) {
+          return hook
+            ? c.json({ status: 'subscribed' as const, webhook: hook.webhook, detail: 'POST to this URL to unsubscribe the webhook.' }, 200, pageHeaders)
+            : c.json({ status: 'unknown' as const, detail: 'No webhook subscriber has this link; it may have been unsubscribed already.' }, 404, pageHeaders);
+        }
+        return hook ? page(c, webhookUnsubscribePromptPage(links, hook.webhook, token)) : page(c, unknownTokenPage(links), 404);
+      }
       const sub = token ? await getSubscription(s, token) : null;
-      // Showing a button rather than unsubscribing on GET: mail scanners follow links, and should not unsubscribe anyone.
       return sub ? page(c, unsubscribePromptPage(links, sub.email, token)) : page(c, unknownTokenPage(links), 404);
     })
     .openapi(unsubscribeNow, async (c) => {
       const token = c.req.valid('query').token ?? '';
       const removed = !token ? false : token.startsWith(webhookTokenPrefix) ? await unsubscribeWebhook(s, token) : await unsubscribe(s, token);
+      if (token.startsWith(webhookTokenPrefix) && wantsJson(c)) {
+        return c.json(
+          { status: removed ? ('unsubscribed' as const) : ('unknown' as const), detail: removed ? 'The webhook is unsubscribed; nothing more will be sent to it.' : 'No webhook subscriber has this link; it may have been unsubscribed already.' },
+          200,
+          pageHeaders,
+        );
+      }
       return page(c, unsubscribedPage(links, removed));
     })
     .openapi(manage, async (c) => {

@@ -11,6 +11,8 @@ interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<void> {
-  await db.insert(auditEvents).values({ ...entry, detail: entry.detail ?? {} });
+/** Appends one audit row; returns its id (a component's public status change is kept by that id, see webhooks.ts). */
+export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<number> {
+  const [row] = await db.insert(auditEvents).values({ ...entry, detail: entry.detail ?? {} }).returning({ id: auditEvents.id });
+  return row!.id;
 }

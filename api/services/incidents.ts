@@ -16,6 +16,7 @@ import {
 } from '../domain.ts';
 import { componentStatuses } from '../status.ts';
 import { touchChangedComponents } from './components.ts';
+import { enqueueComponentUpdates } from './webhooks.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { renderTemplate, type Template } from '../templates.ts';
@@ -242,6 +243,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
       chosenMinutes: input.nextUpdateInMinutes,
       now,
     });
+    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor: actor.name, now });
     return { update };
   });
   s.hook.emit({ kind: 'incident', subjectId: id, updateId: update.id, public: policy.public && !input.draft, at: now });
@@ -296,7 +298,7 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
         detail: { from, to: input.status },
       });
     }
-    return publishUpdate(s, tx, actor, {
+    const update = await publishUpdate(s, tx, actor, {
       incident,
       template,
       status: input.status,
@@ -307,6 +309,8 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
       chosenMinutes: input.nextUpdateInMinutes,
       now,
     });
+    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor: actor.name, now });
+    return update;
   });
   s.hook.emit({ kind: 'incident', subjectId: id, updateId: update.id, public: update.audiences.public, at: now });
   return getIncident(s, id);

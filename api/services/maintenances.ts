@@ -13,6 +13,7 @@ import {
 } from '../domain.ts';
 import { componentStatuses } from '../status.ts';
 import { touchChangedComponents } from './components.ts';
+import { enqueueComponentUpdates } from './webhooks.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Template } from '../templates.ts';
@@ -199,7 +200,9 @@ async function transition(
         detail: { from: current.status, to: input.status },
       });
     }
-    return publish(s, tx, actor, row, template, input.variables, now, reachFlagsFor(input.notify).subscribers);
+    const update = await publish(s, tx, actor, row, template, input.variables, now, reachFlagsFor(input.notify).subscribers);
+    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor: actor.name, now });
+    return update;
   });
 }
 

@@ -13,9 +13,30 @@ import { formatUtc, humanDuration } from '../text.ts';
 const cadenceKinds = ['due_reminder', 'overdue'] as const;
 type NoticeKind = (typeof cadenceKinds)[number] | 'alerts_resolved';
 
-/** Overdue notices are scheduled ahead for at most this long, and at most this many, per update. */
-const overdueHorizonMs = 24 * 60 * 60_000;
-const overdueMax = 48;
+/**
+ * How long overdue notices nag, per update: at the cadence for the first day past due (a SEV1 left open overnight
+ * keeps nagging every 15 minutes, which a cap of 48 notices used to silence after 12 hours), then once a day for a
+ * week. Past that the incident is abandoned rather than late, and a daily notice is all that it gets; the next
+ * update, or resolving, starts a new round. At-cadence notices are capped at 288 (a 5-minute cadence's day), so a
+ * CADENCE of a minute or two cannot schedule thousands of rows per recipient; such a cadence nags for fewer hours
+ * before going daily.
+ */
+export const overdueRule = { cadenceForMs: 24 * 60 * 60_000, maxAtCadence: 288, dailyFor: 7 } as const;
+const dayMs = 24 * 60 * 60_000;
+
+/**
+ * Due times (epoch ms) of the overdue notices for one update, first at `due`: every `intervalMinutes` for
+ * overdueRule.cadenceForMs (at most maxAtCadence of them), then daily after the last of those for dailyFor days.
+ * With no interval (a severity whose cadence is 0 and no chosen interval), one notice at `due`, then the daily ones.
+ */
+export function overdueTimes(due: number, intervalMinutes: number | null): number[] {
+  const step = intervalMinutes ? intervalMinutes * 60_000 : 0;
+  const repeats = step ? Math.min(overdueRule.maxAtCadence, Math.max(1, Math.ceil(overdueRule.cadenceForMs / step))) : 1;
+  const times = Array.from({ length: repeats }, (_, k) => due + k * step);
+  const last = times.at(-1)!;
+  for (let d = 1; d <= overdueRule.dailyFor; d++) times.push(last + d * dayMs);
+  return times;
+}
 
 /** The console page where the comms lead posts the next update: `/internal/incidents/{id}/` (SPEC, console). */
 function postUpdateUrl(publicUrl: string, incidentId: string): string {
@@ -67,7 +88,7 @@ interface CadenceStep {
   now: Date;
 }
 
-/** Inside the publishing transaction: cancels the incident's pending reminders, then schedules the next round. */
+/** Inside the publishing transaction: cancels the incident's pending reminders, then schedules the next round (a reminder before due, then overdueTimes). */
 export async function scheduleCadence(tx: Tx, settings: CadenceSettings, step: CadenceStep): Promise<void> {
   await tx
     .update(deliveries)
@@ -90,8 +111,7 @@ export async function scheduleCadence(tx: Tx, settings: CadenceSettings, step: C
   const times: { kind: (typeof cadenceKinds)[number]; seq: number; at: number }[] = [];
   const remindAt = due - settings.leadMinutes * 60_000;
   if (settings.leadMinutes > 0 && remindAt > step.now.getTime()) times.push({ kind: 'due_reminder', seq: 0, at: remindAt });
-  const repeats = interval ? Math.min(overdueMax, Math.max(1, Math.floor(overdueHorizonMs / (interval * 60_000)))) : 1;
-  for (let k = 0; k < repeats; k++) times.push({ kind: 'overdue', seq: k + 1, at: due + k * (interval ?? 0) * 60_000 });
+  for (const [k, at] of overdueTimes(due, interval).entries()) times.push({ kind: 'overdue', seq: k + 1, at });
   const values = targets.flatMap((t) =>
     times.map((w) => ({ updateId: step.updateId, kind: w.kind, seq: w.seq, ...t, status: 'pending', nextAttemptAt: new Date(w.at), createdAt: step.now })),
   );

@@ -1,12 +1,13 @@
-// Webhook subscribers (public): subscribe with a URL, get a signing secret; each update becomes Statuspage's webhook envelope, external wording only.
+// Webhook subscribers (public): subscribe with a URL, get a signing secret; each update and each public component status change becomes Statuspage's webhook envelope, external wording only.
 import { randomBytes } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
-import { deliveries, webhookSubscribers } from '../../db/schema.ts';
+import { auditEvents, components as componentRows, deliveries, webhookSubscribers } from '../../db/schema.ts';
 import { pageStatus, worstStatus, type ComponentStatus } from '../domain.ts';
 import { ValidationError } from '../errors.ts';
 import { newId, newSecret } from '../ids.ts';
 import { absolute, paths, unsubscribeUrl } from '../links.ts';
+import { componentStatuses } from '../status.ts';
 import { targetProblem } from '../outbox/http.ts';
 import { loadComponents, loadIncidents, loadMaintenances, loadUpdates, readers, type UpdateRecord } from '../site/records.ts';
 import { pageId } from '../site/statuspage.ts';
@@ -50,6 +51,12 @@ export async function subscribeWebhook(s: Pick<Services, 'db' | 'clock' | 'publi
     await recordAudit(tx, { at: now, actor: 'subscriber', action: 'webhook_subscriber.subscribed', subjectType: 'webhook_subscriber', subjectId: id, detail: { components } });
   });
   return { id, webhook: input.webhook, components, secret, unsubscribe: unsubscribeUrl(s, unsubscribeToken) };
+}
+
+/** The webhook subscriber an unsubscribe token names, for the unsubscribe page; null when unknown (or already unsubscribed). */
+export async function webhookByToken(s: Pick<Services, 'db'>, token: string): Promise<{ id: string; webhook: string } | null> {
+  const [row] = await s.db.select({ id: webhookSubscribers.id, url: webhookSubscribers.url }).from(webhookSubscribers).where(eq(webhookSubscribers.unsubscribeToken, token));
+  return row ? { id: row.id, webhook: row.url } : null;
 }
 
 /** Removes a webhook subscriber by its unsubscribe token; queued deliveries are suppressed. False when unknown. */
@@ -159,4 +166,127 @@ export async function webhookEnvelope(db: Queryable, publicUrl: string, updateId
       shortlink: absolute(publicUrl, paths.maintenance('public', m.id)),
     },
   };
+}
+
+/** The audit action that records a component's public status change; its row id is the key of the component_update deliveries. */
+export const componentStatusChanged = 'component.status_changed';
+
+export interface ComponentUpdatesInput {
+  /** Public statuses read at the start of the publishing transaction (componentStatuses(tx, 'public')). */
+  before: Map<string, ComponentStatus>;
+  /** The update the publish stored: the deliveries hang on it, so they show in its delivery state. */
+  updateId: string;
+  actor: string;
+  now: Date;
+}
+
+/**
+ * Call in the publishing transaction, after the update is stored: compares each live component's public status
+ * (api/status.ts, the one derivation) with `before`, and for each change writes one audit row
+ * `component.status_changed` (detail: componentUpdateId, from, to, updateId) and enqueues one `component_update`
+ * delivery per enabled webhook subscriber whose component filter names the component (or who has none), keyed by
+ * (update, kind, subscriber, seq = the audit row's id). Only the public status counts, so an internal-only or draft
+ * incident sends nothing. Returns the number of components whose public status changed.
+ * Shape sent: Statuspage's component webhook (support.atlassian.com/statuspage, "Enable webhook notifications").
+ */
+export async function enqueueComponentUpdates(tx: Queryable, input: ComponentUpdatesInput): Promise<number> {
+  const after = await componentStatuses(tx, 'public');
+  const ids = [...new Set([...input.before.keys(), ...after.keys()])].sort();
+  const changed = ids.filter((id) => (input.before.get(id) ?? 'operational') !== (after.get(id) ?? 'operational'));
+  if (changed.length === 0) return 0;
+  const live = new Set(
+    (await tx.select({ id: componentRows.id }).from(componentRows).where(inArray(componentRows.id, changed))).map((r) => r.id),
+  );
+  const at = input.now.getTime();
+  let count = 0;
+  for (const id of changed) {
+    if (!live.has(id)) continue;
+    const from = input.before.get(id) ?? 'operational';
+    const to = after.get(id) ?? 'operational';
+    const seq = await recordAudit(tx, {
+      at: input.now,
+      actor: input.actor,
+      action: componentStatusChanged,
+      subjectType: 'component',
+      subjectId: id,
+      detail: { componentUpdateId: newId(), from, to, updateId: input.updateId },
+    });
+    await tx.run(sql`
+      INSERT INTO deliveries (update_id, kind, audience, recipient_id, email, seq, status, next_attempt_at, created_at)
+      SELECT ${input.updateId}, 'component_update', 'webhook', w.id, w.url, ${seq}, 'pending', ${at}, ${at}
+      FROM webhook_subscribers w
+      WHERE w.disabled_at IS NULL
+        AND (w.components IS NULL OR EXISTS (SELECT 1 FROM json_each(w.components) f WHERE f.value = ${id}))
+      ON CONFLICT DO NOTHING`);
+    count++;
+  }
+  return count;
+}
+
+/** One component_update delivery's facts, read back from its audit row. */
+interface ComponentChange {
+  componentUpdateId: string;
+  componentId: string;
+  from: ComponentStatus;
+  to: ComponentStatus;
+  at: Date;
+}
+
+/**
+ * Statuspage's component webhook envelope, without `meta`, for each audit row id given (a delivery's `seq`):
+ * `page` (status now), `component_update` (`id`, `component_id`, `component_type`, `old_status`, `new_status`,
+ * `created_at`) and `component` (its status as of the change). Ids that name no status change, or a component
+ * since deleted, are absent from the result.
+ */
+export async function componentUpdateEnvelopes(db: Queryable, publicUrl: string, seqs: number[]): Promise<Map<number, Record<string, unknown>>> {
+  const out = new Map<number, Record<string, unknown>>();
+  if (seqs.length === 0) return out;
+  const events = await db
+    .select()
+    .from(auditEvents)
+    .where(and(inArray(auditEvents.id, seqs), eq(auditEvents.action, componentStatusChanged)));
+  const changes = new Map<number, ComponentChange>(
+    events.map((e) => {
+      const d = e.detail as { componentUpdateId: string; from: ComponentStatus; to: ComponentStatus };
+      return [e.id, { componentUpdateId: d.componentUpdateId, componentId: e.subjectId, from: d.from, to: d.to, at: e.at }];
+    }),
+  );
+  const ids = [...new Set([...changes.values()].map((c) => c.componentId))];
+  const [rows, live] = await Promise.all([
+    ids.length ? db.select().from(componentRows).where(inArray(componentRows.id, ids)) : [],
+    loadComponents(db, readers.public),
+  ]);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  // The page's status as it is when sent, like the incident envelope's.
+  const status = pageStatus(live.map((c) => c.status));
+  const page = { id: pageId(publicUrl), status_indicator: status.indicator, status_description: status.description };
+  for (const [seq, change] of changes) {
+    const c = byId.get(change.componentId);
+    if (!c) continue;
+    const at = change.at.toISOString();
+    out.set(seq, {
+      page,
+      component_update: {
+        id: change.componentUpdateId,
+        component_id: c.id,
+        component_type: 'Component',
+        old_status: change.from,
+        new_status: change.to,
+        created_at: at,
+      },
+      component: {
+        id: c.id,
+        name: c.name,
+        status: change.to,
+        description: c.description || null,
+        position: c.order,
+        group_id: c.groupId,
+        showcase: true,
+        page_id: page.id,
+        created_at: iso(c.createdAt),
+        updated_at: at,
+      },
+    });
+  }
+  return out;
 }
