@@ -1,8 +1,7 @@
 // Reads the environment once at start-up; a bad value stops start-up with one clear line.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { Audiences } from '../db/schema.ts';
-import { defaultCadenceMinutes, defaultSeverityPolicy, severities, type Severity } from './domain.ts';
+import { defaultCadenceMinutes, defaultSeverityPolicy, severities, type ReachFlags, type Severity } from './domain.ts';
 import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
 
 const flag = z
@@ -117,7 +116,7 @@ export interface Config {
   pageName: string;
   timeZone: string;
   /** Who hears about an incident of each severity. */
-  severityPolicy: Record<Severity, Audiences>;
+  severityPolicy: Record<Severity, ReachFlags>;
   /** How often each process looks for publishes made through other processes, in ms. */
   sitePollMs: number;
   /** SITE_S3_URL and the AWS_* variables: where the site is also uploaded, or null. */
@@ -213,7 +212,7 @@ const reachFlagNames = ['public', 'subscribers', 'stakeholders'] as const;
  * "SEV3:public+subscribers+stakeholders,SEV4:none" overrides the default policy for the severities named.
  * public: the status page, JSON and feed; subscribers: customer email; stakeholders: executive briefings.
  */
-function parseSeverityPolicy(spec: string | undefined): Record<Severity, Audiences> {
+function parseSeverityPolicy(spec: string | undefined): Record<Severity, ReachFlags> {
   const policy = structuredClone(defaultSeverityPolicy);
   if (!spec) return policy;
   for (const entry of spec.split(',').map((e) => e.trim()).filter(Boolean)) {

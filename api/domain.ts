@@ -11,10 +11,6 @@ export interface ReachFlags {
 const readerNames = ['public', 'internal'] as const;
 export type Reader = (typeof readerNames)[number];
 
-/** @deprecated The old name of ReachFlags, kept only until api/services/reach.ts, api/mail/compose.ts, api/config.ts and db/schema.ts (held by other work) say ReachFlags. */
-export type Audiences = ReachFlags;
-/** @deprecated The old name of Reader, kept only until work in flight on api/site/* says Reader. */
-export type Audience = Reader;
 
 export const severities = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
 export type Severity = (typeof severities)[number];

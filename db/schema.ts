@@ -1,9 +1,8 @@
 // The database tables, grouped by domain: catalogue, incidents, maintenance, audiences, outbox, access.
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import { componentStatuses, incidentStatuses, maintenanceStatuses, severities, updateStatusValues, type Audiences, type ComponentStatus } from '../api/domain.ts';
+import { componentStatuses, incidentStatuses, maintenanceStatuses, severities, updateStatusValues, type ComponentStatus, type ReachFlags } from '../api/domain.ts';
 
-export type { Audiences };
 
 const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
 const createdAt = () => timestamp('created_at').notNull().default(sql`(unixepoch('subsec') * 1000)`);
@@ -59,7 +58,7 @@ export const incidents = sqliteTable(
     internalTitle: text('internal_title').notNull(),
     severity: text('severity', { enum: severities }).notNull(),
     status: text('status', { enum: incidentStatuses }).notNull(),
-    audiences: text('audiences', { mode: 'json' }).$type<Audiences>().notNull(),
+    audiences: text('audiences', { mode: 'json' }).$type<ReachFlags>().notNull(),
     roles: text('roles', { mode: 'json' }).$type<Roles>().notNull(),
     /** When impact began; may be earlier than the declaration. */
     startedAt: timestamp('started_at').notNull(),
@@ -106,7 +105,7 @@ export const updates = sqliteTable(
     internalSubject: text('internal_subject').notNull(),
     internalBody: text('internal_body').notNull(),
     components: text('components', { mode: 'json' }).$type<ComponentImpact[]>().notNull(),
-    audiences: text('audiences', { mode: 'json' }).$type<Audiences>().notNull(),
+    audiences: text('audiences', { mode: 'json' }).$type<ReachFlags>().notNull(),
     author: text('author').notNull(),
     nextUpdateAt: timestamp('next_update_at'),
     createdAt: timestamp('created_at').notNull(),
@@ -137,7 +136,7 @@ export const maintenances = sqliteTable(
     title: text('title').notNull(),
     internalTitle: text('internal_title').notNull(),
     status: text('status', { enum: maintenanceStatuses }).notNull(),
-    audiences: text('audiences', { mode: 'json' }).$type<Audiences>().notNull(),
+    audiences: text('audiences', { mode: 'json' }).$type<ReachFlags>().notNull(),
     scheduledFor: timestamp('scheduled_for').notNull(),
     scheduledUntil: timestamp('scheduled_until').notNull(),
     /** Whether the clock moves it to in_progress at scheduledFor and completed at scheduledUntil. */

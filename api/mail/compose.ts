@@ -1,7 +1,7 @@
 // Builds each email per audience: subscribers get the external wording, stakeholders the internal briefing.
 import { html, raw } from 'hono/html';
-import type { Audiences, ComponentImpact } from '../../db/schema.ts';
-import { componentStatusLabel, worstStatus, type UpdateStatusValue } from '../domain.ts';
+import type { ComponentImpact } from '../../db/schema.ts';
+import { componentStatusLabel, worstStatus, type ReachFlags, type UpdateStatusValue } from '../domain.ts';
 import { absolute, confirmUrl, manageUrl, paths, signInByEmailUrl, unsubscribeUrl } from '../links.ts';
 import { componentStatusPhrase, formatUtc, humanDuration, joinNames, lines, paragraphs as paragraphsOf, updateStatusLabel } from '../text.ts';
 
@@ -29,7 +29,7 @@ export interface UpdateFacts {
   internalSubject: string;
   internalBody: string;
   components: ComponentImpact[];
-  audiences: Audiences;
+  audiences: ReachFlags;
   nextUpdateAt: Date | null;
   createdAt: Date;
 }

@@ -5,12 +5,12 @@ import type { Claimed } from './leases.ts';
 export type Prepared<P> = { payload: P; messageId: string; bounced: boolean } | { skip: string };
 
 /**
- * One kind of sending (email, HTTP): which audiences it claims, how it turns rows into payloads, and how it sends.
+ * One kind of sending (email, HTTP): which recipient kinds it claims, how it turns rows into payloads, and how it sends.
  * `send` resolves once the other side accepted the payload and throws a SendFailure otherwise.
  */
 export interface Courier<P> {
   name: string;
-  audiences: readonly string[];
+  recipientKinds: readonly string[];
   prepare(rows: Claimed[], now: Date): Promise<Prepared<P>[]>;
   send(payload: P): Promise<void>;
 }

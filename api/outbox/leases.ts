@@ -24,8 +24,8 @@ export interface LeaseOptions {
   clock: Clock;
   /** Names this worker in lease_owner. */
   owner: string;
-  /** Which audiences this store claims: the email worker and the HTTP worker each take their own. */
-  audiences: readonly string[];
+  /** Which recipient kinds this store claims: the email worker and the HTTP worker each take their own. */
+  recipientKinds: readonly string[];
   /** Rows leased per claim. */
   batchSize: number;
   /** How long a claim holds its rows, in ms; a crashed worker's rows are taken over after this. */
@@ -44,14 +44,14 @@ export interface LeaseOptions {
  */
 export function createLeaseStore(o: LeaseOptions) {
   // A literal IN list: SQLite plans it better than a json_each subquery on every claim.
-  const audiences = sql.join(o.audiences.map((a) => sql`${a}`), sql`, `);
+  const kinds = sql.join(o.recipientKinds.map((a) => sql`${a}`), sql`, `);
   const acks = { queue: [] as { id: number; messageId: string }[], unwritten: 0, writing: null as Promise<void> | null, error: null as unknown, timer: null as NodeJS.Timeout | null };
 
   async function hasDue(): Promise<boolean> {
     const now = o.clock.now().getTime();
     const rows = await o.db.all(sql`
       SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ${now}
-        AND (lease_until IS NULL OR lease_until < ${now}) AND audience IN (${audiences}) LIMIT 1`);
+        AND (lease_until IS NULL OR lease_until < ${now}) AND audience IN (${kinds}) LIMIT 1`);
     return rows.length > 0;
   }
 
@@ -63,7 +63,7 @@ export function createLeaseStore(o: LeaseOptions) {
       WHERE id IN (
         SELECT id FROM deliveries
         WHERE status = 'pending' AND next_attempt_at <= ${now} AND (lease_until IS NULL OR lease_until < ${now})
-          AND audience IN (${audiences})
+          AND audience IN (${kinds})
         ORDER BY next_attempt_at, id LIMIT ${o.batchSize})
       RETURNING id, update_id, kind, audience, recipient_id, email, seq, attempts, lease_until`);
     return rows

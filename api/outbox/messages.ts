@@ -13,8 +13,8 @@ import type { Claimed } from './leases.ts';
 export type { Claimed } from './leases.ts';
 import type { Courier, Prepared as Ready } from './courier.ts';
 
-/** The audiences that receive email. */
-export const mailAudiences = ['subscriber', 'stakeholder', 'comms'] as const;
+/** The recipient kinds that receive email. */
+export const mailRecipientKinds = ['subscriber', 'stakeholder', 'comms'] as const;
 
 /** What to do with a claimed delivery: send this email, or mark it suppressed for the reason given. */
 export type Prepared = Ready<MailMessage>;
@@ -26,7 +26,7 @@ export function mailCourier(db: Queryable, settings: MailSettings, transport: Ma
   const prepare = createPreparer(db, settings);
   return {
     name: 'mail server',
-    audiences: mailAudiences,
+    recipientKinds: mailRecipientKinds,
     prepare,
     send: (message) => transport.send(message),
   };

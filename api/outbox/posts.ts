@@ -12,8 +12,8 @@ import { httpSender, type HttpRequest } from './http.ts';
 import type { Claimed } from './leases.ts';
 import type { Courier, Prepared } from './courier.ts';
 
-/** The audiences reached over HTTP. */
-export const httpAudiences = ['channel', 'webhook'] as const;
+/** The recipient kinds reached over HTTP. */
+export const httpRecipientKinds = ['channel', 'webhook'] as const;
 
 export interface HttpCourierOptions {
   db: Queryable;
@@ -150,7 +150,7 @@ export function httpCourier(o: HttpCourierOptions): Courier<HttpRequest & { audi
 
   return {
     name: 'HTTP',
-    audiences: httpAudiences,
+    recipientKinds: httpRecipientKinds,
     prepare,
     send: (request) => (request.audience === 'webhook' ? webhookSender : channelSender).send(request),
     close() {

@@ -10,9 +10,9 @@ const suppressible = {
   webhook: { table: webhookSubscribers, id: webhookSubscribers.id, count: webhookSubscribers.failures, since: webhookSubscribers.disabledAt },
 } as const;
 
-export type SuppressibleAudience = keyof typeof suppressible;
+export type SuppressibleRecipientKind = keyof typeof suppressible;
 
-export function isSuppressible(audience: string): audience is SuppressibleAudience {
+export function isSuppressible(audience: string): audience is SuppressibleRecipientKind {
   return audience in suppressible;
 }
 
@@ -20,7 +20,7 @@ export function isSuppressible(audience: string): audience is SuppressibleAudien
  * Counts one more consecutive failure for a recipient; at `limit` it is suppressed from `now` on.
  * Returns true when this failure suppressed it (so the caller can log it once).
  */
-export async function recordFailure(db: Queryable, audience: SuppressibleAudience, recipientId: string, limit: number, now: Date): Promise<boolean> {
+export async function recordFailure(db: Queryable, audience: SuppressibleRecipientKind, recipientId: string, limit: number, now: Date): Promise<boolean> {
   const t = suppressible[audience];
   const [row] = await db
     .update(t.table)
@@ -34,7 +34,7 @@ export async function recordFailure(db: Queryable, audience: SuppressibleAudienc
 }
 
 /** Only consecutive failures count: a recipient that works again starts from zero. */
-export async function clearFailures(db: Queryable, audience: SuppressibleAudience, recipientId: string): Promise<void> {
+export async function clearFailures(db: Queryable, audience: SuppressibleRecipientKind, recipientId: string): Promise<void> {
   const t = suppressible[audience];
   await db
     .update(t.table)

@@ -93,7 +93,7 @@ export function createWorker<P>(o: WorkerOptions, courier: Courier<P>) {
     db: o.db,
     clock: o.clock,
     owner,
-    audiences: courier.audiences,
+    recipientKinds: courier.recipientKinds,
     batchSize,
     leaseMs,
     ackWindowMs: o.ackWindowMs ?? 50,

@@ -1,8 +1,7 @@
 // Counts who an incident's audiences will actually reach, and says plainly when an audience has nobody in it.
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
-import type { Audiences } from '../../db/schema.ts';
-import type { Severity } from '../domain.ts';
+import type { ReachFlags, Severity } from '../domain.ts';
 
 /**
  * Who one publish reaches.
@@ -23,7 +22,7 @@ export interface Reach {
 
 export interface ReachInput {
   /** The audiences of the update (or of the severity policy, for a preview before publishing). */
-  audiences: Audiences;
+  audiences: ReachFlags;
   /** Ids of the components the update touches; subscribers with a component filter hear only about these. */
   componentIds: string[];
 }
@@ -63,7 +62,7 @@ export async function audienceReach(db: Queryable, input: ReachInput): Promise<R
 }
 
 /** The reach of a published update: its own audiences (after `notify` and the briefing rule) and its components. */
-export function updateReach(db: Queryable, update: { audiences: Audiences; components: { id: string }[] }): Promise<Reach> {
+export function updateReach(db: Queryable, update: { audiences: ReachFlags; components: { id: string }[] }): Promise<Reach> {
   return audienceReach(db, { audiences: update.audiences, componentIds: update.components.map((c) => c.id) });
 }
 
@@ -76,7 +75,7 @@ async function stakeholderCount(db: Queryable): Promise<number> {
  * The start-up warning: which severities brief executives under the policy while no stakeholder exists.
  * Returns one line, or null when there is a stakeholder or no severity briefs anybody.
  */
-export async function startupReachWarning(db: Queryable, policy: Record<Severity, Audiences>): Promise<string | null> {
+export async function startupReachWarning(db: Queryable, policy: Record<Severity, ReachFlags>): Promise<string | null> {
   const briefed = (Object.keys(policy) as Severity[]).filter((sev) => policy[sev].stakeholders);
   if (briefed.length === 0 || (await stakeholderCount(db)) > 0) return null;
   return `No stakeholders yet: ${briefed.join(', ')} incidents will brief nobody. ${noStakeholdersWarning.replace(/^0 executives will be briefed — a/, 'A')}`;

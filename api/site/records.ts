@@ -178,10 +178,6 @@ const internalReader: ReaderPolicy = {
 };
 
 export const readers: Record<Reader, ReaderPolicy> = { public: publicReader, internal: internalReader };
-/** @deprecated The old names of `readers` and `ReaderPolicy`, kept only until work in flight during the rename says the new ones. */
-export const audiences = readers;
-/** @deprecated See `audiences`. */
-export type AudienceReading = ReaderPolicy;
 
 // ---- reading, through a reader ----
 

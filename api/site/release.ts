@@ -18,7 +18,6 @@ import {
   notFoundPage,
   readSite,
   type PageView,
-  type SiteReading,
   type SiteSettings,
 } from './view-model.ts';
 
