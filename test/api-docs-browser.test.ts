@@ -1,27 +1,21 @@
 // The API reference in headless Chromium, under its real CSP: Scalar renders our operations and examples with every request kept on 127.0.0.1.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../api/config.ts';
 import { startServer, type Running } from '../api/server.ts';
-
-/** CI installs Chromium here; a machine without it fails this file loudly rather than skipping it. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { launchChromium } from './browser.ts';
 
 let running: Running;
 let browser: Browser;
 let dir: string;
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) throw new Error(`No Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH.`);
   dir = mkdtempSync(join(tmpdir(), 'status-api-docs-'));
   running = await startServer(readConfig({ DATA_DIR: dir, PORT: '0', SEED_DEMO: 'false' }), { log: () => {}, schedulerIntervalMs: 0 });
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium(); // throws when Chromium is missing: CI installs it
 }, 120_000);
 
 afterAll(async () => {

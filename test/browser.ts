@@ -1,5 +1,6 @@
 // What the browser tests share: headless Chromium launched one way, axe-core's findings, and screenshots kept in test-results/.
 import { existsSync, mkdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -12,7 +13,7 @@ const artifacts = join(projectRoot, 'test-results');
 
 /** Headless Chromium with nothing reaching past loopback (no updates, sync or background fetches). Throws when Chromium is missing. */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(chromiumPath)) throw new Error(`No Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH.`);
+  assert.ok(existsSync(chromiumPath), `No Chromium at ${chromiumPath}: install it (apt-get install chromium) or set CHROMIUM_PATH.`);
   return chromium.launch({
     executablePath: chromiumPath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],

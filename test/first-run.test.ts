@@ -1,4 +1,5 @@
 // A newcomer's first commands: `npm start` on too old a Node stops with one line, and `npm install` leaves the checkout as cloned.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,7 +61,7 @@ describe('the Node.js version check', () => {
   });
 
   it('`npm start` with Node 20 first on PATH exits non-zero with one line naming the version needed, before anything starts', async () => {
-    if (!existsSync(oldNode)) throw new Error(`this test runs npm start under an old Node at ${oldNode}; install one there or set OLD_NODE`);
+    assert.ok(existsSync(oldNode), `this test runs npm start under an old Node at ${oldNode}; install one there or set OLD_NODE`);
     const version = spawnSync(oldNode, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
     expect(nodeVersionProblem(version), `${oldNode} is Node ${version}, not older than engines ${requiredNodeRange()}: the test would prove nothing`).not.toBeNull();
 
@@ -80,7 +81,7 @@ describe('the Node.js version check', () => {
   });
 
   it('`npx statusctl` with Node 20 first on PATH exits non-zero with the same line, before tsx loads', async () => {
-    if (!existsSync(oldNode)) throw new Error(`this test runs statusctl under an old Node at ${oldNode}; install one there or set OLD_NODE`);
+    assert.ok(existsSync(oldNode), `this test runs statusctl under an old Node at ${oldNode}; install one there or set OLD_NODE`);
     const version = spawnSync(oldNode, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
     const bin = tempDir('status-oldnode-ctl-');
     symlinkSync(oldNode, join(bin, 'node'));
@@ -95,7 +96,7 @@ describe('the Node.js version check', () => {
   });
 
   it('run directly with the old Node, the check prints exactly one line and exits 1; with this Node it is silent', () => {
-    if (!existsSync(oldNode)) throw new Error(`no old Node at ${oldNode}; set OLD_NODE`);
+    assert.ok(existsSync(oldNode), `no old Node at ${oldNode}; set OLD_NODE`);
     const old = spawnSync(oldNode, [join(root, 'bin', 'check-node.mjs')], { encoding: 'utf8' });
     expect(old.status).toBe(1);
     expect(old.stdout).toBe('');
