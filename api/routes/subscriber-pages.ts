@@ -1,9 +1,7 @@
 // The small human pages behind the links in subscriber emails: confirm, manage, unsubscribe, and the no-JS form's replies.
 import { html } from 'hono/html';
-import { dropXmlForbidden } from '../characters.ts';
 import type { FieldError } from '../errors.ts';
-
-type Fragment = ReturnType<typeof html>;
+import { linkPage, linkPageHeaders, type Fragment } from '../http/link-page.ts';
 
 interface PageLinks {
   /** The public status page, for "back to the status page". */
@@ -11,40 +9,17 @@ interface PageLinks {
 }
 
 /** Headers for every page here: the URL carries a capability token, so nothing is cached, indexed or leaked as a referrer. */
-export const pageHeaders = {
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-robots-tag': 'noindex',
-  'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-};
+export const pageHeaders = linkPageHeaders();
 
-/** Component names come from rows that may predate the input rule: no character XML 1.0 forbids reaches the page. */
-function page(title: string, links: PageLinks, body: Fragment): string {
-  return dropXmlForbidden(html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>${title}</title>
-<style>
-  body { font: 17px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; padding: 2rem 1rem; background: Canvas; color: CanvasText; }
-  main { max-width: 34rem; margin: 0 auto; }
-  h1 { font-size: 1.5rem; line-height: 1.25; }
-  button { font: inherit; padding: .55rem 1.1rem; border-radius: .4rem; border: 1px solid currentColor; cursor: pointer; }
+const styles = `  button { font: inherit; padding: .55rem 1.1rem; border-radius: .4rem; border: 1px solid currentColor; cursor: pointer; }
   button.primary { background: #1f6feb; border-color: #1f6feb; color: #fff; }
   fieldset { border: 1px solid #8886; border-radius: .4rem; margin: 0 0 1rem; }
   label { display: block; padding: .2rem 0; }
-  .errors { border-left: 4px solid #d1242f; padding-left: .8rem; }
-  a { color: LinkText; }
-</style>
-</head>
-<body><main>
-${body}
-<p><a href="${links.site}/">Back to the status page</a></p>
-</main></body>
-</html>`.toString());
+  .errors { border-left: 4px solid #d1242f; padding-left: .8rem; }`;
+
+function page(title: string, links: PageLinks, body: Fragment): string {
+  return linkPage(title, styles, html`${body}
+<p><a href="${links.site}/">Back to the status page</a></p>`);
 }
 
 /** The no-JS form's answer: a static page cannot read a query string without script, so the reply says it all. */

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Database } from '../../db/client.ts';
 import type { AuthEnv } from '../auth.ts';
 import type { Clock } from '../clock.ts';
+import { linkPage, linkPageHeaders, type Fragment } from '../http/link-page.ts';
 import { sameOrigin } from '../http/same-origin.ts';
 import { verifySession } from '../services/sessions.ts';
 import {
@@ -28,41 +29,15 @@ export interface StakeholderSignInDeps {
   cookie: string;
 }
 
-type Fragment = ReturnType<typeof html>;
-
 /** The URL carries a one-time secret: never cached, indexed, framed or sent on as a referrer. */
-const headers = {
-  'cache-control': 'private, no-store',
-  'referrer-policy': 'no-referrer',
-  'x-robots-tag': 'noindex',
-  'x-content-type-options': 'nosniff',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-};
+const headers = linkPageHeaders('private, no-store');
 
-function page(title: string, body: Fragment): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>${title}</title>
-<style>
-  body { font: 17px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; padding: 2rem 1rem; background: Canvas; color: CanvasText; }
-  main { max-width: 34rem; margin: 0 auto; }
-  h1 { font-size: 1.5rem; line-height: 1.25; }
-  label { display: block; margin: 0 0 .3rem; font-weight: 600; }
+const styles = `  label { display: block; margin: 0 0 .3rem; font-weight: 600; }
   input { font: inherit; padding: .45rem .6rem; width: 100%; max-width: 22rem; box-sizing: border-box; }
   button { font: inherit; margin-top: .8rem; padding: .55rem 1.1rem; border-radius: .4rem; border: 1px solid #1f6feb; background: #1f6feb; color: #fff; cursor: pointer; }
-  .error { border-left: 4px solid #d1242f; padding-left: .8rem; }
-  a { color: LinkText; }
-</style>
-</head>
-<body><main>
-${body}
-</main></body>
-</html>`.toString();
-}
+  .error { border-left: 4px solid #d1242f; padding-left: .8rem; }`;
+
+const page = (title: string, body: Fragment): string => linkPage(title, styles, body);
 
 const minutes = Math.round(signInLinkLifetimeMs / 60_000);
 
