@@ -82,6 +82,15 @@ const footerSlot = raw('\u0000footer\u0000');
 /** Headers every bulk email carries so out-of-office robots stay quiet. */
 const automatic = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'OOF, AutoReply' };
 
+/** A one-action link drawn as a button (inline styles: mail clients drop style sheets). */
+const button = (href: string, label: string) =>
+  html`<p style="margin:0 0 14px"><a href="${href}" style="display:inline-block;padding:10px 18px;border-radius:6px;background:#1f6feb;color:#fff;text-decoration:none">${label}</a></p>`;
+
+/** The envelope of a one-off transactional email (confirmation, manage link): no thread, automatic-reply headers. */
+function transactional(s: MailSettings, to: string, subject: string, text: string, body: unknown, footer: unknown, messageId: string): MailMessage {
+  return { from: s.from, to, subject, text, html: layout(subject, body, footer), messageId, headers: { ...automatic } };
+}
+
 /**
  * A subscriber's copy of an update (or a maintenance reminder): external wording only, with their own
  * unsubscribe link and RFC 8058 one-click headers; every email about one incident sits in one thread.
@@ -218,18 +227,10 @@ export function confirmationEmail(s: MailSettings, recipient: Recipient, token: 
   ].join('\n\n');
   const body = html`<h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>
 <p style="margin:0 0 14px">Someone, hopefully you, asked to receive ${s.pageName} updates by email at this address.</p>
-<p style="margin:0 0 14px"><a href="${link}" style="display:inline-block;padding:10px 18px;border-radius:6px;background:#1f6feb;color:#fff;text-decoration:none">Confirm subscription</a></p>
+${button(link, 'Confirm subscription')}
 <p style="margin:0 0 14px">Or paste this link into your browser: ${link}</p>`;
   const footer = html`The link works until ${until}. If you did not ask, ignore this email: without confirmation we will not write again.`;
-  return {
-    from: s.from,
-    to: recipient.email,
-    subject,
-    text,
-    html: layout(subject, body, footer),
-    messageId: `<confirm.${deliveryId}.${recipient.id}@${host(s)}>`,
-    headers: { ...automatic },
-  };
+  return transactional(s, recipient.email, subject, text, body, footer, `<confirm.${deliveryId}.${recipient.id}@${host(s)}>`);
 }
 
 /**
@@ -276,18 +277,10 @@ export function manageLinkEmail(s: MailSettings, recipient: Recipient & { unsubs
   const text = [intro, `To choose which components you hear about, or to unsubscribe: ${link}`, 'If you did not ask, ignore this email.'].join('\n\n');
   const body = html`<h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>
 <p style="margin:0 0 14px">${intro}</p>
-<p style="margin:0 0 14px"><a href="${link}" style="display:inline-block;padding:10px 18px;border-radius:6px;background:#1f6feb;color:#fff;text-decoration:none">Manage your subscription</a></p>
+${button(link, 'Manage your subscription')}
 <p style="margin:0 0 14px">There you choose which components you hear about, or unsubscribe.</p>`;
   const footer = html`If you did not ask, ignore this email: your subscription stays as it is.`;
-  return {
-    from: s.from,
-    to: recipient.email,
-    subject,
-    text,
-    html: layout(subject, body, footer),
-    messageId: `<manage.${deliveryId}.${recipient.id}@${host(s)}>`,
-    headers: { ...automatic },
-  };
+  return transactional(s, recipient.email, subject, text, body, footer, `<manage.${deliveryId}.${recipient.id}@${host(s)}>`);
 }
 
 export function mailSettings(config: { mailFrom: string; publicUrl: string; pageName: string }): MailSettings {
