@@ -8,6 +8,7 @@ import { componentStatusPhrase, formatUtc, humanDuration, joinNames, lines, para
 export { confirmUrl, manageUrl, unsubscribeUrl };
 import { describeNotice, type Notice } from '../services/reminders.ts';
 import { dropXmlForbidden } from '../characters.ts';
+import { personalize, type BulkEmail, type Personal } from './bulk.ts';
 import type { MailMessage } from './transport.ts';
 
 export interface MailSettings {
@@ -92,11 +93,12 @@ function transactional(s: MailSettings, to: string, subject: string, text: strin
 }
 
 /**
- * A subscriber's copy of an update (or a maintenance reminder): external wording only, with their own
- * unsubscribe link and RFC 8058 one-click headers; every email about one incident sits in one thread.
- * The wording is rendered once per update; only the links differ per recipient, which matters at 100,000.
+ * A subscriber's copy of an update (or a maintenance reminder) as a bulk email: external wording only, with each
+ * subscriber's own unsubscribe link and RFC 8058 one-click headers; every email about one incident sits in one thread.
+ * The wording is rendered once per update (`bulk`); `personal` gives what differs per recipient. api/mail/bulk.ts
+ * compiles the MIME once from this and stamps each copy, which matters at 100,000.
  */
-export function subscriberEmails(s: MailSettings, stored: UpdateFacts, kind: 'update' | 'reminder') {
+export function subscriberBulk(s: MailSettings, stored: UpdateFacts, kind: 'update' | 'reminder') {
   // Characters XML 1.0 forbids are dropped here, once per update, rather than from every recipient's copy.
   const update = { ...stored, externalSubject: dropXmlForbidden(stored.externalSubject), externalBody: dropXmlForbidden(stored.externalBody) };
   const reminder = kind === 'reminder';
@@ -104,7 +106,6 @@ export function subscriberEmails(s: MailSettings, stored: UpdateFacts, kind: 'up
   const link = pageUrl(s, update);
   const lead = reminder ? 'A reminder: this planned maintenance starts within the hour.' : '';
   const why = dropXmlForbidden(`You are receiving this because you subscribed to updates from ${s.pageName}.`);
-  const textHead = [lead, update.externalBody, `Follow along: ${link}`].filter(Boolean).join('\n\n');
   const body = html`${lead ? html`<p style="margin:0 0 14px"><strong>${lead}</strong></p>` : ''}
 <h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>
 ${paragraphs(update.externalBody)}
@@ -112,36 +113,34 @@ ${paragraphs(update.externalBody)}
   const [htmlHead, htmlTail] = layout(subject, body, footerSlot).split(footerSlot) as [string, string];
   const domain = host(s);
   const thread = `<${threadOf(update)}@${domain}>`;
-  const listId = `${oneLine(s.pageName).replace(/[<>"]/g, '')} status updates <updates.${domain}>`;
-
+  const bulk: BulkEmail = {
+    from: s.from,
+    subject,
+    inReplyTo: thread,
+    references: [thread],
+    headers: {
+      ...automatic,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'List-Id': `${oneLine(s.pageName).replace(/[<>"]/g, '')} status updates <updates.${domain}>`,
+    },
+    textHead: `${[lead, update.externalBody, `Follow along: ${link}`].filter(Boolean).join('\n\n')}\n\n-- \n${why}`,
+    htmlHead,
+    htmlTail,
+  };
   const whyHtml = html`${why}`.toString();
-  return (recipient: Recipient & { unsubscribeToken: string }): MailMessage => {
+  const personal = (recipient: Recipient & { unsubscribeToken: string }): Personal => {
     const unsubscribe = unsubscribeUrl(s, recipient.unsubscribeToken);
     const manage = manageUrl(s, recipient.unsubscribeToken);
-    // Plain concatenation around pieces escaped once per update: the template tag costs more than the rest at 100,000.
-    const footer = `${whyHtml}<br>\n<a href="${escapeAttribute(manage)}">Manage your subscription</a> · <a href="${escapeAttribute(unsubscribe)}">Unsubscribe</a>`;
     return {
-      from: s.from,
       to: recipient.email,
-      subject,
-      text: `${textHead}\n\n-- \n${why}\nManage your subscription: ${manage}\nUnsubscribe: ${unsubscribe}`,
-      html: htmlHead + footer + htmlTail,
       messageId: `<${kind}.${update.id}.${recipient.id}@${domain}>`,
-      inReplyTo: thread,
-      references: [thread],
-      headers: {
-        ...automatic,
-        'List-Unsubscribe': `<${unsubscribe}>`,
-        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-        'List-Id': listId,
-      },
+      headers: { 'List-Unsubscribe': `<${unsubscribe}>` },
+      textFooter: `Manage your subscription: ${manage}\nUnsubscribe: ${unsubscribe}`,
+      // Plain concatenation around pieces escaped once per update: the template tag costs more than the rest at 100,000.
+      htmlFooter: `${whyHtml}<br>\n<a href="${escapeAttribute(manage)}">Manage your subscription</a> · <a href="${escapeAttribute(unsubscribe)}">Unsubscribe</a>`,
     };
   };
-}
-
-/** One subscriber's email; see subscriberEmails for a whole fan-out. */
-export function subscriberEmail(s: MailSettings, update: UpdateFacts, recipient: Recipient & { unsubscribeToken: string }, kind: 'update' | 'reminder'): MailMessage {
-  return subscriberEmails(s, update, kind)(recipient);
+  return { bulk, personal, personalHeaders: ['List-Unsubscribe'] as const };
 }
 
 /**

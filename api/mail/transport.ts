@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer, { type NodemailerError } from 'nodemailer';
+import addressparser from 'nodemailer/lib/addressparser';
 import { systemClock } from '../clock.ts';
 
 /** One composed email, independent of nodemailer: compose.ts builds it, a transport sends it. */
@@ -18,6 +19,11 @@ export interface MailMessage {
   references?: string[] | undefined;
   /** Extra headers; values must already be single lines. */
   headers: Record<string, string>;
+  /**
+   * The whole RFC 5322 message, already composed from the fields above (api/mail/bulk.ts): a transport sends it as it
+   * is, with the envelope taken from `from` and `to`, instead of composing the fields again.
+   */
+  raw?: string | undefined;
 }
 
 export interface MailTransport {
@@ -68,7 +74,23 @@ export function classifyError(error: unknown): SendFailure {
 
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, 500);
 
+/** The address part of a From value, for the SMTP envelope of a precomposed message; remembered, as one From serves a whole fan-out. */
+const envelopeFrom = (() => {
+  const seen = new Map<string, string>();
+  return (from: string) => {
+    let address = seen.get(from);
+    if (address === undefined) {
+      const [first] = addressparser(from, { flatten: true });
+      address = first?.address ?? from;
+      if (seen.size > 100) seen.clear();
+      seen.set(from, address);
+    }
+    return address;
+  };
+})();
+
 function toNodemailer(m: MailMessage) {
+  if (m.raw !== undefined) return { envelope: { from: envelopeFrom(m.from), to: [m.to] }, messageId: m.messageId, raw: m.raw };
   return {
     from: m.from,
     to: m.to,

@@ -3,7 +3,8 @@ import { inArray } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { dropXmlForbidden } from '../characters.ts';
 import { incidents, maintenances, stakeholders, subscribers, updates } from '../../db/schema.ts';
-import { briefingEmail, confirmationEmail, manageLinkEmail, noticeEmail, subscriberEmails, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
+import { compileBulk } from '../mail/bulk.ts';
+import { briefingEmail, confirmationEmail, manageLinkEmail, noticeEmail, subscriberBulk, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
 import type { MailMessage, MailTransport } from '../mail/transport.ts';
 import { loadNotices } from '../services/reminders.ts';
 import { prepareSignInEmails } from '../services/stakeholder-sign-in.ts';
@@ -32,26 +33,24 @@ export function mailCourier(db: Queryable, settings: MailSettings, transport: Ma
   };
 }
 
+type BulkRecipient = Parameters<ReturnType<typeof subscriberBulk>['personal']>[0];
+
+/** An update's subscriber email, compiled once (api/mail/bulk.ts): returns each subscriber's copy, raw MIME included. */
+async function subscriberStamper(settings: MailSettings, update: UpdateFacts, kind: 'update' | 'reminder') {
+  const { bulk, personal, personalHeaders } = subscriberBulk(settings, update, kind);
+  const { stamp } = await compileBulk(bulk, personalHeaders);
+  return (recipient: BulkRecipient) => stamp(personal(recipient));
+}
+
 const unique = <T>(values: (T | null | undefined)[]) => [...new Set(values.filter((v): v is T => v !== null && v !== undefined))];
 
 /**
- * A small cache spares a batch the same lookup and rendering per recipient. It lives for one batch: an update's
- * wording can be corrected (a revised postmortem), and an email sent after the correction carries the new text.
+ * Lookups and compiled emails live for one batch: an update's wording can be corrected (a revised postmortem), and
+ * an email sent after the correction carries the new text.
  * Incidents change too (roles, mitigation), so they are read fresh for every batch of briefings.
  */
 export function createPreparer(db: Queryable, settings: MailSettings) {
   const updateCache = new Map<string, UpdateFacts>();
-  const emailCache = new Map<string, ReturnType<typeof subscriberEmails>>();
-  const emailsFor = (update: UpdateFacts, kind: 'update' | 'reminder') => {
-    const key = `${update.id}:${kind}`;
-    let build = emailCache.get(key);
-    if (!build) {
-      if (emailCache.size > 200) emailCache.clear();
-      emailCache.set(key, (build = subscriberEmails(settings, update, kind)));
-    }
-    return build;
-  };
-
   async function loadUpdates(ids: string[]) {
     const missing = ids.filter((id) => !updateCache.has(id));
     if (missing.length > 0) {
@@ -81,7 +80,6 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
 
   return async function prepare(rows: Claimed[], now: Date): Promise<Prepared[]> {
     updateCache.clear();
-    emailCache.clear();
     const subscriberIds = unique(rows.map((r) => (r.audience === 'subscriber' ? r.recipientId : null)));
     const stakeholderIds = unique(rows.map((r) => (r.audience === 'stakeholder' ? r.recipientId : null)));
     const [updateMap, subscriberRows, stakeholderRows] = await Promise.all([
@@ -108,10 +106,19 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
     const noticeRows = rows.filter((r) => r.audience === 'comms');
     const notices = noticeRows.length ? await loadNotices(db, noticeRows, settings.publicUrl, now) : new Map();
     const signIns = await prepareSignInEmails(db, settings, rows, now);
+    // Each update's subscriber email is composed once per batch and stamped per subscriber.
+    const stampers = new Map<string, (recipient: BulkRecipient) => MailMessage>();
+    for (const row of rows) {
+      const update = row.updateId ? updateMap.get(row.updateId) : undefined;
+      const key = `${row.updateId}:${row.kind}`;
+      if (row.audience === 'subscriber' && (row.kind === 'update' || row.kind === 'reminder') && update && !stampers.has(key)) {
+        stampers.set(key, await subscriberStamper(settings, update, row.kind));
+      }
+    }
 
     return rows.map((row) => {
       const prepared = prepareOne(row);
-      // A subscriber's update or reminder was made XML-safe once per update by subscriberEmails.
+      // A subscriber's update or reminder was made XML-safe once per update by subscriberBulk.
       return row.audience === 'subscriber' && (row.kind === 'update' || row.kind === 'reminder') ? prepared : xmlSafe(prepared);
     });
 
@@ -142,7 +149,7 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
         if (!sub.confirmedAt) return { skip: 'not confirmed' };
         if (row.kind === 'manage_link') return ready(manageLinkEmail(settings, recipient, row.id), bounced);
         if ((row.kind === 'update' || row.kind === 'reminder') && update) {
-          return ready(emailsFor(update, row.kind)(recipient), bounced);
+          return ready(stampers.get(`${update.id}:${row.kind}`)!(recipient), bounced);
         }
       }
       if (row.audience === 'stakeholder' && row.kind === 'briefing' && update) {
