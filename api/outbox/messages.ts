@@ -169,5 +169,6 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
 function xmlSafe(p: Prepared): Prepared {
   if ('skip' in p) return p;
   const m = p.payload;
-  return { ...p, payload: { ...m, subject: dropXmlForbidden(m.subject), text: dropXmlForbidden(m.text), html: dropXmlForbidden(m.html) } };
+  // A precomposed copy (raw) would no longer match its cleaned fields: the transport composes this one from them.
+  return { ...p, payload: { ...m, subject: dropXmlForbidden(m.subject), text: dropXmlForbidden(m.text), html: dropXmlForbidden(m.html), raw: undefined } };
 }
