@@ -87,21 +87,27 @@ export async function compileBulk(bulk: BulkEmail, personalHeaders: readonly str
   };
   const message = (await compile(personalize(bulk, { to: slots.to, messageId: slots.messageId, textFooter: slots.text, htmlFooter: slots.html, headers: Object.fromEntries(personalHeaders.map((h, i) => [h, slots.headers[i]!])) }))).toString('utf8');
 
-  // Each header placeholder replaces its whole line (the real value may need encoding or folding); body placeholders are replaced in place.
+  // A header placeholder stands for its whole line (the real value may need encoding or folding); a body placeholder for itself.
   const found: { at: number; end: number; piece: Piece }[] = [];
-  const locate = (slot: string, piece: (line: { start: number; end: number; key: string }) => Piece, whole: boolean) => {
+  const find = (slot: string) => {
     const at = message.indexOf(slot);
     if (at < 0 || message.indexOf(slot, at + 1) >= 0) throw new Error(`bulk email: placeholder ${slot} appears ${at < 0 ? 'nowhere' : 'more than once'} in the compiled message`);
-    const start = message.lastIndexOf('\r\n', at) + 2;
-    const end = message.indexOf('\r\n', at);
-    const key = message.slice(start, message.indexOf(':', start));
-    found.push(whole ? { at: start, end, piece: piece({ start, end, key }) } : { at, end: at + slot.length, piece: piece({ start, end, key }) });
+    return at;
   };
-  locate(slots.to, ({ key }) => ({ header: key, value: (p) => p.to }), true);
-  locate(slots.messageId, ({ key }) => ({ header: key, value: (p) => p.messageId }), true);
-  personalHeaders.forEach((name, i) => locate(slots.headers[i]!, ({ key }) => ({ header: key, value: (p) => p.headers[name] ?? '' }), true));
-  locate(slots.text, () => ({ body: (p) => encodeBody(p.textFooter) }), false);
-  locate(slots.html, () => ({ body: (p) => encodeBody(p.htmlFooter) }), false);
+  const header = (slot: string, value: (p: Personal) => string) => {
+    const at = find(slot);
+    const start = message.lastIndexOf('\n', at) + 1;
+    found.push({ at: start, end: message.indexOf('\r\n', at), piece: { header: message.slice(start, message.indexOf(':', start)), value } });
+  };
+  const body = (slot: string, footer: (p: Personal) => string) => {
+    const at = find(slot);
+    found.push({ at, end: at + slot.length, piece: { body: (p) => encodeBody(footer(p)) } });
+  };
+  header(slots.to, (p) => p.to);
+  header(slots.messageId, (p) => p.messageId);
+  personalHeaders.forEach((name, i) => header(slots.headers[i]!, (p) => p.headers[name] ?? ''));
+  body(slots.text, (p) => p.textFooter);
+  body(slots.html, (p) => p.htmlFooter);
   found.sort((a, b) => a.at - b.at);
   const pieces: Piece[] = [];
   let from = 0;
