@@ -67,11 +67,11 @@ export async function commsRecipient(db: Queryable, roles: Roles, publisher: Act
   return roleEmail(roles.comms) ?? (await publisherEmail(db, publisher)) ?? fallback ?? null;
 }
 
-/** Minutes between overdue notices: the severity's cadence, else the interval the comms lead chose for this update. */
+/** Minutes between overdue notices: the interval the comms lead chose for this update (nextUpdateInMinutes overrides the cadence per update), else the severity's cadence. */
 function overdueIntervalMinutes(settings: CadenceSettings, severity: Severity, chosen: number | null | undefined): number | null {
+  if (chosen && chosen > 0) return chosen;
   const cadence = settings.minutes[severity];
-  if (cadence > 0) return cadence;
-  return chosen && chosen > 0 ? chosen : null;
+  return cadence > 0 ? cadence : null;
 }
 
 interface CadenceStep {
