@@ -1,4 +1,5 @@
 // Alert-driven declare: Alertmanager and Grafana payloads make one incident per group, published or drafted per ALERT_POLICY.
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countRows, manualOutbox, rows } from './fanout-support.ts';
 import { manualHttpOutbox, startHttpSink, type HttpSink } from './cadence-support.ts';
@@ -115,6 +116,15 @@ describe('Alertmanager', () => {
     expect(await again.json()).toMatchObject({ outcome: 'repeat', incidentId: out.incidentId });
     expect(await countRows(f, 'incidents')).toBe(1);
     expect(await countRows(f, 'updates')).toBe(1);
+  });
+
+  it("declares from the README's Alertmanager example, body as pasted", async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const example = /curl -s \$URL\/api\/v1\/alerts\/alertmanager [^\n]* -d '(\{[\s\S]*?\})'\n/.exec(readme);
+    expect(example, 'README has an Alertmanager curl example').not.toBeNull();
+    const res = await alert('alertmanager', JSON.parse(example![1]!));
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ outcome: 'declared', severity: 'SEV1', unknownComponents: [] });
   });
 
   it('makes a draft of a SEV2 that no public output, email or webhook shows until an update publishes it', async () => {
