@@ -20,10 +20,22 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { role: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' } },
-});
+/** Flags as given; a flag without its value or an unknown one is a usage error, said in one line. */
+function readArgs() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: { role: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' } },
+    });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const flag = /'(--?[\w-]+)/.exec((e as Error).message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag) fail(`${flag} needs a value.\n${usage}`);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) fail(`Unknown option ${flag}.\n${usage}`);
+    fail(`${(e as Error).message}\n${usage}`);
+  }
+}
+const { positionals, values } = readArgs();
 const [command, id] = positionals;
 
 let config;

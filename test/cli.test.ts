@@ -124,6 +124,18 @@ describe('npm run token', () => {
     expect(usage.stderr).toMatch(/Usage/);
   });
 
+  it('answers a flag without its value or an unknown flag with one line and the usage, exit 2, no stack trace', async () => {
+    const [noValue, unknown] = await Promise.all([token('create', '--role', 'comms', '--name', 'X', '--email'), token('create', '--role', 'comms', '--name', 'X', '--mail', 'x@example.com')]);
+    for (const r of [noValue, unknown]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/Usage/);
+      expect(r.stderr).not.toMatch(/\n\s+at |node:internal/);
+      expect(r.stdout.trim()).toBe('');
+    }
+    expect(noValue.stderr.split('\n')[0]).toBe('--email needs a value.');
+    expect(unknown.stderr.split('\n')[0]).toBe('Unknown option --mail.');
+  });
+
   it('stores an optional email (SPEC "Cadence"), shows it in list, refuses a bad one, and audits create and revoke as the command line', async () => {
     const created = await token('create', '--role', 'comms', '--name', 'Pager lead', '--email', 'Pager.Lead@Example.com');
     expect(created.code, created.stderr).toBe(0);

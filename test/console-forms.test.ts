@@ -140,6 +140,26 @@ describe('console forms', () => {
     expect(quiet).toMatch(/Executives<\/th><td colspan="3">not notified</);
   });
 
+  it('say a draft from an alert is a draft, not internal by severity, and link no public page before it is published', async () => {
+    const alert = {
+      version: '4',
+      groupKey: '{}:{alertname="Latency"}',
+      status: 'firing',
+      groupLabels: { alertname: 'Latency' },
+      commonLabels: { alertname: 'Latency', severity: 'warning', component: 'api' },
+      commonAnnotations: { summary: 'p95 above 2s' },
+      alerts: [{ status: 'firing', labels: { alertname: 'Latency', severity: 'warning', component: 'api' }, annotations: {} }],
+    };
+    const res = await f.call('POST', '/api/v1/alerts/alertmanager', { token: 'comms', body: alert });
+    const answer = (await res.json()) as { outcome: string; severity: string; incidentId: string };
+    expect(answer).toMatchObject({ outcome: 'drafted', severity: 'SEV2' });
+    const draftId = answer.incidentId;
+    const html = await (await f.app.request(`${origin}/internal/incidents/${draftId}/`, { headers: { cookie: f.sessions.comms! } })).text();
+    expect(html).not.toContain('this severity stays internal');
+    expect(html).not.toContain(`href="/incidents/${draftId}/"`);
+    expect(html).toMatch(/Status page<\/th><td colspan="3">not published: a draft until an update is posted</);
+  });
+
   it('bring bad input back with the error next to its field, values kept, nothing stored', async () => {
     const before = await footprint();
     const cases: { path: string; form: Record<string, string>; field: string; message: RegExp; keeps?: string }[] = [

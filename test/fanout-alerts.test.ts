@@ -1,8 +1,10 @@
 // Alert-driven declare: Alertmanager and Grafana payloads make one incident per group, published or drafted per ALERT_POLICY.
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createToken } from '../api/services/tokens.ts';
 import { countRows, manualOutbox, rows } from './fanout-support.ts';
 import { manualHttpOutbox, startHttpSink, type HttpSink } from './cadence-support.ts';
-import { makeSiteFixture, postUpdate, type SiteFixture } from './site-fixture.ts';
+import { examples, makeSiteFixture, postUpdate, type SiteFixture } from './site-fixture.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
 
 let f: SiteFixture;
@@ -117,6 +119,15 @@ describe('Alertmanager', () => {
     expect(await countRows(f, 'updates')).toBe(1);
   });
 
+  it("declares from the README's Alertmanager example, body as pasted", async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const example = /curl -s \$URL\/api\/v1\/alerts\/alertmanager [^\n]* -d '(\{[\s\S]*?\})'\n/.exec(readme);
+    expect(example, 'README has an Alertmanager curl example').not.toBeNull();
+    const res = await alert('alertmanager', JSON.parse(example![1]!));
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ outcome: 'declared', severity: 'SEV1', unknownComponents: [] });
+  });
+
   it('makes a draft of a SEV2 that no public output, email or webhook shows until an update publishes it', async () => {
     const sub = await f.call('POST', '/api/v1/subscribers', { token: null, body: { webhook: `${hooks.url}/hook` } });
     expect(sub.status).toBe(201);
@@ -184,6 +195,27 @@ describe('Alertmanager', () => {
     expect(internal).toContain('Alerts resolved');
     // A second resolved notification for the same group says nothing new.
     expect(await (await alert('alertmanager', alertmanager('resolved', { severity: 'critical', component: 'api' }))).json()).toMatchObject({ outcome: 'ignored' });
+  });
+
+  it("tells the incident's last publisher when its alerts resolve, not the token that posted the alert", async () => {
+    const fired = (await (await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }))).json()) as { incidentId: string };
+    // A person takes over: their token carries an email, the incident names no comms lead.
+    const { token } = await createToken(f.services, { name: 'setup' }, { role: 'comms', name: 'Pat Publisher', email: 'pat@example.com' });
+    const posted = await f.call('POST', `/api/v1/incidents/${fired.incidentId}/updates`, {
+      token: null,
+      headers: { authorization: `Bearer ${token}` },
+      body: { status: 'identified', template: 'identified', variables: examples(f, 'identified') },
+    });
+    expect(posted.status, await posted.clone().text()).toBe(201);
+    expect((await alert('alertmanager', alertmanager('resolved', { severity: 'critical', component: 'api' }))).status).toBe(200);
+    const mail = manualOutbox(f, smtp);
+    try {
+      await mail.drain();
+    } finally {
+      await mail.close();
+    }
+    const told = (await smtp.parsed()).filter((m) => m.subject?.startsWith('Alerts resolved'));
+    expect(told.map((m) => m.envelopeTo)).toEqual([['pat@example.com']]);
   });
 
   it('declares with the known components only, and with none when the labels name none', async () => {

@@ -176,7 +176,7 @@ describe('briefings in each chat format', () => {
     await f.call('POST', '/api/v1/channels', { body: { kind: 'discord', url: `${chat.url}/discord` } });
     const http = manualHttpOutbox(f);
     try {
-      await declare(f, { severity: 'SEV1', variables: { symptom: 'x', hypothesis: '<!channel> @everyone & <https://evil.example|click>' } });
+      await declare(f, { severity: 'SEV1', internalTitle: 'DB down <!here>', variables: { symptom: 'x', hypothesis: '<!channel> @everyone & <https://evil.example|click>' } });
       await http.drain();
     } finally {
       http.close();
@@ -184,6 +184,8 @@ describe('briefings in each chat format', () => {
     const slack = chat.posted.find((p) => p.path === '/slack')!;
     expect(slack.body).not.toContain('<!channel>');
     expect(slack.body).toContain('&lt;!channel&gt;');
+    // The top-level text is mrkdwn too (the notification fallback): a title from an alert cannot ping the channel.
+    expect((slack.json as { text: string }).text).toContain('DB down &lt;!here&gt;');
     const discord = discordShape.parse(chat.posted.find((p) => p.path === '/discord')!.json);
     expect(discord.allowed_mentions.parse).toEqual([]);
   });

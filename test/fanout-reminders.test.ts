@@ -147,6 +147,22 @@ describe('reminders to the comms lead', () => {
     expect(mail[0]!.subject).toContain('Update due at 12:30 UTC');
   });
 
+  it('repeats overdue notices at the interval an update chose with nextUpdateInMinutes, not the severity default', async () => {
+    const t0 = f.clock.now().getTime();
+    // SEV1's default cadence is 15 minutes; this update says the next one comes in 60.
+    await declare(f, { severity: 'SEV1', nextUpdateInMinutes: 60, roles: { comms: 'Casey Comms <casey@example.com>' } });
+    const overdue = async () => (await mailTo('casey@example.com')).map((m) => m.subject).filter((s) => s?.startsWith('Overdue'));
+    f.clock.set(new Date(t0 + 60 * minute));
+    await outbox.drain();
+    expect(await overdue()).toHaveLength(1);
+    f.clock.set(new Date(t0 + 75 * minute));
+    await outbox.drain();
+    expect(await overdue()).toHaveLength(1);
+    f.clock.set(new Date(t0 + 120 * minute));
+    await outbox.drain();
+    expect(await overdue()).toEqual([expect.any(String), expect.stringContaining('Overdue (notice 2)')]);
+  });
+
   it('schedules nothing for a severity without a cadence unless the update sets a next update time', async () => {
     await declare(f, { severity: 'SEV4' });
     expect(await countRows(f, 'deliveries', "kind IN ('due_reminder', 'overdue')")).toBe(0);

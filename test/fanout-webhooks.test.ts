@@ -200,6 +200,11 @@ describe('deliveries', () => {
     const both = await f.call('POST', '/api/v1/subscribers', { token: null, body: { email: 'a@example.com', webhook: 'https://example.com/h' } });
     expect(both.status).toBe(422);
     expect(((await both.json()) as { errors: { path: string }[] }).errors[0]!.path).toBe('email');
+    // Neither: the answer says what to give, not "not both".
+    const neither = await f.call('POST', '/api/v1/subscribers', { token: null, body: { components: ['api'] } });
+    expect(neither.status).toBe(422);
+    const problem = (await neither.json()) as { errors: { path: string; message: string }[] };
+    expect(problem.errors).toEqual([{ path: 'email', message: expect.stringMatching(/^give an email or a webhook/) }]);
     expect(await countRows(f, 'webhook_subscribers')).toBe(0);
     expect(await countRows(f, 'subscribers')).toBe(0);
   });

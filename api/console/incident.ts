@@ -136,7 +136,11 @@ function progressTable(incident: IncidentView, progress: Map<string, DeliveryCou
   const latest = incident.updates[0];
   if (!latest) return '';
   const rows = ['subscriber', 'stakeholder'].map((kind) => ({ recipientKind: kind, c: progress.get(kind) }));
-  const published = latest.audiences.public ? html`published · <a href="${links.publicIncident(incident.id)}">public page</a>` : 'not published: this severity stays internal';
+  const published = latest.audiences.public
+    ? html`published · <a href="${links.publicIncident(incident.id)}">public page</a>`
+    : incident.draft
+      ? 'not published: a draft until an update is posted'
+      : 'not published: this severity stays internal';
   return html`<table class="progress">
 <caption>Delivery of the latest update (${incidentStatusLabel[latest.status as IncidentStatus] ?? latest.status}, by ${latest.author})</caption>
 <thead><tr><th scope="col">Audience</th><th scope="col">Queued</th><th scope="col">Sent</th><th scope="col">Failed</th></tr></thead>
@@ -298,7 +302,13 @@ ${
     ? html`<dt>Next update</dt><dd><time datetime="${incident.nextUpdateAt!.toISOString()}" data-countdown>${due.text}</time>${due.overdue ? html` <strong class="warning">Overdue</strong>` : ''}</dd>`
     : ''
 }
-<dt>Public page</dt><dd>${incident.audiences.public ? html`<a href="${links.publicIncident(incident.id)}">${links.publicIncident(incident.id)}</a>` : 'none: this severity stays internal'}</dd>
+<dt>Public page</dt><dd>${
+  incident.draft
+    ? 'none yet: a draft until an update is posted'
+    : incident.audiences.public
+      ? html`<a href="${links.publicIncident(incident.id)}">${links.publicIncident(incident.id)}</a>`
+      : 'none: this severity stays internal'
+}</dd>
 </dl>
 ${progressTable(incident, progress)}
 ${incident.updates[0] ? html`<p><a href="${links.incident(incident.id)}correct">Correct the last update</a> (fix its wording without a new update)</p>` : ''}

@@ -42,7 +42,8 @@ const subscribeJson = z
     components: z.array(slug).max(100, 'at most 100 components').optional().openapi({ description: 'Only hear about these component ids; omit for all.' }),
   })
   .strict()
-  .refine((v) => (v.email === undefined) !== (v.webhook === undefined), { path: ['email'], message: 'give either email or webhook, not both' })
+  .refine((v) => !(v.email !== undefined && v.webhook !== undefined), { path: ['email'], message: 'give either email or webhook, not both' })
+  .refine((v) => v.email !== undefined || v.webhook !== undefined, { path: ['email'], message: 'give an email or a webhook (an https:// URL) to subscribe' })
   .openapi('SubscribeInput');
 
 const webhookSubscribed = z

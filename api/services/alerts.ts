@@ -5,7 +5,7 @@ import { isActiveIncident, type ImpactStatus, type Severity } from '../domain.ts
 import { newId } from '../ids.ts';
 import type { Actor, Services } from './context.ts';
 import { declareIncident } from './incidents.ts';
-import { commsRecipient } from './reminders.ts';
+import { commsRecipient, roleEmail, scheduledCommsRecipient } from './reminders.ts';
 
 export type AlertSource = 'alertmanager' | 'grafana';
 
@@ -135,7 +135,10 @@ async function alertsResolved(s: Services, actor: Actor, group: typeof alertGrou
     const [incident] = await tx.select().from(incidents).where(eq(incidents.id, group.incidentId));
     const [latest] = await tx.select({ id: updates.id }).from(updates).where(eq(updates.incidentId, group.incidentId)).orderBy(desc(updates.createdAt), desc(sql`rowid`)).limit(1);
     if (!incident || !latest) return;
-    const person = await commsRecipient(tx, incident.roles, actor, s.cadence.commsEmail);
+    // The incident's comms lead, else its last publisher (who its latest update's reminders were for), else COMMS_EMAIL;
+    // the token posting the alert is only the publisher when nobody else has posted.
+    const person =
+      roleEmail(incident.roles.comms) ?? (await scheduledCommsRecipient(tx, latest.id)) ?? (await commsRecipient(tx, incident.roles, actor, s.cadence.commsEmail));
     const targets = [
       ...(person ? [{ audience: 'comms', recipientId: person, email: person }] : []),
       ...(await tx.select({ id: channels.id, url: channels.url }).from(channels)).map((c) => ({ audience: 'channel', recipientId: c.id, email: c.url })),

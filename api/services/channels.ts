@@ -118,7 +118,8 @@ const toneColour = { info: 0x1f6feb, warning: 0xd29922, danger: 0xcf222e, good: 
  */
 function slackPayload(m: ChatMessage) {
   return {
-    text: cut(m.title, 3000),
+    // The notification fallback is mrkdwn as well, so it is escaped like the section text.
+    text: cut(slackEscape(m.title), 3000),
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: cut(m.title, 150), emoji: false } },
       { type: 'section', text: { type: 'mrkdwn', text: cut(slackEscape(m.text) || ' ', 3000) } },

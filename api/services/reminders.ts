@@ -67,11 +67,24 @@ export async function commsRecipient(db: Queryable, roles: Roles, publisher: Act
   return roleEmail(roles.comms) ?? (await publisherEmail(db, publisher)) ?? fallback ?? null;
 }
 
-/** Minutes between overdue notices: the severity's cadence, else the interval the comms lead chose for this update. */
+/**
+ * Who the update's reminders were scheduled for (the comms lead, else that update's publisher, else COMMS_EMAIL, as
+ * decided when it was posted), whether or not they were sent; null when it scheduled none.
+ */
+export async function scheduledCommsRecipient(db: Queryable, updateId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ email: deliveries.email })
+    .from(deliveries)
+    .where(and(eq(deliveries.updateId, updateId), eq(deliveries.audience, 'comms'), inArray(deliveries.kind, [...cadenceKinds])))
+    .limit(1);
+  return row?.email ?? null;
+}
+
+/** Minutes between overdue notices: the interval the comms lead chose for this update (nextUpdateInMinutes overrides the cadence per update), else the severity's cadence. */
 function overdueIntervalMinutes(settings: CadenceSettings, severity: Severity, chosen: number | null | undefined): number | null {
+  if (chosen && chosen > 0) return chosen;
   const cadence = settings.minutes[severity];
-  if (cadence > 0) return cadence;
-  return chosen && chosen > 0 ? chosen : null;
+  return cadence > 0 ? cadence : null;
 }
 
 interface CadenceStep {
