@@ -51,6 +51,10 @@ const envSchema = z.object({
     .string()
     .optional()
     .transform((v, ctx) => parsing(() => parseAlertSeverityMap(v), ctx)),
+  ALERT_COMPONENT_MAP: z
+    .string()
+    .optional()
+    .transform((v, ctx) => parsing(() => parseAlertComponentMap(v), ctx)),
   TRUSTED_PROXIES: z
     .string()
     .optional()
@@ -141,11 +145,13 @@ export interface CadenceSettings {
 
 export type AlertAction = 'publish' | 'draft';
 
-/** How alerts become incidents (ALERT_POLICY, ALERT_SEVERITY_MAP). */
+/** How alerts become incidents (ALERT_POLICY, ALERT_SEVERITY_MAP, ALERT_COMPONENT_MAP). */
 export interface AlertSettings {
   policy: Record<Severity, AlertAction>;
   /** Lower-case `severity` label value to severity. */
   severityMap: Record<string, Severity>;
+  /** `component` label value (as sent, case kept) to component id; a value not here is taken as a component id itself. */
+  componentMap: Record<string, string>;
 }
 
 export const defaultAlertPolicy: Record<Severity, AlertAction> = { SEV1: 'publish', SEV2: 'draft', SEV3: 'draft', SEV4: 'draft' };
@@ -206,6 +212,21 @@ export function parseAlertSeverityMap(spec: string | undefined): Record<string, 
   return map;
 }
 
+/**
+ * "checkout-svc:api,pg-primary:database" names the component behind a `component` label value that is not a
+ * component id (a service name from the monitoring side). Empty by default: label values are component ids.
+ */
+export function parseAlertComponentMap(spec: string | undefined): Record<string, string> {
+  const map: Record<string, string> = {};
+  if (!spec) return map;
+  pairs(spec, (name, value) => {
+    if (!name) throw new Error('has an empty label value');
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(value)) throw new Error(`maps "${name}" to "${value}", which is not a component id (lower-case letters, digits and dashes)`);
+    map[name] = value;
+  });
+  return map;
+}
+
 const reachFlagNames = ['public', 'subscribers', 'stakeholders'] as const;
 
 /**
@@ -257,7 +278,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     severityPolicy: e.SEVERITY_POLICY,
     cadence: { minutes: e.CADENCE, leadMinutes: e.REMINDER_LEAD_MINUTES, commsEmail: e.COMMS_EMAIL },
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
-    alerts: { policy: e.ALERT_POLICY, severityMap: e.ALERT_SEVERITY_MAP },
+    alerts: { policy: e.ALERT_POLICY, severityMap: e.ALERT_SEVERITY_MAP, componentMap: e.ALERT_COMPONENT_MAP },
     sitePollMs: e.SITE_POLL_MS,
     siteS3: e.SITE_S3_URL ? bucketTarget(e.SITE_S3_URL, e) : null,
     trustedProxies: e.TRUSTED_PROXIES,

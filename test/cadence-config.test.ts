@@ -21,6 +21,7 @@ describe('cadence, webhook and alert settings', () => {
     expect(c.webhookAllowPrivate).toBe(false);
     expect(c.alerts.policy).toEqual({ SEV1: 'publish', SEV2: 'draft', SEV3: 'draft', SEV4: 'draft' });
     expect(c.alerts.severityMap).toEqual({ critical: 'SEV1', warning: 'SEV2', major: 'SEV2', minor: 'SEV3', info: 'SEV4' });
+    expect(c.alerts.componentMap).toEqual({});
   });
 
   it('reads good values, overriding only what is named', () => {
@@ -31,11 +32,13 @@ describe('cadence, webhook and alert settings', () => {
       WEBHOOK_ALLOW_PRIVATE: 'true',
       ALERT_POLICY: 'SEV2:publish',
       ALERT_SEVERITY_MAP: 'page:SEV1,Warning:SEV3',
+      ALERT_COMPONENT_MAP: 'checkout-svc:api, pg-primary:database',
     });
     expect(c.cadence).toEqual({ minutes: { SEV1: 10, SEV2: 30, SEV3: 60, SEV4: 120 }, leadMinutes: 2, commsEmail: 'duty@example.com' });
     expect(c.webhookAllowPrivate).toBe(true);
     expect(c.alerts.policy.SEV2).toBe('publish');
     expect(c.alerts.severityMap).toMatchObject({ page: 'SEV1', warning: 'SEV3', critical: 'SEV1' });
+    expect(c.alerts.componentMap).toEqual({ 'checkout-svc': 'api', 'pg-primary': 'database' });
   });
 
   it('refuses bad values with one line naming the variable', () => {
@@ -47,6 +50,8 @@ describe('cadence, webhook and alert settings', () => {
       [{ WEBHOOK_ALLOW_PRIVATE: 'maybe' }, 'WEBHOOK_ALLOW_PRIVATE'],
       [{ ALERT_POLICY: 'SEV1:shout' }, 'ALERT_POLICY'],
       [{ ALERT_SEVERITY_MAP: 'critical:SEV0' }, 'ALERT_SEVERITY_MAP'],
+      [{ ALERT_COMPONENT_MAP: 'checkout-svc:Checkout API' }, 'ALERT_COMPONENT_MAP'],
+      [{ ALERT_COMPONENT_MAP: ':api' }, 'ALERT_COMPONENT_MAP'],
     ] as const) {
       const message = refusal(env);
       expect(message.startsWith(`Configuration error: ${name}=`), message).toBe(true);

@@ -228,6 +228,21 @@ describe('Alertmanager', () => {
     expect(bare.status).toBe(201);
   });
 
+  it('maps component label values through ALERT_COMPONENT_MAP, taking other values as ids', async () => {
+    const mapped = await makeSiteFixture({ ALERT_COMPONENT_MAP: 'checkout-svc:api,pg-primary:webhooks' });
+    try {
+      const res = await mapped.call('POST', '/api/v1/alerts/alertmanager', { token: 'comms', body: alertmanager('firing', { severity: 'critical', component: 'checkout-svc,pg-primary,dashboard,Checkout-svc' }, 'g-5') });
+      expect(res.status).toBe(201);
+      const out = (await res.json()) as { incidentId: string; unknownComponents: string[] };
+      // Label values are matched as sent: "Checkout-svc" is neither mapped nor an id.
+      expect(out.unknownComponents).toEqual(['Checkout-svc']);
+      const view = (await (await mapped.call('GET', `/api/v1/incidents/${out.incidentId}`)).json()) as { components: { id: string }[] };
+      expect(view.components.map((c) => c.id).sort()).toEqual(['api', 'dashboard', 'webhooks']);
+    } finally {
+      await mapped.close();
+    }
+  });
+
   it('needs a comms token, and refuses a payload that is not version 4 with 422 naming the field, storing nothing', async () => {
     expect((await alert('alertmanager', alertmanager('firing', { severity: 'critical' }), null)).status).toBe(401);
     expect((await alert('alertmanager', alertmanager('firing', { severity: 'critical' }), 'viewer')).status).toBe(403);

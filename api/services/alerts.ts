@@ -56,10 +56,14 @@ function alertSeverity(batch: AlertBatch, map: Record<string, Severity>): Severi
   return mapped.length ? mapped.reduce((w, x) => (rank(x) > rank(w) ? x : w)) : fallbackSeverity;
 }
 
-/** Component ids named by `component` labels (several may be comma-separated), in order, without repeats. */
-function alertComponentIds(batch: AlertBatch): string[] {
+/**
+ * Component ids named by `component` labels (several may be comma-separated), in order, without repeats; a value
+ * ALERT_COMPONENT_MAP names becomes its component id, any other value is taken as an id.
+ */
+function alertComponentIds(batch: AlertBatch, map: Record<string, string>): string[] {
   const values = [batch.commonLabels.component, ...batch.alerts.map((a) => a.labels.component)];
-  return [...new Set(values.flatMap((v) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : [])))];
+  const named = values.flatMap((v) => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : []));
+  return [...new Set(named.map((v) => (Object.hasOwn(map, v) ? map[v]! : v)))];
 }
 
 /**
@@ -100,7 +104,7 @@ export async function receiveAlerts(s: Services, actor: Actor, batch: AlertBatch
 
 async function declareFromAlerts(s: Services, actor: Actor, batch: AlertBatch, groupId: string, now: Date): Promise<AlertOutcome> {
   const severity = alertSeverity(batch, s.alerts.severityMap);
-  const named = alertComponentIds(batch);
+  const named = alertComponentIds(batch, s.alerts.componentMap);
   const known = named.length ? await s.db.select({ id: components.id, name: components.name }).from(components).where(inArray(components.id, named)) : [];
   const knownIds = new Set(known.map((c) => c.id));
   const unknownComponents = named.filter((c) => !knownIds.has(c));
