@@ -245,6 +245,19 @@ describe('the 3 a.m. drill in Chromium', () => {
       await label(page, 'resolution').fill('A renewed certificate is installed.');
       await page.getByRole('button', { name: 'Resolve' }).click();
       await check('resolved incident with the postmortem form');
+      await page.goto(`${running.url}/internal/admin/channels/`);
+      await page.getByRole('button', { name: 'Add channel' }).click();
+      await expect(page.locator('.error-summary').isVisible()).resolves.toBe(true);
+      await check('channels with errors');
+      await label(page, 'Kind').selectOption('slack');
+      await label(page, 'URL').fill('https://hooks.slack.com/services/T000/B000/XXXX');
+      await label(page, 'Name').fill('#incidents');
+      await page.getByRole('button', { name: 'Add channel' }).click();
+      await page.getByRole('button', { name: 'Remove #incidents' }).waitFor();
+      await check('channels');
+      // Removed again at once: nothing published below queues a message for it.
+      await page.getByRole('button', { name: 'Remove #incidents' }).click();
+      await page.getByRole('button', { name: 'Remove #incidents' }).waitFor({ state: 'detached' });
       for (const path of ['components', 'stakeholders', 'subscribers', 'tokens', 'outbox']) {
         await page.goto(`${running.url}/internal/admin/${path}/`);
         await check(path);
@@ -271,7 +284,7 @@ describe('the 3 a.m. drill in Chromium', () => {
       await page.locator('#update-form-maintenance').getByLabel('expected_impact', { exact: true }).fill('Requests may pause for up to a minute.');
       const updateLive = page.locator('#update-preview #preview');
       await expect.poll(async () => ((await updateLive.count()) ? await updateLive.textContent() : ''), { timeout: 10_000 }).toContain('Requests may pause for up to a minute.');
-      expect(checked.length).toBe(16);
+      expect(checked.length).toBe(18);
       await context.close();
     }
   });

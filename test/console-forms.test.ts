@@ -1,6 +1,6 @@
 // Every console form: refused cross-site with 403, refused to a viewer with 403, and bad input comes back beside its field with nothing stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeConsoleFixture, origin, type ConsoleFixture } from './console-support.ts';
+import { crossSiteHeaders, fieldError, makeConsoleFixture, origin, type ConsoleFixture } from './console-support.ts';
 import { declare, examples } from './fixture.ts';
 
 let f: ConsoleFixture;
@@ -17,23 +17,16 @@ function post(path: string, form: Record<string, string>, who: 'admin' | 'comms'
 async function footprint() {
   const q = async (sql: string) => (await f.services.db.$client.execute(sql)).rows[0]![0];
   const counts: Record<string, unknown> = {};
-  for (const t of ['incidents', 'updates', 'deliveries', 'stakeholders', 'subscribers', 'api_tokens', 'sessions', 'audit_events']) counts[t] = await q(`SELECT count(*) FROM ${t}`);
+  for (const t of ['incidents', 'updates', 'deliveries', 'stakeholders', 'subscribers', 'api_tokens', 'channels', 'sessions', 'audit_events']) counts[t] = await q(`SELECT count(*) FROM ${t}`);
   counts.components = await q("SELECT group_concat(id || ':' || name || ':' || position || ':' || coalesce(archived_at, '')) FROM components");
   counts.revoked = await q('SELECT count(*) FROM api_tokens WHERE revoked_at IS NOT NULL');
   return counts;
 }
 
-/** The error shown next to a field: the field's own error paragraph, tied to it by aria-describedby. */
-function fieldError(html: string, id: string): string | null {
-  const m = new RegExp(`<p class="field-error" id="${id}-error"><span class="sr-only">Error: </span>([^<]*)</p>`).exec(html);
-  if (!m) return null;
-  expect(html).toMatch(new RegExp(`id="${id}"[^>]*aria-describedby="[^"]*${id}-error`));
-  return m[1]!;
-}
-
 let incidentId: string;
 let stakeholderId: string;
 let tokenId: string;
+let channelId: string;
 let maintenanceId: string;
 let resolvedId: string;
 
@@ -43,6 +36,8 @@ beforeAll(async () => {
   const s = await f.call('POST', '/api/v1/stakeholders', { body: { email: 'ceo@example.com', name: 'Chief' } });
   stakeholderId = ((await s.json()) as { id: string }).id;
   tokenId = (await f.services.db.$client.execute("SELECT id FROM api_tokens WHERE role = 'viewer'")).rows[0]!.id as string;
+  const ch = await f.call('POST', '/api/v1/channels', { body: { kind: 'slack', url: 'https://hooks.slack.com/services/T0/B0/x', name: '#incidents' } });
+  channelId = ((await ch.json()) as { id: string }).id;
   await f.services.db.$client.execute({
     sql: 'INSERT INTO subscribers (id, email, confirmed_at, unsubscribe_token, created_at) VALUES (?, ?, ?, ?, ?)',
     args: ['sub1', 'reader@example.com', Date.now(), 'unsub1', Date.now()],
@@ -86,6 +81,8 @@ const forms = (): { path: string; form: Record<string, string>; needs: string }[
   { path: '/internal/admin/subscribers/sub1/remove', form: {}, needs: 'admin' },
   { path: '/internal/admin/tokens/', form: { name: 'New', role: 'viewer' }, needs: 'admin' },
   { path: `/internal/admin/tokens/${tokenId}/revoke`, form: {}, needs: 'admin' },
+  { path: '/internal/admin/channels/', form: { kind: 'discord', url: 'https://discord.com/api/webhooks/1/x', name: 'Ops' }, needs: 'admin' },
+  { path: `/internal/admin/channels/${channelId}/remove`, form: {}, needs: 'admin' },
   { path: `/internal/incidents/${incidentId}/correct`, form: { 'cvar.symptom': 'Corrected wording.' }, needs: 'comms' },
   { path: `/internal/incidents/${resolvedId}/postmortem`, form: { externalSummary: 'What happened.', internalBody: 'Why.', actionItems: 'Alert on cert expiry | Sam | 2026-12-10' }, needs: 'comms' },
   { path: '/internal/maintenances/new/', form: { title: 'Upgrade', scheduledFor: '2026-12-02T02:00', scheduledUntil: '2026-12-02T03:00', component: 'api', template: 'maintenance-scheduled', 'var.expected_impact': 'Brief pauses.', action: 'publish' }, needs: 'comms' },
@@ -98,7 +95,7 @@ describe('console forms', () => {
   it('refuse a cross-site POST with 403 (not a redirect) on every form, and change nothing', async () => {
     const before = await footprint();
     for (const { path, form } of forms()) {
-      for (const headers of <Record<string, string>[]>[{ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }, { 'sec-fetch-site': 'same-site' }, { origin: 'null' }]) {
+      for (const headers of crossSiteHeaders) {
         const res = await post(path, form, 'admin', headers);
         expect(res.status, `${path} with ${JSON.stringify(headers)}`).toBe(403);
         expect(res.headers.get('location')).toBeNull();
@@ -178,6 +175,8 @@ describe('console forms', () => {
       { path: '/internal/admin/stakeholders/', form: { name: 'Board', email: 'not-an-address' }, field: 'stakeholder-email', message: /email address/ },
       { path: '/internal/admin/tokens/', form: { name: 'New', role: 'root' }, field: 'token-role', message: /must be one of/ },
       { path: '/internal/admin/tokens/', form: { name: 'New', role: 'comms', email: 'not-an-address' }, field: 'token-email', message: /email address/ },
+      { path: '/internal/admin/channels/', form: { kind: 'irc', url: 'https://chat.example.com/hook', name: 'IRC' }, field: 'channel-kind', message: /must be one of/, keeps: 'IRC' },
+      { path: '/internal/admin/channels/', form: { kind: 'slack', url: 'not a url' }, field: 'channel-url', message: /http:\/\/ or https:\/\/ URL/ },
       { path: `/internal/incidents/${incidentId}/correct`, form: { 'cvar.symptom': '  ' }, field: 'cvar-symptom', message: /required variable is missing/ },
       { path: `/internal/incidents/${resolvedId}/postmortem`, form: { externalSummary: 'x', internalBody: 'y', actionItems: 'Fix it | Sam' }, field: 'pm-actions', message: /three parts/ },
       { path: `/internal/incidents/${resolvedId}/postmortem`, form: { externalSummary: '', internalBody: 'y', actionItems: '' }, field: 'pm-external', message: /must not be empty/ },

@@ -15,6 +15,22 @@ export type ConsoleFixture = Fixture & {
   sessions: Record<Role, string>;
 };
 
+/** What a cross-site form post carries, each refused by the same-origin rule: Fetch Metadata, else Origin. */
+export const crossSiteHeaders: Record<string, string>[] = [
+  { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+  { origin: 'https://evil.example' },
+  { 'sec-fetch-site': 'same-site' },
+  { origin: 'null' },
+];
+
+/** The error shown next to a field: the field's own error paragraph, tied to it by aria-describedby. */
+export function fieldError(html: string, id: string): string | null {
+  const m = new RegExp(`<p class="field-error" id="${id}-error"><span class="sr-only">Error: </span>([^<]*)</p>`).exec(html);
+  if (!m) return null;
+  expect(html).toMatch(new RegExp(`id="${id}"[^>]*aria-describedby="[^"]*${id}-error`));
+  return m[1]!;
+}
+
 /** The fixture with components seeded, the site and console mounted, and each role signed in. Close with `site.close()` then `close()`. */
 export async function makeConsoleFixture(): Promise<ConsoleFixture> {
   const base = await makeFixture();

@@ -1,4 +1,4 @@
-// Admin screens: components and groups, stakeholders, subscribers and API tokens, each through its service.
+// Admin screens: components and groups, stakeholders, subscribers, API tokens and chat channels, each through its service.
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import { z } from 'zod';
@@ -6,9 +6,12 @@ import type { AuthEnv } from '../auth.ts';
 import { createToken, listTokens, revokeToken, roleAllows, roles } from '../services/tokens.ts';
 import { componentStatusLabel } from '../domain.ts';
 import { ConflictError, DomainError, NotFoundError, type FieldError } from '../errors.ts';
+import { channelInput } from '../routes/channels.ts';
 import { componentBody } from '../routes/components.ts';
 import { email, line } from '../routes/schemas.ts';
+import { addChannel, channelKindLabel, channelKinds, listChannels, removeChannel, type ChannelKind } from '../services/channels.ts';
 import { archiveComponent, createComponent, listComponentGroups, listComponents, renameComponentGroup, updateComponent } from '../services/components.ts';
+import type { Actor } from '../services/context.ts';
 import { addStakeholder, listStakeholders, removeStakeholder } from '../services/stakeholders.ts';
 import { countSubscribers, findSubscribers, removeSubscriber } from '../services/subscribers.ts';
 import { count, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
@@ -167,6 +170,42 @@ ${input({ id: 'token-email', name: 'email', label: 'Email', type: 'email', value
   return screen(d, c, 'API tokens', body, status);
 }
 
+// ---- channels ----
+
+/** An incoming-webhook URL is a credential: the page shows its scheme and host, never the path or query that carry the secret. */
+function maskedUrl(raw: string) {
+  const u = URL.parse(raw);
+  return html`<code>${u ? `${u.protocol}//${u.host}/` : ''}<span aria-hidden="true">••••••••</span></code><span class="sr-only"> (the rest of the address is hidden)</span>`;
+}
+
+/** The form's fields as the API's body: an empty name is left out, so the service names the channel. */
+const channelFields = (values: Record<string, string>) => ({
+  kind: values.kind ?? '',
+  url: (values.url ?? '').trim(),
+  ...(values.name?.trim() ? { name: values.name } : {}),
+});
+
+async function channelsScreen(d: ConsoleDeps, c: Context, s: FormState = none(), status = 200) {
+  const list = await listChannels(d.services);
+  const e = s.form === 'create' ? s.errors : new Map<string, string>();
+  const body = html`${readOnly(c)}${notice(s)}
+<p>Chat channels receive briefings (internal wording, whenever executives are briefed), update reminders and overdue notices, each in its chat's own message format. An incoming-webhook URL works as a password, so only its host is shown here.</p>
+<table class="admin-table"><caption>${count(list.length)} channels</caption>
+<thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">URL</th><th scope="col">Action</th></tr></thead>
+<tbody>${list.map(
+    (x) => html`<tr><td>${x.name}</td><td>${channelKindLabel[x.kind as ChannelKind] ?? x.kind}</td><td>${maskedUrl(x.url)}</td><td><form method="post" action="${links.channels}${x.id}/remove"><button type="submit">Remove ${x.name}</button></form></td></tr>`,
+  )}</tbody></table>
+<section aria-labelledby="add-channel"><h2 id="add-channel">Add a channel</h2>
+${errorSummary(e, new Map([['channel-kind', 'Kind'], ['channel-url', 'URL'], ['channel-name', 'Name']]))}
+<form method="post" action="${links.channels}" class="console-form" novalidate>
+${select({ id: 'channel-kind', name: 'kind', label: 'Kind', value: s.values.kind ?? '', errors: e, options: [{ value: '', label: 'Choose a kind' }, ...channelKinds.map((k) => ({ value: k, label: channelKindLabel[k] }))], hint: 'The message format the chat expects; Generic JSON posts the message as plain data.' })}
+${input({ id: 'channel-url', name: 'url', label: 'URL', type: 'url', value: s.values.url ?? '', errors: e, hint: 'The incoming-webhook URL the chat gave you.' })}
+${input({ id: 'channel-name', name: 'name', label: 'Name', value: s.values.name ?? '', errors: e, hint: 'Optional, e.g. “#incidents”. Without one it is called after its kind.' })}
+<div class="actions"><button type="submit" class="primary">Add channel</button></div>
+</form></section>`;
+  return screen(d, c, 'Channels', body, status);
+}
+
 // ---- routes ----
 
 /** Turns a refused write into the screen again with the error beside its field; anything else propagates. */
@@ -226,24 +265,35 @@ export function adminRoutes(d: ConsoleDeps) {
     }
   });
 
-  app.get('/internal/admin/stakeholders/', (c) => stakeholdersScreen(d, c));
-  app.post('/internal/admin/stakeholders/', admin, async (c) => {
-    const values = strings(await c.req.parseBody());
-    try {
-      await addStakeholder(deps, { name: actor(c) }, stakeholderBody.parse(values));
-      return c.redirect(links.stakeholders, 303);
-    } catch (e) {
-      return refused(e, (s) => stakeholdersScreen(d, c, s, 422), 'create', values, (p) => `stakeholder-${p.split('.')[0]}`);
-    }
-  });
-  app.post('/internal/admin/stakeholders/:id/remove', admin, async (c) => {
-    try {
-      await removeStakeholder(deps, { name: actor(c) }, c.req.param('id')!);
-      return c.redirect(links.stakeholders, 303);
-    } catch (e) {
-      return refused(e, (s) => stakeholdersScreen(d, c, s, 404), 'remove', {}, () => 'form');
-    }
-  });
+  /** A list screen with an add form (fields `{prefix}-{name}`) and a Remove button per row, each write through its service. */
+  const addAndRemove = (
+    list: string,
+    show: (d: ConsoleDeps, c: Context, s?: FormState, status?: number) => Promise<Response>,
+    prefix: string,
+    add: (actor: Actor, values: Record<string, string>) => Promise<unknown>,
+    remove: (actor: Actor, id: string) => Promise<unknown>,
+  ) => {
+    app.get(list, (c) => show(d, c));
+    app.post(list, admin, async (c) => {
+      const values = strings(await c.req.parseBody());
+      try {
+        await add({ name: actor(c) }, values);
+        return c.redirect(list, 303);
+      } catch (e) {
+        return refused(e, (s) => show(d, c, s, 422), 'create', values, (p) => `${prefix}-${p.split('.')[0]}`);
+      }
+    });
+    app.post(`${list}:id/remove`, admin, async (c) => {
+      try {
+        await remove({ name: actor(c) }, c.req.param('id')!);
+        return c.redirect(list, 303);
+      } catch (e) {
+        return refused(e, (s) => show(d, c, s, 404), 'remove', {}, () => 'form');
+      }
+    });
+  };
+
+  addAndRemove(links.stakeholders, stakeholdersScreen, 'stakeholder', (a, values) => addStakeholder(deps, a, stakeholderBody.parse(values)), (a, id) => removeStakeholder(deps, a, id));
 
   app.get('/internal/admin/subscribers/', (c) => subscribersScreen(d, c));
   app.get('/internal/admin/subscribers.csv', admin, async (c) => {
@@ -283,6 +333,8 @@ export function adminRoutes(d: ConsoleDeps) {
       return refused(e, (s) => tokensScreen(d, c, s, 404), 'revoke', {}, () => 'form');
     }
   });
-  for (const path of ['components', 'stakeholders', 'subscribers', 'tokens']) app.get(`/internal/admin/${path}`, (c) => c.redirect(`/internal/admin/${path}/`, 301));
+
+  addAndRemove(links.channels, channelsScreen, 'channel', (a, values) => addChannel(deps, a, channelInput.parse(channelFields(values))), (a, id) => removeChannel(deps, a, id));
+  for (const path of ['components', 'stakeholders', 'subscribers', 'tokens', 'channels']) app.get(`/internal/admin/${path}`, (c) => c.redirect(`/internal/admin/${path}/`, 301));
   return app;
 }

@@ -34,6 +34,7 @@ export const links = {
   stakeholders: '/internal/admin/stakeholders/',
   subscribers: '/internal/admin/subscribers/',
   tokens: '/internal/admin/tokens/',
+  channels: '/internal/admin/channels/',
   outbox: '/internal/admin/outbox/',
 };
 
@@ -46,8 +47,8 @@ function consoleNav(): LinkView[] {
     { href: links.stakeholders, text: 'Stakeholders' },
     { href: links.subscribers, text: 'Subscribers' },
     { href: links.tokens, text: 'Tokens' },
+    { href: links.channels, text: 'Channels' },
     { href: links.outbox, text: 'Outbox' },
-    // Channels (Slack, Discord, Teams, webhooks) go here when the channels screen lands: { href: '/internal/admin/channels/', text: 'Channels' }.
     { href: '/api/docs', text: 'API reference' },
   ];
 }

@@ -11,9 +11,9 @@ const channel = z
   .object({ id: z.string(), kind: z.enum(channelKinds), url: z.string(), name: z.string(), createdBy: z.string(), createdAt: z.string() })
   .openapi('Channel');
 
-const channelInput = z
+export const channelInput = z
   .object({
-    kind: z.enum(channelKinds).openapi({ description: 'Which incoming-webhook format to speak: Slack blocks, a Discord embed, a Teams Adaptive Card, or plain JSON.' }),
+    kind: z.enum(channelKinds, { error: `must be one of ${channelKinds.join(', ')}` }).openapi({ description: 'Which incoming-webhook format to speak: Slack blocks, a Discord embed, a Teams Adaptive Card, or plain JSON.' }),
     url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2000).openapi({ example: 'https://hooks.slack.com/services/T000/B000/XXXX' }),
     name: line(120).optional(),
   })

@@ -13,7 +13,9 @@ import { absolute, paths } from '../links.ts';
 import { formatUtc } from '../text.ts';
 
 export const channelKinds = ['slack', 'discord', 'teams', 'generic'] as const;
-type ChannelKind = (typeof channelKinds)[number];
+export type ChannelKind = (typeof channelKinds)[number];
+/** What a person calls each kind (the console's Kind select). */
+export const channelKindLabel: Record<ChannelKind, string> = { slack: 'Slack', discord: 'Discord', teams: 'Microsoft Teams', generic: 'Generic JSON' };
 
 interface ChannelInput {
   kind: ChannelKind;
