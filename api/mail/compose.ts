@@ -8,7 +8,7 @@ import { componentStatusPhrase, formatUtc, humanDuration, joinNames, lines, para
 export { confirmUrl, manageUrl, unsubscribeUrl };
 import { describeNotice, type Notice } from '../services/reminders.ts';
 import { dropXmlForbidden } from '../characters.ts';
-import { personalize, type BulkEmail, type Personal } from './bulk.ts';
+import type { BulkEmail, Personal } from './bulk.ts';
 import type { MailMessage } from './transport.ts';
 
 export interface MailSettings {

@@ -18,7 +18,7 @@ export interface Services {
   severityPolicy: Record<Severity, ReachFlags>;
   /** When updates are due and who is reminded (CADENCE, REMINDER_LEAD_MINUTES, COMMS_EMAIL). */
   cadence: CadenceSettings;
-  /** Whether webhook subscribers and channels may point at private addresses (WEBHOOK_ALLOW_PRIVATE). */
+  /** Whether webhook subscribers may point at private addresses (WEBHOOK_ALLOW_PRIVATE); admin-set channels always may. */
   webhookAllowPrivate: boolean;
   alerts: AlertSettings;
   /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); absent: none. */
