@@ -2,7 +2,11 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpOutbox, type HttpOutboxOptions } from '../api/outbox/worker.ts';
+import { z } from 'zod';
 import type { Fixture } from './fixture.ts';
+
+/** Statuspage's webhook `meta`, as every envelope to a webhook subscriber carries it. */
+export const webhookMetaShape = z.object({ unsubscribe: z.url(), documentation: z.url(), generated_at: z.iso.datetime() }).strict();
 
 export interface Posted {
   path: string;

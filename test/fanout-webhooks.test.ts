@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isPrivateAddress } from '../api/outbox/http.ts';
 import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
 import { countRows, rows } from './fanout-support.ts';
-import { manualHttpOutbox, startHttpSink, type HttpSink } from './cadence-support.ts';
+import { manualHttpOutbox, startHttpSink, webhookMetaShape, type HttpSink } from './cadence-support.ts';
 
 let f: Fixture | undefined;
 let sink: HttpSink | undefined;
@@ -28,7 +28,7 @@ const iso = z.iso.datetime();
 /** Statuspage's webhook envelope for an incident update (support.atlassian.com/statuspage, "Enable webhook notifications"). */
 const envelopeShape = z
   .object({
-    meta: z.object({ unsubscribe: z.url(), documentation: z.url() }).strict(),
+    meta: webhookMetaShape,
     page: z.object({ id: z.string(), status_indicator: z.enum(['none', 'maintenance', 'minor', 'major', 'critical']), status_description: z.string() }).strict(),
     incident: z
       .object({
@@ -160,6 +160,11 @@ describe('deliveries', () => {
       const [first, second] = sink.posted.filter((p) => 'incident' in (p.json as object)).map((p) => envelopeShape.parse(p.json));
       expect(first!.incident).toMatchObject({ id: incident.id, name: 'Checkout errors', status: 'investigating', impact: 'critical' });
       expect(first!.meta.unsubscribe).toBe(sub.unsubscribe);
+      // generated_at is when the body was made and signed: the same second as webhook-timestamp.
+      for (const p of sink.posted) {
+        const generated = Date.parse((p.json as { meta: { generated_at: string } }).meta.generated_at);
+        expect(Math.floor(generated / 1000)).toBe(Number(p.headers['webhook-timestamp']));
+      }
       // One of three components down: Statuspage's blend counts it one step lower (domain.pageStatus).
       expect(first!.page).toMatchObject({ status_indicator: 'major', status_description: 'Partial System Outage' });
       expect(second!.incident.status).toBe('identified');

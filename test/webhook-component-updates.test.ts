@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
 import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
 import { countRows, rows } from './fanout-support.ts';
-import { manualHttpOutbox, startHttpSink, type HttpSink } from './cadence-support.ts';
+import { manualHttpOutbox, startHttpSink, webhookMetaShape, type HttpSink } from './cadence-support.ts';
 
 let f: Fixture | undefined;
 let sink: HttpSink | undefined;
@@ -28,7 +28,7 @@ const componentStatus = z.enum(['operational', 'degraded_performance', 'partial_
 /** Statuspage's component webhook (support.atlassian.com/statuspage, "Enable webhook notifications"). */
 const componentEnvelope = z
   .object({
-    meta: z.object({ unsubscribe: z.url(), documentation: z.url() }).strict(),
+    meta: webhookMetaShape,
     page: z.object({ id: z.string(), status_indicator: z.enum(['none', 'maintenance', 'minor', 'major', 'critical']), status_description: z.string() }).strict(),
     component_update: z
       .object({

@@ -127,9 +127,10 @@ export function httpCourier(o: HttpCourierOptions): Courier<HttpRequest & { audi
           }
           head = JSON.stringify(envelope).slice(1);
         }
-        const meta = { unsubscribe: unsubscribeUrl(o, subscriber.unsubscribeToken), documentation: `${o.publicUrl}/api/docs` };
-        const body = `{"meta":${JSON.stringify(meta)},${head}`;
+        // Statuspage's meta: the unsubscribe link, where the payload is documented, and when it was generated (signed).
         const at = signingClock.now();
+        const meta = { unsubscribe: unsubscribeUrl(o, subscriber.unsubscribeToken), documentation: `${o.publicUrl}/api/docs`, generated_at: at.toISOString() };
+        const body = `{"meta":${JSON.stringify(meta)},${head}`;
         const signature = new Webhook(subscriber.secret).sign(messageId, at, body);
         out.push({
           payload: {
