@@ -179,6 +179,10 @@ describe('deliveries', () => {
     const out = await f.app.request(new URL(sub.unsubscribe).pathname + new URL(sub.unsubscribe).search, { method: 'POST' });
     expect(out.status).toBe(200);
     expect(await countRows(f, 'webhook_subscribers')).toBe(0);
+    // The page after the button speaks of the webhook, not of emails.
+    const said = await out.text();
+    expect(said).toContain('The webhook is unsubscribed');
+    expect(said).not.toMatch(/email/i);
   });
 
   it('honours the component filter and sends nothing for a SEV3 (not public)', async () => {

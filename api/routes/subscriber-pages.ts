@@ -100,7 +100,13 @@ export function webhookUnsubscribePromptPage(links: PageLinks, webhook: string, 
   );
 }
 
-export function unsubscribedPage(links: PageLinks, removed: boolean): string {
+/** After the unsubscribe button: an email address (`email`) or a webhook subscriber (`webhook`) was removed, or there was none. */
+export function unsubscribedPage(links: PageLinks, removed: boolean, what: 'email' | 'webhook' = 'email'): string {
+  if (what === 'webhook') {
+    return removed
+      ? page('Webhook unsubscribed', links, html`<h1>The webhook is unsubscribed</h1><p>We won't send anything more to it. We have deleted its address and signing secret.</p>`)
+      : page('Not subscribed', links, html`<h1>This webhook is not subscribed</h1><p>There is nothing to unsubscribe: it may have been unsubscribed already.</p>`);
+  }
   return removed
     ? page('Unsubscribed', links, html`<h1>You're unsubscribed</h1><p>You won't receive any more emails from us. We have deleted your address.</p>`)
     : page('Not subscribed', links, html`<h1>This address is not subscribed</h1><p>There is nothing to unsubscribe: you may have unsubscribed already.</p>`);

@@ -285,7 +285,7 @@ export function subscriberRoutes(s: Services, options: SubscriberRouteOptions = 
           pageHeaders,
         );
       }
-      return page(c, unsubscribedPage(links, removed));
+      return page(c, unsubscribedPage(links, removed, token.startsWith(webhookTokenPrefix) ? 'webhook' : 'email'));
     })
     .openapi(manage, async (c) => {
       const token = c.req.valid('query').token ?? '';
