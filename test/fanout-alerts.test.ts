@@ -218,6 +218,32 @@ describe('Alertmanager', () => {
     expect(told.map((m) => m.envelopeTo)).toEqual([['pat@example.com']]);
   });
 
+  it('declares once when deliveries of one group overlap: an HA pair after the incident closed, a declare in flight, one that died', async () => {
+    const firing = () => alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }, 'g-ha'));
+    const first = (await (await firing()).json()) as { incidentId: string };
+    expect((await f.call('POST', `/api/v1/incidents/${first.incidentId}/updates`, { token: 'comms', body: { status: 'resolved', template: 'resolved', variables: examples(f, 'resolved') } })).status).toBe(201);
+    // The group fires again after its incident closed, and both replicas of an HA Alertmanager deliver it at once.
+    const both = await Promise.all([firing(), firing()]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 201]);
+    expect(await countRows(f, 'incidents')).toBe(2);
+
+    // Another process holds the group's reservation and is declaring now: a delivery is a repeat.
+    const now = f.clock.now().getTime();
+    await rows(f, "INSERT INTO alert_groups (id, source, group_key, incident_id, status, firing_at, last_received_at) VALUES ('grp-busy', 'alertmanager', 'g-busy', '', 'firing', ?, ?)", [now, now]);
+    const busy = await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }, 'g-busy'));
+    expect(busy.status).toBe(200);
+    expect(await busy.json()).toMatchObject({ outcome: 'repeat', incidentId: null });
+    expect(await countRows(f, 'incidents')).toBe(2);
+
+    // A reservation a minute old belongs to a process that died mid-declare: the next delivery declares.
+    f.clock.advance(61_000);
+    const late = await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }, 'g-busy'));
+    expect(late.status).toBe(201);
+    const declared = (await late.json()) as { incidentId: string };
+    expect(await rows(f, "SELECT incident_id FROM alert_groups WHERE id = 'grp-busy'")).toEqual([expect.objectContaining({ incident_id: declared.incidentId })]);
+    expect(await countRows(f, 'incidents')).toBe(3);
+  });
+
   it('declares with the known components only, and with none when the labels name none', async () => {
     const res = await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api, nope ,webhooks' }, 'g-3'));
     const out = (await res.json()) as { incidentId: string; unknownComponents: string[] };

@@ -40,6 +40,12 @@ const impactBySeverity: Record<Severity, ImpactStatus> = {
   SEV3: 'degraded_performance',
   SEV4: 'degraded_performance',
 };
+/**
+ * How long a group's reservation (incident not recorded yet) stands for a declare in progress; past this, the
+ * declaring process is taken to have died and the next delivery declares instead.
+ */
+const declaringMs = 60_000;
+
 /** Without a `severity` label that maps, an alert is a SEV3: nothing is published without a clear signal. */
 const fallbackSeverity: Severity = 'SEV3';
 
@@ -78,11 +84,25 @@ export async function receiveAlerts(s: Services, actor: Actor, batch: AlertBatch
   if (!firing) return existing ? alertsResolved(s, actor, existing, now) : { outcome: 'ignored', incidentId: null, severity: null, unknownComponents: [] };
 
   if (existing) {
-    const [incident] = await s.db.select({ status: incidents.status }).from(incidents).where(eq(incidents.id, existing.incidentId));
-    if (incident && isActiveIncident(incident.status)) {
-      await s.db.update(alertGroups).set({ status: 'firing', resolvedAt: null, lastReceivedAt: now }).where(eq(alertGroups.id, existing.id));
-      return { outcome: 'repeat', incidentId: existing.incidentId, severity: null, unknownComponents: [] };
+    if (existing.incidentId) {
+      const [incident] = await s.db.select({ status: incidents.status }).from(incidents).where(eq(incidents.id, existing.incidentId));
+      if (incident && isActiveIncident(incident.status)) {
+        await s.db.update(alertGroups).set({ status: 'firing', resolvedAt: null, lastReceivedAt: now }).where(eq(alertGroups.id, existing.id));
+        return { outcome: 'repeat', incidentId: existing.incidentId, severity: null, unknownComponents: [] };
+      }
+    } else if (now.getTime() - existing.lastReceivedAt.getTime() < declaringMs) {
+      // Another delivery of this group is declaring its incident right now: an HA Alertmanager sends each
+      // notification from every replica, and any server process may take it.
+      return { outcome: 'repeat', incidentId: null, severity: null, unknownComponents: [] };
     }
+    // The group's incident is closed (this firing is a new incident), or a declare died half-way: take the group over
+    // in one conditional statement, so of two deliveries doing this at once only one declares.
+    const [taken] = await s.db
+      .update(alertGroups)
+      .set({ incidentId: '', lastReceivedAt: now })
+      .where(and(eq(alertGroups.id, existing.id), eq(alertGroups.incidentId, existing.incidentId), eq(alertGroups.lastReceivedAt, existing.lastReceivedAt)))
+      .returning({ id: alertGroups.id });
+    if (!taken) return { outcome: 'repeat', incidentId: null, severity: null, unknownComponents: [] };
   }
   // Reserve the group first, so two deliveries of one new group declare one incident.
   const id = existing?.id ?? newId();
@@ -97,7 +117,9 @@ export async function receiveAlerts(s: Services, actor: Actor, batch: AlertBatch
   try {
     return await declareFromAlerts(s, actor, batch, id, now);
   } catch (e) {
+    // Leave the group free for the sender's retry: a new reservation goes, a taken-over one is marked abandoned.
     if (!existing) await s.db.delete(alertGroups).where(eq(alertGroups.id, id));
+    else await s.db.update(alertGroups).set({ lastReceivedAt: new Date(0) }).where(and(eq(alertGroups.id, id), eq(alertGroups.incidentId, '')));
     throw e;
   }
 }
