@@ -50,6 +50,11 @@ describe('the outbox screen', () => {
       ]),
     );
 
+    // A pending message says when it is due (a retry's back-off, a reminder scheduled ahead); a sent one does not.
+    const [due] = await f.services.db.$client.execute("SELECT next_attempt_at AS at FROM deliveries WHERE status = 'pending' AND kind = 'briefing'").then((r) => r.rows);
+    expect(page).toContain(`<td>pending</td><td>0</td><td><time datetime="${new Date(Number(due!.at)).toISOString()}">`);
+    expect(page).toMatch(/<td>sent<\/td><td>1<\/td><td>—<\/td>/);
+
     const filtered = await (await get(`/internal/admin/outbox/?incident=${second.id}`)).text();
     expect(filtered).toContain('Replica lag');
     expect(filtered).toMatch(/<caption>1 messages/);

@@ -1,4 +1,4 @@
-// The outbox screen for admins: every message with its recipient, state and attempts, filterable by incident, and one rendered as its recipient sees it.
+// The outbox screen for admins: every message with its recipient, state, attempts and (while pending) when it is due, filterable by incident, and one rendered as its recipient sees it.
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import { createMiddleware } from 'hono/factory';
@@ -51,10 +51,10 @@ ${select({ id: 'state', label: 'State', value: state ?? '', errors: none, option
 <div class="actions"><button type="submit">Filter</button></div>
 </form>
 <table class="admin-table"><caption>${count(entries.length)} messages${entries.length === 200 ? ' (the newest 200)' : ''}</caption>
-<thead><tr><th scope="col">Message</th><th scope="col">Kind</th><th scope="col">Recipient</th><th scope="col">About</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Queued</th><th scope="col">Sent</th><th scope="col">Last error</th></tr></thead>
+<thead><tr><th scope="col">Message</th><th scope="col">Kind</th><th scope="col">Recipient</th><th scope="col">About</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Due</th><th scope="col">Queued</th><th scope="col">Sent</th><th scope="col">Last error</th></tr></thead>
 <tbody>${entries.map(
     (e) =>
-      html`<tr><td><a href="${outboxLinks.message(e.id)}">Read message ${e.id}</a></td><td>${e.kind}</td><td>${recipient(e)}</td><td>${about(e)}</td><td>${e.status}</td><td>${e.attempts}</td><td>${time(e.createdAt)}</td><td>${time(e.sentAt)}</td><td>${e.lastError ?? ''}</td></tr>`,
+      html`<tr><td><a href="${outboxLinks.message(e.id)}">Read message ${e.id}</a></td><td>${e.kind}</td><td>${recipient(e)}</td><td>${about(e)}</td><td>${e.status}</td><td>${e.attempts}</td><td>${e.status === 'pending' ? time(e.nextAttemptAt) : '—'}</td><td>${time(e.createdAt)}</td><td>${time(e.sentAt)}</td><td>${e.lastError ?? ''}</td></tr>`,
   )}</tbody></table>`;
   return screen(d, c, 'Outbox', body);
 }
