@@ -104,6 +104,11 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
     throw new ApiError(`cannot reach ${baseUrl}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
   }
   const text = await res.text();
+  // A wrong STATUS_URL reaches a web page or another server: say so, rather than crash in JSON.parse or print HTML.
+  const type = res.headers.get('content-type') ?? 'no content type';
+  if (text && !/json/i.test(type) && (res.ok || /html/i.test(type))) {
+    throw new ApiError(`${res.status} ${res.statusText}: ${baseUrl} did not answer with the status page API's JSON (${type}); check STATUS_URL`);
+  }
   if (!res.ok) {
     let problem: Problem = { status: res.status };
     try {

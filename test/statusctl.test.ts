@@ -1,6 +1,8 @@
 // statusctl as a subprocess against a real server: unattended with flags, and step by step through a pseudo-terminal.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -187,6 +189,23 @@ describe('statusctl unattended', () => {
     const unreachable = await statusctl(['list'], { STATUS_URL: 'http://127.0.0.1:9' });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain('cannot reach');
+  });
+
+  it('a STATUS_URL that answers a web page fails with one line saying so, not a stack trace', async () => {
+    const page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>Sign in</html>'));
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+    try {
+      const r = await statusctl(['list'], { STATUS_URL: `http://127.0.0.1:${(page.address() as AddressInfo).port}` });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^statusctl: 200 OK: .* did not answer with the status page API's JSON \(text\/html\); check STATUS_URL\n$/);
+    } finally {
+      page.close();
+    }
+    const wrongPath = await statusctl(['list'], { STATUS_URL: `${running.url}/status` });
+    expect(wrongPath.code).toBe(1);
+    expect(wrongPath.stderr).toContain('404 Not Found');
+    expect(wrongPath.stderr).toContain('check STATUS_URL');
+    expect(wrongPath.stderr).not.toContain('<');
   });
 });
 
