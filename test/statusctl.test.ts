@@ -207,6 +207,30 @@ describe('statusctl unattended', () => {
     expect(wrongPath.stderr).toContain('check STATUS_URL');
     expect(wrongPath.stderr).not.toContain('<');
   });
+
+  it('--next-update sets the next update on declare and update; a value that is not whole minutes is a usage error', async () => {
+    const bad = await statusctl(['declare', '--severity', 'SEV2', '--template', 'investigating', '--title', 'Typo', '--component', 'api=major_outage', '--var', 'symptom=y', '--next-update', '30m', '--yes']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--next-update takes whole minutes');
+    const open = await statusctl(['list']);
+    expect(open.stdout).not.toContain('Typo');
+
+    const d = await statusctl(['declare', '--severity', 'SEV2', '--template', 'investigating', '--title', 'Cadence', '--component', 'api=major_outage', '--var', 'symptom=y', '--next-update', '45', '--yes']);
+    expect(d.code, d.stderr).toBe(0);
+    const id = d.stdout.trim();
+    const dueIn = async () => {
+      const res = await fetch(`${running.url}/api/v1/incidents/${id}`, { headers: { authorization: `Bearer ${tokens.comms}` } });
+      const body = (await res.json()) as { nextUpdateAt: string; updates: { createdAt: string }[] };
+      return Math.round((Date.parse(body.nextUpdateAt) - Date.parse(body.updates[0]!.createdAt)) / 60_000);
+    };
+    expect(await dueIn()).toBe(45);
+    const u = await statusctl(['update', id, '--status', 'identified', '--template', 'identified', '--var', 'symptom=x', '--var', 'cause=y', '--var', 'fix=z', '--next-update', '120', '--yes']);
+    expect(u.code, u.stderr).toBe(0);
+    expect(await dueIn()).toBe(120);
+    const typo = await statusctl(['update', id, '--status', 'monitoring', '--template', 'monitoring', '--var', 'recovery=a', '--next-update', 'soon', '--yes']);
+    expect(typo.code).toBe(2);
+    expect((await incident(id)).status).toBe('identified');
+  });
 });
 
 describe('statusctl in a terminal', () => {
