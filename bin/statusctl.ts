@@ -7,7 +7,7 @@ const usage = `statusctl: publish status updates from a terminal, through the st
 Usage:
   statusctl declare [--severity SEV1] [--template investigating] [--title "…"] [--internal-title "…"]
                     [--component api=major_outage]… [--var name=value]… [--next-update 30] [--yes]
-  statusctl update <id> [--status identified] [--template identified] [--var name=value]… [--component api=partial_outage]… [--yes]
+  statusctl update <id> [--status identified] [--template identified] [--var name=value]… [--component api=partial_outage]… [--next-update 30] [--yes]
   statusctl resolve <id> [--template resolved] [--var name=value]… [--yes]
   statusctl list [--all]
   statusctl show <id>
@@ -104,6 +104,11 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
     throw new ApiError(`cannot reach ${baseUrl}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
   }
   const text = await res.text();
+  // A wrong STATUS_URL reaches a web page or another server: say so, rather than crash in JSON.parse or print HTML.
+  const type = res.headers.get('content-type') ?? 'no content type';
+  if (text && !/json/i.test(type) && (res.ok || /html/i.test(type))) {
+    throw new ApiError(`${res.status} ${res.statusText}: ${baseUrl} did not answer with the status page API's JSON (${type}); check STATUS_URL`);
+  }
   if (!res.ok) {
     let problem: Problem = { status: res.status };
     try {
@@ -127,6 +132,14 @@ function pairs(list: string[] | undefined, what: string): Record<string, string>
 }
 
 const components = () => Object.entries(pairs(flags.component, 'component')).map(([id, status]) => ({ id, status }));
+
+/** --next-update as whole minutes (0 for none); anything else is a usage error, never a silent "no next update". */
+function nextUpdate(): { nextUpdateInMinutes?: number } {
+  const given = flags['next-update'];
+  if (given === undefined) return {};
+  if (!/^\d+$/.test(given.trim())) throw new UsageError(`--next-update takes whole minutes, e.g. --next-update 30 (0 for none), got "${given}"`);
+  return { nextUpdateInMinutes: Number(given) };
+}
 
 /** A prompt's answer; Ctrl-C (clack's cancel symbol) ends statusctl having published nothing. */
 function answered<T>(value: T): Exclude<T, symbol> {
@@ -192,6 +205,7 @@ async function confirmPublish(what: string) {
 }
 
 async function declare() {
+  const next = nextUpdate();
   if (interactive) p.intro('Declare an incident');
   let severity = flags.severity;
   if (!severity) {
@@ -246,8 +260,7 @@ async function declare() {
       affected.push({ id, status: impact });
     }
   }
-  const nextUpdateInMinutes = flags['next-update'] === undefined ? undefined : Number(flags['next-update']);
-  const declaration = { title, ...(internalTitle ? { internalTitle } : {}), severity, status, components: affected, ...(nextUpdateInMinutes === undefined ? {} : { nextUpdateInMinutes }) };
+  const declaration = { title, ...(internalTitle ? { internalTitle } : {}), severity, status, components: affected, ...next };
   if (!flags.yes) showWordings(await api<Wordings>('POST', `/templates/${encodeURIComponent(key)}/preview`, { variables, declaration }));
   await confirmPublish(`this ${severity} incident`);
   const incident = await api<Incident>('POST', '/incidents', { ...declaration, template: key, variables });
@@ -259,6 +272,7 @@ async function declare() {
 async function update(resolve: boolean) {
   const id = positionals[1];
   if (!id) throw new UsageError(`${resolve ? 'resolve' : 'update'} needs the incident id: statusctl ${resolve ? 'resolve' : 'update'} <id>`);
+  const next = nextUpdate();
   const incident = await api<Incident>('GET', `/incidents/${encodeURIComponent(id)}`);
   if (interactive) p.intro(`${resolve ? 'Resolve' : 'Update'} ${incident.severity} “${incident.internalTitle}” (${incident.status})`);
   let status = resolve ? 'resolved' : flags.status;
@@ -289,7 +303,7 @@ async function update(resolve: boolean) {
   const changes = resolve ? (incident.components ?? []).map((c) => ({ id: c.id, status: 'operational' })) : components();
   if (!flags.yes) showWordings(await api<Wordings>('POST', `/templates/${encodeURIComponent(key)}/preview`, { variables, incidentId: id }));
   await confirmPublish(resolve ? 'the resolution' : `this ${status} update`);
-  const body = { status, template: key, variables, ...(changes.length ? { components: changes } : {}) };
+  const body = { status, template: key, variables, ...(changes.length ? { components: changes } : {}), ...next };
   const after = await api<Incident>('POST', `/incidents/${encodeURIComponent(id)}/updates`, body);
   if (interactive) p.outro(`Published: ${after.id} is ${after.status}.`);
   console.log(`${after.id} ${after.status}`);

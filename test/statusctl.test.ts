@@ -1,6 +1,8 @@
 // statusctl as a subprocess against a real server: unattended with flags, and step by step through a pseudo-terminal.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -187,6 +189,47 @@ describe('statusctl unattended', () => {
     const unreachable = await statusctl(['list'], { STATUS_URL: 'http://127.0.0.1:9' });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain('cannot reach');
+  });
+
+  it('a STATUS_URL that answers a web page fails with one line saying so, not a stack trace', async () => {
+    const page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>Sign in</html>'));
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+    try {
+      const r = await statusctl(['list'], { STATUS_URL: `http://127.0.0.1:${(page.address() as AddressInfo).port}` });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^statusctl: 200 OK: .* did not answer with the status page API's JSON \(text\/html\); check STATUS_URL\n$/);
+    } finally {
+      page.close();
+    }
+    const wrongPath = await statusctl(['list'], { STATUS_URL: `${running.url}/status` });
+    expect(wrongPath.code).toBe(1);
+    expect(wrongPath.stderr).toContain('404 Not Found');
+    expect(wrongPath.stderr).toContain('check STATUS_URL');
+    expect(wrongPath.stderr).not.toContain('<');
+  });
+
+  it('--next-update sets the next update on declare and update; a value that is not whole minutes is a usage error', async () => {
+    const bad = await statusctl(['declare', '--severity', 'SEV2', '--template', 'investigating', '--title', 'Typo', '--component', 'api=major_outage', '--var', 'symptom=y', '--next-update', '30m', '--yes']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--next-update takes whole minutes');
+    const open = await statusctl(['list']);
+    expect(open.stdout).not.toContain('Typo');
+
+    const d = await statusctl(['declare', '--severity', 'SEV2', '--template', 'investigating', '--title', 'Cadence', '--component', 'api=major_outage', '--var', 'symptom=y', '--next-update', '45', '--yes']);
+    expect(d.code, d.stderr).toBe(0);
+    const id = d.stdout.trim();
+    const dueIn = async () => {
+      const res = await fetch(`${running.url}/api/v1/incidents/${id}`, { headers: { authorization: `Bearer ${tokens.comms}` } });
+      const body = (await res.json()) as { nextUpdateAt: string; updates: { createdAt: string }[] };
+      return Math.round((Date.parse(body.nextUpdateAt) - Date.parse(body.updates[0]!.createdAt)) / 60_000);
+    };
+    expect(await dueIn()).toBe(45);
+    const u = await statusctl(['update', id, '--status', 'identified', '--template', 'identified', '--var', 'symptom=x', '--var', 'cause=y', '--var', 'fix=z', '--next-update', '120', '--yes']);
+    expect(u.code, u.stderr).toBe(0);
+    expect(await dueIn()).toBe(120);
+    const typo = await statusctl(['update', id, '--status', 'monitoring', '--template', 'monitoring', '--var', 'recovery=a', '--next-update', 'soon', '--yes']);
+    expect(typo.code).toBe(2);
+    expect((await incident(id)).status).toBe('identified');
   });
 });
 
