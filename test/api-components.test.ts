@@ -55,6 +55,23 @@ describe('component catalogue', () => {
     await expectProblem(await f.call('PATCH', '/api/v1/components/api', { body: { id: 'renamed' } }), 422, /id|^body$/);
   });
 
+  it('writes nothing for a patch that changes nothing: updated_at stays, no audit row, no new version', async () => {
+    await seedComponents(f);
+    await f.call('PATCH', '/api/v1/components/api', { body: { name: 'Public API', group: 'Platform' } });
+    const read = async () => (await components()).find((c) => c.id === 'api') as unknown as Record<string, unknown>;
+    const before = await read();
+    const audits = await f.services.db.$client.execute("SELECT count(*) AS n FROM audit_events WHERE action = 'component.updated'");
+    f.clock.advance(60_000);
+    for (const body of [{}, { name: 'Public API' }, { group: 'Platform', name: 'Public API' }]) {
+      expect((await f.call('PATCH', '/api/v1/components/api', { body })).status).toBe(200);
+    }
+    expect(await read()).toEqual(before);
+    expect((await f.services.db.$client.execute("SELECT count(*) AS n FROM audit_events WHERE action = 'component.updated'")).rows).toEqual(audits.rows);
+    // A real change still moves it.
+    await f.call('PATCH', '/api/v1/components/api', { body: { description: 'v3' } });
+    expect((await read()).updatedAt).not.toEqual(before.updatedAt);
+  });
+
   it('archives on delete: gone from the list, kept in the table, and 404 the second time', async () => {
     await seedComponents(f);
     const res = await f.call('DELETE', '/api/v1/components/webhooks');

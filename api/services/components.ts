@@ -105,8 +105,9 @@ export async function createComponent(deps: ComponentDeps, actor: Actor, input: 
 }
 
 /**
- * Renames, describes, regroups (a group name; null leaves every group) or reorders a live component.
- * Errors: NotFoundError (404) for an unknown or archived id. Returns it with its internal status.
+ * Renames, describes, regroups (a group name; null leaves every group) or reorders a live component; a patch
+ * that changes nothing writes nothing (its updated_at stays). Errors: NotFoundError (404) for an unknown or
+ * archived id. Returns it with its internal status.
  */
 export async function updateComponent(
   deps: ComponentDeps,
@@ -115,20 +116,24 @@ export async function updateComponent(
   patch: Partial<Omit<ComponentInput, 'id'>>,
 ): Promise<ComponentState> {
   const now = deps.clock.now();
-  await deps.db.transaction(async (tx) => {
+  const changed = await deps.db.transaction(async (tx) => {
+    const [current] = await tx.select().from(components).where(and(eq(components.id, id), isNull(components.archivedAt)));
+    if (!current) throw new NotFoundError('component', id);
     const { group, ...rest } = patch;
     const set: Partial<typeof components.$inferInsert> = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
     const groupId = await groupIdFor(tx, group, actor, now);
     if (groupId !== undefined) set.groupId = groupId;
-    const [row] = await tx
+    // Only what differs is written: an empty or same-valued patch changes nothing, so updated_at stays where it was.
+    const differs = Object.entries(set).filter(([k, v]) => current[k as keyof typeof current] !== v);
+    if (differs.length === 0) return false;
+    await tx
       .update(components)
-      .set({ ...set, updatedAt: now })
-      .where(and(eq(components.id, id), isNull(components.archivedAt)))
-      .returning();
-    if (!row) throw new NotFoundError('component', id);
+      .set({ ...Object.fromEntries(differs), updatedAt: now })
+      .where(eq(components.id, id));
     await recordAudit(tx, { at: now, actor: actor.name, action: 'component.updated', subjectType: 'component', subjectId: id, detail: patch });
+    return true;
   });
-  deps.hook.emit({ kind: 'component', subjectId: id, public: true, at: now });
+  if (changed) deps.hook.emit({ kind: 'component', subjectId: id, public: true, at: now });
   return componentState(deps.db, id, 'internal');
 }
 
