@@ -168,5 +168,9 @@ describe('component catalogue', () => {
     await f.call('PATCH', '/api/v1/components/dashboard', { body: { group: 'Core' } });
     expect((await (await f.call('GET', '/api/v1/component-groups', { token: null })).json()).groups).toHaveLength(1);
     expect(await count(f, 'audit_events', "WHERE action = 'component_group.renamed'")).toBe(1);
+    // The same name again writes nothing.
+    const unchanged = await snapshot(f);
+    expect(await (await f.call('PATCH', `/api/v1/component-groups/${id}`, { body: { name: 'Core' } })).json()).toMatchObject({ id, name: 'Core' });
+    expect(await snapshot(f)).toEqual(unchanged);
   });
 });
