@@ -193,15 +193,18 @@ export async function listComponentGroups(db: Queryable): Promise<ComponentGroup
 /** Renames a group; its id stays, so Statuspage clients keep following it. Refused with 409 when another group has the name. */
 export async function renameComponentGroup(deps: ComponentDeps, actor: Actor, id: string, name: string): Promise<ComponentGroupView> {
   const now = deps.clock.now();
-  await deps.db.transaction(async (tx) => {
+  const renamed = await deps.db.transaction(async (tx) => {
     const [row] = await tx.select().from(componentGroups).where(eq(componentGroups.id, id));
     if (!row) throw new NotFoundError('component group', id);
     const [taken] = await tx.select({ id: componentGroups.id }).from(componentGroups).where(eq(componentGroups.name, name));
     if (taken && taken.id !== id) throw new ConflictError(`Another group is already named "${name}".`);
+    // The same name again changes nothing: no write, no audit row, no render.
+    if (row.name === name) return false;
     await tx.update(componentGroups).set({ name, updatedAt: now }).where(eq(componentGroups.id, id));
     await recordAudit(tx, { at: now, actor: actor.name, action: 'component_group.renamed', subjectType: 'component_group', subjectId: id, detail: { from: row.name, to: name } });
+    return true;
   });
-  deps.hook.emit({ kind: 'component', subjectId: id, public: true, at: now });
+  if (renamed) deps.hook.emit({ kind: 'component', subjectId: id, public: true, at: now });
   const [row] = await deps.db.select().from(componentGroups).where(eq(componentGroups.id, id));
   const members = (await listComponentGroups(deps.db)).find((g) => g.id === id);
   return { id, name: row!.name, components: members?.components ?? [] };
