@@ -30,7 +30,9 @@ interface FormState {
 }
 
 const none = (): FormState => ({ form: '', values: {}, errors: new Map() });
-const issues = (e: z.ZodError): FieldError[] => e.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+// A component's order is typed as text: "abc" reads "must be a whole number", not zod's "expected number, received string".
+const issues = (e: z.ZodError): FieldError[] =>
+  e.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.path[0] === 'order' && i.code === 'invalid_type' ? 'must be a whole number, such as 3' : i.message }));
 const readOnly = (c: Context) =>
   roleAllows(principalOf(c).role, 'admin') ? '' : html`<p class="notice" role="note">Only an admin can change this; you see it read-only.</p>`;
 const notice = (s: FormState) => (s.notice ? html`<p class="notice" role="status">${s.notice}</p>` : '');
@@ -58,7 +60,7 @@ ${input({ id: `order-${row.id}`, name: 'order', label: `Order of ${row.id}`, val
   const labels = new Map([['new-id', 'ID'], ['new-name', 'Name'], ['new-description', 'Description'], ['new-group', 'Group'], ['new-order', 'Order']]);
   const id = s.form.startsWith('edit-') ? s.form.slice(5) : '';
   const rowLabels = new Map([[`name-${id}`, `Name of ${id}`], [`group-${id}`, `Group of ${id}`], [`order-${id}`, `Order of ${id}`]]);
-  const body = html`${readOnly(c)}${notice(s)}${id ? errorSummary(s.errors, rowLabels) : ''}
+  const body = html`${readOnly(c)}${notice(s)}${id ? errorSummary(s.errors, rowLabels, 'saved') : ''}
 <p>Lower order shows first; components with the same group show together. Archiving keeps past incidents naming the component.</p>
 <ul class="plain admin-list">${rows}</ul>
 ${groups.length ? html`<section aria-labelledby="groups-heading"><h2 id="groups-heading">Groups</h2>
@@ -69,7 +71,7 @@ ${input({ id: `group-name-${g.id}`, name: 'name', label: `Name of group ${g.name
 </form></li>`,
   )}</ul></section>` : ''}
 <section aria-labelledby="add-component"><h2 id="add-component">Add a component</h2>
-${errorSummary(e('create'), labels)}
+${errorSummary(e('create'), labels, 'saved')}
 <form method="post" action="${links.components}" class="console-form" novalidate>
 ${input({ id: 'new-id', name: 'id', label: 'ID', value: v('create', 'id', ''), errors: e('create'), hint: 'Lowercase letters, digits and dashes, e.g. checkout-api. It never changes.' })}
 ${input({ id: 'new-name', name: 'name', label: 'Name', value: v('create', 'name', ''), errors: e('create') })}
@@ -109,7 +111,7 @@ async function stakeholdersScreen(d: ConsoleDeps, c: Context, s: FormState = non
     (x) => html`<tr><td>${x.name}</td><td>${x.email}${x.suppressedAt ? ' (bouncing)' : ''}</td><td><form method="post" action="${links.stakeholders}${x.id}/remove"><button type="submit">Remove ${x.name}</button></form></td></tr>`,
   )}</tbody></table>
 <section aria-labelledby="add-stakeholder"><h2 id="add-stakeholder">Add a stakeholder</h2>
-${errorSummary(e, new Map([['stakeholder-name', 'Name'], ['stakeholder-email', 'Email']]))}
+${errorSummary(e, new Map([['stakeholder-name', 'Name'], ['stakeholder-email', 'Email']]), 'saved')}
 <form method="post" action="${links.stakeholders}" class="console-form" novalidate>
 ${input({ id: 'stakeholder-name', name: 'name', label: 'Name', value: s.values.name ?? '', errors: e, autocomplete: 'off' })}
 ${input({ id: 'stakeholder-email', name: 'email', label: 'Email', type: 'email', value: s.values.email ?? '', errors: e })}
@@ -160,7 +162,7 @@ ${created ? html`<div class="notice created-token" role="status"><p>Token for �
     }</td></tr>`,
   )}</tbody></table>
 <section aria-labelledby="create-token"><h2 id="create-token">Create a token</h2>
-${errorSummary(e, new Map([['token-name', 'Name'], ['token-role', 'Role'], ['token-email', 'Email']]))}
+${errorSummary(e, new Map([['token-name', 'Name'], ['token-role', 'Role'], ['token-email', 'Email']]), 'saved')}
 <form method="post" action="${links.tokens}" class="console-form" novalidate>
 ${input({ id: 'token-name', name: 'name', label: 'Name', value: s.values.name ?? '', errors: e, hint: 'Who or what uses it, e.g. “Casey (comms)” or “Alertmanager”.' })}
 ${select({ id: 'token-role', name: 'role', label: 'Role', value: s.values.role ?? '', errors: e, options: [{ value: '', label: 'Choose a role' }, ...roles.map((r) => ({ value: r, label: r }))], hint: 'viewer reads the internal page; comms publishes; admin does everything.' })}
@@ -196,7 +198,7 @@ async function channelsScreen(d: ConsoleDeps, c: Context, s: FormState = none(),
     (x) => html`<tr><td>${x.name}</td><td>${channelKindLabel[x.kind as ChannelKind] ?? x.kind}</td><td>${maskedUrl(x.url)}</td><td><form method="post" action="${links.channels}${x.id}/remove"><button type="submit">Remove ${x.name}</button></form></td></tr>`,
   )}</tbody></table>
 <section aria-labelledby="add-channel"><h2 id="add-channel">Add a channel</h2>
-${errorSummary(e, new Map([['channel-kind', 'Kind'], ['channel-url', 'URL'], ['channel-name', 'Name']]))}
+${errorSummary(e, new Map([['channel-kind', 'Kind'], ['channel-url', 'URL'], ['channel-name', 'Name']]), 'saved')}
 <form method="post" action="${links.channels}" class="console-form" novalidate>
 ${select({ id: 'channel-kind', name: 'kind', label: 'Kind', value: s.values.kind ?? '', errors: e, options: [{ value: '', label: 'Choose a kind' }, ...channelKinds.map((k) => ({ value: k, label: channelKindLabel[k] }))], hint: 'The message format the chat expects; Generic JSON posts the message as plain data.' })}
 ${input({ id: 'channel-url', name: 'url', label: 'URL', type: 'url', value: s.values.url ?? '', errors: e, hint: 'The incoming-webhook URL the chat gave you.' })}

@@ -72,11 +72,14 @@ ${p.options.map((o) => html`<option value="${o.value}"${o.value === p.value ? ht
   );
 }
 
-/** A list of every error at the top of a form, each linking to its field (GOV.UK's error summary pattern). */
-export function errorSummary(errors: Errors, labels: Map<string, string>) {
+/**
+ * A list of every error at the top of a form, each linking to its field (GOV.UK's error summary pattern).
+ * `nothing` says what did not happen: "published" for what customers or executives would hear, "saved" for admin changes.
+ */
+export function errorSummary(errors: Errors, labels: Map<string, string>, nothing: 'published' | 'saved' = 'published') {
   if (errors.size === 0) return '';
   return html`<div class="error-summary" role="alert" tabindex="-1" id="error-summary">
-<h2>Nothing was published: fix ${errors.size === 1 ? 'this' : `these ${errors.size}`}</h2>
+<h2>Nothing was ${nothing}: fix ${errors.size === 1 ? 'this' : `these ${errors.size}`}</h2>
 <ul>${[...errors].map(([id, message]) => (id === 'form' ? html`<li>${message}</li>` : html`<li><a href="#${id}">${labels.get(id) ?? id}: ${message}</a></li>`))}</ul>
 </div>`;
 }
