@@ -171,7 +171,8 @@ describe('console forms', () => {
       { path: `/internal/incidents/${incidentId}/resolve`, form: { template: 'resolved', 'rvar.what_happened': 'x', action: 'publish' }, field: 'rvar-resolution', message: /required variable is missing/ },
       { path: '/internal/admin/components/', form: { id: 'Not A Slug', name: 'Billing' }, field: 'new-id', message: /lowercase/ },
       { path: '/internal/admin/components/', form: { id: 'billing', name: '' }, field: 'new-name', message: /must not be empty/ },
-      { path: '/internal/admin/components/api/edit', form: { name: 'API', order: 'first' }, field: 'order-api', message: /number/ },
+      { path: '/internal/admin/components/api/edit', form: { name: 'API', order: 'first' }, field: 'order-api', message: /^must be a whole number/ },
+      { path: '/internal/admin/components/', form: { id: 'billing', name: 'Billing', order: '2.5' }, field: 'new-order', message: /^must be a whole number/, keeps: 'Billing' },
       { path: '/internal/admin/stakeholders/', form: { name: 'Board', email: 'not-an-address' }, field: 'stakeholder-email', message: /email address/ },
       { path: '/internal/admin/tokens/', form: { name: 'New', role: 'root' }, field: 'token-role', message: /must be one of/ },
       { path: '/internal/admin/tokens/', form: { name: 'New', role: 'comms', email: 'not-an-address' }, field: 'token-email', message: /email address/ },
@@ -190,6 +191,8 @@ describe('console forms', () => {
       expect(res.status, `${c.path} ${c.field}`).toBe(422);
       expect(fieldError(html, c.field) ?? `no error beside ${c.field}`, `${c.path} ${c.field}`).toMatch(c.message);
       expect(html).toContain('error-summary');
+      // An admin change is saved, not published: the summary says which.
+      expect(html, c.path).toContain(c.path.startsWith('/internal/admin/') ? '<h2>Nothing was saved: fix ' : '<h2>Nothing was published: fix ');
       if (c.keeps) expect(html).toContain(c.keeps);
     }
     expect(await footprint()).toEqual(before);

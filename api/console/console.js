@@ -1,12 +1,21 @@
 // The console's one script, an enhancement only: a live preview that follows typing, and countdowns that tick.
 // Every form works without it: Preview posts the form and the server renders the same preview.
 
+// The wording is form.ts's dueText; a countdown that passes its time gets the Overdue warning a reload would show.
 for (const el of document.querySelectorAll('time[data-countdown]')) {
   const at = Date.parse(el.getAttribute('datetime'));
   const tick = () => {
     const ms = at - Date.now();
     const minutes = Math.ceil(Math.abs(ms) / 60000);
-    el.textContent = ms >= 0 ? `due in ${minutes} min` : `overdue by ${minutes} min`;
+    const span = minutes >= 120 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
+    el.textContent = ms >= 0 ? `due in ${span}` : `overdue by ${span}`;
+    if (ms < 0 && !el.parentElement.querySelector('.warning')) {
+      const warning = document.createElement('strong');
+      warning.className = 'warning';
+      warning.textContent = 'Overdue';
+      el.after(' ', warning);
+      el.closest('.open-incidents > li')?.classList.add('overdue');
+    }
   };
   tick();
   setInterval(tick, 15000);

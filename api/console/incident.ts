@@ -350,7 +350,17 @@ export async function updatePost(d: ConsoleDeps, c: Context, id: string, body: B
     return c.redirect(links.incident(id), 303);
   } catch (e) {
     if (e instanceof ValidationError) return incidentScreen(d, c, id, { values: v, errors: errorsFrom(e.errors ?? [], fieldOf(form)) }, 422);
-    if (e instanceof ConflictError) return incidentScreen(d, c, id, { values: v, errors: new Map([['form', e.message]]) }, 409);
+    if (e instanceof ConflictError) {
+      // Someone else posted meanwhile: the page shows their update, and the form (typed values kept) now carries the
+      // current version, so pressing the button again publishes on top of it instead of failing the same way forever.
+      const now = await getIncident(d.services, id);
+      const button = form === 'resolve' ? 'Resolve' : 'Post update';
+      const message =
+        String(now.version) !== v.version
+          ? `Someone else changed this incident while you were typing; their update is on this page. Nothing of yours was published: read theirs, then press ${button} again to publish yours.`
+          : e.message;
+      return incidentScreen(d, c, id, { values: { ...v, version: String(now.version) }, errors: new Map([['form', message]]) }, 409);
+    }
     throw e;
   }
 }

@@ -224,7 +224,15 @@ async function postMaintenance(d: ConsoleDeps, c: Context, id: string, v: Update
     return c.redirect(links.maintenance(id), 303);
   } catch (e) {
     if (e instanceof ValidationError) return maintenanceScreen(d, c, id, v, errorsFrom(e.errors ?? [], toField), 422);
-    if (e instanceof ConflictError) return maintenanceScreen(d, c, id, v, new Map([['form', e.message]]), 409);
+    if (e instanceof ConflictError) {
+      // As for incidents: the form comes back with the current version, so pressing Post update again is not refused again.
+      const now = await getMaintenance(d.services, id);
+      const message =
+        String(now.version) !== v.version
+          ? `Someone else changed this maintenance while you were typing; their update is on this page. Nothing of yours was published: read theirs, then press ${v.status === 'cancelled' ? 'Cancel maintenance' : 'Post update'} again to publish yours.`
+          : e.message;
+      return maintenanceScreen(d, c, id, { ...v, version: String(now.version) }, new Map([['form', message]]), 409);
+    }
     throw e;
   }
 }

@@ -5,6 +5,7 @@ import { createMiddleware } from 'hono/factory';
 import type { Database } from '../../db/client.ts';
 import { authenticate, sessionCookie, type AuthEnv } from '../auth.ts';
 import { createSession, endSession } from '../services/sessions.ts';
+import { safeNext } from '../services/stakeholder-sign-in.ts';
 import { verifyToken } from '../services/tokens.ts';
 import type { Clock } from '../clock.ts';
 import { sameOrigin } from '../http/same-origin.ts';
@@ -61,8 +62,9 @@ export function internalRoutes(d: InternalDeps) {
     if (d.console && c.get('principal')) return d.console.render(c, view, status);
     return c.html(await d.pages.renderPage(view), status, { ...noStore, ...extra });
   };
-  const signIn = async (c: Context, status: 200 | 401, error?: string) =>
-    html(c, signInPage(await reading(), error), status, status === 401 ? { 'www-authenticate': 'Bearer realm="internal"' } : {});
+  // `next` is where the person was going (a reminder's link to an incident): signing in lands there, never off /internal/.
+  const signIn = async (c: Context, status: 200 | 401, error?: string, next?: string) =>
+    html(c, signInPage(await reading(), error, next && safeNext(next) !== '/internal/' ? safeNext(next) : undefined), status, status === 401 ? { 'www-authenticate': 'Bearer realm="internal"' } : {});
 
   app.get('/internal', (c) => c.redirect('/internal/', 301));
   app.get('/internal/sign-in', (c) => signIn(c, 200));
@@ -73,11 +75,12 @@ export function internalRoutes(d: InternalDeps) {
   app.post('/internal/sign-in', async (c) => {
     const body = await c.req.parseBody();
     const token = typeof body.token === 'string' ? body.token.trim() : '';
+    const next = typeof body.next === 'string' ? body.next : undefined;
     const principal = token ? await verifyToken(d, token) : null;
-    if (!principal) return signIn(c, 401, 'That token is unknown or revoked.');
+    if (!principal) return signIn(c, 401, 'That token is unknown or revoked.', next);
     const session = await createSession(d, principal);
     setCookie(c, sessionCookie, session.secret, { httpOnly: true, secure, sameSite: 'Strict', path: '/internal', expires: session.expiresAt });
-    return c.redirect('/internal/', 303);
+    return c.redirect(safeNext(next), 303);
   });
   app.post('/internal/sign-out', async (c) => {
     const secret = getCookie(c, sessionCookie);
@@ -98,7 +101,10 @@ export function internalRoutes(d: InternalDeps) {
   app.use(
     '/internal/*',
     createMiddleware<AuthEnv>(async (c, next) => {
-      if (!c.get('principal')) return signIn(c, 401);
+      if (!c.get('principal')) {
+        const url = new URL(c.req.url);
+        return signIn(c, 401, undefined, c.req.method === 'GET' ? url.pathname + url.search : undefined);
+      }
       await next();
     }),
   );

@@ -211,6 +211,8 @@ interface SignInPage {
   frame: FrameView;
   action: string;
   error?: string | undefined;
+  /** The /internal/ path the person asked for; signing in lands there. */
+  next?: string | undefined;
 }
 
 interface NotFoundPage {
@@ -645,9 +647,9 @@ export async function historyMonthPage(r: SiteReading, month: Month, months: Mon
 
 // ---- the rest ----
 
-export function signInPage(r: SiteReading, error?: string): SignInPage {
+export function signInPage(r: SiteReading, error?: string, next?: string): SignInPage {
   const f = frame(r, 'Sign in', 'Sign in to the internal status page.');
-  return { kind: 'sign-in', frame: { ...f, signOut: undefined }, action: paths.signIn(), error };
+  return { kind: 'sign-in', frame: { ...f, signOut: undefined }, action: paths.signIn(), error, next };
 }
 
 export function consolePage(r: SiteReading, title: string, body: string): ConsolePage {
