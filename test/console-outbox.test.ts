@@ -57,7 +57,7 @@ describe('the outbox screen', () => {
 
     const filtered = await (await get(`/internal/admin/outbox/?incident=${second.id}`)).text();
     expect(filtered).toContain('Replica lag');
-    expect(filtered).toMatch(/<caption>1 messages/);
+    expect(filtered).toMatch(/<caption>1 message</);
     expect(filtered).toMatch(/<option value="[a-z0-9]+" selected>Replica lag/);
     const pending = await (await get('/internal/admin/outbox/?state=sent')).text();
     expect(pending).not.toMatch(/<td>pending<\/td>/);

@@ -14,7 +14,7 @@ import { archiveComponent, createComponent, listComponentGroups, listComponents,
 import type { Actor } from '../services/context.ts';
 import { addStakeholder, listStakeholders, removeStakeholder } from '../services/stakeholders.ts';
 import { countSubscribers, findSubscribers, removeSubscriber } from '../services/subscribers.ts';
-import { count, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
+import { count, counted, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
 import { forbidden } from './roles.ts';
 import { links, principalOf, screen, type ConsoleDeps } from './screen.ts';
 
@@ -105,7 +105,7 @@ async function stakeholdersScreen(d: ConsoleDeps, c: Context, s: FormState = non
   const e = s.form === 'create' ? s.errors : new Map<string, string>();
   const body = html`${readOnly(c)}${notice(s)}
 <p>Executives receive briefings with the internal wording for SEV1 to SEV3 (by the current policy).</p>
-<table class="admin-table"><caption>${count(list.length)} stakeholders</caption>
+<table class="admin-table"><caption>${counted(list.length, 'stakeholder')}</caption>
 <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Action</th></tr></thead>
 <tbody>${list.map(
     (x) => html`<tr><td>${x.name}</td><td>${x.email}${x.suppressedAt ? ' (bouncing)' : ''}</td><td><form method="post" action="${links.stakeholders}${x.id}/remove"><button type="submit">Remove ${x.name}</button></form></td></tr>`,
@@ -128,7 +128,7 @@ async function subscribersScreen(d: ConsoleDeps, c: Context, s: FormState = none
   const search = c.req.query('q') ?? '';
   const [counts, list] = await Promise.all([countSubscribers(d.services), findSubscribers(d.services, { search, limit: pageSize })]);
   const body = html`${readOnly(c)}${notice(s)}
-<p><strong>${count(counts.confirmed)}</strong> confirmed subscribers, ${count(counts.pending)} awaiting confirmation. <a href="/internal/admin/subscribers.csv">Export CSV</a> (admin).</p>
+<p><strong>${count(counts.confirmed)}</strong> confirmed ${counts.confirmed === 1 ? 'subscriber' : 'subscribers'}, ${count(counts.pending)} awaiting confirmation. <a href="/internal/admin/subscribers.csv">Export CSV</a> (admin).</p>
 <form method="get" action="${links.subscribers}" class="inline-form" role="search">
 ${input({ id: 'q', label: 'Search by address', value: search, errors: new Map(), type: 'search' })}
 <div class="actions"><button type="submit">Search</button></div>
@@ -192,7 +192,7 @@ async function channelsScreen(d: ConsoleDeps, c: Context, s: FormState = none(),
   const e = s.form === 'create' ? s.errors : new Map<string, string>();
   const body = html`${readOnly(c)}${notice(s)}
 <p>Chat channels receive briefings (internal wording, whenever executives are briefed), update reminders and overdue notices, each in its chat's own message format. An incoming-webhook URL works as a password, so only its host is shown here.</p>
-<table class="admin-table"><caption>${count(list.length)} channels</caption>
+<table class="admin-table"><caption>${counted(list.length, 'channel')}</caption>
 <thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">URL</th><th scope="col">Action</th></tr></thead>
 <tbody>${list.map(
     (x) => html`<tr><td>${x.name}</td><td>${channelKindLabel[x.kind as ChannelKind] ?? x.kind}</td><td>${maskedUrl(x.url)}</td><td><form method="post" action="${links.channels}${x.id}/remove"><button type="submit">Remove ${x.name}</button></form></td></tr>`,

@@ -10,7 +10,7 @@ import type { ComponentState } from '../status.ts';
 import { declareIncident, type DeclareInput } from '../services/incidents.ts';
 import { previewDeclaration, type DeclarationPreview } from '../services/preview.ts';
 import { checkVariables, type Template } from '../templates.ts';
-import { count, errorsFrom, errorSummary, input, select, textarea, type Errors, type Option } from './form.ts';
+import { counted, errorsFrom, errorSummary, input, select, textarea, type Errors, type Option } from './form.ts';
 import { links, principalOf, screen, type ConsoleDeps } from './screen.ts';
 
 /** What each level means, in one line; who hears comes from the configured policy. */
@@ -139,8 +139,8 @@ function check(d: ConsoleDeps, v: DeclareValues): Checked {
 function reachLine(p: Pick<DeclarationPreview, 'audiences' | 'recipients'>): string {
   const parts = [
     p.audiences.public ? 'public page' : 'internal page only',
-    ...(p.audiences.subscribers ? [`${count(p.recipients.subscribers)} subscriber${p.recipients.subscribers === 1 ? '' : 's'}`] : []),
-    ...(p.audiences.stakeholders ? [`${count(p.recipients.stakeholders)} executive${p.recipients.stakeholders === 1 ? '' : 's'}`] : []),
+    ...(p.audiences.subscribers ? [counted(p.recipients.subscribers, 'subscriber')] : []),
+    ...(p.audiences.stakeholders ? [counted(p.recipients.stakeholders, 'executive')] : []),
   ];
   return parts.join(' · ');
 }
@@ -150,10 +150,9 @@ const paragraphs = (text: string) => text.split(/\n{2,}/).map((p) => html`<p>${p
 /** Both wordings side by side, each with its subject and who reads it. */
 export function wordingsView(p: DeclarationPreview) {
   const external = [p.audiences.public ? 'public page · RSS feed' : 'not published: this severity stays internal'];
-  const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? '' : 's'}`;
-  if (p.audiences.subscribers) external.push(`${plural(p.recipients.subscribers, 'subscriber')} by email`);
+  if (p.audiences.subscribers) external.push(`${counted(p.recipients.subscribers, 'subscriber')} by email`);
   const internal = ['internal page'];
-  if (p.audiences.stakeholders) internal.push(`${plural(p.recipients.stakeholders, 'executive')} by email`);
+  if (p.audiences.stakeholders) internal.push(`${counted(p.recipients.stakeholders, 'executive')} by email`);
   return html`<section class="preview" aria-labelledby="preview-heading" id="preview">
 <h2 id="preview-heading">Preview</h2>
 <p class="audience-line">Who will be told: <strong>${reachLine(p)}</strong></p>

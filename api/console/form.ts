@@ -87,6 +87,9 @@ export function errorSummary(errors: Errors, labels: Map<string, string>, nothin
 /** "1,240". */
 export const count = (n: number) => n.toLocaleString('en-US');
 
+/** "1 channel", "2 channels", "1,024 messages": a count and its noun, plural by adding s. */
+export const counted = (n: number, noun: string) => `${count(n)} ${noun}${n === 1 ? '' : 's'}`;
+
 /** "in 12 min", "overdue by 3 min": whole minutes, rounded towards the alarming side. */
 export function dueText(at: Date, now: Date): { text: string; overdue: boolean } {
   const ms = at.getTime() - now.getTime();

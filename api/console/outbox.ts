@@ -7,7 +7,7 @@ import type { MailSettings } from '../mail/compose.ts';
 import { listIncidents } from '../services/incidents.ts';
 import { listOutbox, renderOutboxMessage, type OutboxEntry } from '../services/outbox-view.ts';
 import { roleAllows } from '../services/tokens.ts';
-import { count, select } from './form.ts';
+import { count, counted, select } from './form.ts';
 import { forbidden } from './roles.ts';
 import { links, principalOf, screen, type ConsoleDeps } from './screen.ts';
 
@@ -50,7 +50,7 @@ ${select({ id: 'incident', label: 'Incident', value: incidentId ?? '', errors: n
 ${select({ id: 'state', label: 'State', value: state ?? '', errors: none, options: [{ value: '', label: 'Any state' }, ...states.map((s) => ({ value: s, label: s }))] })}
 <div class="actions"><button type="submit">Filter</button></div>
 </form>
-<table class="admin-table"><caption>${count(entries.length)} messages${entries.length === 200 ? ' (the newest 200)' : ''}</caption>
+<table class="admin-table"><caption>${counted(entries.length, 'message')}${entries.length === 200 ? ' (the newest 200)' : ''}</caption>
 <thead><tr><th scope="col">Message</th><th scope="col">Kind</th><th scope="col">Recipient</th><th scope="col">About</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Due</th><th scope="col">Queued</th><th scope="col">Sent</th><th scope="col">Last error</th></tr></thead>
 <tbody>${entries.map(
     (e) =>
