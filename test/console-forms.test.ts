@@ -168,6 +168,7 @@ describe('console forms', () => {
       { path: '/internal/declare/', form: { ...declareForm, title: 'a\u0007b' }, field: 'title', message: /control characters/ },
       { path: `/internal/incidents/${incidentId}/updates`, form: { status: 'identified', template: 'identified', 'var.symptom': 'x', action: 'publish' }, field: 'var-cause', message: /required variable is missing/ },
       { path: `/internal/incidents/${incidentId}/updates`, form: { status: 'identified', template: 'identified', 'var.symptom': 'x', 'var.cause': 'y', 'var.fix': 'z', nextUpdateInMinutes: '-4', action: 'publish' }, field: 'update-next', message: /whole number/ },
+      { path: `/internal/incidents/${incidentId}/updates`, form: { status: 'identified', template: 'identified', 'var.symptom': 'x', 'var.cause': 'y', 'var.fix': 'z', 'impact.ghost': 'major_outage', action: 'publish' }, field: 'update-components', message: /ghost/ },
       { path: `/internal/incidents/${incidentId}/resolve`, form: { template: 'resolved', 'rvar.what_happened': 'x', action: 'publish' }, field: 'rvar-resolution', message: /required variable is missing/ },
       { path: '/internal/admin/components/', form: { id: 'Not A Slug', name: 'Billing' }, field: 'new-id', message: /lowercase/ },
       { path: '/internal/admin/components/', form: { id: 'billing', name: '' }, field: 'new-name', message: /must not be empty/ },

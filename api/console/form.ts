@@ -84,6 +84,19 @@ export function errorSummary(errors: Errors, labels: Map<string, string>, nothin
 </div>`;
 }
 
+/**
+ * A fieldset's error (a group of selects or checkboxes): `tag` goes inside its opening tag (class and
+ * aria-describedby), `message` under its legend, like an input's error beside the input.
+ */
+export function groupError(errors: Errors, id: string) {
+  const error = errors.get(id);
+  return {
+    className: error ? ' has-error' : '',
+    describedBy: error ? html` aria-describedby="${id}-error"` : '',
+    message: error ? html`<p class="field-error" id="${id}-error"><span class="sr-only">Error: </span>${error}</p>` : '',
+  };
+}
+
 /** "1,240". */
 export const count = (n: number) => n.toLocaleString('en-US');
 
