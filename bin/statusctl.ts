@@ -329,7 +329,10 @@ async function show() {
 
 async function templates() {
   const { templates: all } = await api<{ templates: Template[] }>('GET', '/templates');
-  for (const t of all) console.log(`${t.key.padEnd(28)} ${t.kind.padEnd(12)} ${t.statuses.join(',').padEnd(36)} ${t.name}`);
+  // Columns as wide as their widest value: the key first, so `cut -d' ' -f1` and the tests read the keys.
+  const rows = all.map((t) => [t.key, t.kind, t.statuses.join(','), t.name] as const);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log(`${r[0].padEnd(widths[0]!)} ${r[1].padEnd(widths[1]!)} ${r[2].padEnd(widths[2]!)} ${r[3]}`);
 }
 
 async function preview() {

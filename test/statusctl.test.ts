@@ -160,6 +160,11 @@ describe('statusctl unattended', () => {
     const t = await statusctl(['templates']);
     expect(t.code).toBe(0);
     for (const key of ['investigating', 'identified', 'resolved', 'free-form']) expect(t.stdout).toMatch(new RegExp(`^${key}\\s`, 'm'));
+    // One column each: every row's name starts at the same place, however long a status list is.
+    const lines = t.stdout.trim().split('\n');
+    const nameAt = (line: string, name: string) => line.lastIndexOf(name);
+    const named = lines.map((l) => /(\S.*)$/.exec(l.replace(/^(\S+\s+){3}/, ''))?.[1] ?? '');
+    expect(new Set(lines.map((l, i) => nameAt(l, named[i]!))).size).toBe(1);
     const p = await statusctl(['preview', '--template', 'investigating', '--var', 'symptom=Slow pages', '--var', 'hypothesis=CANARY-INTERNAL', '--title', 'Slow', '--severity', 'SEV2', '--component', 'dashboard=degraded_performance']);
     expect(p.code, p.stderr).toBe(0);
     const [external, internal] = p.stdout.split('--- Internal wording');
