@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isPrivateAddress } from '../api/outbox/http.ts';
+import { httpSender, isPrivateAddress } from '../api/outbox/http.ts';
 import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
 import { countRows, rows } from './fanout-support.ts';
 import { manualHttpOutbox, startHttpSink, webhookMetaShape, type HttpSink } from './cadence-support.ts';
@@ -69,10 +69,30 @@ async function subscribe(url: string, components?: string[]) {
 
 describe('private targets', () => {
   it('classifies addresses: loopback, private, link-local, unique-local and mapped forms are private; public ones are not', () => {
-    for (const a of ['127.0.0.1', '127.8.9.10', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fc00::1', 'fd12:3456::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1']) {
+    for (const a of ['127.0.0.1', '127.8.9.10', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fc00::1', 'fd12:3456::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '::127.0.0.1', '::ffff:0:7f00:1', '::ffff:0:a00:1']) {
       expect(isPrivateAddress(a), a).toBe(true);
     }
     for (const a of ['93.184.216.34', '1.1.1.1', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8']) expect(isPrivateAddress(a), a).toBe(false);
+  });
+
+  it('refuses a literal private address at send time too (Node skips DNS for it), e.g. after WEBHOOK_ALLOW_PRIVATE was turned off', async () => {
+    sink = await startHttpSink();
+    const strict = httpSender({ allowPrivate: false, timeoutMs: 2_000 });
+    try {
+      for (const url of [`${sink.url}/literal`, sink.url.replace('127.0.0.1', '[::ffff:127.0.0.1]')]) {
+        await expect(strict.send({ url, headers: {}, body: '{}' })).rejects.toMatchObject({ permanent: true, message: expect.stringMatching(/private address/) });
+      }
+      expect(sink.posted).toHaveLength(0);
+    } finally {
+      strict.close();
+    }
+    const open = httpSender({ allowPrivate: true, timeoutMs: 2_000 });
+    try {
+      await open.send({ url: `${sink.url}/allowed`, headers: {}, body: '{}' });
+      expect(sink.posted.map((p) => p.path)).toEqual(['/allowed']);
+    } finally {
+      open.close();
+    }
   });
 
   it('refuses private, loopback and link-local targets after DNS resolution, with 422 naming webhook, storing nothing', async () => {

@@ -8,7 +8,8 @@ import { SendFailure } from '../mail/transport.ts';
 /**
  * Addresses a public webhook must never reach: "this network", loopback, RFC 1918 private, carrier-grade NAT,
  * link-local (cloud metadata lives at 169.254.169.254), multicast and reserved; IPv6 loopback, unspecified,
- * unique-local (fc00::/7), link-local (fe80::/10), multicast, and IPv4-mapped forms of all of these.
+ * IPv4-compatible and IPv4-translated forms, unique-local (fc00::/7), link-local (fe80::/10), multicast, and
+ * IPv4-mapped forms of all of these.
  * Sources: RFC 6890 special-purpose registries, RFC 4193, RFC 4291.
  */
 const privateRanges = (() => {
@@ -29,8 +30,10 @@ const privateRanges = (() => {
     list.addSubnet(net, bits, 'ipv4');
   }
   for (const [net, bits] of [
-    ['::', 128],
-    ['::1', 128],
+    // ::/96 holds the unspecified address, loopback and the deprecated IPv4-compatible ::a.b.c.d (RFC 4291 §2.5.5.1);
+    // ::ffff:0:0:0/96 the IPv4-translated forms (RFC 2765).
+    ['::', 96],
+    ['::ffff:0:0:0', 96],
     ['fc00::', 7],
     ['fe80::', 10],
     ['ff00::', 8],
@@ -122,6 +125,11 @@ export function httpSender(o: HttpSenderOptions) {
     send(request: HttpRequest): Promise<void> {
       return new Promise((resolve, reject) => {
         const url = new URL(request.url);
+        // A literal address skips DNS, so the guarded lookup never sees it: check it here, at every send.
+        const literal = url.hostname.replace(/^\[|\]$/g, '');
+        if (!o.allowPrivate && isIP(literal) && isPrivateAddress(literal)) {
+          return reject(new SendFailure(`${literal} is a private address`, true, true, false));
+        }
         const client = url.protocol === 'https:' ? https : http;
         const agent = agents[url.protocol as 'http:' | 'https:'];
         if (!agent) return reject(new SendFailure(`unsupported protocol ${url.protocol}`, true, true, false));
