@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crossSiteHeaders, fieldError, makeConsoleFixture, origin, type ConsoleFixture } from './console-support.ts';
 import { declare, examples } from './fixture.ts';
+import { addStakeholder } from './fanout-support.ts';
 
 let f: ConsoleFixture;
 
@@ -284,10 +285,26 @@ describe('console forms', () => {
     const text = await res.text();
     expect(text).toContain("'=cmd@example.com");
     expect(text).toContain('reader@example.com');
-    const search = await f.app.request(`${origin}/internal/admin/subscribers/?q=READER`, { headers: { cookie: f.sessions.viewer! } });
+    const search = await f.app.request(`${origin}/internal/admin/subscribers/?q=READER`, { headers: { cookie: f.sessions.admin! } });
     const html = await search.text();
     expect(html).toContain('reader@example.com');
     expect(html).not.toContain('=cmd@example.com');
+  });
+
+  it('show people’s addresses to admins only, as the API does: a viewer or comms lead sees totals and names', async () => {
+    await addStakeholder(f, 'cfo@example.com', 'Casey CFO');
+    for (const who of ['viewer', 'comms'] as const) {
+      for (const path of ['/internal/admin/subscribers/?q=reader', '/internal/admin/stakeholders/', '/internal/admin/tokens/']) {
+        const res = await f.app.request(`${origin}${path}`, { headers: { cookie: f.sessions[who]! } });
+        expect(res.status, `${who} ${path}`).toBe(200);
+        const page = await res.text();
+        expect(page, `${who} ${path}`).not.toMatch(/[a-z0-9.+-]+@example\.com/);
+        expect(page).toContain('Addresses are shown to admins only');
+      }
+      expect(await (await f.app.request(`${origin}/internal/admin/stakeholders/`, { headers: { cookie: f.sessions[who]! } })).text()).toContain('Casey CFO');
+    }
+    const asAdmin = await (await f.app.request(`${origin}/internal/admin/stakeholders/`, { headers: { cookie: f.sessions.admin! } })).text();
+    expect(asAdmin).toContain('cfo@example.com');
   });
 
   it('answers an incident or maintenance screen that names nothing with the not-found page and 404, and shows a real one with its panel', async () => {

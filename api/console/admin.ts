@@ -33,8 +33,12 @@ const none = (): FormState => ({ form: '', values: {}, errors: new Map() });
 // A component's order is typed as text: "abc" reads "must be a whole number", not zod's "expected number, received string".
 const issues = (e: z.ZodError): FieldError[] =>
   e.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.path[0] === 'order' && i.code === 'invalid_type' ? 'must be a whole number, such as 3' : i.message }));
+/** Whether the signed-in person is an admin: only admins see people's addresses, as only admins may list them in the API. */
+const isAdmin = (c: Context) => roleAllows(principalOf(c).role, 'admin');
+const addressesHidden = html`<p class="meta">Addresses are shown to admins only, as in the API.</p>`;
+
 const readOnly = (c: Context) =>
-  roleAllows(principalOf(c).role, 'admin') ? '' : html`<p class="notice" role="note">Only an admin can change this; you see it read-only.</p>`;
+  isAdmin(c) ? '' : html`<p class="notice" role="note">Only an admin can change this; you see it read-only.</p>`;
 const notice = (s: FormState) => (s.notice ? html`<p class="notice" role="status">${s.notice}</p>` : '');
 const time = (d: Date | null) => (d ? html`<time datetime="${d.toISOString()}">${d.toISOString().slice(0, 16).replace('T', ' ')} UTC</time>` : '—');
 
@@ -108,8 +112,8 @@ async function stakeholdersScreen(d: ConsoleDeps, c: Context, s: FormState = non
 <table class="admin-table"><caption>${counted(list.length, 'stakeholder')}</caption>
 <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Action</th></tr></thead>
 <tbody>${list.map(
-    (x) => html`<tr><td>${x.name}</td><td>${x.email}${x.suppressedAt ? ' (bouncing)' : ''}</td><td><form method="post" action="${links.stakeholders}${x.id}/remove"><button type="submit">Remove ${x.name}</button></form></td></tr>`,
-  )}</tbody></table>
+    (x) => html`<tr><td>${x.name}</td><td>${isAdmin(c) ? x.email : 'hidden'}${x.suppressedAt ? ' (bouncing)' : ''}</td><td><form method="post" action="${links.stakeholders}${x.id}/remove"><button type="submit">Remove ${x.name}</button></form></td></tr>`,
+  )}</tbody></table>${isAdmin(c) ? '' : addressesHidden}
 <section aria-labelledby="add-stakeholder"><h2 id="add-stakeholder">Add a stakeholder</h2>
 ${errorSummary(e, new Map([['stakeholder-name', 'Name'], ['stakeholder-email', 'Email']]), 'saved')}
 <form method="post" action="${links.stakeholders}" class="console-form" novalidate>
@@ -126,9 +130,13 @@ const pageSize = 100;
 
 async function subscribersScreen(d: ConsoleDeps, c: Context, s: FormState = none(), status = 200) {
   const search = c.req.query('q') ?? '';
-  const [counts, list] = await Promise.all([countSubscribers(d.services), findSubscribers(d.services, { search, limit: pageSize })]);
+  const counts = await countSubscribers(d.services);
+  const totals = html`<p><strong>${count(counts.confirmed)}</strong> confirmed ${counts.confirmed === 1 ? 'subscriber' : 'subscribers'}, ${count(counts.pending)} awaiting confirmation.`;
+  // Customers' addresses are for admins (the CSV export and the API are admin-only too): others see the totals.
+  if (!isAdmin(c)) return screen(d, c, 'Subscribers', html`${readOnly(c)}${notice(s)}${totals}</p>${addressesHidden}`, status);
+  const list = await findSubscribers(d.services, { search, limit: pageSize });
   const body = html`${readOnly(c)}${notice(s)}
-<p><strong>${count(counts.confirmed)}</strong> confirmed ${counts.confirmed === 1 ? 'subscriber' : 'subscribers'}, ${count(counts.pending)} awaiting confirmation. <a href="/internal/admin/subscribers.csv">Export CSV</a> (admin).</p>
+${totals} <a href="/internal/admin/subscribers.csv">Export CSV</a>.</p>
 <form method="get" action="${links.subscribers}" class="inline-form" role="search">
 ${input({ id: 'q', label: 'Search by address', value: search, errors: new Map(), type: 'search' })}
 <div class="actions"><button type="submit">Search</button></div>
@@ -157,10 +165,10 @@ ${created ? html`<div class="notice created-token" role="status"><p>Token for �
 <table class="admin-table"><caption>API tokens</caption>
 <thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Email</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">State</th></tr></thead>
 <tbody>${list.map(
-    (t) => html`<tr><td>${t.name}</td><td>${t.role}</td><td>${t.email ?? '—'}</td><td>${time(t.createdAt)}</td><td>${time(t.lastUsedAt)}</td><td>${
+    (t) => html`<tr><td>${t.name}</td><td>${t.role}</td><td>${t.email ? (isAdmin(c) ? t.email : 'hidden') : '—'}</td><td>${time(t.createdAt)}</td><td>${time(t.lastUsedAt)}</td><td>${
       t.revokedAt ? html`revoked ${time(t.revokedAt)}` : html`<form method="post" action="${links.tokens}${t.id}/revoke"><button type="submit">Revoke ${t.name}</button></form>`
     }</td></tr>`,
-  )}</tbody></table>
+  )}</tbody></table>${isAdmin(c) ? '' : addressesHidden}
 <section aria-labelledby="create-token"><h2 id="create-token">Create a token</h2>
 ${errorSummary(e, new Map([['token-name', 'Name'], ['token-role', 'Role'], ['token-email', 'Email']]), 'saved')}
 <form method="post" action="${links.tokens}" class="console-form" novalidate>
