@@ -1,9 +1,12 @@
 // What the browser tests share: headless Chromium launched one way, axe-core's findings, and screenshots kept in test-results/.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { readConfig } from '../api/config.ts';
+import { startServer, type Running } from '../api/server.ts';
 import { projectRoot } from '../api/site/astro.ts';
 
 /** CI installs Chromium here; a machine without it fails the test file loudly rather than skipping it. */
@@ -18,6 +21,37 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: chromiumPath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/** A real server and Chromium for a browser test file. */
+export interface BrowserStage {
+  running: Running;
+  browser: Browser;
+  /** Stops Chromium and the server and removes the data folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the server on a fresh data folder (no demo seed, no scheduler, the outbox left to the test) on a free
+ * loopback port, then launches Chromium.
+ */
+export async function startBrowserStage(prefix: string): Promise<BrowserStage> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const running = await startServer(readConfig({ DATA_DIR: dir, PORT: '0', SEED_DEMO: 'false', PUBLIC_URL: 'http://127.0.0.1' }), { log: () => {}, schedulerIntervalMs: 0, outboxPollMs: 0 });
+  const browser = await launchChromium().catch(async (e: unknown) => {
+    await running.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
+  return {
+    running,
+    browser,
+    async close() {
+      await browser.close();
+      await running.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 interface AxeViolation {

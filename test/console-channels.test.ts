@@ -1,20 +1,17 @@
 // The Channels admin screen: an admin adds and removes chat channels through the form without JavaScript, URLs show masked, everyone else reads it, and refused input stores nothing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../api/config.ts';
-import { startServer, type Running } from '../api/server.ts';
+import type { Running } from '../api/server.ts';
 import { createToken } from '../api/services/tokens.ts';
-import { launchChromium } from './browser.ts';
+import { startBrowserStage, type BrowserStage } from './browser.ts';
 import { crossSiteHeaders, fieldError } from './console-support.ts';
 
 type Role = 'admin' | 'comms' | 'viewer';
 
 let running: Running;
 let browser: Browser;
-let dir: string;
+let stage: BrowserStage | undefined;
 const tokens: Record<Role, string> = { admin: '', comms: '', viewer: '' };
 const sessions: Record<Role, string> = { admin: '', comms: '', viewer: '' };
 
@@ -67,8 +64,8 @@ async function signInPage(page: Page, token: string) {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'status-channels-'));
-  running = await startServer(readConfig({ DATA_DIR: dir, PORT: '0', SEED_DEMO: 'false', PUBLIC_URL: 'http://127.0.0.1' }), { log: () => {}, schedulerIntervalMs: 0, outboxPollMs: 0 });
+  stage = await startBrowserStage('status-channels-');
+  ({ running, browser } = stage);
   const names: Record<Role, string> = { admin: 'Ada Admin', comms: 'Casey Comms', viewer: 'Vic Viewer' };
   for (const role of ['admin', 'comms', 'viewer'] as const) {
     tokens[role] = (await createToken(running.services, { name: 'test' }, { role, name: names[role] })).token;
@@ -81,13 +78,10 @@ beforeAll(async () => {
     expect(res.status).toBe(303);
     sessions[role] = /status_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')![0];
   }
-  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await running?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stage?.close();
 });
 
 describe('the Channels screen', () => {

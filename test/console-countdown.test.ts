@@ -1,18 +1,14 @@
 // The next-update countdown in Chromium with JavaScript: a page left open while the update falls due shows the same
 // Overdue warning a reload shows, and ticking keeps the server's wording ("due in 2 h 5 min").
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../api/config.ts';
-import { startServer, type Running } from '../api/server.ts';
+import type { Running } from '../api/server.ts';
 import { createToken } from '../api/services/tokens.ts';
-import { launchChromium } from './browser.ts';
+import { startBrowserStage, type BrowserStage } from './browser.ts';
 
 let running: Running;
 let browser: Browser;
-let dir: string;
+let stage: BrowserStage | undefined;
 let token: string;
 let soonId: string;
 let laterId: string;
@@ -39,21 +35,18 @@ async function signedInPage(): Promise<Page> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'status-countdown-'));
-  running = await startServer(readConfig({ DATA_DIR: dir, PORT: '0', SEED_DEMO: 'false', PUBLIC_URL: 'http://127.0.0.1' }), { log: () => {}, schedulerIntervalMs: 0, outboxPollMs: 0 });
+  stage = await startBrowserStage('status-countdown-');
+  ({ running, browser } = stage);
   token = (await createToken(running.services, { name: 'test' }, { role: 'comms', name: 'Casey Comms' })).token;
   const admin = (await createToken(running.services, { name: 'test' }, { role: 'admin', name: 'Ada Admin' })).token;
   const res = await fetch(`${running.url}/api/v1/components`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'api', name: 'API' }) });
   expect(res.status).toBe(201);
   soonId = await declare('Due in a minute', 1);
   laterId = await declare('Due in two hours', 125);
-  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await running?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stage?.close();
 });
 
 describe('the next-update countdown with JavaScript', () => {

@@ -1,20 +1,18 @@
 // The 3 a.m. drill in Chromium: sign in, declare a SEV1, read both wordings, publish, check the public page, post identified, resolve; with and without JavaScript.
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../api/services/tokens.ts';
-import { readConfig } from '../api/config.ts';
-import { startServer, type Running } from '../api/server.ts';
+import type { Running } from '../api/server.ts';
 import { projectRoot } from '../api/site/astro.ts';
 import { addStakeholder } from '../api/services/stakeholders.ts';
-import { axeViolations, launchChromium, screenshot } from './browser.ts';
+import { axeViolations, screenshot, startBrowserStage, type BrowserStage } from './browser.ts';
 
 
 let running: Running;
 let browser: Browser;
-let dir: string;
+let stage: BrowserStage | undefined;
 const tokens = { comms: '', admin: '', viewer: '' };
 
 /** Counts what a person does: every click and every field filled or chosen. */
@@ -148,9 +146,8 @@ async function runDrill(context: BrowserContext, javaScript: boolean) {
 
 describe('the 3 a.m. drill in Chromium', () => {
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'status-console-'));
-    const config = readConfig({ DATA_DIR: dir, PORT: '0', SEED_DEMO: 'false', PUBLIC_URL: 'http://127.0.0.1' });
-    running = await startServer(config, { log: () => {}, schedulerIntervalMs: 0, outboxPollMs: 0 });
+    stage = await startBrowserStage('status-console-');
+    ({ running, browser } = stage);
     const db = running.services.db;
     tokens.comms = (await createToken(running.services, { name: 'test' }, { role: 'comms', name: 'Casey Comms' })).token;
     tokens.admin = (await createToken(running.services, { name: 'test' }, { role: 'admin', name: 'Ada Admin' })).token;
@@ -169,13 +166,10 @@ describe('the 3 a.m. drill in Chromium', () => {
         args: [`sub${i}`, `reader${i}@example.com`, components, now, `unsub${i}`, now],
       });
     }
-    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await running?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await stage?.close();
   });
 
   it('plays the drill with JavaScript: the first public update in at most 8 interactions', async () => {
