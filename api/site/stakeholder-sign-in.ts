@@ -29,6 +29,9 @@ export interface StakeholderSignInDeps {
   cookie: string;
 }
 
+/** The least time, in ms, a request for a sign-in link takes to answer, whether or not the address is a stakeholder's. */
+export const signInAnswerFloorMs = 200;
+
 /** The URL carries a one-time secret: never cached, indexed, framed or sent on as a referrer. */
 const headers = linkPageHeaders('private, no-store');
 
@@ -119,7 +122,11 @@ export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
     const raw = typeof body.email === 'string' ? body.email.trim() : '';
     const email = emailField.safeParse(raw);
     if (!email.success) return c.html(requestPage(next, raw, `Email: ${email.error.issues[0]!.message}.`), 422, headers);
+    // Queuing a link takes five statements, ignoring an unknown address one: answering no sooner than a floor far
+    // above either keeps the time from telling an outsider which addresses are executives'.
+    const floor = new Promise((resolve) => setTimeout(resolve, signInAnswerFloorMs));
     await requestSignInLink(d, { email: email.data, next });
+    await floor;
     return c.html(sentPage(), 200, headers);
   });
 
