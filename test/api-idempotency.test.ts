@@ -201,6 +201,8 @@ describe('If-Match', () => {
     const res = await update(incident.id, '"1"', 'monitoring');
     const problem = await expectProblem(res, 409);
     expect(problem.detail).toMatch(/version 2/);
+    // A number too long to be a version is refused as malformed, not compared as "1e+21".
+    await expectProblem(await update(incident.id, '"999999999999999999999"', 'monitoring'), 422, /if-match/i);
     expect(await snapshot(f)).toEqual(before);
   });
 

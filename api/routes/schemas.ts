@@ -61,7 +61,8 @@ export const idParam = z.object({ id: z.string().min(1).max(64).openapi({ param:
 export const ifMatchHeader = z.object({
   'if-match': z
     .string()
-    .regex(/^(W\/)?"?\d+"?$/, 'must be the incident version, e.g. "3"')
+    // A version is a count of changes: 15 digits is more than any will reach, and stays an exact number.
+    .regex(/^(W\/)?"?\d{1,15}"?$/, 'must be the incident version, e.g. "3"')
     .optional()
     .openapi({ description: 'The version you last saw; a stale one is refused with 409.' }),
 });
