@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { declare, makeFixture, seedComponents, type Fixture } from './fixture.ts';
 import { countRows } from './fanout-support.ts';
 import { manualHttpOutbox, startHttpSink, type HttpSink } from './cadence-support.ts';
+import { chatPayload, type ChatMessage } from '../api/services/channels.ts';
 
 let f: Fixture;
 let chat: HttpSink;
@@ -169,6 +170,19 @@ describe('briefings in each chat format', () => {
     expect(teams.attachments[0]!.content.actions[0]!.title).toBe('Open the internal page');
     expect(generic.facts.Severity).toBe('SEV1');
     for (const p of byPath.values()) expect(p.headers['content-type']).toBe('application/json');
+  });
+
+  it('cuts long Slack text to its limits without leaving half an escaped character', () => {
+    const long = `${'a'.repeat(2996)}&&&`;
+    const message: ChatMessage = { event: 'briefing', tone: 'info', title: long, text: long, facts: [['Incident', `${'b'.repeat(1978)}<<<`]], link: { label: 'Open', url: 'https://status.example.com/internal/' }, at: new Date(0), incident: null };
+    const slack = chatPayload('slack', message) as { text: string; blocks: { text?: { text: string }; fields?: { text: string }[] }[] };
+    const texts = [slack.text, slack.blocks[1]!.text!.text, slack.blocks[2]!.fields![0]!.text];
+    for (const t of texts) {
+      expect(t.endsWith('…'), t.slice(-12)).toBe(true);
+      expect(t).not.toMatch(/&[a-z]{0,3}…$/);
+    }
+    expect(texts.map((t) => t.length <= 3000)).toEqual([true, true, true]);
+    expect(slack.blocks[2]!.fields![0]!.text.length).toBeLessThanOrEqual(2000);
   });
 
   it('escapes Slack control characters and never lets Discord wording mention everyone', async () => {

@@ -59,7 +59,7 @@ export async function removeChannel(s: Pick<Services, 'db' | 'clock'>, actor: Ac
 }
 
 /** What a chat message says, before any chat's format: a title, a paragraph, facts, and one link. */
-interface ChatMessage {
+export interface ChatMessage {
   event: 'briefing' | Notice['kind'];
   tone: 'info' | 'warning' | 'danger' | 'good';
   title: string;
@@ -112,6 +112,11 @@ export function noticeMessage(notice: Notice, now: Date): ChatMessage {
 const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 /** Slack's mrkdwn treats &, < and > as control characters (Slack API docs, "Formatting text for app surfaces"). */
 const slackEscape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Escaped, then cut to `max` characters without leaving half an entity (a cut "&am" would show as text). */
+const slackText = (text: string, max: number) => {
+  const escaped = slackEscape(text);
+  return escaped.length <= max ? escaped : `${escaped.slice(0, max - 1).replace(/&[a-z]{0,3}$/, '')}…`;
+};
 const toneColour = { info: 0x1f6feb, warning: 0xd29922, danger: 0xcf222e, good: 0x1a7f37 } as const;
 
 /**
@@ -121,11 +126,11 @@ const toneColour = { info: 0x1f6feb, warning: 0xd29922, danger: 0xcf222e, good: 
 function slackPayload(m: ChatMessage) {
   return {
     // The notification fallback is mrkdwn as well, so it is escaped like the section text.
-    text: cut(slackEscape(m.title), 3000),
+    text: slackText(m.title, 3000),
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: cut(m.title, 150), emoji: false } },
-      { type: 'section', text: { type: 'mrkdwn', text: cut(slackEscape(m.text) || ' ', 3000) } },
-      { type: 'section', fields: m.facts.slice(0, 10).map(([k, v]) => ({ type: 'mrkdwn', text: cut(`*${slackEscape(k)}*\n${slackEscape(v)}`, 2000) })) },
+      { type: 'section', text: { type: 'mrkdwn', text: slackText(m.text, 3000) || ' ' } },
+      { type: 'section', fields: m.facts.slice(0, 10).map(([k, v]) => ({ type: 'mrkdwn', text: `*${slackEscape(k)}*\n${slackText(v, 1990 - slackEscape(k).length)}` })) },
       { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: cut(m.link.label, 75) }, url: m.link.url }] },
     ],
   };
