@@ -1,5 +1,4 @@
 // The Channels admin screen: an admin adds and removes chat channels through the form without JavaScript, URLs show masked, everyone else reads it, and refused input stores nothing.
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Running } from '../api/server.ts';
