@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app.ts';
 import { readConfig } from '../api/config.ts';
 import { openServices } from '../api/server.ts';
+import { runProcess, type ProcessResult } from './server-process.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // Run tsx with this very Node: the machine's `node` on PATH may be older than the one running the tests.
@@ -18,22 +19,8 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, NODE_ENV: 'test', ...extra };
 }
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(script: string, args: string[], extra: Record<string, string>): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsx, script, ...args], { cwd: root, env: env(extra) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function run(script: string, args: string[], extra: Record<string, string>): Promise<ProcessResult> {
+  return runProcess(process.execPath, [tsx, script, ...args], { cwd: root, env: env(extra) });
 }
 
 const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');

@@ -1,12 +1,13 @@
 // A newcomer's first commands: `npm start` on too old a Node stops with one line, and `npm install` leaves the checkout as cloned.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeVersionProblem, requiredNodeRange } from '../bin/check-node.mjs';
+import { runProcess } from './server-process.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** The machine's old Node (Debian's is 20); CI puts a current Node first on PATH and leaves this one in place. */
@@ -22,28 +23,7 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    // Its own process group, so a timeout also stops whatever npm started (a server that should never have run).
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), options.timeoutMs);
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('the Node.js version check', () => {
   it('reads the range from package.json engines and compares versions part by part', () => {
@@ -70,7 +50,7 @@ describe('the Node.js version check', () => {
     symlinkSync(oldNode, join(bin, 'node'));
     const data = tempDir('status-oldnode-data-');
     const env = { PATH: `${bin}:${process.env.PATH}`, HOME: process.env.HOME, DATA_DIR: data, PORT: '0', NO_COLOR: '1' };
-    const result = await run('npm', ['start'], { cwd: root, env, timeoutMs: 60_000 });
+    const result = await runProcess('npm', ['start'], { cwd: root, env, timeoutMs: 60_000 });
     const output = result.stdout + result.stderr;
     expect(result.code, output).not.toBe(0);
     expect(result.code, output).not.toBeNull();
@@ -86,7 +66,7 @@ describe('the Node.js version check', () => {
     const bin = tempDir('status-oldnode-ctl-');
     symlinkSync(oldNode, join(bin, 'node'));
     const env = { PATH: `${bin}:${process.env.PATH}`, HOME: process.env.HOME, NO_COLOR: '1', STATUS_URL: 'http://127.0.0.1:9' };
-    const result = await run('npx', ['statusctl', 'list'], { cwd: root, env, timeoutMs: 60_000 });
+    const result = await runProcess('npx', ['statusctl', 'list'], { cwd: root, env, timeoutMs: 60_000 });
     const output = result.stdout + result.stderr;
     expect(result.code, output).toBe(1);
     expect(result.stderr.split('\n').filter((l) => l.startsWith('statusdesk needs Node.js')), output).toEqual([
@@ -115,12 +95,12 @@ describe('npm install on a fresh clone', () => {
     // this test passed down to it.
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
     const env = { ...inherited, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, NO_COLOR: '1' };
-    const result = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, env, timeoutMs: 240_000 });
+    const result = await runProcess('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, env, timeoutMs: 240_000 });
     const output = result.stdout + result.stderr;
     expect(result.code, output).toBe(0);
     expect(readFileSync(join(dir, 'package-lock.json'), 'utf8')).toBe(readFileSync(join(root, 'package-lock.json'), 'utf8'));
     expect(output).not.toMatch(/install-scripts|allowScripts|npm warn/i);
-    const pending = await run('npm', ['install-scripts', 'ls'], { cwd: dir, env, timeoutMs: 60_000 });
+    const pending = await runProcess('npm', ['install-scripts', 'ls'], { cwd: dir, env, timeoutMs: 60_000 });
     expect(pending.stdout + pending.stderr).toContain('No packages with unreviewed install scripts.');
   }, 300_000);
 });

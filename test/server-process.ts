@@ -2,6 +2,35 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { projectRoot } from '../api/site/astro.ts';
 
+/** What a command that ran to its end printed, and its exit code (null when a signal ended it). */
+export interface ProcessResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command to its end and collects what it printed. `closeStdin` gives it end-of-input at once (no terminal,
+ * nothing typed). With `timeoutMs` the command gets its own process group, SIGKILLed as a whole once the time is up,
+ * so whatever it started (npm starting a server) stops too.
+ */
+export function runProcess(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; closeStdin?: boolean; timeoutMs?: number }): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: options.timeoutMs !== undefined });
+    let stdout = '';
+    let stderr = '';
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), options.timeoutMs);
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    if (options.closeStdin) child.stdin.end();
+  });
+}
+
 export interface ServerProcess {
   child: ChildProcess;
   url: string;

@@ -10,31 +10,19 @@ import { createToken } from '../api/services/tokens.ts';
 import { readConfig } from '../api/config.ts';
 import { startServer, type Running } from '../api/server.ts';
 import { projectRoot } from '../api/site/astro.ts';
+import { runProcess, type ProcessResult } from './server-process.ts';
 
 let running: Running;
 let dir: string;
 const tokens = { comms: '', viewer: '' };
 const shim = join(projectRoot, 'bin', 'statusctl.mjs');
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function statusctl(args: string[], env: Record<string, string> = {}, command = [process.execPath, shim]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, [...command.slice(1), ...args], {
-      cwd: projectRoot,
-      env: { ...process.env, STATUS_URL: running.url, STATUS_TOKEN: tokens.comms, NO_COLOR: '1', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
+function statusctl(args: string[], env: Record<string, string> = {}, command = [process.execPath, shim]): Promise<ProcessResult> {
+  return runProcess(command[0]!, [...command.slice(1), ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, STATUS_URL: running.url, STATUS_TOKEN: tokens.comms, NO_COLOR: '1', ...env },
+    closeStdin: true,
   });
 }
 
