@@ -44,19 +44,8 @@ try {
   const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
   const log = (m: string) => console.log(m);
   const transport = mailTransport(config, log);
-  const worker = startOutboxWorker({
-    db,
-    clock: systemClock,
-    transport,
-    mail: mailSettings(config),
-    log,
-    batchSize: n.batch,
-    concurrency: n.concurrency,
-    leaseMs: n['lease-ms'],
-    pollMs: n['poll-ms'],
-    retry: { baseMs: n['retry-base-ms'], maxMs: n['retry-max-ms'], maxAttempts: n['max-attempts'] },
-  });
-  const posts = startHttpWorker({
+  // Both workers, email and HTTP, run with the same tuning.
+  const tuning = {
     db,
     clock: systemClock,
     log,
@@ -65,9 +54,9 @@ try {
     leaseMs: n['lease-ms'],
     pollMs: n['poll-ms'],
     retry: { baseMs: n['retry-base-ms'], maxMs: n['retry-max-ms'], maxAttempts: n['max-attempts'] },
-    publicUrl: config.publicUrl,
-    webhookAllowPrivate: config.webhookAllowPrivate,
-  });
+  };
+  const worker = startOutboxWorker({ ...tuning, transport, mail: mailSettings(config) });
+  const posts = startHttpWorker({ ...tuning, publicUrl: config.publicUrl, webhookAllowPrivate: config.webhookAllowPrivate });
   console.log(`Outbox worker ${worker.owner} sending through ${transport.description}, and to channels and webhooks over HTTP.`);
   const stop = async () => {
     await Promise.all([worker.stop(), posts.stop()]);
