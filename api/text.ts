@@ -39,6 +39,9 @@ export function joinNames(names: string[]): string {
   return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }
 
+/** The noun for `n` of it: "minute" for 1, "minutes" otherwise (plural by adding s). */
+export const plural = (n: number, noun: string) => (n === 1 ? noun : `${noun}s`);
+
 /** "1 hour 5 minutes"; whole minutes, because nobody reads seconds during an outage. */
 export function humanDuration(ms: number): string {
   const minutes = Math.max(0, Math.floor(ms / 60_000));
@@ -46,7 +49,7 @@ export function humanDuration(ms: number): string {
   const days = Math.floor(minutes / 1440);
   const hours = Math.floor((minutes % 1440) / 60);
   const mins = minutes % 60;
-  const part = (n: number, unit: string) => (n === 0 ? '' : `${n} ${unit}${n === 1 ? '' : 's'}`);
+  const part = (n: number, unit: string) => (n === 0 ? '' : `${n} ${plural(n, unit)}`);
   return [part(days, 'day'), part(hours, 'hour'), days > 0 ? '' : part(mins, 'minute')].filter(Boolean).join(' ');
 }
 

@@ -14,6 +14,7 @@ import { archiveComponent, createComponent, listComponentGroups, listComponents,
 import type { Actor } from '../services/context.ts';
 import { addStakeholder, listStakeholders, removeStakeholder } from '../services/stakeholders.ts';
 import { countSubscribers, findSubscribers, removeSubscriber } from '../services/subscribers.ts';
+import { plural } from '../text.ts';
 import { count, counted, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
 import { forbidden } from './roles.ts';
 import { links, principalOf, screen, type ConsoleDeps } from './screen.ts';
@@ -70,7 +71,7 @@ ${input({ id: `order-${row.id}`, name: 'order', label: `Order of ${row.id}`, val
 ${groups.length ? html`<section aria-labelledby="groups-heading"><h2 id="groups-heading">Groups</h2>
 <ul class="plain admin-list">${groups.map(
     (g) => html`<li class="card admin-row"><form method="post" action="/internal/admin/component-groups/${g.id}/rename" class="inline-form" novalidate>
-${input({ id: `group-name-${g.id}`, name: 'name', label: `Name of group ${g.name}`, value: v(`group-${g.id}`, 'name', g.name), errors: e(`group-${g.id}`), hint: `${g.components.length} component${g.components.length === 1 ? '' : 's'}: ${g.components.join(', ')}` })}
+${input({ id: `group-name-${g.id}`, name: 'name', label: `Name of group ${g.name}`, value: v(`group-${g.id}`, 'name', g.name), errors: e(`group-${g.id}`), hint: `${counted(g.components.length, 'component')}: ${g.components.join(', ')}` })}
 <div class="actions"><button type="submit">Rename group ${g.name}</button></div>
 </form></li>`,
   )}</ul></section>` : ''}
@@ -131,7 +132,7 @@ const pageSize = 100;
 async function subscribersScreen(d: ConsoleDeps, c: Context, s: FormState = none(), status = 200) {
   const search = c.req.query('q') ?? '';
   const counts = await countSubscribers(d.services);
-  const totals = html`<p><strong>${count(counts.confirmed)}</strong> confirmed ${counts.confirmed === 1 ? 'subscriber' : 'subscribers'}, ${count(counts.pending)} awaiting confirmation.`;
+  const totals = html`<p><strong>${count(counts.confirmed)}</strong> confirmed ${plural(counts.confirmed, 'subscriber')}, ${count(counts.pending)} awaiting confirmation.`;
   // Customers' addresses are for admins (the CSV export and the API are admin-only too): others see the totals.
   if (!isAdmin(c)) return screen(d, c, 'Subscribers', html`${readOnly(c)}${notice(s)}${totals}</p>${addressesHidden}`, status);
   const list = await findSubscribers(d.services, { search, limit: pageSize });

@@ -1,6 +1,7 @@
 // Form markup every console screen shares: labelled fields with their hint and error beside them, and an error summary.
 import { html } from 'hono/html';
 import type { FieldError } from '../errors.ts';
+import { plural } from '../text.ts';
 
 export type Html = ReturnType<typeof html>;
 
@@ -100,8 +101,8 @@ export function groupError(errors: Errors, id: string) {
 /** "1,240". */
 export const count = (n: number) => n.toLocaleString('en-US');
 
-/** "1 channel", "2 channels", "1,024 messages": a count and its noun, plural by adding s. */
-export const counted = (n: number, noun: string) => `${count(n)} ${noun}${n === 1 ? '' : 's'}`;
+/** "1 channel", "2 channels", "1,024 messages": a count and its noun. */
+export const counted = (n: number, noun: string) => `${count(n)} ${plural(n, noun)}`;
 
 /** "in 12 min", "overdue by 3 min": whole minutes, rounded towards the alarming side. */
 export function dueText(at: Date, now: Date): { text: string; overdue: boolean } {

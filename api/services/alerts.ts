@@ -4,6 +4,7 @@ import { alertGroups, channels, components, deliveries, incidents, updates } fro
 import { isActiveIncident, type ImpactStatus, type Severity } from '../domain.ts';
 import { newId } from '../ids.ts';
 import type { Actor, Services } from './context.ts';
+import { plural } from '../text.ts';
 import { declareIncident } from './incidents.ts';
 import { commsRecipient, roleEmail, scheduledCommsRecipient } from './reminders.ts';
 
@@ -143,7 +144,7 @@ async function declareFromAlerts(s: Services, actor: Actor, batch: AlertBatch, g
     template: 'investigating',
     variables: {
       symptom: 'Our monitoring alerted us to a problem, and we are checking what customers are seeing.',
-      hypothesis: cut(`From ${batch.source} (${batch.alerts.length} alert${batch.alerts.length === 1 ? '' : 's'}): ${summary}${description ? `. ${description}` : ''}`, 4000),
+      hypothesis: cut(`From ${batch.source} (${batch.alerts.length} ${plural(batch.alerts.length, 'alert')}): ${summary}${description ? `. ${description}` : ''}`, 4000),
     },
     components: known.map((c) => ({ id: c.id, status: impactBySeverity[severity] })),
     draft,

@@ -18,7 +18,7 @@ import {
 } from '../domain.ts';
 import { dayAnchor, paths, updateAnchor } from '../links.ts';
 import type { ComponentState } from '../status.ts';
-import { describeReach, humanDuration, joinNames, paragraphs, updateStatusLabel } from '../text.ts';
+import { describeReach, humanDuration, joinNames, paragraphs, plural, updateStatusLabel } from '../text.ts';
 import {
   addDays,
   addMonths,
@@ -532,7 +532,7 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
     groups.set(c.group, [...(groups.get(c.group) ?? []), line]);
   }
   const overall = pageStatus(r.components.map((c) => c.status));
-  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const count = (n: number, what: string) => `${n} ${plural(n, what)}`;
   const detail = [
     activeCards.length ? count(activeCards.length, 'active incident') : '',
     activeMaintenance.length ? `${count(activeMaintenance.length, 'maintenance window')} in progress` : '',
