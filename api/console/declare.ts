@@ -10,7 +10,7 @@ import type { ComponentState } from '../status.ts';
 import { declareIncident, type DeclareInput } from '../services/incidents.ts';
 import { previewDeclaration, type DeclarationPreview } from '../services/preview.ts';
 import { checkVariables, type Template } from '../templates.ts';
-import { counted, errorsFrom, errorSummary, groupError, input, select, textarea, type Errors, type Option } from './form.ts';
+import { componentsFieldset, counted, errorsFrom, errorSummary, input, select, textarea, type Errors, type Option } from './form.ts';
 import { links, principalOf, screen, type ConsoleDeps } from './screen.ts';
 
 /** What each level means, in one line; who hears comes from the configured policy. */
@@ -245,8 +245,7 @@ ${select({
 <fieldset class="variables"><legend>What to say</legend>
 ${variableFields(template, v.variables, errors)}
 </fieldset>
-<fieldset class="components${groupError(errors, 'components').className}" id="components" tabindex="-1"${groupError(errors, 'components').describedBy}><legend>Affected components</legend>
-${groupError(errors, 'components').message}
+${componentsFieldset(errors, 'components', 'Affected components')}
 <div class="impact-grid">
 ${components.map((c) => select({ id: `impact-${c.id}`, name: `impact.${c.id}`, label: c.name, value: v.impacts[c.id] ?? '', errors, options: impactOptions }))}
 </div>

@@ -86,16 +86,16 @@ export function errorSummary(errors: Errors, labels: Map<string, string>, nothin
 }
 
 /**
- * A fieldset's error (a group of selects or checkboxes): `tag` goes inside its opening tag (class and
- * aria-describedby), `message` under its legend, like an input's error beside the input.
+ * The opening of a form's components fieldset (a group of selects or checkboxes) with its legend and, when refused,
+ * its error under the legend, tied to it by aria-describedby like an input's error beside the input. The error
+ * summary links to `id`. The caller adds the fields and `</fieldset>`.
  */
-export function groupError(errors: Errors, id: string) {
+export function componentsFieldset(errors: Errors, id: string, legend: string) {
   const error = errors.get(id);
-  return {
-    className: error ? ' has-error' : '',
-    describedBy: error ? html` aria-describedby="${id}-error"` : '',
-    message: error ? html`<p class="field-error" id="${id}-error"><span class="sr-only">Error: </span>${error}</p>` : '',
-  };
+  return error
+    ? html`<fieldset class="components has-error" id="${id}" tabindex="-1" aria-describedby="${id}-error"><legend>${legend}</legend>
+<p class="field-error" id="${id}-error"><span class="sr-only">Error: </span>${error}</p>`
+    : html`<fieldset class="components" id="${id}" tabindex="-1"><legend>${legend}</legend>`;
 }
 
 /** "1,240". */

@@ -14,7 +14,7 @@ import { previewTemplate } from '../services/preview.ts';
 import { incidentPages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables } from '../templates.ts';
 import { chosenVariables, templatesFor, variableFields, wordingsView } from './declare.ts';
-import { count, dueText, errorsFrom, errorSummary, groupError, input, select, textarea, type Errors } from './form.ts';
+import { componentsFieldset, count, dueText, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
 import { links, principalOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
@@ -173,8 +173,7 @@ ${errorSummary(errors, labels)}
 ${select({ id: 'update-status', name: 'status', label: 'Status', value: v.status, errors, options: statuses.map((s) => ({ value: s, label: incidentStatusLabel[s] })), hint: 'Templates follow the status; press Preview after changing it.' })}
 ${select({ id: 'update-template', name: 'template', label: 'Template', value: v.template, errors, options: templatesFor(d, v.status).map((t) => ({ value: t.key, label: t.name })) })}
 ${variableFields(template, v.variables, errors)}
-<fieldset class="components${groupError(errors, 'update-components').className}" id="update-components" tabindex="-1"${groupError(errors, 'update-components').describedBy}><legend>Components</legend>
-${groupError(errors, 'update-components').message}
+${componentsFieldset(errors, 'update-components', 'Components')}
 <div class="impact-grid">
 ${components.map((c) =>
   select({

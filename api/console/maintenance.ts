@@ -13,7 +13,7 @@ import { maintenanceBuiltins } from '../services/wording.ts';
 import { maintenancePages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables, renderTemplate, type Template } from '../templates.ts';
 import { chosenVariables, variableFields, wordingsView } from './declare.ts';
-import { errorsFrom, errorSummary, groupError, input, select, type Errors } from './form.ts';
+import { componentsFieldset, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
 import { requirePublish } from './roles.ts';
 import { links, principalOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
 
@@ -105,8 +105,7 @@ ${input({ id: 'title', label: 'Title', value: v.title, errors, hint: 'Public: cu
 ${input({ id: 'internalTitle', label: 'Internal title', value: v.internalTitle, errors, hint: 'Optional. For the internal page.' })}
 ${input({ id: 'scheduledFor', label: 'Starts (UTC)', type: 'datetime-local', value: v.scheduledFor, errors })}
 ${input({ id: 'scheduledUntil', label: 'Ends (UTC)', type: 'datetime-local', value: v.scheduledUntil, errors, hint: 'The window starts and completes by itself at these times.' })}
-<fieldset class="components${groupError(errors, 'components').className}" id="components" tabindex="-1"${groupError(errors, 'components').describedBy}><legend>Components</legend>
-${groupError(errors, 'components').message}
+${componentsFieldset(errors, 'components', 'Components')}
 ${components.map((x) => html`<div class="field checkbox"><input type="checkbox" id="mc-${x.id}" name="component" value="${x.id}"${v.components.includes(x.id) ? html` checked` : ''} /><label for="mc-${x.id}">${x.name}</label></div>`)}
 </fieldset>
 ${select({ id: 'template', label: 'Template', value: v.template, errors, options: templatesFor(d, 'scheduled').map((t) => ({ value: t.key, label: t.name })) })}

@@ -63,8 +63,13 @@ export function internalRoutes(d: InternalDeps) {
     return c.html(await d.pages.renderPage(view), status, { ...noStore, ...extra });
   };
   // `next` is where the person was going (a reminder's link to an incident): signing in lands there, never off /internal/.
+  // The form carries it only when it is somewhere other than the board.
+  const landing = (next: string | undefined) => {
+    const target = next ? safeNext(next) : '/internal/';
+    return target === '/internal/' ? undefined : target;
+  };
   const signIn = async (c: Context, status: 200 | 401, error?: string, next?: string) =>
-    html(c, signInPage(await reading(), error, next && safeNext(next) !== '/internal/' ? safeNext(next) : undefined), status, status === 401 ? { 'www-authenticate': 'Bearer realm="internal"' } : {});
+    html(c, signInPage(await reading(), error, landing(next)), status, status === 401 ? { 'www-authenticate': 'Bearer realm="internal"' } : {});
 
   app.get('/internal', (c) => c.redirect('/internal/', 301));
   app.get('/internal/sign-in', (c) => signIn(c, 200));
