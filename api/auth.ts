@@ -2,30 +2,30 @@
 import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { ForbiddenError, UnauthorizedError } from './errors.ts';
-import type { Services } from './services/context.ts';
+import type { Actor, Services } from './services/context.ts';
 import { verifySession } from './services/sessions.ts';
-import { roleAllows, verifyToken, type Principal, type Role } from './services/tokens.ts';
+import { roleAllows, verifyToken, type Role } from './services/tokens.ts';
 
 /** The cookie that carries an internal-page session; scoped to /internal by the sign-in route. */
 export const sessionCookie = 'status_session';
 
-export type AuthEnv = { Variables: { principal: Principal | null } };
+export type AuthEnv = { Variables: { actor: Actor | null } };
 
-/** Reads the bearer token (or, for pages, the session cookie) into `principal`; refuses only a malformed, unknown or revoked bearer (401). */
+/** Reads the bearer token (or, for pages, the session cookie) into `actor`; refuses only a malformed, unknown or revoked bearer (401). */
 export function authenticate(s: Pick<Services, 'db' | 'clock'>) {
   return createMiddleware<AuthEnv>(async (c, next) => {
     const header = c.req.header('authorization');
-    let principal: Principal | null = null;
+    let actor: Actor | null = null;
     if (header) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       if (!match) throw new UnauthorizedError('The Authorization header must be "Bearer <token>".');
-      principal = await verifyToken(s, match[1]!);
-      if (!principal) throw new UnauthorizedError('The token is unknown or revoked.');
+      actor = await verifyToken(s, match[1]!);
+      if (!actor) throw new UnauthorizedError('The token is unknown or revoked.');
     } else {
       const cookie = getCookie(c, sessionCookie);
-      if (cookie) principal = await verifySession(s, cookie);
+      if (cookie) actor = await verifySession(s, cookie);
     }
-    c.set('principal', principal);
+    c.set('actor', actor);
     await next();
   });
 }
@@ -33,10 +33,10 @@ export function authenticate(s: Pick<Services, 'db' | 'clock'>) {
 /** Refuses with 401 when nobody is signed in and 403 when the role is too weak. */
 export function requireRole(needed: Role) {
   return createMiddleware<AuthEnv>(async (c, next) => {
-    const principal = c.get('principal');
-    if (!principal) throw new UnauthorizedError();
-    if (!roleAllows(principal.role, needed)) {
-      throw new ForbiddenError(`This needs the ${needed} role; the token "${principal.name}" has ${principal.role}.`);
+    const actor = c.get('actor');
+    if (!actor) throw new UnauthorizedError();
+    if (!roleAllows(actor.role, needed)) {
+      throw new ForbiddenError(`This needs the ${needed} role; ${actor.kind === 'token' ? 'the token' : actor.kind} "${actor.name}" has ${actor.role}.`);
     }
     await next();
   });

@@ -10,6 +10,7 @@ import type { Clock } from './clock.ts';
 import { ConflictError, ValidationError } from './errors.ts';
 import { clientAddress, noTrustedProxies, type TrustedProxies } from './http/client-address.ts';
 import { sha256 } from './ids.ts';
+import { actorKey } from './services/context.ts';
 
 /** A stored key answers retries for this long (24 h, as Stripe keeps its keys); after that the key is new again. */
 const keyLifetimeMs = 24 * 60 * 60 * 1000;
@@ -122,8 +123,8 @@ export function idempotency(d: IdempotencyDeps) {
 
 /** Whose keys these are: the token (also behind a session cookie), or for anonymous callers their address. */
 function callerScope(c: Context<AuthEnv>, proxies: TrustedProxies): string {
-  const principal = c.get('principal');
-  return principal ? `token:${principal.tokenId}` : `anonymous:${clientAddress(c, proxies)}`;
+  const actor = c.get('actor');
+  return actor ? actorKey(actor) : `anonymous:${clientAddress(c, proxies)}`;
 }
 
 const digest = (bytes: ArrayBuffer) => createHash('sha256').update(new Uint8Array(bytes)).digest('hex');

@@ -6,6 +6,7 @@ import { createComponent } from './services/components.ts';
 import { declareIncident, postUpdate, publishPostmortem } from './services/incidents.ts';
 import { scheduleMaintenance } from './services/maintenances.ts';
 import { addStakeholder } from './services/stakeholders.ts';
+import { systemActor } from './services/context.ts';
 
 export async function isEmpty(s: Pick<Services, 'db'>): Promise<boolean> {
   const [c] = await s.db.select({ n: count() }).from(components);
@@ -14,7 +15,7 @@ export async function isEmpty(s: Pick<Services, 'db'>): Promise<boolean> {
 }
 
 export async function seedDemo(services: Services): Promise<void> {
-  const actor: Actor = { name: 'demo' };
+  const actor: Actor = systemActor('demo');
   const hour = 60 * 60 * 1000;
   const now = services.clock.now().getTime();
   // Each step runs at its own moment in the past, so the demo timeline reads like a real one.

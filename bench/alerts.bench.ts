@@ -7,6 +7,7 @@ import { readConfig } from '../api/config.ts';
 import { startServer } from '../api/server.ts';
 import { createToken } from '../api/services/tokens.ts';
 import type { BenchResult } from './run.ts';
+import { systemActor } from '../api/services/context.ts';
 
 const rounds = 5;
 
@@ -31,8 +32,8 @@ export default async function alertsBench(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'status-bench-alerts-'));
   const running = await startServer(readConfig({ DATA_DIR: dir, PORT: '0', SEED_DEMO: 'false' }), { log: () => {}, schedulerIntervalMs: 0 });
   try {
-    const admin = (await createToken(running.services, { name: 'bench' }, { role: 'admin', name: 'bench' })).token;
-    const comms = (await createToken(running.services, { name: 'bench' }, { role: 'comms', name: 'alertmanager' })).token;
+    const admin = (await createToken(running.services, systemActor('bench'), { role: 'admin', name: 'bench' })).token;
+    const comms = (await createToken(running.services, systemActor('bench'), { role: 'comms', name: 'alertmanager' })).token;
     for (let i = 0; i < rounds; i++) {
       const res = await fetch(`${running.url}/api/v1/components`, {
         method: 'POST',

@@ -10,6 +10,7 @@ import { openServices } from '../api/server.ts';
 import { exampleVariables } from '../api/templates.ts';
 import { addPastIncidents } from '../test/fixture.ts';
 import type { BenchResult } from './run.ts';
+import { systemActor } from '../api/services/context.ts';
 
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -21,8 +22,8 @@ export default async function coreBench(): Promise<BenchResult[]> {
     const config = readConfig({ DATA_DIR: dir, SEED_DEMO: 'false' });
     const services = await openServices(config, { log: () => {} });
     const app = createApp(services);
-    const { token } = await createToken(services, { name: 'bench' }, { role: 'comms', name: 'bench' });
-    const { token: admin } = await createToken(services, { name: 'bench' }, { role: 'admin', name: 'bench admin' });
+    const { token } = await createToken(services, systemActor('bench'), { role: 'comms', name: 'bench' });
+    const { token: admin } = await createToken(services, systemActor('bench'), { role: 'admin', name: 'bench admin' });
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const componentIds = ['api', 'dashboard', 'webhooks', 'email', 'website'];
     for (const id of componentIds) {

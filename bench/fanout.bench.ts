@@ -17,6 +17,7 @@ import { manualClock, systemClock } from '../api/clock.ts';
 import { openServices } from '../api/server.ts';
 import { exampleVariables } from '../api/templates.ts';
 import type { BenchResult } from './run.ts';
+import { systemActor } from '../api/services/context.ts';
 
 const subscriberCount = 100_000;
 /** Messages per rate measurement: enough to reach a steady state, few enough to stay well under three minutes. */
@@ -87,7 +88,7 @@ async function emailBench(): Promise<BenchResult[]> {
     const config = readConfig({ DATA_DIR: dir, SEED_DEMO: 'false', PUBLIC_URL: 'https://status.example.com' });
     const services = await openServices(config, { log: () => {} });
     const app = createApp(services);
-    const { token } = await createToken(services, { name: 'bench' }, { role: 'admin', name: 'bench' });
+    const { token } = await createToken(services, systemActor('bench'), { role: 'admin', name: 'bench' });
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     for (const id of ['api', 'dashboard', 'webhooks']) {
       await app.request('/api/v1/components', { method: 'POST', headers, body: JSON.stringify({ id, name: id }) });
@@ -212,7 +213,7 @@ export async function webhookBench(): Promise<BenchResult[]> {
     const config = readConfig({ DATA_DIR: dir, SEED_DEMO: 'false', PUBLIC_URL: 'https://status.example.com', WEBHOOK_ALLOW_PRIVATE: 'true' });
     const services = await openServices(config, { log: () => {} });
     const app = createApp(services);
-    const { token } = await createToken(services, { name: 'bench' }, { role: 'admin', name: 'bench' });
+    const { token } = await createToken(services, systemActor('bench'), { role: 'admin', name: 'bench' });
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     await app.request('/api/v1/components', { method: 'POST', headers, body: JSON.stringify({ id: 'api', name: 'API' }) });
     await services.db.$client.execute({
@@ -264,7 +265,7 @@ export async function reminderBench(): Promise<BenchResult[]> {
     const clock = manualClock(new Date());
     const services = await openServices(config, { clock, log: () => {} });
     const app = createApp(services);
-    const { token } = await createToken(services, { name: 'bench' }, { role: 'admin', name: 'bench' });
+    const { token } = await createToken(services, systemActor('bench'), { role: 'admin', name: 'bench' });
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     await app.request('/api/v1/components', { method: 'POST', headers, body: JSON.stringify({ id: 'api', name: 'API' }) });
     // Each SEV1 declared as if 10 minutes before its reminder (5 minutes before the 15-minute cadence) falls due, staggered over the window.

@@ -17,6 +17,7 @@ import { startServerProcess, type ServerProcess } from '../test/server-process.t
 import { addPastIncidents } from '../test/fixture.ts';
 import { percentile } from './core.bench.ts';
 import type { BenchResult } from './run.ts';
+import { systemActor } from '../api/services/context.ts';
 
 const componentIds = ['api', 'dashboard', 'webhooks', 'email', 'website'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -27,10 +28,10 @@ export async function prepareDatabase(history: number) {
   const config = readConfig({ DATA_DIR: dir, SEED_DEMO: 'false', PUBLIC_URL: 'https://status.example.com' });
   const services = await openServices(config, { log: () => {} });
   for (const [i, id] of componentIds.entries()) {
-    await createComponent(services, { name: 'bench' }, { id, name: id[0]!.toUpperCase() + id.slice(1), group: i < 2 ? 'Customer facing' : 'Platform', order: i });
+    await createComponent(services, systemActor('bench'), { id, name: id[0]!.toUpperCase() + id.slice(1), group: i < 2 ? 'Customer facing' : 'Platform', order: i });
   }
   await addPastIncidents({ services }, history, componentIds);
-  const { token } = await createToken(services, { name: 'bench' }, { role: 'comms', name: 'bench' });
+  const { token } = await createToken(services, systemActor('bench'), { role: 'comms', name: 'bench' });
   const variables = { investigating: exampleVariables(services.templates.get('investigating')!), resolved: exampleVariables(services.templates.get('resolved')!) };
   services.db.$client.close();
   return { dir, database: join(dir, 'status.db'), token, variables };

@@ -29,6 +29,7 @@ import { exampleVariables } from '../api/templates.ts';
 import { addPastIncidents } from '../test/fixture.ts';
 import { percentile } from './core.bench.ts';
 import type { BenchResult } from './run.ts';
+import { systemActor } from '../api/services/context.ts';
 
 const componentIds = ['api', 'dashboard', 'webhooks', 'email', 'website'];
 const publishes = 40;
@@ -39,7 +40,7 @@ async function openWithHistory(count: number) {
   const config = readConfig({ DATA_DIR: dir, SEED_DEMO: 'false', PUBLIC_URL: 'https://status.example.com' });
   const services = await openServices(config, { log: () => {} });
   for (const [i, id] of componentIds.entries()) {
-    await createComponent(services, { name: 'bench' }, { id, name: id[0]!.toUpperCase() + id.slice(1), group: i < 2 ? 'Customer facing' : 'Platform', order: i });
+    await createComponent(services, systemActor('bench'), { id, name: id[0]!.toUpperCase() + id.slice(1), group: i < 2 ? 'Customer facing' : 'Platform', order: i });
   }
   await addPastIncidents({ services }, count, componentIds);
   return { dir, config, services };
@@ -51,7 +52,7 @@ async function publishToLive(services: Services, config: Config): Promise<number
   const site = await startSite(services, config, { log: () => {}, refreshMs: 0 });
   app.route('/', site.routes);
   await site.renderer.settled();
-  const { token } = await createToken(services, { name: 'bench' }, { role: 'comms', name: 'bench' });
+  const { token } = await createToken(services, systemActor('bench'), { role: 'comms', name: 'bench' });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const variables = (key: string) => exampleVariables(services.templates.get(key)!);
   // Polls as a browser or a CDN would, revalidating by ETag, so polling itself costs little while a render runs.

@@ -6,6 +6,7 @@ import { NotFoundError, ValidationError } from '../api/errors.ts';
 import type { Actor } from '../api/services/context.ts';
 import { createToken, listTokens, revokeToken } from '../api/services/tokens.ts';
 import { openDatabase } from '../db/client.ts';
+import { systemActor } from '../api/services/context.ts';
 
 const usage = `Usage:
   npm run token -- create --role admin|comms|viewer --name "Who it is for" [--email reminders@example.com]
@@ -13,7 +14,7 @@ const usage = `Usage:
   npm run token -- revoke <id>`;
 
 /** How the audit timeline names someone at the server's shell. */
-const commandLine: Actor = { name: 'command line' };
+const commandLine: Actor = systemActor('command line');
 
 function fail(message: string): never {
   console.error(message);

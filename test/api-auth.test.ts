@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, listTokens, revokeToken } from '../api/services/tokens.ts';
 import { expectProblem, snapshot } from './api-support.ts';
 import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
+import { systemActor } from '../api/services/context.ts';
 
 let f: Fixture;
 let incidentId: string;
@@ -69,10 +70,10 @@ describe('without a valid token', () => {
   });
 
   it('answers 401 to a revoked token, including one revoked mid-session', async () => {
-    const created = await createToken(f.services, { name: 'test' }, { role: 'comms', name: 'Night shift' });
+    const created = await createToken(f.services, systemActor('test'), { role: 'comms', name: 'Night shift' });
     const auth = { authorization: `Bearer ${created.token}` };
     expect((await f.call('GET', '/api/v1/incidents', { token: null, headers: auth })).status).toBe(200);
-    await revokeToken(f.services, { name: 'test' }, created.id);
+    await revokeToken(f.services, systemActor('test'), created.id);
     const before = await snapshot(f);
     await expectProblem(await f.call('GET', '/api/v1/incidents', { token: null, headers: auth }), 401);
     await expectProblem(await f.call('POST', '/api/v1/incidents', { token: null, headers: auth, body: declareBody() }), 401);

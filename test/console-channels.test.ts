@@ -5,6 +5,7 @@ import type { Running } from '../api/server.ts';
 import { createToken } from '../api/services/tokens.ts';
 import { startBrowserStage, type BrowserStage } from './browser.ts';
 import { crossSiteHeaders, fieldError } from './console-support.ts';
+import { systemActor } from '../api/services/context.ts';
 
 type Role = 'admin' | 'comms' | 'viewer';
 
@@ -67,7 +68,7 @@ beforeAll(async () => {
   ({ running, browser } = stage);
   const names: Record<Role, string> = { admin: 'Ada Admin', comms: 'Casey Comms', viewer: 'Vic Viewer' };
   for (const role of ['admin', 'comms', 'viewer'] as const) {
-    tokens[role] = (await createToken(running.services, { name: 'test' }, { role, name: names[role] })).token;
+    tokens[role] = (await createToken(running.services, systemActor('test'), { role, name: names[role] })).token;
     const res = await fetch(`${running.url}/internal/sign-in`, {
       method: 'POST',
       redirect: 'manual',

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Running } from '../api/server.ts';
 import { createToken } from '../api/services/tokens.ts';
 import { startBrowserStage, type BrowserStage } from './browser.ts';
+import { systemActor } from '../api/services/context.ts';
 
 let running: Running;
 let browser: Browser;
@@ -37,8 +38,8 @@ async function signedInPage(): Promise<Page> {
 beforeAll(async () => {
   stage = await startBrowserStage('status-countdown-');
   ({ running, browser } = stage);
-  token = (await createToken(running.services, { name: 'test' }, { role: 'comms', name: 'Casey Comms' })).token;
-  const admin = (await createToken(running.services, { name: 'test' }, { role: 'admin', name: 'Ada Admin' })).token;
+  token = (await createToken(running.services, systemActor('test'), { role: 'comms', name: 'Casey Comms' })).token;
+  const admin = (await createToken(running.services, systemActor('test'), { role: 'admin', name: 'Ada Admin' })).token;
   const res = await fetch(`${running.url}/api/v1/components`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'api', name: 'API' }) });
   expect(res.status).toBe(201);
   soonId = await declare('Due in a minute', 1);

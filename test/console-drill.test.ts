@@ -8,6 +8,7 @@ import type { Running } from '../api/server.ts';
 import { projectRoot } from '../api/site/astro.ts';
 import { addStakeholder } from '../api/services/stakeholders.ts';
 import { axeViolations, screenshot, startBrowserStage, type BrowserStage } from './browser.ts';
+import { systemActor } from '../api/services/context.ts';
 
 
 let running: Running;
@@ -149,15 +150,15 @@ describe('the 3 a.m. drill in Chromium', () => {
     stage = await startBrowserStage('status-console-');
     ({ running, browser } = stage);
     const db = running.services.db;
-    tokens.comms = (await createToken(running.services, { name: 'test' }, { role: 'comms', name: 'Casey Comms' })).token;
-    tokens.admin = (await createToken(running.services, { name: 'test' }, { role: 'admin', name: 'Ada Admin' })).token;
-    tokens.viewer = (await createToken(running.services, { name: 'test' }, { role: 'viewer', name: 'Vic Viewer' })).token;
+    tokens.comms = (await createToken(running.services, systemActor('test'), { role: 'comms', name: 'Casey Comms' })).token;
+    tokens.admin = (await createToken(running.services, systemActor('test'), { role: 'admin', name: 'Ada Admin' })).token;
+    tokens.viewer = (await createToken(running.services, systemActor('test'), { role: 'viewer', name: 'Vic Viewer' })).token;
     const admin = { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' };
     for (const [order, [id, name]] of [['api', 'API'], ['dashboard', 'Dashboard']].entries()) {
       const res = await fetch(`${running.url}/api/v1/components`, { method: 'POST', headers: admin, body: JSON.stringify({ id, name, order }) });
       if (res.status !== 201) throw new Error(`component ${id}: ${res.status}`);
     }
-    await addStakeholder(running.services, { name: 'test' }, { email: 'ceo@example.com', name: 'Chief Executive' });
+    await addStakeholder(running.services, systemActor('test'), { email: 'ceo@example.com', name: 'Chief Executive' });
     // Two confirmed subscribers: one for everything, one for the API only; a third for the dashboard alone is not counted.
     const now = Date.now();
     for (const [i, components] of [null, '["api"]', '["dashboard"]'].entries()) {

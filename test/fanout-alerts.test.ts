@@ -6,6 +6,7 @@ import { countRows, manualOutbox, rows } from './fanout-support.ts';
 import { manualHttpOutbox, startHttpSink, type HttpSink } from './cadence-support.ts';
 import { examples, makeSiteFixture, postUpdate, type SiteFixture } from './site-fixture.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
+import { systemActor } from '../api/services/context.ts';
 
 let f: SiteFixture;
 let smtp: SmtpSink;
@@ -200,7 +201,7 @@ describe('Alertmanager', () => {
   it("tells the incident's last publisher when its alerts resolve, not the token that posted the alert", async () => {
     const fired = (await (await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }))).json()) as { incidentId: string };
     // A person takes over: their token carries an email, the incident names no comms lead.
-    const { token } = await createToken(f.services, { name: 'setup' }, { role: 'comms', name: 'Pat Publisher', email: 'pat@example.com' });
+    const { token } = await createToken(f.services, systemActor('setup'), { role: 'comms', name: 'Pat Publisher', email: 'pat@example.com' });
     const posted = await f.call('POST', `/api/v1/incidents/${fired.incidentId}/updates`, {
       token: null,
       headers: { authorization: `Bearer ${token}` },

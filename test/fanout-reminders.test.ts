@@ -5,6 +5,7 @@ import { declare, examples, makeFixture, seedComponents, type Fixture } from './
 import { countRows, manualOutbox } from './fanout-support.ts';
 import { manualHttpOutbox, startHttpSink, type HttpSink } from './cadence-support.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
+import { systemActor } from '../api/services/context.ts';
 
 const minute = 60_000;
 let f: Fixture;
@@ -107,7 +108,7 @@ describe('reminders to the comms lead', () => {
   });
 
   it("reminds the publisher through their token's email when the incident names no comms lead email", async () => {
-    const { token } = await createToken(f.services, { name: 'setup' }, { role: 'comms', name: 'Pat Publisher', email: 'Pat@Example.com' });
+    const { token } = await createToken(f.services, systemActor('setup'), { role: 'comms', name: 'Pat Publisher', email: 'Pat@Example.com' });
     const t0 = f.clock.now().getTime();
     const res = await f.call('POST', '/api/v1/incidents', {
       token: null,

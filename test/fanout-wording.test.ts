@@ -13,6 +13,7 @@ import { manualClock } from '../api/clock.ts';
 import { declare, examples, type Fixture } from './fixture.ts';
 import { addStakeholder, confirmedSubscriber, countRows, mailFixture, rows } from './fanout-support.ts';
 import type { SmtpSink } from './smtp-sink.ts';
+import { systemActor } from '../api/services/context.ts';
 
 let f: Fixture;
 let sink: SmtpSink;
@@ -280,7 +281,7 @@ describe('the server', () => {
     const running = await startServer(config, { clock, log: () => {}, schedulerIntervalMs: 0, outboxPollMs: 60_000 });
     try {
       await confirmedSubscriber({ ...f, services: running.services }, 'live@example.com');
-      const { token } = await createToken(running.services, { name: 'test' }, { role: 'comms', name: 'live' });
+      const { token } = await createToken(running.services, systemActor('test'), { role: 'comms', name: 'live' });
       const res = await fetch(`${running.url}/api/v1/incidents`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

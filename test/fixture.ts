@@ -6,7 +6,7 @@ import { createApp } from '../api/app.ts';
 import { manualClock } from '../api/clock.ts';
 import { readConfig, type Config } from '../api/config.ts';
 import { openServices } from '../api/server.ts';
-import type { Services } from '../api/services/context.ts';
+import { systemActor, type Services } from '../api/services/context.ts';
 import { createToken } from '../api/services/tokens.ts';
 
 export interface Fixture {
@@ -35,7 +35,7 @@ export async function makeFixture(env: Record<string, string> = {}): Promise<Fix
   const clock = manualClock('2026-11-23T12:00:00Z');
   const services = await openServices(config, { clock, log: () => {} });
   const app = createApp(services);
-  const setup = { name: 'test setup' };
+  const setup = systemActor('test setup');
   const tokens = {
     admin: (await createToken(services, setup, { role: 'admin', name: 'Ada Admin' })).token,
     comms: (await createToken(services, setup, { role: 'comms', name: 'Casey Comms' })).token,

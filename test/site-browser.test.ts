@@ -9,6 +9,7 @@ import { readConfig } from '../api/config.ts';
 import { startServer, type Running } from '../api/server.ts';
 import { projectRoot } from '../api/site/astro.ts';
 import { axeViolations, launchChromium, screenshot } from './browser.ts';
+import { systemActor } from '../api/services/context.ts';
 
 let running: Running;
 let browser: Browser;
@@ -20,7 +21,7 @@ describe('the site in a browser', () => {
     dir = mkdtempSync(join(tmpdir(), 'status-browser-'));
     const config = readConfig({ DATA_DIR: dir, PORT: '0', SEED_DEMO: 'true' });
     running = await startServer(config, { log: () => {}, schedulerIntervalMs: 0 });
-    viewerToken = (await createToken(running.services, { name: 'test' }, { role: 'viewer', name: 'Browser test' })).token;
+    viewerToken = (await createToken(running.services, systemActor('test'), { role: 'viewer', name: 'Browser test' })).token;
     browser = await launchChromium();
   }, 120_000);
 

@@ -11,6 +11,7 @@ import { readConfig } from '../api/config.ts';
 import { startServer, type Running } from '../api/server.ts';
 import { projectRoot } from '../api/site/astro.ts';
 import { runProcess, type ProcessResult } from './server-process.ts';
+import { systemActor } from '../api/services/context.ts';
 
 let running: Running;
 let dir: string;
@@ -84,9 +85,9 @@ beforeAll(async () => {
     schedulerIntervalMs: 0,
     outboxPollMs: 0,
   });
-  tokens.comms = (await createToken(running.services, { name: 'test' }, { role: 'comms', name: 'Casey Comms' })).token;
-  tokens.viewer = (await createToken(running.services, { name: 'test' }, { role: 'viewer', name: 'Vic Viewer' })).token;
-  const admin = (await createToken(running.services, { name: 'test' }, { role: 'admin', name: 'Ada' })).token;
+  tokens.comms = (await createToken(running.services, systemActor('test'), { role: 'comms', name: 'Casey Comms' })).token;
+  tokens.viewer = (await createToken(running.services, systemActor('test'), { role: 'viewer', name: 'Vic Viewer' })).token;
+  const admin = (await createToken(running.services, systemActor('test'), { role: 'admin', name: 'Ada' })).token;
   for (const [order, [id, name]] of [['api', 'API'], ['dashboard', 'Dashboard']].entries()) {
     const res = await fetch(`${running.url}/api/v1/components`, {
       method: 'POST',

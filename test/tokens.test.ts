@@ -5,9 +5,10 @@ import { createSession, verifySession } from '../api/services/sessions.ts';
 import { createToken, listTokens, revokeToken, verifyToken } from '../api/services/tokens.ts';
 import { count } from './api-support.ts';
 import { makeFixture, type Fixture } from './fixture.ts';
+import { systemActor } from '../api/services/context.ts';
 
 let f: Fixture;
-const lead = { name: 'Ada Admin' };
+const lead = systemActor('Ada Admin');
 
 beforeAll(async () => {
   f = await makeFixture();
@@ -60,7 +61,7 @@ describe('revoking a token', () => {
     const created = await createToken(f.services, lead, { role: 'comms', name: 'Day shift' });
     const principal = (await verifyToken(f.services, created.token))!;
     const session = await createSession(f.services, principal);
-    expect(await verifySession(f.services, session.secret)).toMatchObject({ tokenId: created.id });
+    expect(await verifySession(f.services, session.secret)).toMatchObject({ kind: 'token', id: created.id });
 
     f.clock.advance(60_000);
     await revokeToken(f.services, lead, created.id);

@@ -17,7 +17,7 @@ import { countSubscribers, findSubscribers, removeSubscriber } from '../services
 import { plural } from '../text.ts';
 import { count, counted, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
 import { forbidden } from './roles.ts';
-import { links, principalOf, screen, type ConsoleDeps } from './screen.ts';
+import { links, actorOf, screen, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
 const str = (v: Body[string] | undefined) => (typeof v === 'string' ? v : '');
@@ -35,7 +35,7 @@ const none = (): FormState => ({ form: '', values: {}, errors: new Map() });
 const issues = (e: z.ZodError): FieldError[] =>
   e.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.path[0] === 'order' && i.code === 'invalid_type' ? 'must be a whole number, such as 3' : i.message }));
 /** Whether the signed-in person is an admin: only admins see people's addresses, as only admins may list them in the API. */
-const isAdmin = (c: Context) => roleAllows(principalOf(c).role, 'admin');
+const isAdmin = (c: Context) => roleAllows(actorOf(c).role, 'admin');
 const addressesHidden = html`<p class="meta">Addresses are shown to admins only, as in the API.</p>`;
 
 const readOnly = (c: Context) =>
@@ -231,8 +231,7 @@ const strings = (body: Body) => Object.fromEntries(Object.entries(body).map(([k,
 
 export function adminRoutes(d: ConsoleDeps) {
   const app = new Hono<AuthEnv>();
-  const actor = (c: Context) => principalOf(c).name;
-  const admin = async (c: Context, next: () => Promise<void>) => (roleAllows(principalOf(c).role, 'admin') ? next() : forbidden(d, c, 'admin'));
+  const admin = async (c: Context, next: () => Promise<void>) => (roleAllows(actorOf(c).role, 'admin') ? next() : forbidden(d, c, 'admin'));
   const deps = d.services;
 
   app.get('/internal/admin/components/', (c) => componentsScreen(d, c));
@@ -240,7 +239,7 @@ export function adminRoutes(d: ConsoleDeps) {
     const body = await c.req.parseBody();
     const values = strings(body);
     try {
-      await createComponent(deps, { name: actor(c) }, componentBody.parse(componentInput(body, true)));
+      await createComponent(deps, actorOf(c), componentBody.parse(componentInput(body, true)));
       return c.redirect(links.components, 303);
     } catch (e) {
       return refused(e, (s) => componentsScreen(d, c, s, 422), 'create', values, (p) => `new-${p.split('.')[0]}`);
@@ -250,7 +249,7 @@ export function adminRoutes(d: ConsoleDeps) {
     const id = c.req.param('id')!;
     const body = await c.req.parseBody();
     try {
-      await updateComponent(deps, { name: actor(c) }, id, componentBody.omit({ id: true }).parse(componentInput(body, false)));
+      await updateComponent(deps, actorOf(c), id, componentBody.omit({ id: true }).parse(componentInput(body, false)));
       return c.redirect(links.components, 303);
     } catch (e) {
       return refused(e, (s) => componentsScreen(d, c, s, 422), `edit-${id}`, strings(body), (p) => `${p.split('.')[0]}-${id}`);
@@ -258,7 +257,7 @@ export function adminRoutes(d: ConsoleDeps) {
   });
   app.post('/internal/admin/components/:id/archive', admin, async (c) => {
     try {
-      await archiveComponent(deps, { name: actor(c) }, c.req.param('id')!);
+      await archiveComponent(deps, actorOf(c), c.req.param('id')!);
       return c.redirect(links.components, 303);
     } catch (e) {
       return refused(e, (s) => componentsScreen(d, c, s, 409), 'archive', {}, () => 'form');
@@ -269,7 +268,7 @@ export function adminRoutes(d: ConsoleDeps) {
     const id = c.req.param('id')!;
     const values = strings(await c.req.parseBody());
     try {
-      await renameComponentGroup(deps, { name: actor(c) }, id, groupName.parse(values.name ?? ''));
+      await renameComponentGroup(deps, actorOf(c), id, groupName.parse(values.name ?? ''));
       return c.redirect(links.components, 303);
     } catch (e) {
       return refused(e, (s) => componentsScreen(d, c, s, 422), `group-${id}`, values, () => `group-name-${id}`);
@@ -288,7 +287,7 @@ export function adminRoutes(d: ConsoleDeps) {
     app.post(list, admin, async (c) => {
       const values = strings(await c.req.parseBody());
       try {
-        await add({ name: actor(c) }, values);
+        await add(actorOf(c), values);
         return c.redirect(list, 303);
       } catch (e) {
         return refused(e, (s) => show(d, c, s, 422), 'create', values, (p) => `${prefix}-${p.split('.')[0]}`);
@@ -296,7 +295,7 @@ export function adminRoutes(d: ConsoleDeps) {
     });
     app.post(`${list}:id/remove`, admin, async (c) => {
       try {
-        await remove({ name: actor(c) }, c.req.param('id')!);
+        await remove(actorOf(c), c.req.param('id')!);
         return c.redirect(list, 303);
       } catch (e) {
         return refused(e, (s) => show(d, c, s, 404), 'remove', {}, () => 'form');
@@ -320,7 +319,7 @@ export function adminRoutes(d: ConsoleDeps) {
     });
   });
   app.post('/internal/admin/subscribers/:id/remove', admin, async (c) => {
-    const removed = await removeSubscriber(deps, { name: actor(c) }, c.req.param('id')!);
+    const removed = await removeSubscriber(deps, actorOf(c), c.req.param('id')!);
     if (!removed) return subscribersScreen(d, c, { ...none(), notice: 'That subscriber was already gone.' }, 404);
     return c.redirect(links.subscribers, 303);
   });
@@ -329,7 +328,7 @@ export function adminRoutes(d: ConsoleDeps) {
   app.post('/internal/admin/tokens/', admin, async (c) => {
     const values = strings(await c.req.parseBody());
     try {
-      const created = await createToken(deps, { name: actor(c) }, { name: values.name ?? '', role: values.role ?? '', ...(values.email?.trim() ? { email: values.email } : {}) });
+      const created = await createToken(deps, actorOf(c), { name: values.name ?? '', role: values.role ?? '', ...(values.email?.trim() ? { email: values.email } : {}) });
       // Shown once, in this response only; a reload does not show it again.
       return tokensScreen(d, c, none(), 201, { name: created.name, token: created.token });
     } catch (e) {
@@ -338,7 +337,7 @@ export function adminRoutes(d: ConsoleDeps) {
   });
   app.post('/internal/admin/tokens/:id/revoke', admin, async (c) => {
     try {
-      await revokeToken(deps, { name: actor(c) }, c.req.param('id')!);
+      await revokeToken(deps, actorOf(c), c.req.param('id')!);
       return c.redirect(links.tokens, 303);
     } catch (e) {
       return refused(e, (s) => tokensScreen(d, c, s, 404), 'revoke', {}, () => 'form');

@@ -11,7 +11,7 @@ import { declareIncident, type DeclareInput } from '../services/incidents.ts';
 import { previewDeclaration, type DeclarationPreview } from '../services/preview.ts';
 import { checkVariables, type Template } from '../templates.ts';
 import { componentsFieldset, counted, errorsFrom, errorSummary, input, select, textarea, type Errors, type Option } from './form.ts';
-import { links, principalOf, screen, type ConsoleDeps } from './screen.ts';
+import { links, actorOf, screen, type ConsoleDeps } from './screen.ts';
 
 /** What each level means, in one line; who hears comes from the configured policy. */
 const severityMeaning: Record<Severity, string> = {
@@ -273,7 +273,7 @@ ${input({
 /** GET /internal/declare/ and the form coming back after Preview or a refused Publish. */
 export async function declareScreen(d: ConsoleDeps, c: Context, v: DeclareValues, errors: Errors = new Map(), preview: DeclarationPreview | null = null, status = 200) {
   const components = await listComponents(d.services.db, 'internal');
-  const canPublish = roleAllows(principalOf(c).role, 'comms');
+  const canPublish = roleAllows(actorOf(c).role, 'comms');
   // Below the form; with JavaScript, console.js refills #live-preview as the comms lead types.
   const body = html`${form(d, v, components, errors, canPublish)}
 <div id="live-preview" aria-live="polite">${preview ? wordingsView(preview) : ''}</div>`;
@@ -294,7 +294,7 @@ export async function declarePost(d: ConsoleDeps, c: Context, body: Body, action
   if (!checked) return declareScreen(d, c, v, errors, null, 422);
   try {
     if (action === 'preview') return declareScreen(d, c, v, errors, await previewDeclaration(d.services, checked));
-    const incident = await declareIncident(d.services, { name: principalOf(c).name }, checked);
+    const incident = await declareIncident(d.services, actorOf(c), checked);
     return c.redirect(links.incident(incident.id), 303);
   } catch (e) {
     if (!(e instanceof ValidationError)) throw e;

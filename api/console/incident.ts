@@ -15,7 +15,7 @@ import { incidentPages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables } from '../templates.ts';
 import { chosenVariables, templatesFor, variableFields, wordingsView } from './declare.ts';
 import { componentsFieldset, count, dueText, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
-import { links, principalOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
+import { links, actorOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
 const str = (v: Body[string] | undefined) => (typeof v === 'string' ? v : '');
@@ -283,7 +283,7 @@ async function updatePreview(d: ConsoleDeps, incident: IncidentView, input: Upda
 
 async function panel(d: ConsoleDeps, c: Context, incident: IncidentView, state: PanelState) {
   const now = d.services.clock.now();
-  const canPublish = roleAllows(principalOf(c).role, 'comms');
+  const canPublish = roleAllows(actorOf(c).role, 'comms');
   const [progress, components] = await Promise.all([incident.updates[0] ? deliveryProgress(d.services.db, incident.updates[0].id) : new Map(), listComponents(d.services.db, 'internal')]);
   const active = isActiveIncident(incident.status);
   const due = incident.nextUpdateAt && active ? dueText(incident.nextUpdateAt, now) : null;
@@ -345,7 +345,7 @@ export async function updatePost(d: ConsoleDeps, c: Context, id: string, body: B
   try {
     if (action === 'preview') return incidentScreen(d, c, id, { values: v, preview: await updatePreview(d, incident, input) });
     const version = /^\d+$/.test(v.version) ? Number(v.version) : undefined;
-    await postUpdate(d.services, { name: principalOf(c).name }, id, input, version);
+    await postUpdate(d.services, actorOf(c), id, input, version);
     return c.redirect(links.incident(id), 303);
   } catch (e) {
     if (e instanceof ValidationError) return incidentScreen(d, c, id, { values: v, errors: errorsFrom(e.errors ?? [], fieldOf(form)) }, 422);
@@ -393,7 +393,7 @@ export async function postmortemPost(d: ConsoleDeps, c: Context, id: string, bod
   if (found.length > 0 || !parsed.success) return incidentScreen(d, c, id, { postmortem: v, errors: errorsFrom(found, fieldOfPm) }, 422);
   const version = /^\d+$/.test(str(body.version)) ? Number(str(body.version)) : undefined;
   try {
-    await publishPostmortem(d.services, { name: principalOf(c).name }, id, parsed.data as PostmortemInput, version);
+    await publishPostmortem(d.services, actorOf(c), id, parsed.data as PostmortemInput, version);
     return c.redirect(links.incident(id), 303);
   } catch (e) {
     if (e instanceof ValidationError) return incidentScreen(d, c, id, { postmortem: v, errors: errorsFrom(e.errors ?? [], fieldOfPm) }, 422);
@@ -435,7 +435,7 @@ export async function correctionPost(d: ConsoleDeps, c: Context, id: string, bod
   const toField = (path: string) => (path.startsWith('variables.') ? `cvar-${path.split('.')[1]}` : null);
   try {
     const version = /^\d+$/.test(str(body.version)) ? Number(str(body.version)) : undefined;
-    await correctLastUpdate(d.services, { name: principalOf(c).name }, id, chosenVariables(template, typed), version);
+    await correctLastUpdate(d.services, actorOf(c), id, chosenVariables(template, typed), version);
     return c.redirect(links.incident(id), 303);
   } catch (e) {
     if (e instanceof ValidationError) return correctionScreen(d, c, id, typed, errorsFrom(e.errors ?? [], toField), 422);

@@ -15,7 +15,7 @@ import { checkVariables, renderTemplate, type Template } from '../templates.ts';
 import { chosenVariables, variableFields, wordingsView } from './declare.ts';
 import { componentsFieldset, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
 import { requirePublish } from './roles.ts';
-import { links, principalOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
+import { links, actorOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
 const str = (v: Body[string] | undefined) => (typeof v === 'string' ? v : '');
@@ -219,7 +219,7 @@ async function postMaintenance(d: ConsoleDeps, c: Context, id: string, v: Update
   if (found.length || !parsed.success) return maintenanceScreen(d, c, id, v, errorsFrom(found, toField), 422);
   if (action === 'preview') return maintenanceScreen(d, c, id, v, new Map(), 200, await updatePreview(d, m, template, body.variables));
   try {
-    await postMaintenanceUpdate(d.services, { name: principalOf(c).name }, id, parsed.data as MaintenanceUpdateInput, /^\d+$/.test(v.version) ? Number(v.version) : m.version);
+    await postMaintenanceUpdate(d.services, actorOf(c), id, parsed.data as MaintenanceUpdateInput, /^\d+$/.test(v.version) ? Number(v.version) : m.version);
     return c.redirect(links.maintenance(id), 303);
   } catch (e) {
     if (e instanceof ValidationError) return maintenanceScreen(d, c, id, v, errorsFrom(e.errors ?? [], toField), 422);
@@ -260,7 +260,7 @@ export function maintenanceRoutes(d: ConsoleDeps) {
       return scheduleScreen(d, c, v, errors, { rendered, audiences: maintenanceReachFlags, recipients, warnings: reach.warnings });
     }
     try {
-      const m = await scheduleMaintenance(d.services, { name: principalOf(c).name }, checked);
+      const m = await scheduleMaintenance(d.services, actorOf(c), checked);
       return c.redirect(links.maintenance(m.id), 303);
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;

@@ -9,7 +9,7 @@ import { listOutbox, renderOutboxMessage, type OutboxEntry } from '../services/o
 import { roleAllows } from '../services/tokens.ts';
 import { count, counted, select } from './form.ts';
 import { forbidden } from './roles.ts';
-import { links, principalOf, screen, type ConsoleDeps } from './screen.ts';
+import { links, actorOf, screen, type ConsoleDeps } from './screen.ts';
 
 const outboxLinks = {
   list: '/internal/admin/outbox/',
@@ -31,7 +31,7 @@ const mail = (d: ConsoleDeps): MailSettings => ({ from: d.mailFrom ?? '(MAIL_FRO
 /** Everyone signed in may open /internal/, but the outbox shows every recipient's address and links: admins only. */
 function adminOnly(d: ConsoleDeps) {
   return createMiddleware<AuthEnv>(async (c, next) => {
-    if (!roleAllows(principalOf(c).role, 'admin')) return forbidden(d, c, 'admin');
+    if (!roleAllows(actorOf(c).role, 'admin')) return forbidden(d, c, 'admin');
     await next();
   });
 }

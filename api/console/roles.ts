@@ -4,11 +4,11 @@ import { html } from 'hono/html';
 import { createMiddleware } from 'hono/factory';
 import type { AuthEnv } from '../auth.ts';
 import { roleAllows, type Role } from '../services/tokens.ts';
-import { principalOf, screen, type ConsoleDeps } from './screen.ts';
+import { actorOf, screen, type ConsoleDeps } from './screen.ts';
 
 /** 403 as a page, never a redirect: a refused publish must not look like a success. */
 export async function forbidden(d: ConsoleDeps, c: Context, needed: Role) {
-  const p = principalOf(c);
+  const p = actorOf(c);
   return screen(d, c, 'Not allowed', html`<p>This needs the ${needed} role; you are signed in as “${p.name}” with the ${p.role} role. Nothing was changed.</p>`, 403);
 }
 
@@ -17,7 +17,7 @@ export function requirePublish(d: ConsoleDeps, needed: Role = 'comms') {
   return createMiddleware<AuthEnv>(async (c, next) => {
     const body = await c.req.parseBody({ all: true });
     if (body.action === 'preview') return next();
-    if (!roleAllows(principalOf(c).role, needed)) return forbidden(d, c, needed);
+    if (!roleAllows(actorOf(c).role, needed)) return forbidden(d, c, needed);
     await next();
   });
 }

@@ -1,6 +1,6 @@
 // Renders a console screen inside the site's own Astro frame, with the console's navigation and headers.
 import type { Context } from 'hono';
-import type { Principal } from '../services/tokens.ts';
+import type { Actor } from '../services/context.ts';
 import type { Services } from '../services/context.ts';
 import type { PageRenderer } from '../site/astro.ts';
 import { readers } from '../site/records.ts';
@@ -94,8 +94,9 @@ export async function subjectScreen<T>(
 
 const escapeText = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
-export function principalOf(c: Context): Principal {
-  const p = c.get('principal') as Principal | null;
+/** The signed-in actor of a console request (console routes run behind the sign-in check). */
+export function actorOf(c: Context): Actor {
+  const p = c.get('actor') as Actor | null;
   if (!p) throw new Error('console routes run behind the sign-in check');
   return p;
 }

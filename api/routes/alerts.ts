@@ -86,11 +86,11 @@ function batch(source: AlertSource, p: z.infer<typeof grafanaPayload>): AlertBat
 export function alertRoutes(s: Services) {
   return apiRouter()
     .openapi(route('alertmanager', alertmanagerPayload, 'Receive a Prometheus Alertmanager webhook (version 4)'), async (c) => {
-      const result = await receiveAlerts(s, c.get('principal')!, batch('alertmanager', c.req.valid('json')));
+      const result = await receiveAlerts(s, c.get('actor')!, batch('alertmanager', c.req.valid('json')));
       return c.json(result, result.outcome === 'declared' || result.outcome === 'drafted' ? 201 : 200);
     })
     .openapi(route('grafana', grafanaPayload, 'Receive a Grafana alerting webhook'), async (c) => {
-      const result = await receiveAlerts(s, c.get('principal')!, batch('grafana', c.req.valid('json')));
+      const result = await receiveAlerts(s, c.get('actor')!, batch('grafana', c.req.valid('json')));
       return c.json(result, result.outcome === 'declared' || result.outcome === 'drafted' ? 201 : 200);
     });
 }

@@ -57,9 +57,9 @@ const remove = createRoute({
 export function channelRoutes(s: Services) {
   return apiRouter()
     .openapi(list, async (c) => c.json({ channels: (await listChannels(s)).map(present) }, 200))
-    .openapi(add, async (c) => c.json(present(await addChannel(s, c.get('principal')!, c.req.valid('json'))), 201))
+    .openapi(add, async (c) => c.json(present(await addChannel(s, c.get('actor')!, c.req.valid('json'))), 201))
     .openapi(remove, async (c) => {
-      await removeChannel(s, c.get('principal')!, c.req.valid('param').id);
+      await removeChannel(s, c.get('actor')!, c.req.valid('param').id);
       return c.body(null, 204);
     });
 }

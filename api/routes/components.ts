@@ -129,24 +129,24 @@ export function componentRoutes(s: Services) {
   return apiRouter()
     .openapi(list, async (c) => {
       // Anonymous callers always read as the public reader (SPEC "Agreement: one status truth").
-      const reader = c.get('principal') ? 'internal' : 'public';
+      const reader = c.get('actor') ? 'internal' : 'public';
       return c.json({ components: (await listComponents(s.db, reader)).map(present) }, 200);
     })
     .openapi(listGroups, async (c) => c.json({ groups: await listComponentGroups(s.db) }, 200))
     .openapi(create, async (c) => {
-      const actor = c.get('principal')!;
+      const actor = c.get('actor')!;
       return c.json(present(await createComponent(s, actor, c.req.valid('json'))), 201);
     })
     .openapi(patch, async (c) => {
-      const actor = c.get('principal')!;
+      const actor = c.get('actor')!;
       return c.json(present(await updateComponent(s, actor, c.req.valid('param').id, c.req.valid('json'))), 200);
     })
     .openapi(remove, async (c) => {
-      await archiveComponent(s, c.get('principal')!, c.req.valid('param').id);
+      await archiveComponent(s, c.get('actor')!, c.req.valid('param').id);
       return c.body(null, 204);
     })
     .openapi(renameGroup, async (c) => {
-      const actor = c.get('principal')!;
+      const actor = c.get('actor')!;
       return c.json(await renameComponentGroup(s, actor, c.req.valid('param').id, c.req.valid('json').name), 200);
     });
 }

@@ -117,7 +117,7 @@ export function maintenanceRoutes(s: Services) {
     })
     .openapi(schedule, async (c) => {
       const b = c.req.valid('json');
-      const view = await scheduleMaintenance(s, c.get('principal')!, { ...b, scheduledFor: new Date(b.scheduledFor), scheduledUntil: new Date(b.scheduledUntil) });
+      const view = await scheduleMaintenance(s, c.get('actor')!, { ...b, scheduledFor: new Date(b.scheduledFor), scheduledUntil: new Date(b.scheduledUntil) });
       c.header('etag', `"${view.version}"`);
       return c.json(present(view), 201);
     })
@@ -127,7 +127,7 @@ export function maintenanceRoutes(s: Services) {
       const ifMatch = parseIfMatch(c.req.valid('header')['if-match']);
       const view = await postMaintenanceUpdate(
         s,
-        c.get('principal')!,
+        c.get('actor')!,
         c.req.valid('param').id,
         { ...b, scheduledUntil: b.scheduledUntil ? new Date(b.scheduledUntil) : undefined },
         ifMatch,

@@ -51,9 +51,9 @@ const remove = createRoute({
 export function stakeholderRoutes(s: Services) {
   return apiRouter()
     .openapi(list, async (c) => c.json({ stakeholders: (await listStakeholders(s)).map(present) }, 200))
-    .openapi(add, async (c) => c.json(present(await addStakeholder(s, c.get('principal')!, c.req.valid('json'))), 201))
+    .openapi(add, async (c) => c.json(present(await addStakeholder(s, c.get('actor')!, c.req.valid('json'))), 201))
     .openapi(remove, async (c) => {
-      await removeStakeholder(s, c.get('principal')!, c.req.valid('param').id);
+      await removeStakeholder(s, c.get('actor')!, c.req.valid('param').id);
       return c.body(null, 204);
     });
 }

@@ -73,12 +73,18 @@ function alertComponentIds(batch: AlertBatch, map: Record<string, string>): stri
   return [...new Set(named.map((v) => (Object.hasOwn(map, v) ? map[v]! : v)))];
 }
 
+/** The intake acts as the alert, with the rights and email of the token the alerting system posted with. */
+function alertActor(poster: Actor, source: AlertSource): Actor {
+  return poster.kind === 'token' ? { ...poster, kind: 'alert', source } : poster;
+}
+
 /**
  * Receives one alert group notification. Firing and new: declares an incident from the "investigating"
  * template, published or as a draft per ALERT_POLICY. Firing again: nothing (a repeat). Resolved: the incident
  * stays open, the comms lead and the channels are told, and the internal page shows "alerts resolved".
  */
-export async function receiveAlerts(s: Services, actor: Actor, batch: AlertBatch): Promise<AlertOutcome> {
+export async function receiveAlerts(s: Services, poster: Actor, batch: AlertBatch): Promise<AlertOutcome> {
+  const actor = alertActor(poster, batch.source);
   const now = s.clock.now();
   const [existing] = await s.db.select().from(alertGroups).where(and(eq(alertGroups.source, batch.source), eq(alertGroups.groupKey, batch.groupKey)));
   const firing = batch.status === 'firing' || batch.alerts.some((a) => a.status === 'firing');
@@ -165,7 +171,7 @@ async function alertsResolved(s: Services, actor: Actor, group: typeof alertGrou
     // The incident's comms lead, else its last publisher (who its latest update's reminders were for), else COMMS_EMAIL;
     // the token posting the alert is only the publisher when nobody else has posted.
     const person =
-      roleEmail(incident.roles.comms) ?? (await scheduledCommsRecipient(tx, latest.id)) ?? (await commsRecipient(tx, incident.roles, actor, s.cadence.commsEmail));
+      roleEmail(incident.roles.comms) ?? (await scheduledCommsRecipient(tx, latest.id)) ?? commsRecipient(incident.roles, actor, s.cadence.commsEmail);
     const targets = [
       ...(person ? [{ audience: 'comms', recipientId: person, email: person }] : []),
       ...(await tx.select({ id: channels.id, url: channels.url }).from(channels)).map((c) => ({ audience: 'channel', recipientId: c.id, email: c.url })),

@@ -6,6 +6,7 @@ import type { AlertSettings, CadenceSettings } from '../config.ts';
 import type { TrustedProxies } from '../http/client-address.ts';
 import type { PublishHook } from '../publish.ts';
 import type { TemplateCatalog } from '../templates.ts';
+import type { Role } from './tokens.ts';
 
 export interface Services {
   db: Database;
@@ -25,7 +26,53 @@ export interface Services {
   trustedProxies?: TrustedProxies;
 }
 
-/** Who is acting, by the name the audit timeline shows: a token's name, "scheduler" for work the clock does, "command line" at the server's shell. */
-export interface Actor {
-  name: string;
+/**
+ * Who is acting (SPEC "One door"): a typed value, never a bare name. Every variant carries the `name` the audit
+ * timeline shows and the `role` its checks use; `email` is where reminders reach a publisher, when known.
+ * - `member`: a team member signed in (email link or SSO).
+ * - `token`: an API token (automation, statusctl, or a console session opened with a token).
+ * - `stakeholder`: an executive signed in by an emailed link; always a viewer.
+ * - `alert`: the alert intake, acting with the comms token Alertmanager or Grafana posted with.
+ * - `system`: the process itself: "scheduler" for work the clock does, "command line" at the server's shell, "demo".
+ */
+export type Actor =
+  | { kind: 'member'; id: string; name: string; email: string; role: Role }
+  | { kind: 'token'; id: string; name: string; email: string | null; role: Role }
+  | { kind: 'stakeholder'; id: string; name: string; email: string; role: 'viewer' }
+  | { kind: 'alert'; id: string; name: string; email: string | null; role: Role; source: 'alertmanager' | 'grafana' }
+  | { kind: 'system'; name: SystemActorName; role: 'admin' };
+
+/** What the process is doing: "scheduler", "command line", "demo", "start-up", a test's setup. */
+export type SystemActorName = string;
+
+/** The process acting on its own behalf (never signed in; admin because it runs what people scheduled). */
+export function systemActor(name: SystemActorName): Actor {
+  return { kind: 'system', name, role: 'admin' };
+}
+
+/** A stable key for whoever acts: `member:<id>`, `token:<id>`, `stakeholder:<id>`, `alert:<token id>`, `system:<name>` (idempotency scopes, audit). */
+export function actorKey(actor: Actor): string {
+  switch (actor.kind) {
+    case 'member':
+    case 'token':
+    case 'stakeholder':
+    case 'alert':
+      return `${actor.kind}:${actor.id}`;
+    case 'system':
+      return `system:${actor.name}`;
+  }
+}
+
+/** The email reminders reach this actor at, or null (a token made without --email, the system). */
+export function actorEmail(actor: Actor): string | null {
+  switch (actor.kind) {
+    case 'member':
+    case 'stakeholder':
+      return actor.email;
+    case 'token':
+    case 'alert':
+      return actor.email;
+    case 'system':
+      return null;
+  }
 }

@@ -25,6 +25,7 @@ import type { Notify } from './incidents.ts';
 import { enqueueDeliveries } from './outbox.ts';
 import { storeUpdate, updateView, type UpdateRow, type UpdateView } from './updates.ts';
 import { maintenanceBuiltins, pickTemplate } from './wording.ts';
+import { systemActor } from './context.ts';
 
 export interface ScheduleInput {
   title: string;
@@ -49,7 +50,7 @@ export interface MaintenanceUpdateInput {
 }
 
 type MaintenanceRow = typeof maintenances.$inferSelect;
-const scheduler: Actor = { name: 'scheduler' };
+const scheduler: Actor = systemActor('scheduler');
 const hour = 60 * 60 * 1000;
 const day = 24 * hour;
 

@@ -5,7 +5,7 @@ import { apiTokens, channels, deliveries, incidents, updates, type Roles } from 
 import { isActiveIncident, type Severity } from '../domain.ts';
 import type { CadenceSettings } from '../config.ts';
 import type { Claimed } from '../outbox/leases.ts';
-import type { Actor } from './context.ts';
+import { actorEmail, type Actor } from './context.ts';
 import { absolute, paths } from '../links.ts';
 import { formatUtc, humanDuration } from '../text.ts';
 
@@ -52,19 +52,9 @@ export function roleEmail(role: string | undefined): string | null {
   return emailPattern.exec(angled)?.[0]?.toLowerCase() ?? null;
 }
 
-/** The publisher's email: the actor's own if it carries one, else the `email` of its API token (`npm run token -- create --email`). */
-async function publisherEmail(db: Queryable, actor: Actor): Promise<string | null> {
-  const own = (actor as { email?: unknown }).email;
-  if (typeof own === 'string' && own) return own;
-  const tokenId = (actor as { tokenId?: unknown }).tokenId;
-  if (typeof tokenId !== 'string') return null;
-  const [row] = await db.select({ email: apiTokens.email }).from(apiTokens).where(eq(apiTokens.id, tokenId));
-  return row?.email ?? null;
-}
-
-/** Who is reminded: the incident's comms lead (an email in roles.comms), else the last publisher, else COMMS_EMAIL. */
-export async function commsRecipient(db: Queryable, roles: Roles, publisher: Actor, fallback: string | undefined): Promise<string | null> {
-  return roleEmail(roles.comms) ?? (await publisherEmail(db, publisher)) ?? fallback ?? null;
+/** Who is reminded: the incident's comms lead (an email in roles.comms), else the last publisher (a member's email, or the `email` of its API token: `npm run token -- create --email`), else COMMS_EMAIL. */
+export function commsRecipient(roles: Roles, publisher: Actor, fallback: string | undefined): string | null {
+  return roleEmail(roles.comms) ?? actorEmail(publisher) ?? fallback ?? null;
 }
 
 /**
@@ -116,7 +106,7 @@ export async function scheduleCadence(tx: Tx, settings: CadenceSettings, step: C
   if (!step.nextUpdateAt || step.draft) return;
   const due = step.nextUpdateAt.getTime();
   const interval = overdueIntervalMinutes(settings, step.severity, step.chosenMinutes);
-  const person = await commsRecipient(tx, step.roles, step.actor, settings.commsEmail);
+  const person = commsRecipient(step.roles, step.actor, settings.commsEmail);
   const targets = [
     ...(person ? [{ audience: 'comms', recipientId: person, email: person }] : []),
     ...(await tx.select({ id: channels.id, url: channels.url }).from(channels)).map((c) => ({ audience: 'channel', recipientId: c.id, email: c.url })),

@@ -3,7 +3,7 @@ import { and, count, eq, gt, inArray, isNotNull, isNull } from 'drizzle-orm';
 import { html } from 'hono/html';
 import type { Queryable } from '../../db/client.ts';
 import { deliveries, sessions, signInLinks, stakeholders } from '../../db/schema.ts';
-import type { Principal } from './tokens.ts';
+import type { Actor } from './context.ts';
 import { newId, newSecret, sha256 } from '../ids.ts';
 import { signInLinkUrl } from '../links.ts';
 import type { MailMessage } from '../mail/transport.ts';
@@ -199,12 +199,11 @@ export async function redeemSignInLink(
 }
 
 /** The reader behind a stakeholder's session cookie: always a viewer, named after the stakeholder; null when not one. */
-export async function verifyStakeholderSession(db: Queryable, secret: string, now: Date): Promise<Principal | null> {
+export async function verifyStakeholderSession(db: Queryable, secret: string, now: Date): Promise<Actor | null> {
   const [row] = await db
-    .select({ id: stakeholders.id, name: stakeholders.name })
+    .select({ id: stakeholders.id, name: stakeholders.name, email: stakeholders.email })
     .from(sessions)
     .innerJoin(stakeholders, eq(stakeholders.id, sessions.stakeholderId))
     .where(and(eq(sessions.hash, sha256(secret)), gt(sessions.expiresAt, now)));
-  // Principal names a token today; a stakeholder has none, so the id says whose session it is and cannot match a token's.
-  return row ? { tokenId: `stakeholder:${row.id}`, name: row.name, role: 'viewer' } : null;
+  return row ? { kind: 'stakeholder', id: row.id, name: row.name, email: row.email, role: 'viewer' } : null;
 }

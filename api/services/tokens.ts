@@ -15,12 +15,6 @@ export function roleAllows(held: Role, needed: Role): boolean {
   return roles.indexOf(held) >= roles.indexOf(needed);
 }
 
-/** The token a request authenticated as. */
-export interface Principal {
-  tokenId: string;
-  name: string;
-  role: Role;
-}
 
 const tokenPrefix = 'sdk_';
 /** Use is recorded at most this often (ms): a write on every request would cost every publish. */
@@ -94,8 +88,8 @@ export async function revokeToken(s: Pick<Services, 'db' | 'clock'>, actor: Acto
   });
 }
 
-/** The principal a live token's secret belongs to, or null; looks the secret up by its hash, then compares in constant time. */
-export async function verifyToken(s: Pick<Services, 'db' | 'clock'>, secret: string): Promise<Principal | null> {
+/** The token actor a live token's secret belongs to, or null; looks the secret up by its hash, then compares in constant time. */
+export async function verifyToken(s: Pick<Services, 'db' | 'clock'>, secret: string): Promise<Extract<Actor, { kind: 'token' }> | null> {
   const hash = sha256(secret);
   const [row] = await s.db.select().from(apiTokens).where(and(eq(apiTokens.hash, hash), isNull(apiTokens.revokedAt)));
   if (!row || !sameHash(row.hash, hash)) return null;
@@ -103,5 +97,5 @@ export async function verifyToken(s: Pick<Services, 'db' | 'clock'>, secret: str
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > lastUsedResolutionMs) {
     await s.db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
   }
-  return { tokenId: row.id, name: row.name, role: row.role as Role };
+  return { kind: 'token', id: row.id, name: row.name, email: row.email, role: row.role as Role };
 }

@@ -59,7 +59,7 @@ export function internalRoutes(d: InternalDeps) {
   const secure = d.settings.publicUrl.startsWith('https:');
   const reading = () => readSite(d.db, readers.internal, d.settings, d.clock.now());
   const html = async (c: Context, view: PageView, status: 200 | 401 | 404 = 200, extra: Record<string, string> = {}) => {
-    if (d.console && c.get('principal')) return d.console.render(c, view, status);
+    if (d.console && c.get('actor')) return d.console.render(c, view, status);
     return c.html(await d.pages.renderPage(view), status, { ...noStore, ...extra });
   };
   // `next` is where the person was going (a reminder's link to an incident): signing in lands there, never off /internal/.
@@ -106,7 +106,7 @@ export function internalRoutes(d: InternalDeps) {
   app.use(
     '/internal/*',
     createMiddleware<AuthEnv>(async (c, next) => {
-      if (!c.get('principal')) {
+      if (!c.get('actor')) {
         const url = new URL(c.req.url);
         return signIn(c, 401, undefined, c.req.method === 'GET' ? url.pathname + url.search : undefined);
       }

@@ -152,9 +152,9 @@ export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
 /** After /internal/'s token authentication: a session cookie that belongs to a stakeholder makes them a viewer. */
 export function stakeholderSession(d: Pick<StakeholderSignInDeps, 'db' | 'clock' | 'cookie'>) {
   return createMiddleware<AuthEnv>(async (c, next) => {
-    if (!c.get('principal')) {
+    if (!c.get('actor')) {
       const cookie = getCookie(c, d.cookie);
-      if (cookie) c.set('principal', await verifyStakeholderSession(d.db, cookie, d.clock.now()));
+      if (cookie) c.set('actor', await verifyStakeholderSession(d.db, cookie, d.clock.now()));
     }
     await next();
   });
