@@ -3,7 +3,7 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { alertGroups, channels, components, deliveries, incidents, updates } from '../../db/schema.ts';
 import { isActiveIncident, type ImpactStatus, type Severity } from '../domain.ts';
 import { newId } from '../ids.ts';
-import type { Actor, Services } from './context.ts';
+import { type Actor, type Services, withTransaction } from './context.ts';
 import { plural } from '../text.ts';
 import { declareIncident } from './incidents.ts';
 import { commsRecipient, roleEmail, scheduledCommsRecipient } from './reminders.ts';
@@ -163,7 +163,7 @@ async function declareFromAlerts(s: Services, actor: Actor, batch: AlertBatch, g
 /** The alerts of a group resolved: record it, and tell the comms lead and the channels; the incident stays as it is. */
 async function alertsResolved(s: Services, actor: Actor, group: typeof alertGroups.$inferSelect, now: Date): Promise<AlertOutcome> {
   if (group.status === 'resolved') return { outcome: 'ignored', incidentId: group.incidentId, severity: null, unknownComponents: [] };
-  await s.db.transaction(async (tx) => {
+  await withTransaction(s, async (tx) => {
     await tx.update(alertGroups).set({ status: 'resolved', resolvedAt: now, lastReceivedAt: now }).where(eq(alertGroups.id, group.id));
     const [incident] = await tx.select().from(incidents).where(eq(incidents.id, group.incidentId));
     const [latest] = await tx.select({ id: updates.id }).from(updates).where(eq(updates.incidentId, group.incidentId)).orderBy(desc(updates.createdAt), desc(sql`rowid`)).limit(1);

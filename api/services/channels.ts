@@ -7,7 +7,7 @@ import { newId } from '../ids.ts';
 import type { SubjectFacts, UpdateFacts } from '../mail/compose.ts';
 import { targetProblem } from '../outbox/http.ts';
 import { recordAudit } from './audit.ts';
-import type { Actor, Services } from './context.ts';
+import { type Actor, type Services, withTransaction } from './context.ts';
 import { describeNotice, type Notice } from './reminders.ts';
 import { absolute, paths } from '../links.ts';
 import { formatUtc } from '../text.ts';
@@ -30,7 +30,7 @@ export async function addChannel(s: Pick<Services, 'db' | 'clock'>, actor: Actor
   const problem = await targetProblem(input.url, true);
   if (problem) throw new ValidationError(`The channel URL ${problem}.`, [{ path: 'url', message: problem }]);
   const now = s.clock.now();
-  return s.db.transaction(async (tx) => {
+  return withTransaction(s, async (tx) => {
     const [row] = await tx
       .insert(channels)
       .values({ id: newId(), kind: input.kind, url: input.url, name: input.name ?? `${input.kind} channel`, createdBy: actor.name, createdAt: now })
@@ -47,7 +47,7 @@ export async function listChannels(s: Pick<Services, 'db'>): Promise<ChannelRow[
 /** Removes a channel; what was still waiting to go to it is marked suppressed. */
 export async function removeChannel(s: Pick<Services, 'db' | 'clock'>, actor: Actor, id: string): Promise<void> {
   const now = s.clock.now();
-  await s.db.transaction(async (tx) => {
+  await withTransaction(s, async (tx) => {
     const [row] = await tx.delete(channels).where(eq(channels.id, id)).returning();
     if (!row) throw new NotFoundError('channel', id);
     await tx

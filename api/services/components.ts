@@ -7,7 +7,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { componentStatuses, readComponents, type ComponentState } from '../status.ts';
 import { recordAudit } from './audit.ts';
-import type { Actor, Services } from './context.ts';
+import { type Actor, type Services, withTransaction } from './context.ts';
 
 interface ComponentInput {
   id: string;
@@ -81,7 +81,7 @@ async function groupIdFor(tx: Tx, name: string | null | undefined, actor: Actor,
  */
 export async function createComponent(deps: ComponentDeps, actor: Actor, input: ComponentInput): Promise<ComponentState> {
   const now = deps.clock.now();
-  await deps.db.transaction(async (tx) => {
+  await withTransaction(deps, async (tx) => {
     const [existing] = await tx.select().from(components).where(eq(components.id, input.id));
     if (existing && !existing.archivedAt) throw new ConflictError(`A component with id "${input.id}" already exists.`);
     const values = {
@@ -116,7 +116,7 @@ export async function updateComponent(
   patch: Partial<Omit<ComponentInput, 'id'>>,
 ): Promise<ComponentState> {
   const now = deps.clock.now();
-  const changed = await deps.db.transaction(async (tx) => {
+  const changed = await withTransaction(deps, async (tx) => {
     const [current] = await tx.select().from(components).where(and(eq(components.id, id), isNull(components.archivedAt)));
     if (!current) throw new NotFoundError('component', id);
     const { group, ...rest } = patch;
@@ -145,7 +145,7 @@ export async function updateComponent(
  */
 export async function archiveComponent(deps: ComponentDeps, actor: Actor, id: string): Promise<void> {
   const now = deps.clock.now();
-  await deps.db.transaction(async (tx) => {
+  await withTransaction(deps, async (tx) => {
     const [row] = await tx.select().from(components).where(and(eq(components.id, id), isNull(components.archivedAt)));
     if (!row) throw new NotFoundError('component', id);
     const [incident] = await tx
@@ -193,7 +193,7 @@ export async function listComponentGroups(db: Queryable): Promise<ComponentGroup
 /** Renames a group; its id stays, so Statuspage clients keep following it. Refused with 409 when another group has the name. */
 export async function renameComponentGroup(deps: ComponentDeps, actor: Actor, id: string, name: string): Promise<ComponentGroupView> {
   const now = deps.clock.now();
-  const renamed = await deps.db.transaction(async (tx) => {
+  const renamed = await withTransaction(deps, async (tx) => {
     const [row] = await tx.select().from(componentGroups).where(eq(componentGroups.id, id));
     if (!row) throw new NotFoundError('component group', id);
     const [taken] = await tx.select({ id: componentGroups.id }).from(componentGroups).where(eq(componentGroups.name, name));

@@ -1,5 +1,5 @@
 // What every service is given: the database, the clock, the templates, links and the publish hook.
-import type { Database } from '../../db/client.ts';
+import type { Database, Tx } from '../../db/client.ts';
 import type { ReachFlags, Severity } from '../domain.ts';
 import type { Clock } from '../clock.ts';
 import type { AlertSettings, CadenceSettings } from '../config.ts';
@@ -10,6 +10,8 @@ import type { Role } from './tokens.ts';
 
 export interface Services {
   db: Database;
+  /** The open transaction of the use case that called this one: withTransaction joins it instead of committing apart. */
+  tx?: Tx | undefined;
   clock: Clock;
   hook: PublishHook;
   templates: TemplateCatalog;
@@ -24,6 +26,15 @@ export interface Services {
   alerts: AlertSettings;
   /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); absent: none. */
   trustedProxies?: TrustedProxies;
+}
+
+/**
+ * Runs `work` in the caller's transaction when there is one (`s.tx`), else in a new transaction (OpenStatus's
+ * `withTransaction`): a use case called by another with `{ ...s, tx }` joins its commit instead of making its own,
+ * so alert intake that reserves a group, declares and records is one commit.
+ */
+export function withTransaction<T>(s: Pick<Services, 'db' | 'tx'>, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return s.tx ? work(s.tx) : s.db.transaction(work);
 }
 
 /**

@@ -24,7 +24,7 @@ import type { CadenceSettings } from '../config.ts';
 import { alertGroups } from '../../db/schema.ts';
 import { recordAudit } from './audit.ts';
 import { requireComponents } from './components.ts';
-import type { Actor, Services } from './context.ts';
+import { type Actor, type Services, withTransaction } from './context.ts';
 import { deliveryCounts, type DeliveryCounts } from './deliveries.ts';
 import { cadenceDeliveries, scheduleCadence, type CadenceDelivery } from './reminders.ts';
 import { storeUpdate, updateView, type UpdateRow, type UpdateView } from './updates.ts';
@@ -200,7 +200,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
   const policy = s.severityPolicy[input.severity];
   const audiences = input.draft ? silent : narrowReach(policy, input.notify);
   const id = newId();
-  const { update } = await s.db.transaction(async (tx) => {
+  const { update } = await withTransaction(s, async (tx) => {
     await requireComponents(tx, input.components.map((c) => c.id), 'components', 'changes');
     const before = await componentStatuses(tx, 'public');
     const [incident] = await tx
@@ -253,7 +253,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
 export async function postUpdate(s: Services, actor: Actor, id: string, input: UpdateInput, ifMatch?: number): Promise<IncidentView> {
   const now = s.clock.now();
   const { template } = pickTemplate(s.templates, input.template, 'incident', input.status);
-  const update = await s.db.transaction(async (tx) => {
+  const update = await withTransaction(s, async (tx) => {
     const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
     if (!current) throw new NotFoundError('incident', id);
     if (ifMatch !== undefined && ifMatch !== current.version) {
@@ -325,7 +325,7 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
  */
 export async function publishPostmortem(s: Services, actor: Actor, id: string, input: PostmortemInput, ifMatch?: number): Promise<IncidentView> {
   const now = s.clock.now();
-  const update = await s.db.transaction(async (tx) => {
+  const update = await withTransaction(s, async (tx) => {
     const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
     if (!current) throw new NotFoundError('incident', id);
     if (ifMatch !== undefined && ifMatch !== current.version) {
@@ -573,7 +573,7 @@ export async function listIncidents(s: Pick<Services, 'db' | 'clock'>, query: Li
  */
 export async function correctLastUpdate(s: Services, actor: Actor, id: string, variables: Record<string, string>, ifMatch?: number): Promise<IncidentView> {
   const now = s.clock.now();
-  const corrected = await s.db.transaction(async (tx) => {
+  const corrected = await withTransaction(s, async (tx) => {
     const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
     if (!current) throw new NotFoundError('incident', id);
     if (ifMatch !== undefined && ifMatch !== current.version) {

@@ -19,7 +19,7 @@ import { newId } from '../ids.ts';
 import type { Template } from '../templates.ts';
 import { recordAudit } from './audit.ts';
 import { requireComponents } from './components.ts';
-import type { Actor, Services } from './context.ts';
+import { type Actor, type Services, withTransaction } from './context.ts';
 import { deliveryCounts } from './deliveries.ts';
 import type { Notify } from './incidents.ts';
 import { enqueueDeliveries } from './outbox.ts';
@@ -128,7 +128,7 @@ export async function scheduleMaintenance(s: Services, actor: Actor, input: Sche
   }
   const id = newId();
   const audiences = reachFlagsFor(input.notify);
-  const update = await s.db.transaction(async (tx) => {
+  const update = await withTransaction(s, async (tx) => {
     await requireComponents(tx, input.components, 'components', 'ids');
     const [row] = await tx
       .insert(maintenances)
@@ -164,7 +164,7 @@ async function transition(
 ): Promise<UpdateRow> {
   const now = s.clock.now();
   const { template } = pickTemplate(s.templates, input.template, 'maintenance', input.status);
-  return s.db.transaction(async (tx) => {
+  return withTransaction(s, async (tx) => {
     const [current] = await tx.select().from(maintenances).where(eq(maintenances.id, id));
     if (!current) throw new NotFoundError('maintenance', id);
     if (ifMatch !== undefined && ifMatch !== current.version) {
@@ -261,7 +261,7 @@ export async function advanceMaintenances(s: Services): Promise<number> {
  */
 async function queueReminders(s: Services, now: Date): Promise<number> {
   const soon = new Date(now.getTime() + reminderLeadMs);
-  return s.db.transaction(async (tx) => {
+  return withTransaction(s, async (tx) => {
     const rows = await tx
       .update(maintenances)
       .set({ reminderSentAt: now })

@@ -3,7 +3,7 @@ import { and, count, eq, gt, inArray, isNotNull, isNull } from 'drizzle-orm';
 import { html } from 'hono/html';
 import type { Queryable } from '../../db/client.ts';
 import { deliveries, sessions, signInLinks, stakeholders } from '../../db/schema.ts';
-import type { Actor } from './context.ts';
+import { type Actor, withTransaction } from './context.ts';
 import { newId, newSecret, sha256 } from '../ids.ts';
 import { signInLinkUrl } from '../links.ts';
 import type { MailMessage } from '../mail/transport.ts';
@@ -49,7 +49,7 @@ export function safeNext(next: string | null | undefined): string {
 export async function requestSignInLink(s: Pick<Services, 'db' | 'clock'>, input: { email: string; next?: string | null | undefined }): Promise<boolean> {
   const now = s.clock.now();
   const email = input.email.trim().toLowerCase();
-  return s.db.transaction(async (tx) => {
+  return withTransaction(s, async (tx) => {
     const [person] = await tx.select().from(stakeholders).where(and(eq(stakeholders.email, email), isNull(stakeholders.suppressedAt)));
     if (!person) return false;
     const [recent] = await tx
@@ -178,7 +178,7 @@ export async function redeemSignInLink(
 ): Promise<{ state: 'signed-in'; session: { secret: string; expiresAt: Date }; next: string } | { state: Exclude<LinkState, 'valid'> }> {
   const now = s.clock.now();
   const hash = sha256(secret);
-  const outcome = await s.db.transaction(async (tx) => {
+  const outcome = await withTransaction(s, async (tx) => {
     const [link] = await tx
       .update(signInLinks)
       .set({ usedAt: now })

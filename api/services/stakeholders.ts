@@ -4,7 +4,7 @@ import { stakeholders } from '../../db/schema.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { recordAudit } from './audit.ts';
-import type { Actor, Services } from './context.ts';
+import { type Actor, type Services, withTransaction } from './context.ts';
 
 export async function listStakeholders(s: Pick<Services, 'db'>) {
   return s.db.select().from(stakeholders).orderBy(asc(stakeholders.name));
@@ -13,7 +13,7 @@ export async function listStakeholders(s: Pick<Services, 'db'>) {
 export async function addStakeholder(s: Pick<Services, 'db' | 'clock'>, actor: Actor, input: { email: string; name: string }) {
   const now = s.clock.now();
   const email = input.email.toLowerCase();
-  return s.db.transaction(async (tx) => {
+  return withTransaction(s, async (tx) => {
     const [row] = await tx.insert(stakeholders).values({ id: newId(), email, name: input.name, createdAt: now }).onConflictDoNothing().returning();
     if (!row) throw new ConflictError(`${email} is already a stakeholder.`);
     await recordAudit(tx, { at: now, actor: actor.name, action: 'stakeholder.added', subjectType: 'stakeholder', subjectId: row.id, detail: { email } });
@@ -23,7 +23,7 @@ export async function addStakeholder(s: Pick<Services, 'db' | 'clock'>, actor: A
 
 export async function removeStakeholder(s: Pick<Services, 'db' | 'clock'>, actor: Actor, id: string) {
   const now = s.clock.now();
-  await s.db.transaction(async (tx) => {
+  await withTransaction(s, async (tx) => {
     const [row] = await tx.delete(stakeholders).where(eq(stakeholders.id, id)).returning();
     if (!row) throw new NotFoundError('stakeholder', id);
     await recordAudit(tx, { at: now, actor: actor.name, action: 'stakeholder.removed', subjectType: 'stakeholder', subjectId: id, detail: { email: row.email } });

@@ -6,7 +6,7 @@ import { deliveries, subscribers } from '../../db/schema.ts';
 import { newId, newSecret, sha256 } from '../ids.ts';
 import { recordAudit } from './audit.ts';
 import { requireComponents } from './components.ts';
-import type { Services } from './context.ts';
+import { type Services, withTransaction } from './context.ts';
 
 /** How long a confirmation link works. */
 export const confirmationLifetimeMs = 48 * 60 * 60 * 1000;
@@ -46,7 +46,7 @@ export async function subscribe(s: Pick<Services, 'db' | 'clock'>, input: Subscr
   const now = s.clock.now();
   const email = input.email.trim().toLowerCase();
   const components = input.components && input.components.length > 0 ? [...input.components] : null;
-  await s.db.transaction(async (tx) => {
+  await withTransaction(s, async (tx) => {
     if (components) await requireComponents(tx, components, 'components', 'ids');
     const row = await upsertSubscriber(tx, email, components, now);
     await queueLinkEmail(tx, row, now);
@@ -136,7 +136,7 @@ type ConfirmOutcome = { outcome: 'confirmed'; manageToken: string } | { outcome:
  */
 export async function confirmSubscription(s: Pick<Services, 'db' | 'clock'>, token: string): Promise<ConfirmOutcome> {
   const now = s.clock.now();
-  return s.db.transaction(async (tx) => {
+  return withTransaction(s, async (tx) => {
     const [row] = await tx.select().from(subscribers).where(eq(subscribers.confirmTokenHash, sha256(token)));
     const found = linkState(row, now);
     if (found.state !== 'pending') return { outcome: found.state };
@@ -152,7 +152,7 @@ export async function confirmSubscription(s: Pick<Services, 'db' | 'clock'>, tok
  */
 export async function unsubscribe(s: Pick<Services, 'db' | 'clock'>, token: string): Promise<boolean> {
   const now = s.clock.now();
-  return s.db.transaction(async (tx) => {
+  return withTransaction(s, async (tx) => {
     const [row] = await tx.delete(subscribers).where(eq(subscribers.unsubscribeToken, token)).returning({ id: subscribers.id });
     if (!row) return false;
     await tx
@@ -181,7 +181,7 @@ export async function getSubscription(s: Pick<Services, 'db'>, token: string): P
 export async function chooseComponents(s: Pick<Services, 'db' | 'clock'>, token: string, components: string[]): Promise<Subscription | null> {
   const now = s.clock.now();
   const chosen = components.length > 0 ? [...new Set(components)] : null;
-  return s.db.transaction(async (tx) => {
+  return withTransaction(s, async (tx) => {
     if (chosen) await requireComponents(tx, chosen, 'components', 'ids');
     const [row] = await tx.update(subscribers).set({ components: chosen }).where(eq(subscribers.unsubscribeToken, token)).returning();
     if (!row) return null;
@@ -217,7 +217,7 @@ export async function findSubscribers(s: Pick<Services, 'db'>, query: { search?:
 /** An admin removes a subscriber: the same as their own unsubscribe, recorded with the admin as actor. */
 export async function removeSubscriber(s: Pick<Services, 'db' | 'clock'>, admin: { name: string }, id: string): Promise<boolean> {
   const now = s.clock.now();
-  return s.db.transaction(async (tx) => {
+  return withTransaction(s, async (tx) => {
     const [row] = await tx.delete(subscribers).where(eq(subscribers.id, id)).returning({ id: subscribers.id });
     if (!row) return false;
     await tx

@@ -5,7 +5,7 @@ import { apiTokens, sessions } from '../../db/schema.ts';
 import { NotFoundError, ValidationError, type FieldError } from '../errors.ts';
 import { newId, newSecret, sameHash, sha256 } from '../ids.ts';
 import { recordAudit } from './audit.ts';
-import type { Actor, Services } from './context.ts';
+import { type Actor, type Services, withTransaction } from './context.ts';
 
 export const roles = ['viewer', 'comms', 'admin'] as const;
 export type Role = (typeof roles)[number];
@@ -54,7 +54,7 @@ export async function createToken(s: Pick<Services, 'db' | 'clock'>, actor: Acto
   const now = s.clock.now();
   const secret = `${tokenPrefix}${newSecret()}`;
   const id = newId();
-  await s.db.transaction(async (tx) => {
+  await withTransaction(s, async (tx) => {
     await tx.insert(apiTokens).values({ id, name, role, email, hash: sha256(secret), createdAt: now });
     await recordAudit(tx, { at: now, actor: actor.name, action: 'token.created', subjectType: 'token', subjectId: id, detail: { name, role, email } });
   });
@@ -80,7 +80,7 @@ export async function listTokens(s: Pick<Services, 'db'>) {
 /** Revokes a token and ends its sign-in sessions at once. Throws NotFoundError (404) for an unknown id. */
 export async function revokeToken(s: Pick<Services, 'db' | 'clock'>, actor: Actor, id: string): Promise<void> {
   const now = s.clock.now();
-  await s.db.transaction(async (tx) => {
+  await withTransaction(s, async (tx) => {
     const [row] = await tx.update(apiTokens).set({ revokedAt: now }).where(eq(apiTokens.id, id)).returning();
     if (!row) throw new NotFoundError('token', id);
     await tx.delete(sessions).where(eq(sessions.tokenId, id));

@@ -13,7 +13,7 @@ import { loadComponents, loadIncidents, loadMaintenances, loadUpdates, readers, 
 import { pageId } from '../site/statuspage.ts';
 import { recordAudit } from './audit.ts';
 import { requireComponents } from './components.ts';
-import type { Services } from './context.ts';
+import { type Services, withTransaction } from './context.ts';
 
 /** Unsubscribe tokens of webhook subscribers start with this, so the one unsubscribe link tells them from email subscribers. */
 export const webhookTokenPrefix = 'whu_';
@@ -45,7 +45,7 @@ export async function subscribeWebhook(s: Pick<Services, 'db' | 'clock' | 'publi
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
   const unsubscribeToken = `${webhookTokenPrefix}${newSecret()}`;
   const id = newId();
-  await s.db.transaction(async (tx) => {
+  await withTransaction(s, async (tx) => {
     if (components) await requireComponents(tx, components, 'components', 'ids');
     await tx.insert(webhookSubscribers).values({ id, url: input.webhook, components, secret, unsubscribeToken, createdAt: now });
     await recordAudit(tx, { at: now, actor: 'subscriber', action: 'webhook_subscriber.subscribed', subjectType: 'webhook_subscriber', subjectId: id, detail: { components } });
@@ -62,7 +62,7 @@ export async function webhookByToken(s: Pick<Services, 'db'>, token: string): Pr
 /** Removes a webhook subscriber by its unsubscribe token; queued deliveries are suppressed. False when unknown. */
 export async function unsubscribeWebhook(s: Pick<Services, 'db' | 'clock'>, token: string): Promise<boolean> {
   const now = s.clock.now();
-  return s.db.transaction(async (tx) => {
+  return withTransaction(s, async (tx) => {
     const [row] = await tx.delete(webhookSubscribers).where(eq(webhookSubscribers.unsubscribeToken, token)).returning({ id: webhookSubscribers.id });
     if (!row) return false;
     await tx
