@@ -4,7 +4,7 @@ import type { ReachFlags, Severity } from '../domain.ts';
 import type { Clock } from '../clock.ts';
 import type { AlertSettings, CadenceSettings } from '../config.ts';
 import type { TrustedProxies } from '../http/client-address.ts';
-import type { PublishHook } from '../publish.ts';
+import type { Publication, PublishHook } from '../publish.ts';
 import type { TemplateCatalog } from '../templates.ts';
 import type { Role } from './tokens.ts';
 
@@ -35,6 +35,17 @@ export interface Services {
  */
 export function withTransaction<T>(s: Pick<Services, 'db' | 'tx'>, work: (tx: Tx) => Promise<T>): Promise<T> {
   return s.tx ? work(s.tx) : s.db.transaction(work);
+}
+
+/**
+ * The services as seen by a use case that another calls inside its open transaction `tx`: its writes join that
+ * transaction, and what it emits on the publish hook ("an update was committed") is held until the caller's commit.
+ * The caller runs `flush()` after its own transaction has committed; nothing is emitted if it rolls back.
+ */
+export function joinTransaction(s: Services, tx: Tx): { services: Services; flush: () => void } {
+  const held: Publication[] = [];
+  const hook: PublishHook = { subscribe: (listener) => s.hook.subscribe(listener), emit: (publication) => void held.push(publication) };
+  return { services: { ...s, tx, hook }, flush: () => held.splice(0).forEach((p) => s.hook.emit(p)) };
 }
 
 /**
