@@ -41,7 +41,7 @@ try {
   }
   const n = numbers(values);
   const config = readConfig();
-  const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken, lockWaitMs: config.databaseLockWaitMs });
   const log = (m: string) => console.log(m);
   const transport = mailTransport(config, log);
   // Both workers, email and HTTP, run with the same tuning.

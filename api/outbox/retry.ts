@@ -1,4 +1,7 @@
 // The retry policy, as pure functions: how long to wait after a failure, and whether to try again at all.
+import { backoffMs } from '../backoff.ts';
+
+export { backoffMs } from '../backoff.ts';
 
 export interface RetryPolicy {
   /** Delay after the first failure in ms; it doubles per attempt, with jitter, up to maxMs. */
@@ -16,15 +19,6 @@ export function retryPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
     maxMs: overrides.maxMs ?? defaultRetry.maxMs,
     maxAttempts: overrides.maxAttempts ?? defaultRetry.maxAttempts,
   };
-}
-
-/**
- * Exponential back-off with "equal jitter" (AWS Architecture Blog, "Exponential Backoff and Jitter"): half the
- * delay is fixed, half random, so retries spread out. `attempt` counts from 1; the result is in ms.
- */
-export function backoffMs(attempt: number, policy: Pick<RetryPolicy, 'baseMs' | 'maxMs'>, random = Math.random): number {
-  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
 /** What becomes of a delivery after a failed attempt: tried again at `nextAttemptAt` (epoch ms), or failed for good. */
