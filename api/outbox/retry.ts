@@ -1,5 +1,5 @@
 // The retry policy, as pure functions: how long to wait after a failure, and whether to try again at all.
-import { backoffMs } from '../backoff.ts';
+import { backoffMs, maxRetryGapMs } from '../backoff.ts';
 
 export { backoffMs } from '../backoff.ts';
 
@@ -11,7 +11,11 @@ export interface RetryPolicy {
   maxAttempts: number;
 }
 
-export const defaultRetry: RetryPolicy = { baseMs: 30_000, maxMs: 60 * 60_000, maxAttempts: 15 };
+/**
+ * 30 s doubling to 60 s (SPEC "Faults": a receiver that comes back is used again within 60 s), for about a day
+ * (1,440 tries at most a minute apart) before a delivery is given up.
+ */
+export const defaultRetry: RetryPolicy = { baseMs: 30_000, maxMs: maxRetryGapMs, maxAttempts: 1_440 };
 
 export function retryPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
   return {
