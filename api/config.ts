@@ -83,6 +83,12 @@ const envSchema = z.object({
     .default('200')
     .transform(Number)
     .pipe(z.number().min(50, 'must be a whole number of milliseconds from 50 to 1000').max(1000, 'must be a whole number of milliseconds from 50 to 1000')),
+  DATABASE_LOCK_WAIT_MS: z
+    .string()
+    .regex(/^\d{1,6}$/, 'must be a whole number of milliseconds from 100 to 60000')
+    .default('5000')
+    .transform(Number)
+    .pipe(z.number().min(100, 'must be a whole number of milliseconds from 100 to 60000').max(60_000, 'must be a whole number of milliseconds from 100 to 60000')),
   SITE_S3_URL: z
     .string()
     .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^?#]*)?$/, 'must be s3://bucket or s3://bucket/prefix')
@@ -111,6 +117,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string;
   databaseAuthToken: string | undefined;
+  /** How long a write waits for the database's write lock before it is answered 503, in ms (DATABASE_LOCK_WAIT_MS). */
+  databaseLockWaitMs: number;
   /** Absolute base for links in emails and feeds, without a trailing slash. */
   publicUrl: string;
   smtpUrl: string | undefined;
@@ -269,6 +277,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     databaseUrl: e.DATABASE_URL ?? resolve(dataDir, 'status.db'),
     databaseAuthToken: e.DATABASE_AUTH_TOKEN,
+    databaseLockWaitMs: e.DATABASE_LOCK_WAIT_MS,
     publicUrl: (e.PUBLIC_URL ?? `http://${shownHost}:${e.PORT}`).replace(/\/+$/, ''),
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,

@@ -38,7 +38,7 @@ interface StartOptions {
 export async function openServices(config: Config, options: StartOptions = {}): Promise<Services & { db: Database }> {
   const log = options.log ?? console.log;
   const templates = loadTemplates(templatesDir);
-  const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken, lockWaitMs: config.databaseLockWaitMs });
   return {
     db,
     templates,

@@ -89,7 +89,12 @@ export async function verifyToken(s: Pick<Services, 'db' | 'clock'>, secret: str
   if (!row || !sameHash(row.hash, hash)) return null;
   const now = s.clock.now();
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > lastUsedResolutionMs) {
-    await s.db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
+    // Bookkeeping, not the request's work: a request is never refused for a full disk or a busy lock over it.
+    await s.db
+      .update(apiTokens)
+      .set({ lastUsedAt: now })
+      .where(eq(apiTokens.id, row.id))
+      .catch(() => {});
   }
   return { kind: 'token', id: row.id, name: row.name, email: row.email, role: row.role as Role };
 }
