@@ -9,6 +9,7 @@ import { readConfig } from '../api/config.ts';
 import { openServices } from '../api/server.ts';
 import { projectRoot } from '../api/site/astro.ts';
 import { createToken } from '../api/services/tokens.ts';
+import { systemActor } from '../api/services/context.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 import { until } from './until.ts';
 
@@ -48,7 +49,7 @@ it('keeps answering while another process holds the write lock, answers writes 5
   dir = mkdtempSync(join(tmpdir(), 'status-lock-'));
   const env = { DATA_DIR: dir, PUBLIC_URL: 'https://status.example.com', SEED_DEMO: 'false', DATABASE_LOCK_WAIT_MS: String(lockWaitMs) };
   const setup = await openServices(readConfig(env), { log: () => {} });
-  const { token } = await createToken(setup, { name: 'test setup' }, { role: 'admin', name: 'Ada Admin' });
+  const { token } = await createToken(setup, systemActor('test setup'), { role: 'admin', name: 'Ada Admin' });
   const variables = Object.fromEntries(setup.templates.get('investigating')!.variables.map((v) => [v.name, v.example]));
   setup.db.$client.close();
 
