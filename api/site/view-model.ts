@@ -7,7 +7,6 @@ import {
   isActiveIncident,
   isActiveMaintenance,
   maintenanceStatusLabel,
-  pageStatus,
   startedMaintenanceStatuses,
   upcomingMaintenanceStatuses,
   worstStatus,
@@ -17,7 +16,7 @@ import {
   type PageStatus,
 } from '../domain.ts';
 import { dayAnchor, paths, updateAnchor } from '../links.ts';
-import type { ComponentState } from '../status.ts';
+import { readPageStatus, type ComponentState } from '../status.ts';
 import { describeReach, humanDuration, joinNames, paragraphs, plural, updateStatusLabel } from '../text.ts';
 import {
   addDays,
@@ -157,7 +156,7 @@ export interface ComponentLine {
 export interface IndexPage {
   kind: 'index';
   frame: FrameView;
-  /** The page status: the same blend as status.json's indicator (domain.ts `pageStatus`). */
+  /** The page status: the same as status.json's indicator (api/status.ts `readPageStatus`). */
   banner: { status: StatusView; indicator: Indicator; text: string; detail: string };
   groups: { name: string | null; components: ComponentLine[] }[];
   incidents: IncidentCard[];
@@ -420,7 +419,7 @@ async function maintenanceCards(r: SiteReading, rows: MaintenanceRecord[], withL
 
 // ---- the index ----
 
-/** The banner's words for the page status (domain.ts `pageStatus`, the same blend as status.json). */
+/** The banner's words for the page status (api/status.ts `readPageStatus`, the same as status.json). */
 const bannerText: Record<ComponentStatus, Record<PageStatus['scope'], string>> = {
   operational: { all: 'All systems operational', some: 'All systems operational' },
   under_maintenance: { all: 'Scheduled maintenance in progress', some: 'Scheduled maintenance in progress' },
@@ -531,7 +530,7 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
     };
     groups.set(c.group, [...(groups.get(c.group) ?? []), line]);
   }
-  const overall = pageStatus(r.components.map((c) => c.status));
+  const overall = await readPageStatus(r.db, r.reader.name, r.components);
   const count = (n: number, what: string) => `${n} ${plural(n, what)}`;
   const detail = [
     activeCards.length ? count(activeCards.length, 'active incident') : '',
