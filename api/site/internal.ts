@@ -12,7 +12,7 @@ import { sameOrigin } from '../http/same-origin.ts';
 import type { PageRenderer } from './astro.ts';
 import { readers } from './records.ts';
 import { siteHeaders } from './serve.ts';
-import { stakeholderSession, stakeholderSignInRoutes } from './stakeholder-sign-in.ts';
+import { stakeholderSignInRoutes } from './stakeholder-sign-in.ts';
 import {
   historyMonthPage,
   historyMonths,
@@ -94,15 +94,14 @@ export function internalRoutes(d: InternalDeps) {
     return c.redirect('/internal/sign-in', 303);
   });
 
-  // Stakeholders sign in with a one-time emailed link instead of a token, and read as viewers.
+  // Members and stakeholders sign in with a one-time emailed link instead of a token (stakeholders read as viewers).
   const stakeholders = { db: d.db, clock: d.clock, publicUrl: d.settings.publicUrl, cookie: sessionCookie };
   app.route('/', stakeholderSignInRoutes(stakeholders));
 
   // Every console form below refuses a cross-site POST with 403, by the same rule as sign-in and sign-out.
   app.use('/internal/*', fromThisSite);
   // Everything below needs a signed-in person or a bearer token; a browser without one gets the sign-in form.
-  app.use('/internal/*', authenticate(d));
-  app.use('/internal/*', stakeholderSession(stakeholders));
+  app.use('/internal/*', authenticate(d, ['token', 'member', 'stakeholder']));
   app.use(
     '/internal/*',
     createMiddleware<AuthEnv>(async (c, next) => {

@@ -1,7 +1,6 @@
-// /internal/sign-in/email and /internal/sign-in/link: stakeholders sign in with a one-time emailed link and read /internal/ as viewers.
+// /internal/sign-in/email and /internal/sign-in/link: members and stakeholders sign in with a one-time emailed link (members with their role, stakeholders as viewers).
 import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import { createMiddleware } from 'hono/factory';
 import { html } from 'hono/html';
 import { z } from 'zod';
 import type { Database } from '../../db/client.ts';
@@ -16,7 +15,6 @@ import {
   requestSignInLink,
   safeNext,
   signInLinkLifetimeMs,
-  verifyStakeholderSession,
   type LinkState,
 } from '../services/stakeholder-sign-in.ts';
 
@@ -48,7 +46,7 @@ function requestPage(next: string, email: string, error?: string): string {
   return page(
     'Sign in by email',
     html`<h1>Sign in to the internal status page by email</h1>
-<p>Stakeholders who receive briefings can read the internal page without a token. Enter your address and we email you a link that works once, for ${minutes} minutes.</p>
+<p>Team members, and stakeholders who receive briefings, sign in without a token. Enter your address and we email you a link that works once, for ${minutes} minutes.</p>
 ${error ? html`<p class="error" role="alert" id="email-error">${error}</p>` : ''}
 <form method="post" action="/internal/sign-in/email">
 <input type="hidden" name="next" value="${next}">
@@ -64,8 +62,8 @@ function sentPage(): string {
   return page(
     'Check your inbox',
     html`<h1>Check your inbox</h1>
-<p>If that address belongs to a stakeholder, a sign-in link is on its way. It works once, for ${minutes} minutes.</p>
-<p>Nothing there in a few minutes? Look in your spam folder, or ask an admin to add you as a stakeholder.</p>`,
+<p>If that address belongs to a team member or a stakeholder, a sign-in link is on its way. It works once, for ${minutes} minutes.</p>
+<p>Nothing there in a few minutes? Look in your spam folder, or ask an admin to add you as a member.</p>`,
   );
 }
 
@@ -108,9 +106,9 @@ export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
 
   app.get('/internal/sign-in/email', async (c) => {
     const next = safeNext(c.req.query('next'));
-    // Already signed in (a token holder or a stakeholder): the briefing's link goes straight to its page.
+    // Already signed in (a token holder, a member or a stakeholder): the briefing's link goes straight to its page.
     const cookie = getCookie(c, d.cookie);
-    if (cookie && ((await verifySession(d, cookie)) || (await verifyStakeholderSession(d.db, cookie, d.clock.now())))) {
+    if (cookie && (await verifySession(d, cookie))) {
       return c.redirect(next, 303);
     }
     return c.html(requestPage(next, c.req.query('email') ?? ''), 200, headers);
@@ -123,7 +121,7 @@ export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
     const email = emailField.safeParse(raw);
     if (!email.success) return c.html(requestPage(next, raw, `Email: ${email.error.issues[0]!.message}.`), 422, headers);
     // Queuing a link takes five statements, ignoring an unknown address one: answering no sooner than a floor far
-    // above either keeps the time from telling an outsider which addresses are executives'.
+    // above either keeps the time from telling an outsider which addresses are members' or executives'.
     const floor = new Promise((resolve) => setTimeout(resolve, signInAnswerFloorMs));
     await requestSignInLink(d, { email: email.data, next });
     await floor;
@@ -135,7 +133,7 @@ export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
     const token = c.req.query('token') ?? '';
     const link = token ? await peekSignInLink(d, token) : { state: 'unknown' as const };
     if (link.state !== 'valid') return c.html(deadLinkPage(link.state), link.state === 'unknown' ? 404 : 410, headers);
-    return c.html(confirmPage(token, link.name ?? 'a stakeholder'), 200, headers);
+    return c.html(confirmPage(token, link.name ?? 'you'), 200, headers);
   });
 
   app.post('/internal/sign-in/link', async (c) => {
@@ -147,15 +145,4 @@ export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
     return c.redirect(result.next, 303);
   });
   return app;
-}
-
-/** After /internal/'s token authentication: a session cookie that belongs to a stakeholder makes them a viewer. */
-export function stakeholderSession(d: Pick<StakeholderSignInDeps, 'db' | 'clock' | 'cookie'>) {
-  return createMiddleware<AuthEnv>(async (c, next) => {
-    if (!c.get('actor')) {
-      const cookie = getCookie(c, d.cookie);
-      if (cookie) c.set('actor', await verifyStakeholderSession(d.db, cookie, d.clock.now()));
-    }
-    await next();
-  });
 }
