@@ -3,7 +3,8 @@ import { and, count, eq, gt, inArray, isNotNull, isNull } from 'drizzle-orm';
 import { html } from 'hono/html';
 import type { Queryable } from '../../db/client.ts';
 import { deliveries, members, signInLinks, stakeholders } from '../../db/schema.ts';
-import { type Actor, actorKey, withTransaction } from './context.ts';
+import { type Actor, actorKey, systemActor, withTransaction } from './context.ts';
+import { addMember, hasAdminMember, memberActor } from './members.ts';
 import { openSession, type SessionHolder } from './sessions.ts';
 import type { Role } from './tokens.ts';
 import { newId, newSecret, sha256 } from '../ids.ts';
@@ -88,8 +89,8 @@ export async function requestSignInLink(s: Pick<Services, 'db' | 'clock'>, input
 }
 
 /**
- * Mints a member's one-time sign-in link at once, for a person at the server's shell (`npm run member`, the first
- * run's admin link): nothing is emailed, the URL is returned to print. Works once, for 15 minutes. Audited as `actor`.
+ * Mints a member's one-time sign-in link at once, for a person at the server's shell (`npm run member`): nothing is
+ * emailed, the URL is returned to print. Works once, for 15 minutes. Audited as `actor`.
  */
 export async function issueMemberSignInLink(
   s: Pick<Services, 'db' | 'clock' | 'tx' | 'publicUrl'>,
@@ -97,13 +98,33 @@ export async function issueMemberSignInLink(
   memberId: string,
   next?: string,
 ): Promise<{ url: string; expiresAt: Date }> {
+  return mintLink(s, actor, memberId, next);
+}
+
+/**
+ * The first run's link (SPEC "People"): while no admin member exists, start-up prints a one-time link whose page asks
+ * for a name and an address and makes that person the first admin. Works once, for 15 minutes; null once an admin exists.
+ */
+export async function issueFirstAdminLink(s: Pick<Services, 'db' | 'clock' | 'tx' | 'publicUrl'>): Promise<{ url: string; expiresAt: Date } | null> {
+  if (await hasAdminMember(s.db)) return null;
+  return mintLink(s, systemActor('start-up'), null);
+}
+
+async function mintLink(s: Pick<Services, 'db' | 'clock' | 'tx' | 'publicUrl'>, actor: Actor, memberId: string | null, next?: string) {
   const now = s.clock.now();
   const secret = newSecret();
   const expiresAt = new Date(now.getTime() + signInLinkLifetimeMs);
   await withTransaction(s, async (tx) => {
     const id = newId();
     await tx.insert(signInLinks).values({ id, memberId, deliveryId: null, hash: sha256(secret), next: safeNext(next), expiresAt, createdAt: now });
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'member.sign_in_link_issued', subjectType: 'member', subjectId: memberId, detail: { link: id, by: actorKey(actor) } });
+    await recordAudit(tx, {
+      at: now,
+      actor: actor.name,
+      action: memberId ? 'member.sign_in_link_issued' : 'member.first_admin_link_issued',
+      subjectType: 'member',
+      subjectId: memberId ?? 'first-admin',
+      detail: { link: id, by: actorKey(actor) },
+    });
   });
   return { url: signInLinkUrl(s.publicUrl, secret), expiresAt };
 }
@@ -197,18 +218,20 @@ function signInEmail(s: MailSettings, to: { id: string; email: string; name: str
 export type LinkState = 'valid' | 'used' | 'expired' | 'unknown';
 
 /** Reads a link without spending it (what a mail scanner's GET may do): its state and, when valid, who it is for. */
-export async function peekSignInLink(s: Pick<Services, 'db' | 'clock'>, secret: string): Promise<{ state: LinkState; name?: string }> {
+export async function peekSignInLink(s: Pick<Services, 'db' | 'clock'>, secret: string): Promise<{ state: LinkState; name?: string; firstAdmin?: boolean }> {
   const [row] = await s.db
     .select({ link: signInLinks, stakeholder: stakeholders.name, member: members.name })
     .from(signInLinks)
     .leftJoin(stakeholders, eq(stakeholders.id, signInLinks.stakeholderId))
     .leftJoin(members, eq(members.id, signInLinks.memberId))
     .where(and(isNotNull(signInLinks.hash), eq(signInLinks.hash, sha256(secret))));
-  const name = row?.member ?? row?.stakeholder;
-  if (!row || !name) return { state: 'unknown' };
-  if (row.link.usedAt) return { state: 'used' };
+  if (!row) return { state: 'unknown' };
+  const firstAdmin = !row.link.memberId && !row.link.stakeholderId;
+  const name = row.member ?? row.stakeholder;
+  if (!name && !firstAdmin) return { state: 'unknown' };
+  if (row.link.usedAt || (firstAdmin && (await hasAdminMember(s.db)))) return { state: 'used' };
   if (row.link.expiresAt.getTime() <= s.clock.now().getTime()) return { state: 'expired' };
-  return { state: 'valid', name };
+  return firstAdmin ? { state: 'valid', firstAdmin } : { state: 'valid', name: name! };
 }
 
 /**
@@ -219,6 +242,8 @@ export async function peekSignInLink(s: Pick<Services, 'db' | 'clock'>, secret: 
 export async function redeemSignInLink(
   s: Pick<Services, 'db' | 'clock'>,
   secret: string,
+  /** The first admin's `{ email, name }`, for the first run's link (validated as addMember does: 422 naming the field). */
+  firstAdmin?: { email: string; name: string },
 ): Promise<{ state: 'signed-in'; session: { secret: string; expiresAt: Date }; next: string; actor: SessionHolder } | { state: Exclude<LinkState, 'valid'> }> {
   const now = s.clock.now();
   const hash = sha256(secret);
@@ -229,7 +254,13 @@ export async function redeemSignInLink(
       .where(and(eq(signInLinks.hash, hash), isNull(signInLinks.usedAt), gt(signInLinks.expiresAt, now)))
       .returning();
     if (!link) return null;
-    const holder = await linkHolder(tx, link);
+    let holder = await linkHolder(tx, link);
+    if (!link.memberId && !link.stakeholderId) {
+      // The first run's link: spent only while no admin exists; it makes the person who spends it the first admin.
+      if (await hasAdminMember(tx)) return null;
+      const added = await addMember({ ...s, tx }, systemActor('first run'), { ...firstAdmin, role: 'admin' });
+      holder = memberActor(added);
+    }
     if (!holder) return null;
     const session = await openSession(tx, now, holder);
     if (holder.kind === 'member') await tx.update(members).set({ lastSignedInAt: now }).where(eq(members.id, holder.id));

@@ -13,6 +13,8 @@ import type { PageRenderer } from './astro.ts';
 import { readers } from './records.ts';
 import { siteHeaders } from './serve.ts';
 import { stakeholderSignInRoutes } from './stakeholder-sign-in.ts';
+import { oidcSignInRoutes } from './oidc-sign-in.ts';
+import type { OidcSignIn } from '../services/oidc.ts';
 import {
   historyMonthPage,
   historyMonths,
@@ -35,6 +37,8 @@ interface InternalDeps {
   pages: PageRenderer;
   /** The comms console, when the server mounts one (api/console); without it /internal/ is read-only pages. */
   console?: ConsoleMount | undefined;
+  /** Single sign-on, when OIDC_ISSUER is set: the sign-in page offers Sign in with SSO. */
+  sso?: OidcSignIn | undefined;
 }
 
 /**
@@ -69,7 +73,7 @@ export function internalRoutes(d: InternalDeps) {
     return target === '/internal/' ? undefined : target;
   };
   const signIn = async (c: Context, status: 200 | 401, error?: string, next?: string) =>
-    html(c, signInPage(await reading(), error, landing(next)), status, status === 401 ? { 'www-authenticate': 'Bearer realm="internal"' } : {});
+    html(c, signInPage(await reading(), error, landing(next), Boolean(d.sso)), status, status === 401 ? { 'www-authenticate': 'Bearer realm="internal"' } : {});
 
   app.get('/internal', (c) => c.redirect('/internal/', 301));
   app.get('/internal/sign-in', (c) => signIn(c, 200));
@@ -97,6 +101,7 @@ export function internalRoutes(d: InternalDeps) {
   // Members and stakeholders sign in with a one-time emailed link instead of a token (stakeholders read as viewers).
   const stakeholders = { db: d.db, clock: d.clock, publicUrl: d.settings.publicUrl, cookie: sessionCookie };
   app.route('/', stakeholderSignInRoutes(stakeholders));
+  if (d.sso) app.route('/', oidcSignInRoutes({ ...stakeholders, sso: d.sso }));
 
   // Every console form below refuses a cross-site POST with 403, by the same rule as sign-in and sign-out.
   app.use('/internal/*', fromThisSite);

@@ -8,6 +8,7 @@ import type { AuthEnv } from '../auth.ts';
 import type { Clock } from '../clock.ts';
 import { linkPage, linkPageHeaders, type Fragment } from '../http/link-page.ts';
 import { sameOrigin } from '../http/same-origin.ts';
+import { ValidationError } from '../errors.ts';
 import { verifySession } from '../services/sessions.ts';
 import {
   peekSignInLink,
@@ -79,6 +80,28 @@ function confirmPage(token: string, name: string): string {
   );
 }
 
+/** The first run's link: the person who spends it becomes the first admin member, so it asks who they are. */
+function firstAdminPage(token: string, values: { name: string; email: string }, errors: Map<string, string> = new Map()): string {
+  const field = (id: 'name' | 'email', label: string, type: string, autocomplete: string) => {
+    const error = errors.get(id);
+    return html`<label for="${id}">${label}</label>
+${error ? html`<p class="error" id="${id}-error">${label}: ${error}</p>` : ''}
+<input id="${id}" name="${id}" type="${type}" required autocomplete="${autocomplete}" value="${values[id]}"${error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>`;
+  };
+  return page(
+    'Sign in as the first admin',
+    html`<h1>Sign in as the first admin</h1>
+<p>Nobody is an admin of this status page yet. Say who you are: you become its first admin member, and later sign in with a link emailed to this address. This link works once.</p>
+${errors.size ? html`<p class="error" role="alert">Nothing was saved: check ${[...errors.keys()].join(' and ')}.</p>` : ''}
+<form method="post" action="/internal/sign-in/link" novalidate>
+<input type="hidden" name="token" value="${token}">
+${field('name', 'Name', 'text', 'name')}
+${field('email', 'Email', 'email', 'email')}
+<div><button type="submit">Sign in</button></div>
+</form>`,
+  );
+}
+
 const deadReasons: Record<Exclude<LinkState, 'valid'>, string> = {
   used: 'This sign-in link has already been used.',
   expired: 'This sign-in link has expired.',
@@ -133,13 +156,22 @@ export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
     const token = c.req.query('token') ?? '';
     const link = token ? await peekSignInLink(d, token) : { state: 'unknown' as const };
     if (link.state !== 'valid') return c.html(deadLinkPage(link.state), link.state === 'unknown' ? 404 : 410, headers);
+    if (link.firstAdmin) return c.html(firstAdminPage(token, { name: '', email: '' }), 200, headers);
     return c.html(confirmPage(token, link.name ?? 'you'), 200, headers);
   });
 
   app.post('/internal/sign-in/link', async (c) => {
     const body = await c.req.parseBody();
     const token = typeof body.token === 'string' ? body.token : '';
-    const result = token ? await redeemSignInLink(d, token) : { state: 'unknown' as const };
+    const person = { name: typeof body.name === 'string' ? body.name : '', email: typeof body.email === 'string' ? body.email : '' };
+    let result: Awaited<ReturnType<typeof redeemSignInLink>>;
+    try {
+      result = token ? await redeemSignInLink(d, token, person) : { state: 'unknown' as const };
+    } catch (e) {
+      // Only the first run's link takes input: a bad name or address comes back beside its field, the link unspent.
+      if (!(e instanceof ValidationError)) throw e;
+      return c.html(firstAdminPage(token, person, new Map((e.errors ?? []).map((f) => [f.path, f.message]))), 422, headers);
+    }
     if (result.state !== 'signed-in') return c.html(deadLinkPage(result.state), result.state === 'unknown' ? 404 : 410, headers);
     setCookie(c, d.cookie, result.session.secret, { httpOnly: true, secure, sameSite: 'Strict', path: '/internal', expires: result.session.expiresAt });
     return c.redirect(result.next, 303);
