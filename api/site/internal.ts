@@ -50,8 +50,8 @@ export interface ConsoleMount {
   routes: Hono<AuthEnv>;
   /** Renders an internal page with the console's navigation (and `panel` above the content). */
   render(c: Context, view: PageView, status: number, panel?: string): Promise<Response>;
-  /** The open incidents, next due first, for the top of /internal/. */
-  indexPanel(): Promise<string>;
+  /** The top of /internal/ for whoever asks: the open incidents, next due first (a viewer: their briefing). */
+  indexPanel(c: Context): Promise<string>;
 }
 
 const noStore = { ...siteHeaders, 'cache-control': 'private, no-store' };
@@ -127,7 +127,7 @@ export function internalRoutes(d: InternalDeps) {
 
   app.get('/internal/', async (c) => {
     const view = await indexPage(await reading());
-    return d.console ? d.console.render(c, view, 200, await d.console.indexPanel()) : html(c, view);
+    return d.console ? d.console.render(c, view, 200, await d.console.indexPanel(c)) : html(c, view);
   });
   if (d.console) app.route('/', d.console.routes);
   app.get('/internal/incidents/:id/', page(async (r, c) => (await incidentPages(r, [c.req.param('id')!]))[0] ?? null));
