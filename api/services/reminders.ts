@@ -40,9 +40,9 @@ export function overdueTimes(due: number, intervalMinutes: number | null): numbe
   return times;
 }
 
-/** The console page where the comms lead posts the next update: `/internal/incidents/{id}/` (SPEC, console). */
+/** Where the comms lead posts the next update: `/internal/incidents/{id}/post-update`, the incident page scrolled to Post update. */
 function postUpdateUrl(publicUrl: string, incidentId: string): string {
-  return absolute(publicUrl, paths.incident('internal', incidentId));
+  return absolute(publicUrl, `${paths.incident('internal', incidentId)}post-update`);
 }
 
 const emailPattern = /[^\s<>@,;"]+@[^\s<>@,;"]+\.[^\s<>@,;"]+/;

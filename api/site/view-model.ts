@@ -212,6 +212,8 @@ interface SignInPage {
   error?: string | undefined;
   /** The /internal/ path the person asked for; signing in lands there. */
   next?: string | undefined;
+  /** Whether single sign-on is configured (OIDC_ISSUER): the page offers Sign in with SSO. */
+  sso?: boolean | undefined;
 }
 
 interface NotFoundPage {
@@ -646,9 +648,9 @@ export async function historyMonthPage(r: SiteReading, month: Month, months: Mon
 
 // ---- the rest ----
 
-export function signInPage(r: SiteReading, error?: string, next?: string): SignInPage {
+export function signInPage(r: SiteReading, error?: string, next?: string, sso?: boolean): SignInPage {
   const f = frame(r, 'Sign in', 'Sign in to the internal status page.');
-  return { kind: 'sign-in', frame: { ...f, signOut: undefined }, action: paths.signIn(), error, next };
+  return { kind: 'sign-in', frame: { ...f, signOut: undefined }, action: paths.signIn(), error, next, sso };
 }
 
 export function consolePage(r: SiteReading, title: string, body: string): ConsolePage {
