@@ -40,10 +40,10 @@ describe('view-model', () => {
     expect(insights.get(record!.id)).toMatchObject({ severity: 'SEV1', status: 'investigating', roles: {} });
   });
 
-  it('names the time zone the days are grouped in, on every frame', async () => {
+  it('names the time zone times are shown in (and days grouped in), on every frame', async () => {
     await f.close();
     f = await makeFixture({ TIME_ZONE: 'America/New_York' });
     const view = await indexPage(await reading('public'));
-    expect(view.frame.timeNote).toBe('Times are in UTC; days are grouped in America/New_York time.');
+    expect(view.frame.timeNote).toBe('Times are in America/New_York time.');
   });
 });

@@ -2,6 +2,7 @@
 import type { Queryable } from '../../db/client.ts';
 import type { ComponentImpact } from '../../db/schema.ts';
 import {
+  activeMaintenanceStatuses,
   componentStatusLabel,
   incidentStatusLabel,
   isActiveIncident,
@@ -85,6 +86,9 @@ export interface FrameView {
   homeHref: string;
   historyHref: string;
   feedHref?: string | undefined;
+  /** The same feed as Atom and JSON Feed, and the maintenance calendar (public pages only). */
+  alternates?: { type: string; text: string; href: string }[] | undefined;
+  calendarHref?: string | undefined;
   /** The subscribe form; `components` are the filter choices, listed on the front page only (null elsewhere). */
   subscribe?: { action: string; components: { id: string; name: string }[] | null } | undefined;
   signOut?: { action: string } | undefined;
@@ -93,7 +97,7 @@ export interface FrameView {
   /** Pages of the public site may be indexed; the internal page may not. */
   indexable: boolean;
   generatedAt: TimeView;
-  /** "Times are in UTC; days are grouped in Europe/Berlin time." */
+  /** "Times are in Europe/Berlin time." (TIME_ZONE); with JavaScript, local-time.js names the reader's zone instead. */
   timeNote: string;
 }
 
@@ -227,7 +231,20 @@ interface ConsolePage {
   body: string;
 }
 
-export type PageView = IndexPage | IncidentPage | MaintenancePage | HistoryPage | HistoryMonthPage | SignInPage | NotFoundPage | ConsolePage;
+/** The compact page for an iframe on a customer's site (`/embed/`): the page status and what is going on now. */
+interface EmbedPage {
+  kind: 'embed';
+  frame: FrameView;
+  status: StatusView;
+  /** Statuspage's wording of the blended status, as summary.json and the badge give it. */
+  description: string;
+  /** Where the full page is, absolute: the embed opens it in a new tab. */
+  pageUrl: string;
+  /** Active incidents, then maintenance in progress, each linking to its page (absolute). */
+  items: { href: string; title: string; statusLabel: string }[];
+}
+
+export type PageView = IndexPage | IncidentPage | MaintenancePage | HistoryPage | HistoryMonthPage | SignInPage | NotFoundPage | ConsolePage | EmbedPage;
 export type PageKind = PageView['kind'];
 
 // ---- building them ----
@@ -254,9 +271,9 @@ export async function readSite(db: Queryable, reader: ReaderPolicy, settings: Si
   return { db, reader, settings, now, components: await loadComponents(db, reader) };
 }
 
-/** "Times are in UTC; days are grouped in Europe/Berlin time." (the zone days are grouped in is named too). */
+/** "Times are in Europe/Berlin time.": the zone times are shown in without JavaScript, which also groups the days. */
 function timeNote(timeZone: string): string {
-  return timeZone === 'UTC' || timeZone === 'Etc/UTC' ? 'Times are in UTC.' : `Times are in UTC; days are grouped in ${timeZone} time.`;
+  return timeZone === 'UTC' || timeZone === 'Etc/UTC' ? 'Times are in UTC.' : `Times are in ${timeZone} time.`;
 }
 
 /**
@@ -266,6 +283,11 @@ function timeNote(timeZone: string): string {
 const frameParts: Record<Reader, (r: SiteReading, front: boolean) => Partial<FrameView>> = {
   public: (r, front) => ({
     feedHref: paths.feed(),
+    alternates: [
+      { type: 'application/atom+xml', text: 'Atom feed', href: paths.atomFeed() },
+      { type: 'application/feed+json', text: 'JSON Feed', href: paths.jsonFeed() },
+    ],
+    calendarHref: paths.maintenanceCalendar(),
     subscribe: { action: paths.subscribe(), components: front ? r.components.map((c) => ({ id: c.id, name: c.name })) : null },
     indexable: true,
   }),
@@ -284,7 +306,7 @@ function frame(r: SiteReading, title: string | null, description: string, front 
     homeHref: paths.home(a.name),
     historyHref: paths.history(a.name),
     indexable: false,
-    generatedAt: timeView(r.now),
+    generatedAt: timeView(r.now, r.settings.timeZone),
     timeNote: timeNote(settings.timeZone),
     ...frameParts[a.name](r, front),
   };
@@ -303,7 +325,7 @@ async function updateViews(r: SiteReading, rows: UpdateRecord[]): Promise<Map<st
           id: u.id,
           anchor: updateAnchor(u.id),
           statusLabel: updateStatusLabel(u.status),
-          at: timeView(u.createdAt),
+          at: timeView(u.createdAt, r.settings.timeZone),
           paragraphs: paragraphs(u.body),
           aside: other
             ? { label: other.published ? 'What customers were told' : 'External wording (not published)', paragraphs: paragraphs(other.body) }
@@ -315,7 +337,7 @@ async function updateViews(r: SiteReading, rows: UpdateRecord[]): Promise<Map<st
 }
 
 /** What insiders read about an incident beside its wording, in words. */
-function incidentFacts(i: IncidentInsight, now: Date): Fact[] {
+function incidentFacts(i: IncidentInsight, now: Date, timeZone: string): Fact[] {
   const facts: Fact[] = [
     { label: 'Severity', text: i.severity },
     { label: 'Audience', text: describeReach(i.audiences) },
@@ -328,7 +350,7 @@ function incidentFacts(i: IncidentInsight, now: Date): Fact[] {
   if (isActiveIncident(i.status)) {
     if (i.nextUpdateAt) {
       const late = now.getTime() - i.nextUpdateAt.getTime();
-      facts.push({ label: 'Next update due', text: '', time: timeView(i.nextUpdateAt), warning: late > 0 ? `Overdue by ${humanDuration(late)}` : undefined });
+      facts.push({ label: 'Next update due', text: '', time: timeView(i.nextUpdateAt, timeZone), warning: late > 0 ? `Overdue by ${humanDuration(late)}` : undefined });
     } else {
       facts.push({ label: 'Next update due', text: 'No time set' });
     }
@@ -388,10 +410,10 @@ async function incidentCards(
       active: isActiveIncident(i.status),
       impact: status(worstStatus(impacted.map((c) => c.status))),
       components: joinNames(impacted.map((c) => c.name)),
-      startedAt: timeView(i.startedAt),
-      resolvedAt: i.resolvedAt ? timeView(i.resolvedAt) : undefined,
+      startedAt: timeView(i.startedAt, r.settings.timeZone),
+      resolvedAt: i.resolvedAt ? timeView(i.resolvedAt, r.settings.timeZone) : undefined,
       latest: last ? latest.get(last.id) : undefined,
-      facts: insights.has(i.id) ? incidentFacts(insights.get(i.id)!, r.now) : [],
+      facts: insights.has(i.id) ? incidentFacts(insights.get(i.id)!, r.now, r.settings.timeZone) : [],
     };
   });
 }
@@ -410,8 +432,8 @@ async function maintenanceCards(r: SiteReading, rows: MaintenanceRecord[], withL
       href: paths.maintenance(r.reader.name, m.id),
       title: m.title,
       statusLabel: maintenanceStatusLabel[m.status],
-      from: timeView(m.startedAt ?? m.scheduledFor),
-      until: timeView(m.completedAt ?? m.scheduledUntil),
+      from: timeView(m.startedAt ?? m.scheduledFor, r.settings.timeZone),
+      until: timeView(m.completedAt ?? m.scheduledUntil, r.settings.timeZone),
       components: joinNames((covered.get(m.id) ?? []).map((c) => c.name)),
       latest: last ? latest.get(last.id) : undefined,
     };
@@ -578,7 +600,7 @@ export async function incidentPages(r: SiteReading, ids?: string[]): Promise<Inc
       timeline: own.map((u) => views.get(u.id)!).reverse(),
       postmortem: pm
         ? {
-            publishedAt: timeView(pm.publishedAt),
+            publishedAt: timeView(pm.publishedAt, r.settings.timeZone),
             paragraphs: paragraphs(pm.body),
             actionItems: (actionItems.get(incident.id) ?? []).map((a) => ({ title: a.title, owner: a.owner, due: a.dueDate })),
           }
@@ -658,4 +680,25 @@ export function consolePage(r: SiteReading, title: string, body: string): Consol
 
 export function notFoundPage(r: SiteReading): NotFoundPage {
   return { kind: 'not-found', frame: frame(r, 'Page not found', 'There is nothing at this address.') };
+}
+
+/** The embed page: the page status in Statuspage's words and colour, and the active incidents and maintenance. */
+export async function embedPage(r: SiteReading): Promise<EmbedPage> {
+  const [active, windows] = await Promise.all([
+    loadIncidents(r.db, r.reader, { active: true }),
+    loadMaintenances(r.db, r.reader, { statuses: [...activeMaintenanceStatuses] }),
+  ]);
+  const overall = pageStatus(r.components.map((c) => c.status));
+  const url = (path: string) => `${r.settings.publicUrl}${path}`;
+  return {
+    kind: 'embed',
+    frame: frame(r, 'Status', `The current status of ${r.settings.pageName}.`),
+    status: status(overall.worst),
+    description: overall.description,
+    pageUrl: url(paths.home(r.reader.name)),
+    items: [
+      ...active.map((i) => ({ href: url(paths.incident(r.reader.name, i.id)), title: i.title, statusLabel: incidentStatusLabel[i.status] })),
+      ...windows.map((m) => ({ href: url(paths.maintenance(r.reader.name, m.id)), title: m.title, statusLabel: `Maintenance: ${maintenanceStatusLabel[m.status]}` })),
+    ],
+  };
 }
