@@ -50,6 +50,8 @@ export async function openServices(config: Config, options: StartOptions = {}): 
     webhookAllowPrivate: config.webhookAllowPrivate,
     alerts: config.alerts,
     trustedProxies: config.trustedProxies,
+    maintenanceReminderHours: config.maintenanceReminderHours,
+    timeZone: config.timeZone,
   };
 }
 

@@ -98,13 +98,14 @@ function transactional(s: MailSettings, to: string, subject: string, text: strin
  * The wording is rendered once per update (`bulk`); `personal` gives what differs per recipient. api/mail/bulk.ts
  * compiles the MIME once from this and stamps each copy, which matters at 100,000.
  */
-export function subscriberBulk(s: MailSettings, stored: UpdateFacts, kind: 'update' | 'reminder') {
+export function subscriberBulk(s: MailSettings, stored: UpdateFacts, kind: 'update' | 'reminder', hoursAhead = 0) {
   // Characters XML 1.0 forbids are dropped here, once per update, rather than from every recipient's copy.
   const update = { ...stored, externalSubject: dropXmlForbidden(stored.externalSubject), externalBody: dropXmlForbidden(stored.externalBody) };
   const reminder = kind === 'reminder';
   const subject = oneLine(`${reminder ? 'Reminder: ' : ''}${update.externalSubject}`);
   const link = pageUrl(s, update);
-  const lead = reminder ? 'A reminder: this planned maintenance starts within the hour.' : '';
+  // A reminder goes out `hoursAhead` hours before the start (MAINTENANCE_REMINDER_HOURS); the wording below names the window.
+  const lead = reminder ? `A reminder: this planned maintenance starts in ${hoursAhead > 1 ? `${hoursAhead} hours` : 'an hour'}.` : '';
   const why = dropXmlForbidden(`You are receiving this because you subscribed to updates from ${s.pageName}.`);
   const body = html`${lead ? html`<p style="margin:0 0 14px"><strong>${lead}</strong></p>` : ''}
 <h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>
@@ -133,7 +134,7 @@ ${paragraphs(update.externalBody)}
     const manage = manageUrl(s, recipient.unsubscribeToken);
     return {
       to: recipient.email,
-      messageId: `<${kind}.${update.id}.${recipient.id}@${domain}>`,
+      messageId: `<${reminder ? `reminder-${hoursAhead}h` : kind}.${update.id}.${recipient.id}@${domain}>`,
       headers: { 'List-Unsubscribe': `<${unsubscribe}>` },
       textFooter: `Manage your subscription: ${manage}\nUnsubscribe: ${unsubscribe}`,
       // Plain concatenation around pieces escaped once per update: the template tag costs more than the rest at 100,000.

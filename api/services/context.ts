@@ -21,6 +21,10 @@ export interface Services {
   /** Whether webhook subscribers may point at private addresses (WEBHOOK_ALLOW_PRIVATE); admin-set channels always may. */
   webhookAllowPrivate: boolean;
   alerts: AlertSettings;
+  /** Hours before a maintenance window starts that subscribers are reminded (MAINTENANCE_REMINDER_HOURS); empty: none. */
+  maintenanceReminderHours: number[];
+  /** The zone times are written in, in wording and emails (TIME_ZONE); UTC when absent. */
+  timeZone?: string;
   /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); absent: none. */
   trustedProxies?: TrustedProxies;
 }
