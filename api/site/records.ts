@@ -54,6 +54,8 @@ export interface IncidentRecord {
   status: IncidentStatus;
   startedAt: Date;
   resolvedAt: Date | null;
+  /** When the next update is promised (customers read it as "next update by"); null when none is. */
+  nextUpdateAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -211,6 +213,7 @@ export async function loadIncidents(db: Queryable, a: ReaderPolicy, q: IncidentQ
       status: incidents.status,
       startedAt: incidents.startedAt,
       resolvedAt: incidents.resolvedAt,
+      nextUpdateAt: incidents.nextUpdateAt,
       createdAt: incidents.createdAt,
       updatedAt: incidents.updatedAt,
     })

@@ -5,6 +5,7 @@ import type { PageRenderer } from './astro.ts';
 import { monthOf, type Month } from './calendar.ts';
 import type { Target } from './changes.ts';
 import { badgeFiles } from './badges.ts';
+import { brandFiles } from './brand-files.ts';
 import { feedFiles } from './feed.ts';
 import { maintenanceCalendarFile } from './maintenance-ics.ts';
 import type { EncodedFile, SiteFile, SiteOutput } from './output.ts';
@@ -91,6 +92,7 @@ export async function renderRelease(i: RenderInputs): Promise<FullRender> {
     for (const m of months) await release.write(await page(i, await historyMonthPage(r, m, months)));
     await release.write(await page(i, historyPage(r, months)));
     await release.write(await page(i, notFoundPage(r)));
+    for (const file of brandFiles(i.settings.brand)) await release.write(file);
     for (const file of await feedFiles(i.db, i.settings, r.now)) await release.write(file);
     for (const file of await statuspageFiles(i.db, i.settings, r.now)) await release.write(file);
     for (const file of await badgeFiles(i.db, i.settings)) await release.write(file);

@@ -36,7 +36,9 @@ import {
   type Month,
   type TimeView,
 } from './calendar.ts';
+import type { Brand } from '../brand.ts';
 import { barIncidents } from './bars.ts';
+import { brandView } from './brand-files.ts';
 import {
   historyStart,
   loadComponents,
@@ -96,6 +98,8 @@ export interface FrameView {
   console?: { nav: LinkView[]; panel?: string | undefined } | undefined;
   /** Pages of the public site may be indexed; the internal page may not. */
   indexable: boolean;
+  /** The brand around every page: logo, favicon, accent stylesheet, support and home links (api/site/brand-files.ts). */
+  brand: ReturnType<typeof brandView>;
   generatedAt: TimeView;
   /** "Times are in Europe/Berlin time." (TIME_ZONE); with JavaScript, local-time.js names the reader's zone instead. */
   timeNote: string;
@@ -123,6 +127,8 @@ export interface IncidentCard {
   components: string;
   startedAt: TimeView;
   resolvedAt?: TimeView | undefined;
+  /** While active: when the next update is promised, shown in the reader's zone by local-time.js. */
+  nextUpdateBy?: TimeView | undefined;
   latest?: TimelineEntry | undefined;
   facts: Fact[];
 }
@@ -253,6 +259,8 @@ export interface SiteSettings {
   pageName: string;
   publicUrl: string;
   timeZone: string;
+  /** Logo, accent, favicon, support and home links (api/brand.ts); none when absent. */
+  brand?: Brand | undefined;
 }
 
 /** One reader's reading of the database at one moment, with the catalogue loaded once for every page. */
@@ -306,6 +314,7 @@ function frame(r: SiteReading, title: string | null, description: string, front 
     homeHref: paths.home(a.name),
     historyHref: paths.history(a.name),
     indexable: false,
+    brand: brandView(settings.brand),
     generatedAt: timeView(r.now, r.settings.timeZone),
     timeNote: timeNote(settings.timeZone),
     ...frameParts[a.name](r, front),
@@ -412,6 +421,7 @@ async function incidentCards(
       components: joinNames(impacted.map((c) => c.name)),
       startedAt: timeView(i.startedAt, r.settings.timeZone),
       resolvedAt: i.resolvedAt ? timeView(i.resolvedAt, r.settings.timeZone) : undefined,
+      nextUpdateBy: isActiveIncident(i.status) && i.nextUpdateAt ? timeView(i.nextUpdateAt, r.settings.timeZone) : undefined,
       latest: last ? latest.get(last.id) : undefined,
       facts: insights.has(i.id) ? incidentFacts(insights.get(i.id)!, r.now, r.settings.timeZone) : [],
     };
