@@ -4,8 +4,11 @@ import { extname, resolve } from 'node:path';
 
 /** The light theme's page background (site/styles/site.css `--bg`): the accent must read on it. */
 export const lightBackground = '#f7f7f5';
-/** The dark theme's page background: the derived dark accent must read on it. */
-export const darkBackground = '#141517';
+/**
+ * The lighter of the dark theme's backgrounds (`--surface`, under the header and cards; `--bg` is darker): the
+ * derived dark accent must read on it, and so reads on both.
+ */
+export const darkBackground = '#1d1f22';
 /** WCAG 2.x 1.4.3 (AA) for normal text: links and buttons in the accent are text. */
 export const minimumContrast = 4.5;
 
