@@ -132,7 +132,7 @@ async function allViews(services: Services, config: Config): Promise<{ path: str
   for (const v of await incidentPages(r)) views.push({ path: `incidents/${v.incident.id}`, view: v });
   for (const v of await maintenancePages(r)) views.push({ path: `maintenances/${v.maintenance.id}`, view: v });
   for (const m of months) views.push({ path: `history/${m}`, view: await historyMonthPage(r, m, months) });
-  views.push({ path: 'history', view: historyPage(r, months) }, { path: '404', view: notFoundPage(r) });
+  views.push({ path: 'history', view: await historyPage(r, months) }, { path: '404', view: notFoundPage(r) });
   return views;
 }
 

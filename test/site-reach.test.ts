@@ -189,3 +189,42 @@ describe('the maintenance calendar', () => {
     expect(event).toMatchObject({ uid: `${m.id}@status.example.com`, status: 'CANCELLED', sequence: 1 });
   });
 });
+
+describe('the history', () => {
+  it('lists past incidents inline, newest first, and never a maintenance window still to come', async () => {
+    const older = await declare(f, { title: 'Older trouble', startedAt: '2026-11-20T08:00:00Z' });
+    await postUpdate(f, older.id, 'resolved');
+    await declare(f, { title: 'Newer trouble', startedAt: '2026-11-22T08:00:00Z' });
+    await schedule('Future window', '2026-11-28T10:00:00Z', '2026-11-28T11:00:00Z');
+    const past = await schedule('Past window', '2026-11-23T11:30:00Z', '2026-11-23T11:45:00Z');
+    const done = await f.call('POST', `/api/v1/maintenances/${past.id}/updates`, {
+      token: 'comms',
+      body: { status: 'completed', template: 'maintenance-completed', variables: examples(f, 'maintenance-completed') },
+    });
+    expect(done.status).toBe(201);
+    await f.rendered();
+    const history = await text('/history/');
+    const order = ['Past window', 'Newer trouble', 'Older trouble'].map((t) => history.indexOf(t));
+    expect(order.every((at) => at > 0)).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(history).not.toContain('Future window');
+    // This month's page is history too: the window later this month is not on it.
+    const month = await text('/history/2026-11/');
+    expect(month).toContain('Older trouble');
+    expect(month).toContain('Past window');
+    expect(month).not.toContain('Future window');
+    // It is on the front page, where what is coming belongs.
+    expect(await text('/')).toContain('Future window');
+  });
+
+  it('shows the newest 25 on its first page and links on to the month where they end', async () => {
+    for (let n = 0; n < 30; n++) {
+      const day = String(1 + (n % 20)).padStart(2, '0');
+      await declare(f, { title: `Trouble number ${n}`, startedAt: `2026-${n < 10 ? '10' : '11'}-${day}T0${n % 10}:00:00Z` });
+    }
+    await f.rendered();
+    const history = await text('/history/');
+    expect(history.match(/Trouble number \d+/g)).toHaveLength(25);
+    expect(history).toMatch(/<a href="\/history\/2026-10\/" rel="next">Older: October 2026 →<\/a>/);
+  });
+});

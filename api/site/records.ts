@@ -312,6 +312,8 @@ interface MaintenanceQuery {
   statuses?: MaintenanceStatus[] | undefined;
   overlapping?: { from: Date; to: Date } | undefined;
   scheduledIn?: { from: Date; to: Date } | undefined;
+  /** Windows scheduled to start at or before this moment. */
+  before?: Date | undefined;
   limit?: number | undefined;
 }
 
@@ -328,6 +330,7 @@ export async function loadMaintenances(db: Queryable, a: ReaderPolicy, q: Mainte
     );
   }
   if (q.scheduledIn) filters.push(gte(maintenances.scheduledFor, q.scheduledIn.from), lt(maintenances.scheduledFor, q.scheduledIn.to));
+  if (q.before) filters.push(lte(maintenances.scheduledFor, q.before));
   const query = db
     .select({
       id: maintenances.id,

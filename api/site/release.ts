@@ -90,7 +90,7 @@ export async function renderRelease(i: RenderInputs): Promise<FullRender> {
     for (const file of await pages(i, await maintenancePages(r))) await release.write(file);
     const months = await historyMonths(r);
     for (const m of months) await release.write(await page(i, await historyMonthPage(r, m, months)));
-    await release.write(await page(i, historyPage(r, months)));
+    await release.write(await page(i, await historyPage(r, months)));
     await release.write(await page(i, notFoundPage(r)));
     for (const file of brandFiles(i.settings.brand)) await release.write(file);
     for (const file of await feedFiles(i.db, i.settings, r.now)) await release.write(file);
@@ -160,7 +160,7 @@ export async function renderChanges(
       if (n < months.length - 1) touched.add(months[n + 1]!);
     }
     for (const m of touched) if (months.includes(m)) then.push(await page(i, await historyMonthPage(r, m, months)));
-    then.push(await page(i, historyPage(r, months)));
+    then.push(await page(i, await historyPage(r, months)));
   }
   if (targets.has('feed')) then.push(...(await feedFiles(i.db, i.settings, r.now)));
   if (maintenanceIds.length > 0) then.push(await maintenanceCalendarFile(i.db, i.settings, r.now));

@@ -201,7 +201,11 @@ interface MaintenancePage {
 interface HistoryPage {
   kind: 'history';
   frame: FrameView;
-  /** Newest first. */
+  /** The newest past incidents and maintenance windows, inline, newest first (never a window still to come). */
+  recent: ({ kind: 'incident'; incident: IncidentCard } | { kind: 'maintenance'; maintenance: MaintenanceCard })[];
+  /** The next page: the month of the oldest entry shown, whose page links on to older months. */
+  older?: LinkView | undefined;
+  /** Every month, newest first: the pages of the history. */
   months: LinkView[];
 }
 
@@ -642,10 +646,44 @@ export async function historyMonths(r: SiteReading): Promise<Month[]> {
   return monthsBetween(first < current ? first : current, current);
 }
 
-export function historyPage(r: SiteReading, months: Month[]): HistoryPage {
+/** How many entries the history's first page shows inline; the month pages hold the rest. */
+const historyPageSize = 25;
+
+/** Whether a window belongs in the history: it started, or its start has passed (a cancelled one). Never one to come. */
+const isPastWindow = (m: MaintenanceRecord, now: Date) => m.status !== 'scheduled' && m.scheduledFor.getTime() <= now.getTime();
+
+/**
+ * The history's first page: the newest `historyPageSize` incidents and past maintenance windows inline, newest first
+ * (by when they started), then a link on to the month of the oldest shown and the list of every month.
+ */
+export async function historyPage(r: SiteReading, months: Month[]): Promise<HistoryPage> {
+  const [incidentRows, windowRows] = await Promise.all([
+    loadIncidents(r.db, r.reader, { limit: historyPageSize }),
+    loadMaintenances(r.db, r.reader, { statuses: [...startedMaintenanceStatuses, 'cancelled'], before: r.now, limit: historyPageSize }),
+  ]);
+  const windows = windowRows.filter((m) => isPastWindow(m, r.now));
+  const startOf = (e: { at: Date }) => e.at.getTime();
+  const entries = [
+    ...incidentRows.map((i) => ({ kind: 'incident' as const, at: i.startedAt, row: i })),
+    ...windows.map((m) => ({ kind: 'maintenance' as const, at: m.startedAt ?? m.scheduledFor, row: m })),
+  ]
+    .sort((a, b) => startOf(b) - startOf(a))
+    .slice(0, historyPageSize);
+  const [incidents, maintenances] = await Promise.all([
+    incidentCards(r, entries.flatMap((e) => (e.kind === 'incident' ? [e.row as IncidentRecord] : []))),
+    maintenanceCards(r, entries.flatMap((e) => (e.kind === 'maintenance' ? [e.row as MaintenanceRecord] : [])), false),
+  ]);
+  const incidentCard = new Map(incidents.map((c) => [c.id, c]));
+  const maintenanceCard = new Map(maintenances.map((c) => [c.id, c]));
+  const oldest = entries.at(-1);
+  const olderMonth = oldest && entries.length === historyPageSize ? monthOf(oldest.at, r.settings.timeZone) : undefined;
   return {
     kind: 'history',
-    frame: frame(r, 'Incident history', `Past incidents and maintenance for ${r.settings.pageName}, month by month.`),
+    frame: frame(r, 'Incident history', `Past incidents and maintenance for ${r.settings.pageName}, newest first.`),
+    recent: entries.map((e) =>
+      e.kind === 'incident' ? { kind: 'incident', incident: incidentCard.get(e.row.id)! } : { kind: 'maintenance', maintenance: maintenanceCard.get(e.row.id)! },
+    ),
+    older: olderMonth ? { href: paths.month(r.reader.name, olderMonth), text: `Older: ${monthLabel(olderMonth)}` } : undefined,
     months: [...months].reverse().map((m) => ({ href: paths.month(r.reader.name, m), text: monthLabel(m) })),
   };
 }
@@ -653,10 +691,12 @@ export function historyPage(r: SiteReading, months: Month[]): HistoryPage {
 export async function historyMonthPage(r: SiteReading, month: Month, months: Month[]): Promise<HistoryMonthPage> {
   const tz = r.settings.timeZone;
   const range = { from: startOfMonth(month, tz), to: startOfMonth(addMonths(month, 1), tz) };
-  const [incidentRows, maintenanceRows] = await Promise.all([
+  const [incidentRows, scheduledRows] = await Promise.all([
     loadIncidents(r.db, r.reader, { startedIn: range }),
     loadMaintenances(r.db, r.reader, { scheduledIn: range }),
   ]);
+  // The current month's page is history too: a window still to come belongs on the front page, not here.
+  const maintenanceRows = scheduledRows.filter((m) => isPastWindow(m, r.now));
   const [incidents, windows] = await Promise.all([incidentCards(r, incidentRows), maintenanceCards(r, maintenanceRows, false)]);
   const byDay = new Map<Day, { incidents: IncidentCard[]; maintenances: MaintenanceCard[] }>();
   const entry = (day: Day) => byDay.get(day) ?? byDay.set(day, { incidents: [], maintenances: [] }).get(day)!;
