@@ -52,6 +52,8 @@ export async function openServices(config: Config, options: StartOptions = {}): 
     trustedProxies: config.trustedProxies,
     maintenanceReminderHours: config.maintenanceReminderHours,
     timeZone: config.timeZone,
+    pageName: config.pageName,
+    brand: config.brand,
   };
 }
 

@@ -181,6 +181,19 @@ describe("customers' reach in a browser", () => {
     await page.close();
   });
 
+  it("puts the pages behind subscribers' links in the site's frame: page name, logo, support link, accent; axe clean", async () => {
+    const page = await browser.newPage({ bypassCSP: true });
+    for (const path of ['/api/v1/subscribers/unsubscribe?token=not-a-token', '/api/v1/subscribers/confirm?token=not-a-token']) {
+      await page.goto(`${running.url}${path}`);
+      await expect(page.title()).resolves.toMatch(/ · Example Status$/);
+      await expect(page.locator('header.frame-head').textContent()).resolves.toBe('Example Status');
+      await expect(page.locator('header.frame-head img').getAttribute('src')).resolves.toMatch(/\/brand\/logo\.svg$/);
+      await expect(page.getByRole('link', { name: 'Support' }).getAttribute('href')).resolves.toBe('https://help.example.com/');
+      expect(await axeViolations(page), path).toEqual([]);
+    }
+    await page.close();
+  });
+
   it('lets any site frame the embed page, which passes axe', async () => {
     const page = await browser.newPage();
     await page.goto(`${customerUrl}frame`);

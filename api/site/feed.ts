@@ -116,20 +116,21 @@ ${entries.join('\n')}
 
 /** JSON Feed 1.1 (jsonfeed.org/version/1.1). */
 function jsonFeed(c: FeedContent, publicUrl: string): string {
+  // JSON would carry a forbidden character as an escape ("\u0001") that survives dropping it from the text: drop it from each value.
   return JSON.stringify({
     version: 'https://jsonfeed.org/version/1.1',
-    title: c.title,
-    description: c.description,
+    title: dropXmlForbidden(c.title),
+    description: dropXmlForbidden(c.description),
     home_page_url: c.homeUrl,
     feed_url: absolute(publicUrl, paths.jsonFeed()),
     language: 'en',
-    authors: [{ name: c.name, url: c.homeUrl }],
+    authors: [{ name: dropXmlForbidden(c.name), url: c.homeUrl }],
     items: c.items.map((i) => ({
       id: i.id,
       url: i.url,
-      title: i.title,
-      content_html: i.html,
-      content_text: i.text,
+      title: dropXmlForbidden(i.title),
+      content_html: dropXmlForbidden(i.html),
+      content_text: dropXmlForbidden(i.text),
       date_published: i.at.toISOString(),
       date_modified: i.at.toISOString(),
     })),
