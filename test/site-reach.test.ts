@@ -179,6 +179,12 @@ describe('the maintenance calendar', () => {
 
   it('raises SEQUENCE on each change and keeps a cancelled window as STATUS:CANCELLED', async () => {
     const m = await schedule('Network work', '2026-11-24T10:00:00Z', '2026-11-24T11:00:00Z');
+    const moved = await f.call('PATCH', `/api/v1/maintenances/${m.id}`, { token: 'comms', body: { scheduledFor: '2026-11-25T10:00:00Z', scheduledUntil: '2026-11-25T12:00:00Z' } });
+    expect(moved.status, await moved.clone().text()).toBe(200);
+    await f.rendered();
+    expect(await calendar()).toEqual([
+      expect.objectContaining({ uid: `${m.id}@status.example.com`, sequence: 1, start: '2026-11-25T10:00:00.000Z', end: '2026-11-25T12:00:00.000Z', status: 'CONFIRMED' }),
+    ]);
     const cancelled = await f.call('POST', `/api/v1/maintenances/${m.id}/updates`, {
       token: 'comms',
       body: { status: 'cancelled', template: 'maintenance-cancelled', variables: examples(f, 'maintenance-cancelled') },
@@ -186,7 +192,7 @@ describe('the maintenance calendar', () => {
     expect(cancelled.status, await cancelled.clone().text()).toBe(201);
     await f.rendered();
     const [event] = await calendar();
-    expect(event).toMatchObject({ uid: `${m.id}@status.example.com`, status: 'CANCELLED', sequence: 1 });
+    expect(event).toMatchObject({ uid: `${m.id}@status.example.com`, status: 'CANCELLED', sequence: 2 });
   });
 });
 

@@ -70,14 +70,17 @@ export async function maintenanceCalendarFile(db: Queryable, settings: SiteSetti
   for (const m of rows) {
     const names = (covered.get(m.id) ?? []).map((c) => c.name).join(', ');
     const url = absolute(settings.publicUrl, paths.maintenance('public', m.id));
+    const start = m.startedAt ?? m.scheduledFor;
+    // A window started by hand after its planned end still needs an end after its start (RFC 5545 3.6.1).
+    const end = new Date(Math.max(m.scheduledUntil.getTime(), start.getTime() + 60_000));
     lines.push(
       'BEGIN:VEVENT',
       `UID:${m.id}@${host}`,
       `DTSTAMP:${utc(m.updatedAt)}`,
       `LAST-MODIFIED:${utc(m.updatedAt)}`,
       `SEQUENCE:${m.version - 1}`,
-      `DTSTART:${utc(m.startedAt ?? m.scheduledFor)}`,
-      `DTEND:${utc(m.scheduledUntil)}`,
+      `DTSTART:${utc(start)}`,
+      `DTEND:${utc(end)}`,
       `SUMMARY:${text(`Maintenance: ${m.title}`)}`,
       `DESCRIPTION:${text(`${names ? `Affects ${names}.\n` : ''}Details and updates: ${url}`)}`,
       `URL:${url}`,
