@@ -194,3 +194,24 @@ describe('MAINTENANCE_REMINDER_HOURS', () => {
     expect(await count(f, 'deliveries', "WHERE kind = 'reminder'")).toBe(0);
   });
 });
+
+describe('maintenance emails carry the brand and TIME_ZONE', () => {
+  it('names the window in TIME_ZONE, and shows the logo, the accent and the support and home links', async () => {
+    await start({
+      TIME_ZONE: 'Europe/Berlin',
+      BRAND_LOGO: 'https://cdn.example.com/logo.png',
+      BRAND_ACCENT: '#5b2a86',
+      SUPPORT_URL: 'https://help.example.com/',
+      HOMEPAGE_URL: 'https://www.example.com/',
+    });
+    // 48 hours after 12:00 UTC on Monday 23 November: 13:00 in Berlin on Wednesday 25 November.
+    await schedule(48);
+    await outbox.drain();
+    const [mail] = (await sink.parsed()).filter((m) => m.envelopeTo.includes('reader@example.com'));
+    expect(mail!.subject).toBe('Scheduled maintenance: Database upgrade, Wed 25 Nov 13:00 CET');
+    expect(mail!.text).toContain('from Wed 25 Nov 13:00 CET to Wed 25 Nov 15:00 CET');
+    expect(mail!.html).toContain('<img src="https://cdn.example.com/logo.png" alt="Example Status"');
+    expect(mail!.html).toContain('<a href="https://help.example.com/">Get support</a>');
+    expect(mail!.html).toContain('<a href="https://www.example.com/">www.example.com</a>');
+  });
+});
