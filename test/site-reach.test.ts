@@ -234,3 +234,16 @@ describe('the history', () => {
     expect(history).toMatch(/<a href="\/history\/2026-10\/" rel="next">Older: October 2026 →<\/a>/);
   });
 });
+
+describe('text people typed', () => {
+  it('isolates its direction: titles carry dir="auto", component names sit in <bdi>', async () => {
+    const title = 'Outage \u202Egnillib\u202C in billing';
+    const incident = await declare(f, { title });
+    await f.rendered();
+    const home = await text('/');
+    expect(home).toContain(`<a href="/incidents/${incident.id}/" dir="auto">${title}</a>`);
+    expect(home).toMatch(/· <bdi>Api<\/bdi>/);
+    expect(home).toContain('<span class="component-name" dir="auto">Api</span>');
+    expect(await text(`/incidents/${incident.id}/`)).toContain(`<h1 dir="auto">${title}</h1>`);
+  });
+});
