@@ -52,6 +52,10 @@ export async function openServices(config: Config, options: StartOptions = {}): 
     webhookAllowPrivate: config.webhookAllowPrivate,
     alerts: config.alerts,
     trustedProxies: config.trustedProxies,
+    maintenanceReminderHours: config.maintenanceReminderHours,
+    timeZone: config.timeZone,
+    pageName: config.pageName,
+    brand: config.brand,
   };
 }
 

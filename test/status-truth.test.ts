@@ -301,11 +301,13 @@ describe('Statuspage values', () => {
   });
 });
 
-describe('the page names the zone its days are grouped in', () => {
-  it('says the times are UTC and the days are in TIME_ZONE', async () => {
+describe('the page names the zone its times are shown in', () => {
+  it('shows times in TIME_ZONE without JavaScript, with the zone named, and keeps <time datetime> in UTC', async () => {
     f = await makeSiteFixture({ TIME_ZONE: 'Europe/Berlin' });
     const html = await text('/');
-    expect(html).toContain('Times are in UTC; days are grouped in Europe/Berlin time.');
+    expect(html).toContain('Times are in Europe/Berlin time.');
+    // The fixture's clock is 12:00 UTC on 23 November: 13:00 in Berlin (CET).
+    expect(html).toMatch(/<time datetime="2026-11-23T12:00:00.000Z">23 Nov 2026, 13:00 CET<\/time>/);
   });
 
   it('says only UTC when the days are in UTC too', async () => {

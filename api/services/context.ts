@@ -3,6 +3,7 @@ import type { Database, Tx } from '../../db/client.ts';
 import type { ReachFlags, Severity } from '../domain.ts';
 import type { Clock } from '../clock.ts';
 import type { AlertSettings, CadenceSettings } from '../config.ts';
+import type { Brand } from '../brand.ts';
 import type { TrustedProxies } from '../http/client-address.ts';
 import type { Publication, PublishHook } from '../publish.ts';
 import type { TemplateCatalog } from '../templates.ts';
@@ -23,6 +24,13 @@ export interface Services {
   /** Whether webhook subscribers may point at private addresses (WEBHOOK_ALLOW_PRIVATE); admin-set channels always may. */
   webhookAllowPrivate: boolean;
   alerts: AlertSettings;
+  /** The page name and brand (PAGE_NAME, BRAND_*), for the pages behind subscribers' links; absent: none. */
+  pageName?: string;
+  brand?: Brand;
+  /** Hours before a maintenance window starts that subscribers are reminded (MAINTENANCE_REMINDER_HOURS); empty: none. */
+  maintenanceReminderHours: number[];
+  /** The zone times are written in, in wording and emails (TIME_ZONE); UTC when absent. */
+  timeZone?: string;
   /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); absent: none. */
   trustedProxies?: TrustedProxies;
 }

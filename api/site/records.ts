@@ -56,6 +56,8 @@ export interface IncidentRecord {
   severity: Severity;
   startedAt: Date;
   resolvedAt: Date | null;
+  /** When the next update is promised (customers read it as "next update by"); null when none is. */
+  nextUpdateAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -214,6 +216,7 @@ export async function loadIncidents(db: Queryable, a: ReaderPolicy, q: IncidentQ
       severity: incidents.severity,
       startedAt: incidents.startedAt,
       resolvedAt: incidents.resolvedAt,
+      nextUpdateAt: incidents.nextUpdateAt,
       createdAt: incidents.createdAt,
       updatedAt: incidents.updatedAt,
     })
@@ -312,6 +315,8 @@ interface MaintenanceQuery {
   statuses?: MaintenanceStatus[] | undefined;
   overlapping?: { from: Date; to: Date } | undefined;
   scheduledIn?: { from: Date; to: Date } | undefined;
+  /** Windows scheduled to start at or before this moment. */
+  before?: Date | undefined;
   limit?: number | undefined;
 }
 
@@ -328,6 +333,7 @@ export async function loadMaintenances(db: Queryable, a: ReaderPolicy, q: Mainte
     );
   }
   if (q.scheduledIn) filters.push(gte(maintenances.scheduledFor, q.scheduledIn.from), lt(maintenances.scheduledFor, q.scheduledIn.to));
+  if (q.before) filters.push(lte(maintenances.scheduledFor, q.before));
   const query = db
     .select({
       id: maintenances.id,
