@@ -91,11 +91,23 @@ export const maintenanceStatusEnum = {
  * (SPEC "One door": SEV1 `critical`, SEV2 `major`; SEV3 and SEV4, seen only by insiders, `minor`).
  */
 export const severityEnum = {
-  SEV1: { rank: 4, impact: 'critical' },
-  SEV2: { rank: 3, impact: 'major' },
-  SEV3: { rank: 2, impact: 'minor' },
-  SEV4: { rank: 1, impact: 'minor' },
-} as const satisfies Record<Severity, { rank: number; impact: IncidentImpact }>;
+  SEV1: { rank: 4, impact: 'critical', status: 'major_outage' },
+  SEV2: { rank: 3, impact: 'major', status: 'partial_outage' },
+  SEV3: { rank: 2, impact: 'minor', status: 'degraded_performance' },
+  SEV4: { rank: 1, impact: 'minor', status: 'degraded_performance' },
+} as const satisfies Record<Severity, { rank: number; impact: IncidentImpact; status: ComponentStatus }>;
+
+/**
+ * The status an incident's impact reads as, on a card or in a briefing: the worst impairing impact on the components
+ * it names, else, while it is active, its severity's (severityEnum.status: SEV1 major outage, SEV2 partial outage),
+ * so an open incident that names no component never reads "Operational" (SPEC "One door"). `severity` null (a
+ * maintenance) or an incident that is over: operational when it impairs nothing.
+ */
+export function incidentImpactStatus(severity: string | null, impacts: readonly ComponentStatus[], active: boolean): ComponentStatus {
+  const worst = worstStatus(impacts.filter((s) => s !== 'under_maintenance'));
+  if (worst !== 'operational' || !active || !severity || !(severity in severityEnum)) return worstStatus(impacts);
+  return severityEnum[severity as Severity].status;
+}
 
 /** Whether `to` is a worse (higher) severity than `from`: SEV1 is worse than SEV2. */
 export function isEscalation(from: Severity, to: Severity): boolean {

@@ -10,7 +10,7 @@ import {
   type PageStatus,
 } from './domain.ts';
 import { absolute, paths } from './links.ts';
-import type { IncidentRecord, MaintenanceRecord, UpdateRecord } from './site/records.ts';
+import type { IncidentRecord, MaintenanceRecord, PostmortemRecord, UpdateRecord } from './site/records.ts';
 import type { ComponentState } from './status.ts';
 
 /** A stable page id from the public URL, shaped like Statuspage's. */
@@ -159,7 +159,7 @@ function componentsOf(cat: StatuspageCatalog, ids: Iterable<string>) {
  * The keys Statuspage's webhook documentation adds to an incident beyond /api/v2's, each as it reads where it does
  * not apply (support.atlassian.com/statuspage, "Enable webhook notifications"; a captured postmortem webhook, 2024).
  */
-function webhookExtras(scheduled: { for: Date; until: Date } | null) {
+function webhookExtras(scheduled: { for: Date; until: Date } | null, postmortem: PostmortemRecord | undefined) {
   return {
     scheduled_for: iso(scheduled?.for),
     scheduled_until: iso(scheduled?.until),
@@ -172,17 +172,19 @@ function webhookExtras(scheduled: { for: Date; until: Date } | null) {
     backfilled: false,
     metadata: {},
     reminder_intervals: null,
-    postmortem_body: null,
-    postmortem_published_at: null,
+    postmortem_body: postmortem?.body ?? null,
+    postmortem_body_last_updated_at: iso(postmortem?.updatedAt),
+    postmortem_published_at: iso(postmortem?.publishedAt),
   };
 }
 
 /**
- * An incident in Statuspage's shape, the same for /api/v2 and webhooks. `impact` is the worst impact it had on any
+ * An incident in Statuspage's shape, the same for /api/v2 and webhooks; `postmortem` is its published postmortem as
+ * the reader sees it (the external summary for the public), whose text is `postmortem_body`. `impact` is the worst impact it had on any
  * component over its whole timeline (it stays after resolution), or, when it impaired none, its severity's
  * (domain.ts severityEnum: SEV1 critical, SEV2 major).
  */
-export function incidentJson(cat: StatuspageCatalog, i: IncidentRecord, timeline: UpdateRecord[]) {
+export function incidentJson(cat: StatuspageCatalog, i: IncidentRecord, timeline: UpdateRecord[], postmortem?: PostmortemRecord) {
   const touched = timeline.flatMap((u) => u.components.map((c) => c.id));
   const monitoring = timeline.find((u) => u.status === 'monitoring');
   const fromComponents = componentStatusEnum[worstStatus(timeline.flatMap((u) => u.components.map((c) => c.status)))].impact;
@@ -201,7 +203,7 @@ export function incidentJson(cat: StatuspageCatalog, i: IncidentRecord, timeline
     page_id: cat.pageId,
     incident_updates: updatesJson(i.id, timeline),
     components: componentsOf(cat, touched),
-    ...webhookExtras(null),
+    ...webhookExtras(null, postmortem),
   };
 }
 
@@ -226,6 +228,6 @@ export function maintenanceJson(cat: StatuspageCatalog, m: MaintenanceRecord, ti
     page_id: cat.pageId,
     incident_updates: updatesJson(m.id, timeline),
     components: componentsOf(cat, covered.map((c) => c.id)),
-    ...webhookExtras({ for: m.scheduledFor, until: m.scheduledUntil }),
+    ...webhookExtras({ for: m.scheduledFor, until: m.scheduledUntil }, undefined),
   };
 }

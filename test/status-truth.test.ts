@@ -82,6 +82,10 @@ describe('one derivation, every output', () => {
     expect(summary.components.map((c: { status: string }) => c.status)).toEqual(summary.components.map(() => 'operational'));
     expect(bannerOf(await text('/'))).toMatchObject({ indicator: 'critical', banner: 'major_outage' });
     expect(bannerOf(await text('/internal/', { authorization: `Bearer ${f.tokens.viewer}` }))).toMatchObject({ indicator: 'critical', banner: 'major_outage' });
+    // The incident's card reads as its severity's impact too, not "Operational".
+    const card = /<article class="card">[\s\S]*?<\/article>/.exec(await text('/'))![0];
+    expect(card).toContain('Service disruption');
+    expect(card).toMatch(/<span class="status major_outage">/);
   });
 
   it('resolving without naming components leaves no impact on the incident page, in the JSON or in the resolve briefing', async () => {

@@ -10,6 +10,7 @@ let f: SiteFixture;
 let sink: HttpSink;
 let incidentId: string;
 let maintenanceId: string;
+let reviewedId: string;
 
 const v2 = async (name: string) => (await f.get(`/api/v2/${name}`)).json() as Promise<Record<string, Json[] & Json>>;
 /** The newest webhook body about this subject that carries `key` (`incident` or `component`). */
@@ -42,6 +43,15 @@ beforeAll(async () => {
   });
   expect(scheduled.status).toBe(201);
   maintenanceId = ((await scheduled.json()) as { id: string }).id;
+  // A resolved incident with its postmortem: the public summary is Statuspage's postmortem_body.
+  const reviewed = await declare(f, { title: 'Slow dashboard', severity: 'SEV2', components: [{ id: 'dashboard', status: 'degraded_performance' }] });
+  reviewedId = reviewed.id;
+  await postUpdate(f, reviewedId, 'resolved');
+  const pm = await f.call('PUT', `/api/v1/incidents/${reviewedId}/postmortem`, {
+    token: 'comms',
+    body: { externalSummary: 'A configuration change slowed the dashboard; we now test such changes first.', internalBody: 'CANARY-PM-INTERNAL root cause notes', actionItems: [], variables: examples(f, 'postmortem-published') },
+  });
+  expect(pm.status, await pm.clone().text()).toBe(200);
   const http = manualHttpOutbox(f);
   try {
     await http.drain();
@@ -63,6 +73,15 @@ describe('one Statuspage serializer', () => {
     expect(sent).toEqual(served);
     expect(sent).toHaveProperty('scheduled_for', null);
     expect(sent).toHaveProperty('scheduled_until', null);
+  });
+
+  it('carries the public postmortem summary as postmortem_body, the same in both, never the internal body', async () => {
+    const served = (await v2('incidents.json')).incidents!.find((i) => i.id === reviewedId);
+    const sent = lastPosted('incident', reviewedId)!.incident!;
+    expect(sent).toEqual(served);
+    expect(sent.postmortem_body).toBe('A configuration change slowed the dashboard; we now test such changes first.');
+    expect(sent.postmortem_published_at).not.toBeNull();
+    expect(JSON.stringify(sink.posted.map((p) => p.json))).not.toContain('CANARY-PM-INTERNAL');
   });
 
   it('sends a maintenance exactly as scheduled-maintenances.json serves it', async () => {

@@ -66,6 +66,7 @@ const incidentFields = {
   metadata: z.object({}).strict(),
   reminder_intervals: z.string().nullable(),
   postmortem_body: z.string().nullable(),
+  postmortem_body_last_updated_at: isoTime.nullable(),
   postmortem_published_at: isoTime.nullable(),
 };
 

@@ -35,7 +35,7 @@ describe('view-model', () => {
   it('the records carry no words: an incident record is facts only', async () => {
     await declare(f, { severity: 'SEV1' });
     const [record] = await loadIncidents(f.services.db, readers.internal);
-    expect(Object.keys(record!).sort()).toEqual(['createdAt', 'id', 'nextUpdateAt', 'resolvedAt', 'startedAt', 'status', 'title', 'updatedAt']);
+    expect(Object.keys(record!).sort()).toEqual(['createdAt', 'id', 'nextUpdateAt', 'resolvedAt', 'severity', 'startedAt', 'status', 'title', 'updatedAt']);
     const insights = await readers.internal.incidentInsights(f.services.db, [record!.id]);
     expect(insights.get(record!.id)).toMatchObject({ severity: 'SEV1', status: 'investigating', roles: {} });
   });

@@ -1,7 +1,7 @@
 // Builds each email per audience: subscribers get the external wording, stakeholders the internal briefing.
 import { html, raw } from 'hono/html';
 import type { ComponentImpact } from '../../db/schema.ts';
-import { componentStatusLabel, worstStatus, type ReachFlags, type UpdateStatusValue } from '../domain.ts';
+import { componentStatusLabel, incidentImpactStatus, isActiveIncident, type IncidentStatus, type ReachFlags, type UpdateStatusValue } from '../domain.ts';
 import { absolute, confirmUrl, manageUrl, paths, signInByEmailUrl, unsubscribeUrl } from '../links.ts';
 import { componentStatusPhrase, formatUtc, humanDuration, joinNames, lines, paragraphs as paragraphsOf, updateStatusLabel } from '../text.ts';
 
@@ -164,7 +164,7 @@ ${paragraphs(update.externalBody)}
 export function briefingEmail(s: MailSettings, update: UpdateFacts, about: SubjectFacts, recipient: Recipient & { name: string }): MailMessage {
   const at = update.createdAt;
   const affected = update.components.filter((c) => c.status !== 'operational');
-  const impact = worstStatus(affected.map((c) => c.status));
+  const impact = incidentImpactStatus(about.severity, affected.map((c) => c.status), isActiveIncident(update.status as IncidentStatus));
   const told = update.audiences.public || update.audiences.subscribers;
   const known = (t: Date | null) => (t && t.getTime() <= at.getTime() ? t : null);
   const mitigated = known(about.mitigatedAt);

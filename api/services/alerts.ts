@@ -51,12 +51,8 @@ interface AlertOutcome {
   unknownComponents: string[];
 }
 
-const impactBySeverity: Record<Severity, ImpactStatus> = {
-  SEV1: 'major_outage',
-  SEV2: 'partial_outage',
-  SEV3: 'degraded_performance',
-  SEV4: 'degraded_performance',
-};
+/** The impact an alert puts on the components it names: its severity's (domain.ts severityEnum, SEV1 major outage). */
+const impactOf = (severity: Severity): ImpactStatus => severityEnum[severity].status;
 
 /** Without a `severity` label that maps, an alert is a SEV3: nothing is published without a clear signal. */
 const fallbackSeverity: Severity = 'SEV3';
@@ -195,7 +191,7 @@ async function declareFromAlerts(s: Services, tx: Tx, actor: Actor, batch: Alert
     severity,
     template: 'investigating',
     variables,
-    components: known.map((c) => ({ id: c.id, status: impactBySeverity[severity] })),
+    components: known.map((c) => ({ id: c.id, status: impactOf(severity) })),
     draft,
     allowNoComponents: true,
   });
@@ -214,7 +210,7 @@ async function escalateFromAlerts(s: Services, tx: Tx, actor: Actor, batch: Aler
   await escalateIncident(s, actor, incident.id, severity);
   const { known, unknownComponents } = await namedComponents(s, tx, batch);
   if (incident.draft && s.alerts.policy[severity] === 'publish') {
-    const impact = impactBySeverity[severity];
+    const impact = impactOf(severity);
     const { variables } = alertVariables(batch);
     await postUpdate(s, actor, incident.id, {
       status: incident.status,

@@ -9,7 +9,7 @@ import { newId, newSecret } from '../ids.ts';
 import { absolute, paths, unsubscribeUrl } from '../links.ts';
 import { componentStatuses, readPageStatus } from '../status.ts';
 import { targetProblem } from '../outbox/http.ts';
-import { loadComponents, loadIncidents, loadMaintenanceComponents, loadMaintenances, loadUpdates, readers } from '../site/records.ts';
+import { loadComponents, loadIncidents, loadMaintenanceComponents, loadMaintenances, loadPostmortems, loadUpdates, readers } from '../site/records.ts';
 import { componentJson, incidentJson, maintenanceJson, statuspageCatalog, webhookPage } from '../statuspage.ts';
 import { recordAudit } from './audit.ts';
 import { requireComponents } from './components.ts';
@@ -92,8 +92,8 @@ export async function webhookEnvelope(db: Queryable, publicUrl: string, updateId
   const timeline = await loadUpdates(db, a, update.incidentId ? { incidentIds: [subjectId] } : { maintenanceIds: [subjectId] });
   if (!timeline.some((u) => u.id === updateId)) return null;
   if (update.incidentId) {
-    const [incident] = await loadIncidents(db, a, { ids: [subjectId] });
-    return incident ? { page, incident: incidentJson(cat, incident, timeline) } : null;
+    const [[incident], postmortems] = await Promise.all([loadIncidents(db, a, { ids: [subjectId] }), loadPostmortems(db, a, [subjectId])]);
+    return incident ? { page, incident: incidentJson(cat, incident, timeline, postmortems.get(subjectId)) } : null;
   }
   const [[m], covered] = await Promise.all([loadMaintenances(db, a, { ids: [subjectId] }), loadMaintenanceComponents(db, [subjectId])]);
   return m ? { page, incident: maintenanceJson(cat, m, timeline, covered.get(subjectId) ?? []) } : null;

@@ -84,7 +84,7 @@ export interface MaintenanceRecord {
   updatedAt: Date;
 }
 
-interface PostmortemRecord {
+export interface PostmortemRecord {
   incidentId: string;
   body: string;
   publishedAt: Date;

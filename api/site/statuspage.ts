@@ -12,6 +12,7 @@ import {
   loadIncidents,
   loadMaintenanceComponents,
   loadMaintenances,
+  loadPostmortems,
   loadUpdates,
   type IncidentRecord,
   type MaintenanceRecord,
@@ -51,14 +52,15 @@ export async function statuspageFiles(db: Queryable, settings: SiteSettings, now
   ]);
   const incidentIds = [...new Set([...recent, ...unresolved].map((i) => i.id))];
   const maintenanceIds = [...new Set([...windows, ...upcoming, ...active].map((m) => m.id))];
-  const [incidentUpdates, maintenanceUpdates, covered] = await Promise.all([
+  const [incidentUpdates, maintenanceUpdates, covered, postmortems] = await Promise.all([
     loadUpdates(db, a, { incidentIds }),
     loadUpdates(db, a, { maintenanceIds }),
     loadMaintenanceComponents(db, maintenanceIds),
+    loadPostmortems(db, a, incidentIds),
   ]);
   const timelines = byId([...incidentUpdates, ...maintenanceUpdates]);
   const cat = statuspageCatalog(settings.publicUrl, components);
-  const incident = (i: IncidentRecord) => incidentJson(cat, i, timelines.get(i.id) ?? []);
+  const incident = (i: IncidentRecord) => incidentJson(cat, i, timelines.get(i.id) ?? [], postmortems.get(i.id));
   const maintenance = (m: MaintenanceRecord) => maintenanceJson(cat, m, timelines.get(m.id) ?? [], covered.get(m.id) ?? []);
 
   // The same page status as the banner and webhooks (SPEC "Agreement: one status truth"; api/status.ts readPageStatus).
