@@ -182,14 +182,18 @@ export function withoutInsidersNote(description: string): string {
   return description.replace(/^Insiders only\.\s*/i, '').replace(/^(Optional|Required), insiders only\./i, '$1.');
 }
 
-/** One field per variable of the template, labelled with its name; description, example and audience as the hint. */
+/**
+ * One field per variable of the template, labelled in plain words with its name beside (docs/decisions/014); description,
+ * example and audience as the hint. The name stays the field's key (`var.symptom`) for the API and the form.
+ */
 export function variableFields(template: Template | undefined, values: Record<string, string>, errors: Errors, prefix = 'var') {
   if (!template) return '';
   return template.variables.map((v) =>
     textarea({
       id: `${prefix}-${v.name}`,
       name: `${prefix}.${v.name}`,
-      label: v.name,
+      label: v.label,
+      variable: v.name,
       value: values[v.name] ?? '',
       rows: 2,
       errors,
@@ -211,7 +215,7 @@ function form(d: ConsoleDeps, v: DeclareValues, components: ComponentState[], er
     ['template', 'Template'],
     ['components', 'Affected components'],
     ['nextUpdateInMinutes', 'Next update in minutes'],
-    ...(template?.variables.map((x) => [`var-${x.name}`, x.name] as [string, string]) ?? []),
+    ...(template?.variables.map((x) => [`var-${x.name}`, x.label] as [string, string]) ?? []),
   ]);
   return html`${errorSummary(errors, labels)}
 ${canPublish ? '' : html`<p class="notice" role="note">You are signed in as a viewer: you can preview, but publishing needs a comms or admin token.</p>`}

@@ -163,7 +163,7 @@ function updateForm(d: ConsoleDeps, incident: IncidentView, v: UpdateValues, err
     ['update-template', 'Template'],
     ['update-next', 'Next update in minutes'],
     ['update-components', 'Components'],
-    ...(template?.variables.map((x) => [`var-${x.name}`, x.name] as [string, string]) ?? []),
+    ...(template?.variables.map((x) => [`var-${x.name}`, x.label] as [string, string]) ?? []),
   ]);
   return html`<section aria-labelledby="post-update-heading" class="console-form-section">
 <h2 id="post-update-heading">Post update</h2>
@@ -198,7 +198,7 @@ ${input({ id: 'update-next', name: 'nextUpdateInMinutes', label: 'Next update in
 
 function resolveForm(d: ConsoleDeps, incident: IncidentView, v: UpdateValues, errors: Errors) {
   const template = d.services.templates.get(v.template);
-  const labels = new Map((template?.variables ?? []).map((x) => [`rvar-${x.name}`, x.name] as [string, string]));
+  const labels = new Map((template?.variables ?? []).map((x) => [`rvar-${x.name}`, x.label] as [string, string]));
   return html`<section aria-labelledby="resolve-heading" class="console-form-section">
 <h2 id="resolve-heading">Resolve</h2>
 ${errorSummary(errors, labels)}
@@ -410,7 +410,7 @@ export async function correctionScreen(d: ConsoleDeps, c: Context, id: string, v
   const latest = incident.updates[0];
   if (!latest) return screen(d, c, 'Correct the last update', html`<p>This incident has no update yet.</p>`, 404);
   const template = d.services.templates.get(latest.template);
-  const labels = new Map((template?.variables ?? []).map((x) => [`cvar-${x.name}`, x.name] as [string, string]));
+  const labels = new Map((template?.variables ?? []).map((x) => [`cvar-${x.name}`, x.label] as [string, string]));
   const body = html`<p>Fixes the wording of the latest update of <a href="${links.incident(id)}">${incident.internalTitle}</a>
 (${incidentStatusLabel[latest.status as IncidentStatus] ?? latest.status}, by ${latest.author}). The page, the feed and the JSON show the corrected text;
 emails already sent are not sent again.</p>

@@ -97,7 +97,7 @@ async function scheduleScreen(d: ConsoleDeps, c: Context, v: ScheduleValues, err
     ['scheduledUntil', 'Ends (UTC)'],
     ['components', 'Components'],
     ['template', 'Template'],
-    ...(template?.variables.map((x) => [`var-${x.name}`, x.name] as [string, string]) ?? []),
+    ...(template?.variables.map((x) => [`var-${x.name}`, x.label] as [string, string]) ?? []),
   ]);
   const body = html`${errorSummary(errors, labels)}
 <form method="post" action="${links.schedule}" class="console-form" data-live-preview="live-preview" novalidate>
