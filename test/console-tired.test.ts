@@ -159,4 +159,12 @@ describe('a console for a tired person', () => {
     expect(await refused.text()).toMatch(/id="description-api-error"/);
     expect(await read()).toBe('');
   });
+
+  it('says nothing in API syntax on the other console screens either, with incidents, deliveries and reminders in the outbox', async () => {
+    for (const path of ['/internal/', '/internal/maintenances/new/', '/internal/admin/components/', '/internal/admin/stakeholders/', '/internal/admin/subscribers/', '/internal/admin/tokens/', '/internal/admin/channels/', '/internal/admin/outbox/']) {
+      const res = await get(path, 'admin');
+      expect(res.status, path).toBe(200);
+      expect(apiSyntax(await res.text()), path).toEqual([]);
+    }
+  });
 });

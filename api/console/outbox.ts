@@ -25,6 +25,9 @@ type State = (typeof states)[number];
 /** Addresses are admin-only (as in the API): an error line such as "550 <reader@example.com>: unknown user" loses them. */
 const withoutAddresses = (text: string) => text.replace(/[^\s<>()"',;:]+@[^\s<>()"',;:]+/g, '(address hidden)');
 
+/** A delivery's kind in words ("due_reminder" → "due reminder"): the console shows no identifiers. */
+const kindText = (kind: string) => kind.replaceAll('_', ' ');
+
 const time = (d: Date | null) => (d ? html`<time datetime="${d.toISOString()}">${d.toISOString().slice(0, 16).replace('T', ' ')} UTC</time>` : '—');
 const recipient = (e: OutboxEntry) => html`${e.email} <span class="meta">(${e.audience})</span>`;
 const about = (e: OutboxEntry) =>
@@ -70,8 +73,8 @@ ${select({ id: 'state', label: 'State', value: state ?? '', errors: none, option
 <thead><tr><th scope="col">Message</th><th scope="col">Kind</th><th scope="col">Recipient</th><th scope="col">About</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Due</th><th scope="col">Queued</th><th scope="col">Sent</th><th scope="col">Last error</th></tr></thead>
 <tbody>${entries.map((e) =>
     admin
-      ? html`<tr><td><a href="${outboxLinks.message(e.id)}">Read message ${e.id}</a></td><td>${e.kind}</td><td>${recipient(e)}</td><td>${about(e)}</td><td>${e.status}</td><td>${e.attempts}</td><td>${e.status === 'pending' ? time(e.nextAttemptAt) : '—'}</td><td>${time(e.createdAt)}</td><td>${time(e.sentAt)}</td><td>${e.lastError ?? ''}</td></tr>`
-      : html`<tr><td>Message ${e.id}</td><td>${e.kind}</td><td>hidden <span class="meta">(${e.audience})</span></td><td>${about(e)}</td><td>${e.status}</td><td>${e.attempts}</td><td>${e.status === 'pending' ? time(e.nextAttemptAt) : '—'}</td><td>${time(e.createdAt)}</td><td>${time(e.sentAt)}</td><td>${e.lastError ? withoutAddresses(e.lastError) : ''}</td></tr>`,
+      ? html`<tr><td><a href="${outboxLinks.message(e.id)}">Read message ${e.id}</a></td><td>${kindText(e.kind)}</td><td>${recipient(e)}</td><td>${about(e)}</td><td>${e.status}</td><td>${e.attempts}</td><td>${e.status === 'pending' ? time(e.nextAttemptAt) : '—'}</td><td>${time(e.createdAt)}</td><td>${time(e.sentAt)}</td><td>${e.lastError ?? ''}</td></tr>`
+      : html`<tr><td>Message ${e.id}</td><td>${kindText(e.kind)}</td><td>hidden <span class="meta">(${e.audience})</span></td><td>${about(e)}</td><td>${e.status}</td><td>${e.attempts}</td><td>${e.status === 'pending' ? time(e.nextAttemptAt) : '—'}</td><td>${time(e.createdAt)}</td><td>${time(e.sentAt)}</td><td>${e.lastError ? withoutAddresses(e.lastError) : ''}</td></tr>`,
   )}</tbody></table>`;
   return screen(d, c, 'Outbox', body);
 }
@@ -82,7 +85,7 @@ async function messageScreen(d: ConsoleDeps, c: Context, id: number) {
   const e = found.entry;
   const facts = html`<dl class="facts">
 <dt>To</dt><dd>${recipient(e)}</dd>
-<dt>Kind</dt><dd>${e.kind}</dd>
+<dt>Kind</dt><dd>${kindText(e.kind)}</dd>
 <dt>About</dt><dd>${about(e)}</dd>
 <dt>State</dt><dd>${e.status}${e.lastError ? html` — ${e.lastError}` : ''}</dd>
 <dt>Attempts</dt><dd>${e.attempts}</dd>
