@@ -339,7 +339,8 @@ export async function declarePost(d: ConsoleDeps, c: Context, body: Body, action
   if (!checked) return declareScreen(d, c, v, errors, null, 422);
   try {
     if (action === 'preview') return declareScreen(d, c, v, errors, await previewDeclaration(d.services, checked));
-    return redirectAfterPublish(d, c, await declareIncident(d.services, actorOf(c), checked));
+    const incident = await declareIncident(d.services, actorOf(c), checked);
+    return redirectAfterPublish(d, c, incident);
   } catch (e) {
     if (!(e instanceof ValidationError)) throw e;
     return declareScreen(d, c, v, errorsFrom(e.errors ?? [{ path: '', message: e.message }], fieldOf), null, 422);

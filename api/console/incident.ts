@@ -382,7 +382,8 @@ export async function updatePost(d: ConsoleDeps, c: Context, id: string, body: B
   try {
     if (action === 'preview') return incidentScreen(d, c, id, { values: v, preview: await updatePreview(d, incident, input) });
     const version = /^\d+$/.test(v.version) ? Number(v.version) : undefined;
-    return redirectAfterPublish(d, c, await postUpdate(d.services, actorOf(c), id, input, version));
+    const posted = await postUpdate(d.services, actorOf(c), id, input, version);
+    return redirectAfterPublish(d, c, posted);
   } catch (e) {
     if (e instanceof ValidationError) return incidentScreen(d, c, id, { values: v, errors: errorsFrom(e.errors ?? [], fieldOf(form)) }, 422);
     if (e instanceof ConflictError) {
