@@ -109,6 +109,16 @@ describe.each([true, false])('the console in Chromium (JavaScript %s)', (javaScr
       await expect(page.locator('#update-template-note').textContent()).resolves.toContain('Templates for Resolved');
     }
     expect(await label(page, 'Template').inputValue()).toBe('resolved');
+
+    // A template that also posts the new status stays chosen, and the list is the new status's.
+    await label(page, 'Template').selectOption('free-form');
+    await label(page, 'Status').selectOption('monitoring');
+    if (javaScript) await expect.poll(() => optionValues(page, 'update-template')).not.toContain('resolved');
+    else await page.getByRole('button', { name: 'Preview' }).click();
+    expect(await optionValues(page, 'update-template')).not.toContain('resolved');
+    expect(await optionValues(page, 'update-template')).toContain('monitoring');
+    expect(await label(page, 'Template').inputValue()).toBe('free-form');
+    await page.locator('#update-form').getByLabel('Public message', { exact: true }).waitFor();
     expect(errors).toEqual([]);
     await context.close();
   });

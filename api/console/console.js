@@ -31,8 +31,9 @@ for (const form of document.querySelectorAll('form[data-template-choices]')) {
   if (!status || !template) continue;
   status.addEventListener('change', () => {
     const list = choices[status.value] ?? [];
-    if (list.some(([key]) => key === template.value)) return;
-    template.replaceChildren(...list.map(([key, name]) => new Option(name, key)));
+    // A template that also posts the new status stays chosen; otherwise the status's first one is.
+    const kept = list.some(([key]) => key === template.value) ? template.value : list[0]?.[0];
+    template.replaceChildren(...list.map(([key, name]) => new Option(name, key, false, key === kept)));
   });
 }
 
