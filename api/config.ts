@@ -83,6 +83,12 @@ const envSchema = z.object({
     .default('200')
     .transform(Number)
     .pipe(z.number().min(50, 'must be a whole number of milliseconds from 50 to 1000').max(1000, 'must be a whole number of milliseconds from 50 to 1000')),
+  DATABASE_LOCK_WAIT_MS: z
+    .string()
+    .regex(/^\d{1,6}$/, 'must be a whole number of milliseconds from 100 to 60000')
+    .default('5000')
+    .transform(Number)
+    .pipe(z.number().min(100, 'must be a whole number of milliseconds from 100 to 60000').max(60_000, 'must be a whole number of milliseconds from 100 to 60000')),
   SITE_S3_URL: z
     .string()
     .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^?#]*)?$/, 'must be s3://bucket or s3://bucket/prefix')
@@ -92,7 +98,44 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   AWS_REGION: z.string().min(1).optional(),
   AWS_DEFAULT_REGION: z.string().min(1).optional(),
+  OIDC_ISSUER: z
+    .url({ protocol: /^https?$/, error: 'must be an https:// URL (http:// only on a loopback address)' })
+    .refine((v) => v.startsWith('https:') || isLoopbackUrl(v), 'must be an https:// URL; http:// is accepted only on a loopback address (127.0.0.1, ::1, localhost)')
+    .optional(),
+  OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).max(2000).optional(),
+  OIDC_ROLE_CLAIM: z.string().regex(/^[A-Za-z0-9_.:/-]{1,200}$/, 'must be a claim name such as status_role').default('status_role'),
+  OIDC_ALLOWED_DOMAINS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => parsing(() => parseAllowedDomains(v), ctx)),
 });
+
+/** Whether a URL's host is a loopback address: the only place an http:// OpenID issuer is accepted (tests, local setups). */
+export function isLoopbackUrl(raw: string): boolean {
+  const host = URL.parse(raw)?.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host ?? '');
+}
+
+/** "example.com, example.org" → ["example.com", "example.org"]: email domains that may sign in by SSO before an admin adds them. */
+export function parseAllowedDomains(spec: string | undefined): string[] {
+  if (!spec) return [];
+  const domains = spec.split(',').map((d) => d.trim().toLowerCase().replace(/^@/, '')).filter(Boolean);
+  for (const d of domains) if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d)) throw new Error(`names "${d}", which is not an email domain such as example.com`);
+  return domains;
+}
+
+/** Single sign-on through OpenID Connect (OIDC_*); null when OIDC_ISSUER is not set. */
+export interface OidcSettings {
+  issuer: string;
+  clientId: string;
+  /** Absent for a public client (PKCE alone). */
+  clientSecret: string | undefined;
+  /** The ID token claim that carries admin, comms or viewer for people who are not members yet. */
+  roleClaim: string;
+  /** Email domains that may sign in without being a member yet; empty: members only. */
+  allowedDomains: string[];
+}
 
 /** Where the site is also published: a bucket, a key prefix ("" or "site/"), and how to reach the server. */
 export interface BucketTarget {
@@ -111,6 +154,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string;
   databaseAuthToken: string | undefined;
+  /** How long a write waits for the database's write lock before it is answered 503, in ms (DATABASE_LOCK_WAIT_MS). */
+  databaseLockWaitMs: number;
   /** Absolute base for links in emails and feeds, without a trailing slash. */
   publicUrl: string;
   smtpUrl: string | undefined;
@@ -131,6 +176,8 @@ export interface Config {
   /** Whether webhook subscribers and channels may point at loopback, private or link-local addresses. */
   webhookAllowPrivate: boolean;
   alerts: AlertSettings;
+  /** OIDC_ISSUER and friends: single sign-on, or null. */
+  oidc: OidcSettings | null;
 }
 
 /** When updates are due and who is reminded (CADENCE, REMINDER_LEAD_MINUTES, COMMS_EMAIL). */
@@ -269,6 +316,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     databaseUrl: e.DATABASE_URL ?? resolve(dataDir, 'status.db'),
     databaseAuthToken: e.DATABASE_AUTH_TOKEN,
+    databaseLockWaitMs: e.DATABASE_LOCK_WAIT_MS,
     publicUrl: (e.PUBLIC_URL ?? `http://${shownHost}:${e.PORT}`).replace(/\/+$/, ''),
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
@@ -282,7 +330,17 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     sitePollMs: e.SITE_POLL_MS,
     siteS3: e.SITE_S3_URL ? bucketTarget(e.SITE_S3_URL, e) : null,
     trustedProxies: e.TRUSTED_PROXIES,
+    oidc: oidcSettings(e),
   };
+}
+
+function oidcSettings(e: z.infer<typeof envSchema>): OidcSettings | null {
+  if (!e.OIDC_ISSUER) {
+    if (e.OIDC_CLIENT_ID) throw new ConfigError('Configuration error: OIDC_CLIENT_ID is set but OIDC_ISSUER is not; set both for single sign-on.');
+    return null;
+  }
+  if (!e.OIDC_CLIENT_ID) throw new ConfigError('Configuration error: OIDC_ISSUER is set but OIDC_CLIENT_ID is not; set the client id your identity provider gave this status page.');
+  return { issuer: e.OIDC_ISSUER, clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET, roleClaim: e.OIDC_ROLE_CLAIM, allowedDomains: e.OIDC_ALLOWED_DOMAINS };
 }
 
 /** s3://bucket/some/prefix → bucket "bucket", prefix "some/prefix/"; credentials come from the SDK's usual chain (AWS_ACCESS_KEY_ID …). */

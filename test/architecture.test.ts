@@ -298,8 +298,14 @@ describe('architecture', () => {
     // The one door in api/site/: signing in to /internal/ starts a session (with a token, or with a stakeholder's
     // emailed link, which also queues that email), and the bearer middleware records a token's last use. Only
     // api/site/internal.ts and its stakeholder sign-in may import those writers; the walk does not go past them.
-    const doors = [join('api', 'site', 'internal.ts'), join('api', 'site', 'stakeholder-sign-in.ts')];
-    const signIn = new Set([join('api', 'services', 'sessions.ts'), join('api', 'services', 'tokens.ts'), join('api', 'services', 'stakeholder-sign-in.ts')]);
+    // Members sign in the same ways, and by single sign-on (api/site/oidc-sign-in.ts over api/services/oidc.ts).
+    const doors = [join('api', 'site', 'internal.ts'), join('api', 'site', 'stakeholder-sign-in.ts'), join('api', 'site', 'oidc-sign-in.ts')];
+    const signIn = new Set([
+      join('api', 'services', 'sessions.ts'),
+      join('api', 'services', 'tokens.ts'),
+      join('api', 'services', 'stakeholder-sign-in.ts'),
+      join('api', 'services', 'oidc.ts'),
+    ]);
     const renderer = [...modules.values()].filter((m) => m.path.startsWith('api/site/'));
     const found = renderer.flatMap((m) => [
       ...(writers.get(m.path) ?? []).map((w) => `${w} (in the renderer)`),

@@ -44,15 +44,44 @@ describe('one derivation, every output', () => {
     f = await makeSiteFixture();
   });
 
-  it('an open incident that set its component back to operational: banner and status.json both say operational', async () => {
+  it('an open incident that set its component back to operational: banner and status.json take its severity, never "All Systems Operational"', async () => {
     const incident = await declare(f, { severity: 'SEV2', components: [{ id: 'api', status: 'major_outage' }] });
     await postUpdate(f, incident.id, 'identified', { components: [{ id: 'api', status: 'operational' }] });
     await f.rendered();
     const status = await json('status.json');
-    expect(status.status).toEqual({ indicator: 'none', description: 'All Systems Operational' });
-    expect(bannerOf(await text('/'))).toEqual({ indicator: 'none', banner: 'operational', heading: 'All systems operational' });
-    // The incident is still open and listed, just impairing nothing now.
+    // SPEC "One door": an active public incident that impairs no component reads as its severity (SEV2 major).
+    expect(status.status).toEqual({ indicator: 'major', description: 'Partial System Outage' });
+    expect(bannerOf(await text('/'))).toMatchObject({ indicator: 'major', banner: 'partial_outage' });
+    // The incident is still open and listed, impairing no component now.
     expect((await json('incidents/unresolved.json')).incidents.map((i: { id: string }) => i.id)).toEqual([incident.id]);
+  });
+
+  it('a critical alert whose component label names no component: banner, status.json, summary.json and /internal/ say Major System Outage, not "All Systems Operational"', async () => {
+    // Issue 16's input: the SEV1 was published and listed while every output said all was well.
+    const res = await f.call('POST', '/api/v1/alerts/alertmanager', {
+      token: 'comms',
+      body: {
+        version: '4',
+        groupKey: '{}:{alertname="CheckoutDown"}',
+        status: 'firing',
+        groupLabels: { alertname: 'CheckoutDown' },
+        commonLabels: { alertname: 'CheckoutDown', severity: 'critical', component: 'checkout-svc' },
+        commonAnnotations: { summary: 'Checkout is down' },
+        alerts: [{ status: 'firing', labels: { alertname: 'CheckoutDown', severity: 'critical', component: 'checkout-svc' }, annotations: {}, startsAt: f.clock.now().toISOString() }],
+      },
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ outcome: 'declared', severity: 'SEV1', unknownComponents: ['checkout-svc'] });
+    await f.rendered();
+    const critical = { indicator: 'critical', description: 'Major System Outage' };
+    expect((await json('status.json')).status).toEqual(critical);
+    const summary = await json('summary.json');
+    expect(summary.status).toEqual(critical);
+    expect(summary.incidents).toEqual([expect.objectContaining({ impact: 'critical', components: [] })]);
+    // Every component is still operational: the incident names none, its severity speaks for it.
+    expect(summary.components.map((c: { status: string }) => c.status)).toEqual(summary.components.map(() => 'operational'));
+    expect(bannerOf(await text('/'))).toMatchObject({ indicator: 'critical', banner: 'major_outage' });
+    expect(bannerOf(await text('/internal/', { authorization: `Bearer ${f.tokens.viewer}` }))).toMatchObject({ indicator: 'critical', banner: 'major_outage' });
   });
 
   it('resolving without naming components leaves no impact on the incident page, in the JSON or in the resolve briefing', async () => {

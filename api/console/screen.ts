@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Actor } from '../services/context.ts';
+import { roleAllows, type Role } from '../services/tokens.ts';
 import type { Services } from '../services/context.ts';
 import type { PageRenderer } from '../site/astro.ts';
 import { readers } from '../site/records.ts';
@@ -35,6 +36,7 @@ export const links = {
   stakeholders: '/internal/admin/stakeholders/',
   subscribers: '/internal/admin/subscribers/',
   tokens: '/internal/admin/tokens/',
+  members: '/internal/admin/members/',
   channels: '/internal/admin/channels/',
   outbox: '/internal/admin/outbox/',
 };
@@ -62,15 +64,24 @@ export function takePosted(d: ConsoleDeps, c: Context, incidentId: string): stri
   return id;
 }
 
-/** The console's navigation, on every internal page. Admin screens are listed for everyone; they are read-only below admin. */
-function consoleNav(): LinkView[] {
-  return [
+/**
+ * The console's navigation, on every internal page: only what the signed-in role may use (SPEC "People"). A viewer
+ * reads (no menu of forms); comms publishes; an admin also has the admin screens.
+ */
+function consoleNav(role: Role): LinkView[] {
+  if (!roleAllows(role, 'comms')) return [];
+  const publish: LinkView[] = [
     { href: links.declare, text: 'Declare incident' },
     { href: links.schedule, text: 'Schedule maintenance' },
+  ];
+  if (!roleAllows(role, 'admin')) return [...publish, { href: '/api/docs', text: 'API reference' }];
+  return [
+    ...publish,
     { href: links.components, text: 'Components' },
+    { href: links.members, text: 'Members' },
     { href: links.stakeholders, text: 'Stakeholders' },
     { href: links.subscribers, text: 'Subscribers' },
-    { href: links.tokens, text: 'Tokens' },
+    { href: links.tokens, text: 'API tokens' },
     { href: links.channels, text: 'Channels' },
     { href: links.outbox, text: 'Outbox' },
     { href: '/api/docs', text: 'API reference' },
@@ -79,7 +90,7 @@ function consoleNav(): LinkView[] {
 
 /** Renders any internal page view with the console around it. */
 export async function renderView(d: ConsoleDeps, c: Context, view: PageView, status = 200, panel?: string) {
-  view.frame.console = { nav: consoleNav(), panel };
+  view.frame.console = { nav: consoleNav(actorOf(c).role), panel };
   return c.html(await d.pages.renderPage(view), status as 200, consoleHeaders);
 }
 

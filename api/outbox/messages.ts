@@ -15,7 +15,7 @@ export type { Claimed } from './leases.ts';
 import type { Courier, Prepared as Ready } from './courier.ts';
 
 /** The recipient kinds that receive email. */
-export const mailRecipientKinds = ['subscriber', 'stakeholder', 'comms'] as const;
+export const mailRecipientKinds = ['subscriber', 'stakeholder', 'member', 'comms'] as const;
 
 /** What to do with a claimed delivery: send this email, or mark it suppressed for the reason given. */
 export type Prepared = Ready<MailMessage>;

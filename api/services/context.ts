@@ -6,7 +6,6 @@ import type { AlertSettings, CadenceSettings } from '../config.ts';
 import type { TrustedProxies } from '../http/client-address.ts';
 import type { Publication, PublishHook } from '../publish.ts';
 import type { TemplateCatalog } from '../templates.ts';
-import type { Role } from './tokens.ts';
 
 export interface Services {
   db: Database;
@@ -26,6 +25,15 @@ export interface Services {
   alerts: AlertSettings;
   /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); absent: none. */
   trustedProxies?: TrustedProxies;
+}
+
+/** Roles in rising order of rights (SPEC "HTTP API"): viewer reads internal pages, comms publishes, admin does everything. */
+export const roles = ['viewer', 'comms', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+/** admin can do everything comms can; comms everything viewer can. */
+export function roleAllows(held: Role, needed: Role): boolean {
+  return roles.indexOf(held) >= roles.indexOf(needed);
 }
 
 /**

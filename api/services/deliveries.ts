@@ -16,7 +16,7 @@ export async function deliveryCounts(db: Queryable, subjectId: string): Promise<
     JOIN updates u ON u.id = d.update_id
     WHERE (u.incident_id = ${subjectId} OR u.maintenance_id = ${subjectId})
       -- Reminders to the comms lead are scheduled ahead and mostly cancelled: they are not the update's fan-out.
-      AND d.kind NOT IN ('due_reminder', 'overdue', 'alerts_resolved')
+      AND d.kind NOT IN ('due_reminder', 'overdue', 'alerts_resolved', 'alerts_still_firing')
     GROUP BY d.update_id, d.status`);
   const counts = new Map<string, DeliveryCounts>();
   for (const r of rows) {

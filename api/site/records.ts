@@ -52,6 +52,8 @@ export interface IncidentRecord {
   id: string;
   title: string;
   status: IncidentStatus;
+  /** Public incidents are SEV1 or SEV2; it gives the impact of one that impairs no component. */
+  severity: Severity;
   startedAt: Date;
   resolvedAt: Date | null;
   createdAt: Date;
@@ -209,6 +211,7 @@ export async function loadIncidents(db: Queryable, a: ReaderPolicy, q: IncidentQ
       id: incidents.id,
       title: a.wording.incident,
       status: incidents.status,
+      severity: incidents.severity,
       startedAt: incidents.startedAt,
       resolvedAt: incidents.resolvedAt,
       createdAt: incidents.createdAt,

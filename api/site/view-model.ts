@@ -7,7 +7,6 @@ import {
   isActiveIncident,
   isActiveMaintenance,
   maintenanceStatusLabel,
-  pageStatus,
   startedMaintenanceStatuses,
   upcomingMaintenanceStatuses,
   worstStatus,
@@ -17,7 +16,7 @@ import {
   type PageStatus,
 } from '../domain.ts';
 import { dayAnchor, paths, updateAnchor } from '../links.ts';
-import type { ComponentState } from '../status.ts';
+import { readPageStatus, type ComponentState } from '../status.ts';
 import { describeReach, humanDuration, joinNames, paragraphs, plural, updateStatusLabel } from '../text.ts';
 import {
   addDays,
@@ -157,7 +156,7 @@ export interface ComponentLine {
 export interface IndexPage {
   kind: 'index';
   frame: FrameView;
-  /** The page status: the same blend as status.json's indicator (domain.ts `pageStatus`). */
+  /** The page status: the same as status.json's indicator (api/status.ts `readPageStatus`). */
   banner: { status: StatusView; indicator: Indicator; text: string; detail: string };
   groups: { name: string | null; components: ComponentLine[] }[];
   incidents: IncidentCard[];
@@ -213,6 +212,8 @@ interface SignInPage {
   error?: string | undefined;
   /** The /internal/ path the person asked for; signing in lands there. */
   next?: string | undefined;
+  /** Whether single sign-on is configured (OIDC_ISSUER): the page offers Sign in with SSO. */
+  sso?: boolean | undefined;
 }
 
 interface NotFoundPage {
@@ -420,7 +421,7 @@ async function maintenanceCards(r: SiteReading, rows: MaintenanceRecord[], withL
 
 // ---- the index ----
 
-/** The banner's words for the page status (domain.ts `pageStatus`, the same blend as status.json). */
+/** The banner's words for the page status (api/status.ts `readPageStatus`, the same as status.json). */
 const bannerText: Record<ComponentStatus, Record<PageStatus['scope'], string>> = {
   operational: { all: 'All systems operational', some: 'All systems operational' },
   under_maintenance: { all: 'Scheduled maintenance in progress', some: 'Scheduled maintenance in progress' },
@@ -531,7 +532,7 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
     };
     groups.set(c.group, [...(groups.get(c.group) ?? []), line]);
   }
-  const overall = pageStatus(r.components.map((c) => c.status));
+  const overall = await readPageStatus(r.db, r.reader.name, r.components);
   const count = (n: number, what: string) => `${n} ${plural(n, what)}`;
   const detail = [
     activeCards.length ? count(activeCards.length, 'active incident') : '',
@@ -647,9 +648,9 @@ export async function historyMonthPage(r: SiteReading, month: Month, months: Mon
 
 // ---- the rest ----
 
-export function signInPage(r: SiteReading, error?: string, next?: string): SignInPage {
+export function signInPage(r: SiteReading, error?: string, next?: string, sso?: boolean): SignInPage {
   const f = frame(r, 'Sign in', 'Sign in to the internal status page.');
-  return { kind: 'sign-in', frame: { ...f, signOut: undefined }, action: paths.signIn(), error, next };
+  return { kind: 'sign-in', frame: { ...f, signOut: undefined }, action: paths.signIn(), error, next, sso };
 }
 
 export function consolePage(r: SiteReading, title: string, body: string): ConsolePage {
