@@ -28,12 +28,15 @@ export async function deliveryCounts(db: Queryable, subjectId: string): Promise<
 }
 
 /**
- * Delivery progress of one update per recipient kind ("subscriber", "stakeholder"; the `audience` column of
- * deliveries), for the console's incident page.
+ * Delivery progress of one update's fan-out per recipient kind ("subscriber", "stakeholder", "webhook", "channel";
+ * the `audience` column of deliveries), for the console's incident page. Reminders scheduled against the update
+ * (to the comms lead and chat channels) are not its fan-out and are left out, as in deliveryCounts.
  */
 export async function deliveryProgress(db: Queryable, updateId: string): Promise<Map<string, DeliveryCounts>> {
   const rows = await db.all<{ recipient_kind: string; status: keyof DeliveryCounts; n: number }>(sql`
-    SELECT audience AS recipient_kind, status, count(*) AS n FROM deliveries WHERE update_id = ${updateId} GROUP BY audience, status`);
+    SELECT audience AS recipient_kind, status, count(*) AS n FROM deliveries
+    WHERE update_id = ${updateId} AND kind NOT IN ('due_reminder', 'overdue', 'alerts_resolved')
+    GROUP BY audience, status`);
   const progress = new Map<string, DeliveryCounts>();
   for (const r of rows) {
     const c = progress.get(r.recipient_kind) ?? { pending: 0, sent: 0, failed: 0, suppressed: 0 };
