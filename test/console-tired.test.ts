@@ -17,7 +17,7 @@ const post = (path: string, form: Record<string, string>, who: 'admin' | 'comms'
 
 /**
  * What a person reads on a console page: its text without markup, scripts, attribute values, or the variable names
- * shown small beside their plain labels (docs/decisions/014: kept on purpose, for statusctl and the API).
+ * shown small beside their plain labels (docs/decisions/016: kept on purpose, for statusctl and the API).
  */
 function readableText(html: string): string {
   return html

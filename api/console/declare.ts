@@ -221,7 +221,7 @@ export function withoutInsidersNote(description: string): string {
 }
 
 /**
- * One field per variable of the template, labelled in plain words with its name beside (docs/decisions/014); description,
+ * One field per variable of the template, labelled in plain words with its name beside (docs/decisions/016); description,
  * example and audience as the hint. The name stays the field's key (`var.symptom`) for the API and the form.
  */
 export function variableFields(template: Template | undefined, values: Record<string, string>, errors: Errors, prefix = 'var') {

@@ -27,7 +27,7 @@ interface FieldProps {
   label: string;
   /**
    * A template variable's name (`what_happened`), shown small beside the plain label and joined to it in the field's
-   * accessible name, so the field is found by either (SPEC: "labelled with the variable's name"; docs/decisions/014).
+   * accessible name, so the field is found by either (SPEC: "labelled with the variable's name"; docs/decisions/016).
    */
   variable?: string | undefined;
   hint?: Html | string | undefined;
