@@ -102,7 +102,7 @@ const faults: Record<string, () => Promise<void>> = {
     serverDown = false;
   },
 };
-const tally = { faults: new Map<string, number>(), acknowledged: 0, gaveUp: 0, answers5xx: new Map<string, number>(), slowest: { ms: 0, during: '' }, readsUnanswered: 0 };
+const tally = { faults: new Map<string, number>(), acknowledged: 0, gaveUp: 0, answers5xx: new Map<string, number>(), slowest: { ms: 0, during: '' }, slowestCalm: 0, readsUnanswered: 0 };
 const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
 /** Publishes each acknowledged, per incident: the updates the database must hold. */
 const acked = new Map<string, number>();
@@ -110,11 +110,13 @@ const acked = new Map<string, number>();
 const endAt = performance.now() + minutes * 60_000;
 const running = { load: true };
 
+const deck: string[] = [];
 const faulting = (async () => {
   while (performance.now() < endAt - 15_000) {
     await sleep(between(3_000, 8_000));
-    const names = Object.keys(faults);
-    const name = names[Math.floor(Math.random() * names.length)]!;
+    // Drawn from a shuffled deck, so every kind comes up once before any comes up twice.
+    if (deck.length === 0) deck.push(...Object.keys(faults).sort(() => Math.random() - 0.5));
+    const name = deck.pop()!;
     fault = name;
     count(tally.faults, name);
     log(`fault: ${name}`);
@@ -133,6 +135,7 @@ const reading = (async () => {
         await res.arrayBuffer();
         const ms = performance.now() - started;
         if (during && ms > tally.slowest.ms) tally.slowest = { ms, during };
+        if (!during && ms > tally.slowestCalm) tally.slowestCalm = ms;
       } catch {
         if (!serverDown) tally.readsUnanswered++;
       }
@@ -246,6 +249,7 @@ const table: [string, string, string][] = [
   ['deliveries duplicated', String(received.length - unique.size), '≤ concurrent sends per crash'],
   ['5xx answers by cause', [...tally.answers5xx].map(([k, v]) => `${k} ×${v}`).join('; ') || 'none', 'no 500'],
   ['slowest public read during a fault', `${tally.slowest.ms.toFixed(0)} ms${tally.slowest.during ? ` (${tally.slowest.during})` : ''}`, '< 1000 ms'],
+  ['slowest public read with no fault (the baseline)', `${tally.slowestCalm.toFixed(0)} ms`, ''],
   ['public reads unanswered (server up)', String(tally.readsUnanswered), '0'],
 ];
 const widths = [0, 1].map((i) => Math.max(...table.map((r) => r[i]!.length)));
