@@ -19,6 +19,7 @@ import { oidcSignIn } from './services/oidc.ts';
 import { loadTemplates } from './templates.ts';
 import { consoleMount } from './console/routes.ts';
 import { startSite } from './site/start.ts';
+import { createSupervisor } from './supervisor.ts';
 
 export const templatesDir = fileURLToPath(new URL('../templates', import.meta.url));
 
@@ -81,11 +82,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   const interval = options.schedulerIntervalMs ?? 15_000;
   if (interval > 0) {
-    const timer = setInterval(() => {
-      advanceMaintenances(services).catch((e: unknown) => log(`maintenance scheduler: ${(e as Error).message}`));
-    }, interval);
-    timer.unref();
-    stops.push(() => clearInterval(timer));
+    const scheduler = createSupervisor({
+      run: () => advanceMaintenances(services).then(() => {}),
+      pollMs: interval,
+      onFailure: (e, attempt, retryIn) => log(`maintenance scheduler failed (try ${attempt}, again in ${Math.round(retryIn / 1000)} s): ${e.message}`),
+    });
+    stops.push(() => scheduler.close());
   }
 
   const outboxPollMs = options.outboxPollMs ?? 1_000;

@@ -66,7 +66,7 @@ try {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  // The poll timer is unref'd so tests can exit; this keeps a standalone worker alive.
+  // Keeps a standalone worker alive whatever its timers are doing between runs.
   setInterval(() => {}, 1 << 30);
 } catch (e) {
   if (e instanceof ConfigError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

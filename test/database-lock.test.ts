@@ -96,7 +96,7 @@ it('keeps answering while another process holds the write lock, answers writes 5
     expect(r.ms).toBeLessThan(lockWaitMs + 3_000);
   }
   const slowestRead = Math.max(...readTimes);
-  expect(slowestRead).toBeLessThan(500);
+  expect(slowestRead).toBeLessThan(1_000);
 
   await lock.release();
   // Writes succeed at once after the release, each acknowledged one committed.
@@ -108,7 +108,7 @@ it('keeps answering while another process holds the write lock, answers writes 5
     `lock test: ${readTimes.length} reads during the lock, slowest ${slowestRead.toFixed(0)} ms; 503 after ${refused.map((r) => r.ms.toFixed(0)).join(', ')} ms ` +
       `(bound ${lockWaitMs} ms); first write after the release ${after[0]!.ms.toFixed(0)} ms, slowest ${Math.max(...after.map((r) => r.ms)).toFixed(0)} ms`,
   );
-  expect(after[0]!.ms).toBeLessThan(1_000);
+  expect(after[0]!.ms).toBeLessThan(lockWaitMs);
 
   // Another connection sees every acknowledged write, and none of the refused ones …
   const other = createClient({ url: `file:${join(dir, 'status.db')}` });

@@ -215,12 +215,14 @@ export interface OutboxWorker {
  */
 export function runWorker(o: WorkerOptions, outbox: ReturnType<typeof createWorker<unknown>>): OutboxWorker {
   const log = o.log ?? console.log;
-  const state = { down: false, stopped: false };
+  const state = { down: false };
   const supervisor = createSupervisor({
     run: async () => {
-      await outbox.drain();
-      if (state.down) log(`outbox: ${outbox.name} is back; sending`);
-      state.down = false;
+      const stats = await outbox.drain();
+      if (state.down && stats.sent > 0) {
+        log(`outbox: ${outbox.name} is back; sending`);
+        state.down = false;
+      }
     },
     pollMs: o.pollMs ?? 1_000,
     baseBackoffMs: o.serverBackoffMs,
@@ -236,7 +238,6 @@ export function runWorker(o: WorkerOptions, outbox: ReturnType<typeof createWork
     owner: outbox.owner,
     wake: () => supervisor.wake(0),
     async stop() {
-      state.stopped = true;
       outbox.stop();
       await supervisor.close();
     },
