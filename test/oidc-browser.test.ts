@@ -138,6 +138,27 @@ describe('single sign-on through OpenID Connect', () => {
   });
 });
 
+describe('single sign-on when the provider is down', () => {
+  it('answers Sign in with SSO with 503 and the way that needs no provider, not a 500', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'status-oidc-down-'));
+    const closed = await freePort();
+    const server = await startServer(readConfig({ DATA_DIR: d, PORT: '0', SEED_DEMO: 'false', OIDC_ISSUER: `http://127.0.0.1:${closed}`, OIDC_CLIENT_ID: 'c' }), {
+      log: () => {},
+      schedulerIntervalMs: 0,
+      outboxPollMs: 0,
+    });
+    try {
+      const res = await fetch(`${server.url}/internal/sign-in/oidc`, { redirect: 'manual' });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('60');
+      expect(await res.text()).toContain('Email me a sign-in link');
+    } finally {
+      await server.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('single sign-on settings', () => {
   const base = { DATA_DIR: '/tmp/unused', OIDC_CLIENT_ID: 'c' };
   it('accepts an http:// issuer only on a loopback address, with one clear line otherwise', () => {

@@ -215,6 +215,8 @@ describe('people in Chromium', () => {
       console.log(`briefing ${path} at 390×844: headings end at ${JSON.stringify(boxes)} px`);
     }
     await screenshot(page, 'briefing-phone.png');
+    // The Declare form is not for a viewer either: 403, not a form that fails after it is filled in.
+    expect((await page.goto(`${running.url}/internal/declare/`))?.status()).toBe(403);
     await context.close();
   });
 
