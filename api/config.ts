@@ -1,6 +1,7 @@
 // Reads the environment once at start-up; a bad value stops start-up with one clear line.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { noBrand, parseAccent, parseImage, type Brand } from './brand.ts';
 import { defaultCadenceMinutes, defaultSeverityPolicy, severities, type ReachFlags, type Severity } from './domain.ts';
 import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
 
@@ -77,12 +78,36 @@ const envSchema = z.object({
         return false;
       }
     }, 'is not an IANA time zone such as Europe/Berlin'),
+  MAINTENANCE_REMINDER_HOURS: z
+    .string()
+    .default('24')
+    .transform((v, ctx) => parsing(() => parseReminderHours(v), ctx)),
+  BRAND_LOGO: z
+    .string()
+    .optional()
+    .transform((v, ctx) => (v ? parsing(() => parseImage(v, 'logo'), ctx) : null)),
+  BRAND_FAVICON: z
+    .string()
+    .optional()
+    .transform((v, ctx) => (v ? parsing(() => parseImage(v, 'favicon'), ctx) : null)),
+  BRAND_ACCENT: z
+    .string()
+    .optional()
+    .transform((v, ctx) => (v ? parsing(() => parseAccent(v), ctx) : null)),
+  SUPPORT_URL: z.url({ protocol: /^(https?|mailto)$/, error: 'must be an https://, http:// or mailto: URL' }).optional(),
+  HOMEPAGE_URL: z.url({ protocol: /^https?$/, error: 'must be an https:// or http:// URL' }).optional(),
   SITE_POLL_MS: z
     .string()
     .regex(/^\d{1,5}$/, 'must be a whole number of milliseconds from 50 to 1000')
     .default('200')
     .transform(Number)
     .pipe(z.number().min(50, 'must be a whole number of milliseconds from 50 to 1000').max(1000, 'must be a whole number of milliseconds from 50 to 1000')),
+  DATABASE_LOCK_WAIT_MS: z
+    .string()
+    .regex(/^\d{1,6}$/, 'must be a whole number of milliseconds from 100 to 60000')
+    .default('5000')
+    .transform(Number)
+    .pipe(z.number().min(100, 'must be a whole number of milliseconds from 100 to 60000').max(60_000, 'must be a whole number of milliseconds from 100 to 60000')),
   SITE_S3_URL: z
     .string()
     .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^?#]*)?$/, 'must be s3://bucket or s3://bucket/prefix')
@@ -148,6 +173,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string;
   databaseAuthToken: string | undefined;
+  /** How long a write waits for the database's write lock before it is answered 503, in ms (DATABASE_LOCK_WAIT_MS). */
+  databaseLockWaitMs: number;
   /** Absolute base for links in emails and feeds, without a trailing slash. */
   publicUrl: string;
   smtpUrl: string | undefined;
@@ -170,6 +197,10 @@ export interface Config {
   alerts: AlertSettings;
   /** OIDC_ISSUER and friends: single sign-on, or null. */
   oidc: OidcSettings | null;
+  /** Hours before a maintenance window starts that subscribers are reminded, largest first; empty for none. */
+  maintenanceReminderHours: number[];
+  /** Logo, accent, favicon, support and home links for the site and the emails. */
+  brand: Brand;
 }
 
 /** When updates are due and who is reminded (CADENCE, REMINDER_LEAD_MINUTES, COMMS_EMAIL). */
@@ -195,6 +226,20 @@ export interface AlertSettings {
 
 export const defaultAlertPolicy: Record<Severity, AlertAction> = { SEV1: 'publish', SEV2: 'draft', SEV3: 'draft', SEV4: 'draft' };
 export const defaultAlertSeverityMap: Record<string, Severity> = { critical: 'SEV1', warning: 'SEV2', major: 'SEV2', minor: 'SEV3', info: 'SEV4' };
+
+/**
+ * "24" or "72,24,1": whole hours before a maintenance window starts at which subscribers are reminded (at most a
+ * year ahead); "0" alone means no reminders. Returned largest first, without repeats.
+ */
+export function parseReminderHours(spec: string): number[] {
+  const parts = spec.split(',').map((p) => p.trim());
+  for (const p of parts) {
+    if (!/^\d{1,4}$/.test(p) || Number(p) > 8784) throw new Error(`gives "${p}"; use whole hours from 0 to 8784, comma-separated, 0 for none`);
+  }
+  const hours = [...new Set(parts.map(Number))].sort((a, b) => b - a);
+  if (hours.includes(0) && hours.length > 1) throw new Error('mixes 0 (no reminders) with hours; give one or the other');
+  return hours.filter((h) => h > 0);
+}
 
 function parsing<T>(parse: () => T, ctx: z.RefinementCtx): T {
   try {
@@ -308,6 +353,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     databaseUrl: e.DATABASE_URL ?? resolve(dataDir, 'status.db'),
     databaseAuthToken: e.DATABASE_AUTH_TOKEN,
+    databaseLockWaitMs: e.DATABASE_LOCK_WAIT_MS,
     publicUrl: (e.PUBLIC_URL ?? `http://${shownHost}:${e.PORT}`).replace(/\/+$/, ''),
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
@@ -322,6 +368,15 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     siteS3: e.SITE_S3_URL ? bucketTarget(e.SITE_S3_URL, e) : null,
     trustedProxies: e.TRUSTED_PROXIES,
     oidc: oidcSettings(e),
+    maintenanceReminderHours: e.MAINTENANCE_REMINDER_HOURS,
+    brand: {
+      ...noBrand,
+      logo: e.BRAND_LOGO,
+      favicon: e.BRAND_FAVICON,
+      accent: e.BRAND_ACCENT,
+      supportUrl: e.SUPPORT_URL ?? null,
+      homepageUrl: e.HOMEPAGE_URL ?? null,
+    },
   };
 }
 

@@ -40,7 +40,7 @@ interface StartOptions {
 export async function openServices(config: Config, options: StartOptions = {}): Promise<Services & { db: Database }> {
   const log = options.log ?? console.log;
   const templates = loadTemplates(templatesDir);
-  const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken, lockWaitMs: config.databaseLockWaitMs });
   return {
     db,
     templates,
@@ -52,6 +52,10 @@ export async function openServices(config: Config, options: StartOptions = {}): 
     webhookAllowPrivate: config.webhookAllowPrivate,
     alerts: config.alerts,
     trustedProxies: config.trustedProxies,
+    maintenanceReminderHours: config.maintenanceReminderHours,
+    timeZone: config.timeZone,
+    pageName: config.pageName,
+    brand: config.brand,
   };
 }
 

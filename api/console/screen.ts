@@ -1,5 +1,6 @@
 // Renders a console screen inside the site's own Astro frame, with the console's navigation and headers.
 import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Actor } from '../services/context.ts';
 import { roleAllows, type Role } from '../services/tokens.ts';
 import type { Services } from '../services/context.ts';
@@ -39,6 +40,29 @@ export const links = {
   channels: '/internal/admin/channels/',
   outbox: '/internal/admin/outbox/',
 };
+
+/** Names the update a console publish just posted, for the incident page it lands on; read once. */
+const postedCookie = 'status_posted';
+const postedPath = (incidentId: string) => links.incident(incidentId);
+const secureCookies = (d: ConsoleDeps) => d.settings.publicUrl.startsWith('https:');
+
+/**
+ * Where a console publish lands (303): the incident page, told by a one-time cookie which update was just posted, so
+ * the page confirms what was sent to whom while its address stays `/internal/incidents/{id}/` (SPEC).
+ */
+export function redirectAfterPublish(d: ConsoleDeps, c: Context, incident: { id: string; updates: { id: string }[] }) {
+  const latest = incident.updates[0];
+  if (latest) setCookie(c, postedCookie, latest.id, { httpOnly: true, secure: secureCookies(d), sameSite: 'Strict', path: postedPath(incident.id), maxAge: 300 });
+  return c.redirect(links.incident(incident.id), 303);
+}
+
+/** The id of the update a publish just posted on this incident, if the page is the one that publish landed on; clears it. */
+export function takePosted(d: ConsoleDeps, c: Context, incidentId: string): string | undefined {
+  const id = getCookie(c, postedCookie);
+  if (!id) return undefined;
+  deleteCookie(c, postedCookie, { path: postedPath(incidentId), secure: secureCookies(d) });
+  return id;
+}
 
 /**
  * The console's navigation, on every internal page: only what the signed-in role may use (SPEC "People"). A viewer

@@ -5,15 +5,9 @@ import { apiTokens, sessions } from '../../db/schema.ts';
 import { NotFoundError, ValidationError, type FieldError } from '../errors.ts';
 import { newId, newSecret, sameHash, sha256 } from '../ids.ts';
 import { recordAudit } from './audit.ts';
-import { type Actor, type Services, withTransaction } from './context.ts';
+import { type Actor, type Role, roles, type Services, withTransaction } from './context.ts';
 
-export const roles = ['viewer', 'comms', 'admin'] as const;
-export type Role = (typeof roles)[number];
-
-/** admin can do everything comms can; comms everything viewer can. */
-export function roleAllows(held: Role, needed: Role): boolean {
-  return roles.indexOf(held) >= roles.indexOf(needed);
-}
+export { roleAllows, roles, type Role } from './context.ts';
 
 
 const tokenPrefix = 'sdk_';
@@ -95,7 +89,12 @@ export async function verifyToken(s: Pick<Services, 'db' | 'clock'>, secret: str
   if (!row || !sameHash(row.hash, hash)) return null;
   const now = s.clock.now();
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > lastUsedResolutionMs) {
-    await s.db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
+    // Bookkeeping, not the request's work: a request is never refused for a full disk or a busy lock over it.
+    await s.db
+      .update(apiTokens)
+      .set({ lastUsedAt: now })
+      .where(eq(apiTokens.id, row.id))
+      .catch(() => {});
   }
   return { kind: 'token', id: row.id, name: row.name, email: row.email, role: row.role as Role };
 }

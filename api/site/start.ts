@@ -41,7 +41,7 @@ export interface SiteOptions {
 }
 
 export function siteSettings(config: Config): SiteSettings {
-  return { pageName: config.pageName, publicUrl: config.publicUrl, timeZone: config.timeZone };
+  return { pageName: config.pageName, publicUrl: config.publicUrl, timeZone: config.timeZone, brand: config.brand };
 }
 
 export async function startSite(s: Services, config: Config, options: SiteOptions = {}): Promise<Site> {
