@@ -14,6 +14,7 @@ import { projectRoot } from '../api/site/astro.ts';
 import { createToken } from '../api/services/tokens.ts';
 import { startServerProcess, type ServerProcess } from '../test/server-process.ts';
 import { startSmtpSink } from '../test/smtp-sink.ts';
+import { systemActor } from '../api/services/context.ts';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, subscribers: { type: 'string', default: '40' } } });
 const minutes = Number(values.minutes);
@@ -46,7 +47,7 @@ Object.assign(env, { SMTP_URL: smtp.url });
 
 // Tokens and subscribers written before the server starts.
 const setup = await openServices(readConfig(env), { log: () => {} });
-const admin = (await createToken(setup, { name: 'soak' }, { role: 'admin', name: 'Soak admin' })).token;
+const admin = (await createToken(setup, systemActor('soak'), { role: 'admin', name: 'Soak admin' })).token;
 const now = Date.now();
 await setup.db.$client.execute({
   sql: `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
