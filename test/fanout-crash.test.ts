@@ -39,7 +39,7 @@ it(`loses nothing when the worker is SIGKILLed mid-batch of ${subscriberCount} a
   expect(await countRows(f, 'deliveries', "kind = 'update' AND status = 'pending'")).toBe(subscriberCount);
 
   const first = startWorker();
-  await sink.waitFor(() => sink.received.length >= subscriberCount / 3, 30_000, 'a third of the batch');
+  await sink.waitFor(() => sink.received.length >= subscriberCount / 3, 120_000, 'a third of the batch');
   first.kill('SIGKILL');
   await exited(first);
   const receivedAtKill = sink.received.length;
@@ -49,7 +49,7 @@ it(`loses nothing when the worker is SIGKILLed mid-batch of ${subscriberCount} a
 
   const second = startWorker();
   const unique = () => new Set(sink.received.flatMap((r) => r.to)).size;
-  await sink.waitFor(() => unique() === subscriberCount, 60_000, 'every subscriber');
+  await sink.waitFor(() => unique() === subscriberCount, 120_000, 'every subscriber');
   const until = Date.now() + 10_000;
   while ((await countRows(f, 'deliveries', "status = 'pending'")) > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   second.kill('SIGTERM');
@@ -64,4 +64,4 @@ it(`loses nothing when the worker is SIGKILLed mid-batch of ${subscriberCount} a
   expect(await countRows(f, 'deliveries', "status = 'sent'")).toBe(subscriberCount);
   expect(duplicates).toBe(receivedAtKill - sentAtKill);
   expect(duplicates).toBeLessThanOrEqual(concurrency);
-});
+}, 300_000); // Conditions sized for a busy two-core machine (the worker process compiles under tsx first); seconds on a quiet one.
