@@ -9,7 +9,7 @@ import type { Services } from '../services/context.ts';
 import { declareIncident, getIncident, listIncidents, postUpdate, publishPostmortem, startedAtMaxAgeDays, type IncidentView } from '../services/incidents.ts';
 import { updateReach } from '../services/reach.ts';
 import {
-  actionItemBody,
+  postmortemItemBody,
   actionItemSchema,
   affected,
   audiences,
@@ -84,7 +84,7 @@ export const postmortemBody = z
     externalSummary: text(20_000).min(1, 'must not be empty').openapi({ description: 'Public summary on the incident page and in feeds.' }),
     internalBody: text(100_000).min(1, 'must not be empty').openapi({ description: 'Timeline, contributing factors: executives only.' }),
     actionItems: z
-      .array(actionItemBody)
+      .array(postmortemItemBody)
       .max(100)
       .default([])
       .openapi({ description: 'Action items in the shape POST /incidents/{id}/action-items takes; each becomes a record (an item with the same title is updated).' }),

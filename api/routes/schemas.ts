@@ -2,7 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { isXmlText } from '../characters.ts';
 import { actionItemPriorities, actionItemStatuses, componentStatuses, impactStatuses } from '../domain.ts';
-import { actionItemInput } from '../services/action-items.ts';
+import { actionItemInput, postmortemItemInput } from '../services/action-items.ts';
 
 /** Every text field refuses what XML 1.0 forbids (api/characters.ts), so no stored text can break feed.xml or a page. */
 const xmlMessage = 'must not contain U+FFFE, U+FFFF or unpaired surrogates (XML 1.0 forbids them)';
@@ -131,9 +131,9 @@ export const updateSchema = z
   .openapi('Update');
 
 /** An action item as POST /incidents/{id}/action-items and PUT …/postmortem take it (SPEC "Learning from incidents"). */
-export const actionItemBody = actionItemInput.openapi('ActionItemInput', {
-  example: { title: 'Alert on certificate expiry 30 days ahead', owner: 'sam@example.com', dueOn: '2026-12-15', priority: 'P2', status: 'open' },
-});
+export const actionItemBody = actionItemInput;
+/** An action item inside PUT …/postmortem: priority and status may be left unstated (a new item is P3 and open). */
+export const postmortemItemBody = postmortemItemInput;
 
 /** An action item as every read answers it. */
 export const actionItemSchema = z

@@ -33,6 +33,9 @@ export const actionItemInput = z
   .strict();
 export type ActionItemInput = z.input<typeof actionItemInput>;
 
+/** The same shape in a postmortem: priority and status stay unstated when omitted, so a revision never resets them. */
+export const postmortemItemInput = actionItemInput.extend({ priority: z.enum(actionItemPriorities).optional(), status: z.enum(actionItemStatuses).optional() }).strict();
+
 /** A PATCH: any of the fields, at least one; `url: null` removes the tracker link. */
 export const actionItemChange = actionItemInput
   .partial()
@@ -231,18 +234,17 @@ async function updateItem(tx: Tx, actor: Actor, current: Row, change: Partial<z.
  */
 export async function recordPostmortemItems(tx: Tx, actor: Actor, incidentId: string, items: unknown[], now: Date): Promise<void> {
   requireActorRole(actor, 'comms');
-  const parsed = items.map((item, n) => parse(actionItemInput, item, `actionItems.${n}`));
+  const parsed = items.map((item, n) => parse(postmortemItemInput, item, `actionItems.${n}`));
   const existing = await tx.select().from(actionItems).where(eq(actionItems.incidentId, incidentId));
   const byTitle = new Map(existing.map((r) => [r.title.toLowerCase(), r]));
   for (const item of parsed) {
     const match = byTitle.get(item.title.toLowerCase());
     if (!match) {
-      await insertItem(tx, actor, incidentId, item, now);
+      await insertItem(tx, actor, incidentId, actionItemInput.parse(item), now);
       continue;
     }
-    // Only what the postmortem states changes: a default (open, P3) never reopens or re-ranks an item.
-    const stated = new Set(Object.keys(items[parsed.indexOf(item)] as object));
-    const change = Object.fromEntries(Object.entries(item).filter(([k, v]) => stated.has(k) && (match as Record<string, unknown>)[k] !== (v ?? null))) as Partial<typeof item>;
+    // Only what the postmortem states changes: an omitted priority or status never reopens or re-ranks an item.
+    const change = Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined).filter(([k, v]) => (match as Record<string, unknown>)[k] !== v)) as Partial<z.infer<typeof actionItemInput>>;
     if (Object.keys(change).length > 0) await updateItem(tx, actor, match, change, now);
   }
 }
