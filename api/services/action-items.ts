@@ -15,9 +15,12 @@ import { roleAllows, type Role } from './tokens.ts';
 
 const singleLine = /^[^\x00-\x1f\x7f]*$/;
 const title = z.string().trim().min(1, 'must not be empty').max(300, 'must be at most 300 characters').regex(singleLine, 'must be a single line without control characters').refine(isXmlText, 'must not contain characters XML 1.0 forbids');
-const owner = z.string().trim().toLowerCase().pipe(z.email('must be an email address: the owner is reminded by email').max(254, 'must be at most 254 characters'));
+const owner = z.string().trim().pipe(z.email('must be an email address: the owner is reminded by email').max(254, 'must be at most 254 characters'));
 /** A calendar day this century: a typo like 0202-12-01 is refused rather than stored as a due date. */
-export const dueOnShape = z.iso.date('must be a date, YYYY-MM-DD').refine((d) => d >= '2000-01-01' && d <= '2099-12-31', 'must be between 2000-01-01 and 2099-12-31');
+export const dueOnShape = z.iso
+  .date('must be a date, YYYY-MM-DD')
+  .refine((d) => d >= '2000-01-01' && d <= '2099-12-31', 'must be between 2000-01-01 and 2099-12-31')
+  .describe('YYYY-MM-DD, between 2000-01-01 and 2099-12-31 (UTC).');
 const trackerUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2000, 'must be at most 2000 characters');
 
 /** SPEC body `{ title, owner (email), dueOn (YYYY-MM-DD), priority (P1..P4), status (open|done|wont_do), url? }`; priority defaults to P3, status to open. */
