@@ -42,6 +42,12 @@ const envSchema = z.object({
     .transform((v, ctx) => parsing(() => parseCadence(v), ctx)),
   REMINDER_LEAD_MINUTES: z.string().regex(/^\d{1,4}$/, 'must be a whole number of minutes').default('5').transform(Number),
   COMMS_EMAIL: z.email('must be an email address').optional(),
+  REPORT_DAY: z
+    .string()
+    .regex(/^\d{1,2}$/, 'must be a day of the month from 1 to 28, or 0 for never')
+    .default('1')
+    .transform(Number)
+    .pipe(z.number().max(28, 'must be a day of the month from 1 to 28 (every month has it), or 0 for never')),
   WEBHOOK_ALLOW_PRIVATE: flag.default(false),
   ALERT_POLICY: z
     .string()
@@ -131,6 +137,8 @@ export interface Config {
   /** Whether webhook subscribers and channels may point at loopback, private or link-local addresses. */
   webhookAllowPrivate: boolean;
   alerts: AlertSettings;
+  /** The day of the month (UTC) the stakeholders' reliability briefing for the month before goes out; 0 never (REPORT_DAY). */
+  reportDay: number;
 }
 
 /** When updates are due and who is reminded (CADENCE, REMINDER_LEAD_MINUTES, COMMS_EMAIL). */
@@ -282,6 +290,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     sitePollMs: e.SITE_POLL_MS,
     siteS3: e.SITE_S3_URL ? bucketTarget(e.SITE_S3_URL, e) : null,
     trustedProxies: e.TRUSTED_PROXIES,
+    reportDay: e.REPORT_DAY,
   };
 }
 

@@ -13,6 +13,7 @@ import { createPublishHook } from './publish.ts';
 import { isEmpty, seedDemo } from './seed.ts';
 import type { Services } from './services/context.ts';
 import { advanceMaintenances } from './services/maintenances.ts';
+import { queueReliabilityBriefing } from './services/reliability.ts';
 import { startupReachWarning } from './services/reach.ts';
 import { loadTemplates } from './templates.ts';
 import { consoleMount } from './console/routes.ts';
@@ -73,6 +74,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (interval > 0) {
     const timer = setInterval(() => {
       advanceMaintenances(services).catch((e: unknown) => log(`maintenance scheduler: ${(e as Error).message}`));
+      queueReliabilityBriefing(services, config.reportDay).catch((e: unknown) => log(`reliability briefing: ${(e as Error).message}`));
     }, interval);
     timer.unref();
     stops.push(() => clearInterval(timer));

@@ -5,11 +5,13 @@ import type { AuthEnv } from '../auth.ts';
 import type { ConsoleMount } from '../site/internal.ts';
 import type { PageView } from '../site/view-model.ts';
 import { openIncidentsPanel } from './board.ts';
+import { actionItemRoutes } from './action-items.ts';
 import { adminRoutes } from './admin.ts';
 import { declarePost, declareScreen, emptyValues } from './declare.ts';
 import { correctionPost, correctionScreen, incidentScreen, postmortemPost, updatePost } from './incident.ts';
 import { maintenanceRoutes } from './maintenance.ts';
 import { outboxRoutes } from './outbox.ts';
+import { reportRoutes } from './reports.ts';
 import { requirePublish } from './roles.ts';
 import { renderView, type ConsoleDeps } from './screen.ts';
 
@@ -37,6 +39,8 @@ function consoleRoutes(d: ConsoleDeps) {
   app.route('/', maintenanceRoutes(d));
   app.route('/', adminRoutes(d));
   app.route('/', outboxRoutes(d));
+  app.route('/', actionItemRoutes(d));
+  app.route('/', reportRoutes(d));
   return app;
 }
 

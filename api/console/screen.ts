@@ -43,6 +43,8 @@ function consoleNav(): LinkView[] {
   return [
     { href: links.declare, text: 'Declare incident' },
     { href: links.schedule, text: 'Schedule maintenance' },
+    { href: '/internal/action-items/', text: 'Action items' },
+    { href: '/internal/reports/', text: 'Reports' },
     { href: links.components, text: 'Components' },
     { href: links.stakeholders, text: 'Stakeholders' },
     { href: links.subscribers, text: 'Subscribers' },
