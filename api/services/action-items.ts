@@ -323,6 +323,9 @@ export async function loadOwnerReminders(db: Queryable, rows: { id: number; kind
     else if (item.status !== 'open') out.set(row.id, { skip: `the action item is ${item.status}` });
     else if (item.owner !== row.email) out.set(row.id, { skip: 'the action item has another owner' });
     else if (row.kind === 'action_item_overdue' && !isOverdue(item, now)) out.set(row.id, { skip: 'the action item is not overdue' });
+    else if (row.kind === 'action_item_due' && isOverdue(item, now)) out.set(row.id, { skip: 'already overdue: the overdue notice says so' });
+    // After an outbox outage, only the latest weekly notice goes: the one after it is due too, so this one is stale.
+    else if (row.kind === 'action_item_overdue' && now.getTime() >= Date.parse(`${item.dueOn}T00:00:00Z`) + dayMs + reminderHourMs + (row.seq ?? 0) * 7 * dayMs) out.set(row.id, { skip: 'a later weekly notice supersedes it' });
     else out.set(row.id, { kind: row.kind as OwnerReminder['kind'], seq: row.seq ?? 0, item });
   }
   return out;
