@@ -251,8 +251,8 @@ function postmortemForm(d: ConsoleDeps, incident: IncidentView, v: PostmortemVal
   const template = d.services.templates.get(postmortemTemplate);
   const others = template ? { ...template, variables: template.variables.filter((x) => !fromFields.has(x.name)) } : undefined;
   const labels = new Map([['pm-external', 'External summary'], ['pm-internal', 'Internal body'], ['pm-actions', 'Action items']]);
-  return html`<section aria-labelledby="postmortem-heading" class="console-form-section">
-<h2 id="postmortem-heading">Postmortem</h2>
+  return html`<section aria-labelledby="postmortem-form-heading" class="console-form-section">
+<h2 id="postmortem-form-heading">${incident.postmortem ? 'Revise the postmortem' : 'Publish a postmortem'}</h2>
 ${errorSummary(errors, labels)}
 <form method="post" action="${links.incident(incident.id)}postmortem" class="console-form" novalidate>
 <input type="hidden" name="version" value="${incident.version}" />
