@@ -43,11 +43,13 @@ export function downtimeMs(spans: ImpactSpan[], componentId: string, from: numbe
   }
   if (edges.length === 0) return 0;
   edges.sort((x, y) => x.at - y.at);
+  // How many spans of each weight are open; there are only a few distinct weights, so the heaviest is a short scan.
   const open = new Map<number, number>();
   let total = 0;
   let last = edges[0]!.at;
   for (const e of edges) {
-    const heaviest = Math.max(0, ...[...open].filter(([, n]) => n > 0).map(([w]) => w));
+    let heaviest = 0;
+    for (const [w, n] of open) if (n > 0 && w > heaviest) heaviest = w;
     total += (e.at - last) * heaviest;
     last = e.at;
     open.set(e.weight, (open.get(e.weight) ?? 0) + (e.open ? 1 : -1));

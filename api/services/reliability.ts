@@ -1,6 +1,6 @@
 // The reliability report: per calendar month (UTC), how many incidents, how fast the team responded, whether it kept its cadence, what it learnt and how long components were up.
 import { z } from 'zod';
-import { and, asc, eq, gte, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { stringify } from 'csv-stringify/sync';
 import type { Queryable, Tx } from '../../db/client.ts';
 import { actionItems, components, deliveries, incidents, reliabilityBriefings, stakeholders, updates, type ComponentImpact } from '../../db/schema.ts';
@@ -96,7 +96,10 @@ export function monthsBetween(first: string, last: string): string[] {
 }
 
 const monthStart = (month: string) => Date.parse(`${month}-01T00:00:00Z`);
-const nextMonth = (month: string) => monthsBetween(month, '9999-12').slice(1, 2)[0]!;
+const nextMonth = (month: string) => {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+};
 const utcMonth = (at: Date) => at.toISOString().slice(0, 7);
 
 /** Linear interpolation between order statistics (Hyndman and Fan's type 7, what spreadsheets use): always within the inputs' range. */
@@ -108,22 +111,11 @@ export function quantile(sorted: number[], q: number): number | null {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
 }
 
-function spread(values: (number | null)[]): Spread {
-  const sorted = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
-  const round = (v: number | null) => (v === null ? null : Math.round(v));
-  return { median: round(quantile(sorted, 0.5)), p90: round(quantile(sorted, 0.9)) };
-}
-
 const seconds = (from: Date, to: Date | null) => (to ? Math.max(0, (to.getTime() - from.getTime()) / 1000) : null);
 
 /** The incidents that started in [from, to), with the time of each one's first public update. Drafts are left out. */
 async function loadReportIncidents(db: Queryable, from: number, to: number): Promise<ReportIncident[]> {
-  const firstPublic = db
-    .select({ incidentId: updates.incidentId, at: sql<number>`min(${updates.createdAt})`.as('first_public_at') })
-    .from(updates)
-    .where(sql`json_extract(${updates.audiences}, '$.public') = 1 AND ${updates.incidentId} IS NOT NULL`)
-    .groupBy(updates.incidentId)
-    .as('first_public');
+  // The first public update of each incident is one index seek (updates_incident: incident, time) per incident.
   const rows = await db
     .select({
       id: incidents.id,
@@ -133,12 +125,12 @@ async function loadReportIncidents(db: Queryable, from: number, to: number): Pro
       public: sql<number>`json_extract(${incidents.audiences}, '$.public')`,
       startedAt: incidents.startedAt,
       acknowledgedAt: incidents.acknowledgedAt,
-      firstPublicUpdateAt: firstPublic.at,
+      // Written out: inside select() drizzle names a column without its table, which the subquery would read as u's own.
+      firstPublicUpdateAt: sql<number | null>`(SELECT u.created_at FROM updates u WHERE u.incident_id = "incidents"."id" AND json_extract(u.audiences, '$.public') = 1 ORDER BY u.created_at LIMIT 1)`,
       mitigatedAt: incidents.mitigatedAt,
       resolvedAt: incidents.resolvedAt,
     })
     .from(incidents)
-    .leftJoin(firstPublic, eq(firstPublic.incidentId, incidents.id))
     .where(and(gte(incidents.startedAt, new Date(from)), lt(incidents.startedAt, new Date(to)), eq(incidents.draft, false)))
     .orderBy(asc(incidents.startedAt), asc(incidents.id));
   return rows.map((r) => ({
@@ -148,6 +140,56 @@ async function loadReportIncidents(db: Queryable, from: number, to: number): Pro
     month: utcMonth(r.startedAt),
     firstPublicUpdateAt: r.firstPublicUpdateAt === null ? null : new Date(Number(r.firstPublicUpdateAt)),
   }));
+}
+
+type Metric = 'timeToAcknowledge' | 'timeToFirstPublicUpdate' | 'timeToMitigate' | 'timeToResolve';
+
+/**
+ * Per month (UTC) of the incidents that started in [from, to): the count by severity, and for each duration the order
+ * statistics a median and a p90 need (type 7: ranks floor and ceil of (n - 1) × q), ranked by SQLite, so the report
+ * reads a few hundred rows however many incidents there are.
+ */
+async function loadMonthFigures(db: Queryable, from: number, to: number) {
+  const inPeriod = sql`${incidents.startedAt} >= ${from} AND ${incidents.startedAt} < ${to} AND ${incidents.draft} = 0`;
+  const month = sql`strftime('%Y-%m', ${incidents.startedAt} / 1000, 'unixepoch')`;
+  const since = (at: SQL) => sql`max(0, (${at} - ${incidents.startedAt}) / 1000.0)`;
+  // The first public update of each incident is one index seek (updates_incident: incident, time).
+  const firstPublic = sql`(SELECT u.created_at FROM updates u WHERE u.incident_id = ${incidents.id} AND json_extract(u.audiences, '$.public') = 1 ORDER BY u.created_at LIMIT 1)`;
+  const [counts, ranks] = await Promise.all([
+    db.all<{ month: string; severity: Severity; n: number }>(sql`SELECT ${month} AS month, ${incidents.severity} AS severity, count(*) AS n FROM ${incidents} WHERE ${inPeriod} GROUP BY 1, 2`),
+    db.all<{ month: string; metric: Metric; k: number; n: number; v: number }>(sql`
+      WITH base AS (
+        SELECT ${month} AS month, 'timeToAcknowledge' AS metric, ${since(sql`${incidents.acknowledgedAt}`)} AS v FROM ${incidents} WHERE ${inPeriod}
+        UNION ALL SELECT ${month}, 'timeToMitigate', ${since(sql`${incidents.mitigatedAt}`)} FROM ${incidents} WHERE ${inPeriod} AND ${incidents.mitigatedAt} IS NOT NULL
+        UNION ALL SELECT ${month}, 'timeToResolve', ${since(sql`${incidents.resolvedAt}`)} FROM ${incidents} WHERE ${inPeriod} AND ${incidents.resolvedAt} IS NOT NULL
+        UNION ALL SELECT month, 'timeToFirstPublicUpdate', v FROM (
+          SELECT ${month} AS month, ${since(firstPublic)} AS v FROM ${incidents}
+          WHERE ${inPeriod} AND json_extract(${incidents.audiences}, '$.public') = 1) WHERE v IS NOT NULL),
+      ranked AS (SELECT month, metric, v, row_number() OVER (PARTITION BY month, metric ORDER BY v) - 1 AS k, count(*) OVER (PARTITION BY month, metric) AS n FROM base)
+      SELECT month, metric, k, n, v FROM ranked
+      WHERE k = CAST((n - 1) * 0.5 AS INTEGER) OR k = CAST((n - 1) * 0.5 AS INTEGER) + 1 OR k = CAST((n - 1) * 0.9 AS INTEGER) OR k = CAST((n - 1) * 0.9 AS INTEGER) + 1`),
+  ]);
+  const stats = new Map<string, Map<number, number>>();
+  const sizes = new Map<string, number>();
+  for (const r of ranks) {
+    const key = `${r.month} ${r.metric}`;
+    if (!stats.has(key)) stats.set(key, new Map());
+    stats.get(key)!.set(Number(r.k), Number(r.v));
+    sizes.set(key, Number(r.n));
+  }
+  /** Type 7 from the two order statistics around (n - 1) × q. */
+  const at = (key: string, q: number): number | null => {
+    const n = sizes.get(key);
+    if (!n) return null;
+    const pos = (n - 1) * q;
+    const lo = stats.get(key)!.get(Math.floor(pos))!;
+    const hi = stats.get(key)!.get(Math.ceil(pos)) ?? lo;
+    return Math.round(lo + (hi - lo) * (pos - Math.floor(pos)));
+  };
+  return {
+    counts: (m: string) => Object.fromEntries(severities.map((sev) => [sev, Number(counts.find((c) => c.month === m && c.severity === sev)?.n ?? 0)])) as Record<Severity, number>,
+    spread: (m: string, metric: Metric): Spread => ({ median: at(`${m} ${metric}`, 0.5), p90: at(`${m} ${metric}`, 0.9) }),
+  };
 }
 
 /** Updates posted in [from, to) that named a next update time, each with when the incident's next update actually came. */
@@ -165,25 +207,22 @@ async function loadCadence(db: Queryable, from: number, to: number): Promise<{ a
 
 /** Public incidents whose impact overlaps [from, to), with their public updates' impacts, as spans (api/uptime.ts). */
 async function loadSpans(db: Queryable, from: number, to: number, now: Date): Promise<ImpactSpan[]> {
-  const overlapping = await db
-    .select({ id: incidents.id, startedAt: incidents.startedAt, resolvedAt: incidents.resolvedAt })
-    .from(incidents)
-    .where(
-      and(
-        sql`json_extract(${incidents.audiences}, '$.public') = 1 AND ${incidents.draft} = 0`,
-        lt(incidents.startedAt, new Date(to)),
-        or(isNull(incidents.resolvedAt), gte(incidents.resolvedAt, new Date(from))),
-      ),
-    );
-  if (overlapping.length === 0) return [];
-  const timeline = await db
-    .select({ incidentId: updates.incidentId, createdAt: updates.createdAt, components: updates.components })
-    .from(updates)
-    .where(and(sql`json_extract(${updates.audiences}, '$.public') = 1`, sql`${updates.incidentId} IN (SELECT value FROM json_each(${JSON.stringify(overlapping.map((i) => i.id))}))`))
-    .orderBy(asc(updates.createdAt), sql`${updates}.rowid`);
-  const byIncident = new Map<string, { createdAt: Date; components: ComponentImpact[] }[]>();
-  for (const u of timeline) byIncident.set(u.incidentId!, [...(byIncident.get(u.incidentId!) ?? []), u]);
-  return overlapping.flatMap((i) => impactSpans(i, byIncident.get(i.id) ?? [], now));
+  // One pass over the public updates of the public incidents that overlap the period, in order within each incident.
+  const rows = await db.all<{ id: string; started: number; resolved: number | null; at: number; components: string }>(sql`
+    SELECT i.id AS id, i.started_at AS started, i.resolved_at AS resolved, u.created_at AS at, u.components AS components
+    FROM ${incidents} i JOIN ${updates} u ON u.incident_id = i.id
+    WHERE json_extract(i.audiences, '$.public') = 1 AND i.draft = 0 AND i.started_at < ${to} AND (i.resolved_at IS NULL OR i.resolved_at >= ${from})
+      AND json_extract(u.audiences, '$.public') = 1
+    ORDER BY i.id, u.created_at, u.rowid`);
+  const spans: ImpactSpan[] = [];
+  for (let k = 0; k < rows.length; ) {
+    const first = rows[k]!;
+    const timeline: { createdAt: Date; components: ComponentImpact[] }[] = [];
+    for (; k < rows.length && rows[k]!.id === first.id; k++) timeline.push({ createdAt: new Date(Number(rows[k]!.at)), components: JSON.parse(rows[k]!.components) as ComponentImpact[] });
+    const incident = { startedAt: new Date(Number(first.started)), resolvedAt: first.resolved === null ? null : new Date(Number(first.resolved)) };
+    for (const span of impactSpans(incident, timeline, now)) spans.push(span);
+  }
+  return spans;
 }
 
 /** The day after `day` at 00:00 UTC, in epoch ms: the end of a calendar day. */
@@ -203,32 +242,35 @@ export async function reliabilityReport(s: { db: Queryable; clock: Clock }, acto
   const from = Date.parse(`${period.from}T00:00:00Z`);
   const to = endOfDay(period.to);
   const months = monthsBetween(period.from.slice(0, 7), period.to.slice(0, 7));
-  const [rows, cadence, items, spans, catalogue] = await Promise.all([
-    loadReportIncidents(s.db, from, to),
+  const [monthly, cadence, items, spans, catalogue] = await Promise.all([
+    loadMonthFigures(s.db, from, to),
     loadCadence(s.db, from, to),
     s.db.select({ createdAt: actionItems.createdAt, closedAt: actionItems.closedAt, status: actionItems.status, dueOn: actionItems.dueOn }).from(actionItems),
     loadSpans(s.db, from, to, now),
     s.db.select({ id: components.id, name: components.name, createdAt: components.createdAt }).from(components).where(isNull(components.archivedAt)).orderBy(asc(components.order), asc(components.name)),
   ]);
   const spansOf = new Map<string, ImpactSpan[]>();
-  for (const span of spans) spansOf.set(span.componentId, [...(spansOf.get(span.componentId) ?? []), span]);
+  for (const span of spans) {
+    const list = spansOf.get(span.componentId);
+    if (list) list.push(span);
+    else spansOf.set(span.componentId, [span]);
+  }
   const figures = months.map((month): MonthFigures => {
     const start = Math.max(from, monthStart(month));
     const end = Math.min(to, monthStart(nextMonth(month)));
     const inMonth = (t: number) => t >= start && t < end;
-    const own = rows.filter((r) => r.month === month);
-    const counts = Object.fromEntries(severities.map((sev) => [sev, own.filter((r) => r.severity === sev).length])) as Record<Severity, number>;
+    const counts = monthly.counts(month);
     const decided = cadence.filter((u) => inMonth(u.at) && (u.next !== null || u.due <= now.getTime()));
     const closedIn = items.filter((i) => i.status === 'done' && i.closedAt && inMonth(i.closedAt.getTime()));
     const dueIn = items.filter((i) => inMonth(Date.parse(`${i.dueOn}T00:00:00Z`)) && endOfDay(i.dueOn) <= now.getTime());
     const uptimeEnd = Math.min(end, now.getTime());
     return {
       month,
-      incidents: { ...counts, total: own.length },
-      timeToAcknowledge: spread(own.map((r) => seconds(r.startedAt, r.acknowledgedAt))),
-      timeToFirstPublicUpdate: spread(own.filter((r) => r.public).map((r) => seconds(r.startedAt, r.firstPublicUpdateAt))),
-      timeToMitigate: spread(own.map((r) => seconds(r.startedAt, r.mitigatedAt))),
-      timeToResolve: spread(own.map((r) => seconds(r.startedAt, r.resolvedAt))),
+      incidents: { ...counts, total: severities.reduce((n, sev) => n + counts[sev], 0) },
+      timeToAcknowledge: monthly.spread(month, 'timeToAcknowledge'),
+      timeToFirstPublicUpdate: monthly.spread(month, 'timeToFirstPublicUpdate'),
+      timeToMitigate: monthly.spread(month, 'timeToMitigate'),
+      timeToResolve: monthly.spread(month, 'timeToResolve'),
       cadenceKept: decided.length ? decided.filter((u) => u.next !== null && u.next <= u.due).length / decided.length : null,
       actionItems: {
         opened: items.filter((i) => inMonth(i.createdAt.getTime())).length,

@@ -435,6 +435,10 @@ export async function loadPublicImpactTimelines(db: Queryable, incidentIds: stri
     .innerJoin(incidents, eq(incidents.id, updates.incidentId))
     .where(and(sql`${updates.incidentId} IN (SELECT value FROM json_each(${JSON.stringify(incidentIds)}))`, readers.public.seesUpdate, readers.public.seesIncident))
     .orderBy(asc(updates.createdAt), asc(insertion));
-  for (const r of rows) out.set(r.incidentId!, [...(out.get(r.incidentId!) ?? []), { createdAt: r.createdAt, components: r.components }]);
+  for (const r of rows) {
+    const list = out.get(r.incidentId!);
+    if (list) list.push({ createdAt: r.createdAt, components: r.components });
+    else out.set(r.incidentId!, [{ createdAt: r.createdAt, components: r.components }]);
+  }
   return out;
 }

@@ -512,7 +512,11 @@ function downtimeWords(ms: number): string {
 function spansByComponent(incidents: IncidentRecord[], timelines: Map<string, { createdAt: Date; components: ComponentImpact[] }[]>, now: Date): Map<string, ImpactSpan[]> {
   const out = new Map<string, ImpactSpan[]>();
   for (const i of incidents) {
-    for (const span of impactSpans(i, timelines.get(i.id) ?? [], now)) out.set(span.componentId, [...(out.get(span.componentId) ?? []), span]);
+    for (const span of impactSpans(i, timelines.get(i.id) ?? [], now)) {
+      const list = out.get(span.componentId);
+      if (list) list.push(span);
+      else out.set(span.componentId, [span]);
+    }
   }
   return out;
 }
