@@ -10,6 +10,7 @@ import { apiRouter, validationHook, type ApiEnv } from './http/router.ts';
 import { closeWhenBodyUnread } from './http/unread-body.ts';
 import { idempotency } from './idempotency.ts';
 import type { Services } from './services/context.ts';
+import { actionItemRoutes } from './routes/action-items.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { channelRoutes } from './routes/channels.ts';
 import { componentRoutes } from './routes/components.ts';
@@ -18,6 +19,7 @@ import { healthRoutes } from './routes/health.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { maintenanceRoutes } from './routes/maintenances.ts';
 import { memberRoutes } from './routes/members.ts';
+import { reportRoutes } from './routes/reports.ts';
 import { stakeholderRoutes } from './routes/stakeholders.ts';
 import { subscriberRoutes } from './routes/subscribers.ts';
 import { templateRoutes } from './routes/templates.ts';
@@ -37,6 +39,8 @@ function createApi(s: Services) {
   api.route('/', subscriberRoutes(s));
   api.route('/', channelRoutes(s));
   api.route('/', alertRoutes(s));
+  api.route('/', actionItemRoutes(s));
+  api.route('/', reportRoutes(s));
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   return api;
 }

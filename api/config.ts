@@ -43,6 +43,12 @@ const envSchema = z.object({
     .transform((v, ctx) => parsing(() => parseCadence(v), ctx)),
   REMINDER_LEAD_MINUTES: z.string().regex(/^\d{1,4}$/, 'must be a whole number of minutes').default('5').transform(Number),
   COMMS_EMAIL: z.email('must be an email address').optional(),
+  REPORT_DAY: z
+    .string()
+    .regex(/^\d{1,2}$/, 'must be a day of the month from 1 to 28, or 0 for never')
+    .default('1')
+    .transform(Number)
+    .pipe(z.number().max(28, 'must be a day of the month from 1 to 28 (every month has it), or 0 for never')),
   WEBHOOK_ALLOW_PRIVATE: flag.default(false),
   ALERT_POLICY: z
     .string()
@@ -201,6 +207,8 @@ export interface Config {
   maintenanceReminderHours: number[];
   /** Logo, accent, favicon, support and home links for the site and the emails. */
   brand: Brand;
+  /** The day of the month (UTC) the stakeholders' reliability briefing for the month before goes out; 0 never (REPORT_DAY). */
+  reportDay: number;
 }
 
 /** When updates are due and who is reminded (CADENCE, REMINDER_LEAD_MINUTES, COMMS_EMAIL). */
@@ -377,6 +385,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       supportUrl: e.SUPPORT_URL ?? null,
       homepageUrl: e.HOMEPAGE_URL ?? null,
     },
+    reportDay: e.REPORT_DAY,
   };
 }
 

@@ -293,3 +293,30 @@ export const defaultCadenceMinutes: Record<Severity, number> = {
   SEV3: 60,
   SEV4: 0,
 };
+
+// ---- learning from incidents ----
+
+/** An action item's priority, most urgent first (SPEC "Learning from incidents"). */
+export const actionItemPriorities = ['P1', 'P2', 'P3', 'P4'] as const;
+export type ActionItemPriority = (typeof actionItemPriorities)[number];
+/** An action item is open until it is done, or until the team decides it won't do it. */
+export const actionItemStatuses = ['open', 'done', 'wont_do'] as const;
+export type ActionItemStatus = (typeof actionItemStatuses)[number];
+export const actionItemStatusLabel: Record<ActionItemStatus, string> = { open: 'Open', done: 'Done', wont_do: "Won't do" };
+
+/**
+ * How much of a component's time an incident's impact counts as down, for uptime: a major outage fully, a partial
+ * outage at 30 % (as Statuspage and Instatus weigh it), anything else (degraded, maintenance) not at all.
+ */
+export const downtimeWeight: Record<ComponentStatus, number> = {
+  operational: 0,
+  under_maintenance: 0,
+  degraded_performance: 0,
+  partial_outage: 0.3,
+  major_outage: 1,
+};
+
+/** Open after its due day has ended, read in UTC: an item due 2026-12-01 is overdue from 2026-12-02T00:00Z. */
+export function isActionItemOverdue(item: { status: string; dueOn: string }, now: Date): boolean {
+  return item.status === 'open' && item.dueOn < now.toISOString().slice(0, 10);
+}

@@ -48,8 +48,8 @@ export async function seedDemo(services: Services): Promise<void> {
     externalSummary:
       'For about 40 minutes webhook events were delivered late. No events were lost. We have added capacity to the delivery queue and an alert that fires before a backlog can build up.',
     internalBody: 'Broker failover left consumers pinned to the old primary; backlog peaked at 180k events.',
-    actionItems: [{ title: 'Alert on consumer lag above 30 s', owner: 'Platform team', dueDate: new Date(now + 7 * 24 * hour).toISOString().slice(0, 10) }],
-    variables: { action_items: 'One action item: alert on consumer lag above 30 s (Platform team, due in a week).' },
+    actionItems: [{ title: 'Alert on consumer lag above 30 s', owner: 'platform-lead@example.com', dueOn: new Date(now + 7 * 24 * hour).toISOString().slice(0, 10), priority: 'P2' }],
+    variables: { action_items: 'One action item: alert on consumer lag above 30 s (platform lead, due in a week).' },
     notify: false,
   });
 

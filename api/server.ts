@@ -13,6 +13,7 @@ import { createPublishHook } from './publish.ts';
 import { isEmpty, seedDemo } from './seed.ts';
 import type { Services } from './services/context.ts';
 import { advanceMaintenances } from './services/maintenances.ts';
+import { queueReliabilityBriefing } from './services/reliability.ts';
 import { startupReachWarning } from './services/reach.ts';
 import { issueFirstAdminLink } from './services/stakeholder-sign-in.ts';
 import { oidcSignIn } from './services/oidc.ts';
@@ -83,9 +84,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const interval = options.schedulerIntervalMs ?? 15_000;
   if (interval > 0) {
     const scheduler = createSupervisor({
-      run: () => advanceMaintenances(services).then(() => {}),
+      run: async () => {
+        await advanceMaintenances(services);
+        await queueReliabilityBriefing(services, config.reportDay);
+      },
       pollMs: interval,
-      onFailure: (e, attempt, retryIn) => log(`maintenance scheduler failed (try ${attempt}, again in ${Math.round(retryIn / 1000)} s): ${e.message}`),
+      onFailure: (e, attempt, retryIn) => log(`scheduler failed (try ${attempt}, again in ${Math.round(retryIn / 1000)} s): ${e.message}`),
     });
     stops.push(() => scheduler.close());
   }

@@ -1,4 +1,4 @@
-// statusctl: declare, update, resolve, list and show incidents, list templates and preview wordings, through the HTTP API.
+// statusctl: declare, update, resolve, list and show incidents, list templates, preview wordings and keep action items, through the HTTP API.
 import { parseArgs } from 'node:util';
 import * as p from '@clack/prompts';
 
@@ -13,6 +13,9 @@ Usage:
   statusctl show <id>
   statusctl templates
   statusctl preview --template investigating [--var name=value]… [--title "…" --severity SEV1 --component api=major_outage]
+  statusctl action-items list [--status open|done|overdue]
+  statusctl action-items add <incident id> --title "…" --owner sam@example.com --due 2026-12-01 [--priority P2] [--link https://tracker/…]
+  statusctl action-items done <action item id>
 
 Without --yes in a terminal, statusctl asks for what is missing, shows both wordings and asks before publishing.
 Without a terminal, --yes is required to publish.
@@ -78,6 +81,10 @@ const { values: flags, positionals } = (() => {
         component: { type: 'string', multiple: true },
         var: { type: 'string', multiple: true },
         'next-update': { type: 'string' },
+        owner: { type: 'string' },
+        due: { type: 'string' },
+        priority: { type: 'string' },
+        link: { type: 'string' },
         yes: { type: 'boolean', short: 'y' },
         all: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -345,6 +352,46 @@ async function preview() {
   showWordings(w);
 }
 
+interface ActionItem {
+  id: string;
+  incidentId: string;
+  title: string;
+  owner: string;
+  dueOn: string;
+  priority: string;
+  status: string;
+  overdue: boolean;
+}
+
+const itemLine = (a: ActionItem) => [a.id, a.priority, a.dueOn, a.overdue ? 'OVERDUE' : a.status.padEnd(7), a.owner, a.title].join('  ');
+
+/** action-items list | add <incident id> | done <id>: the follow-ups incidents taught, as the API keeps them. */
+async function actionItems() {
+  const sub = positionals[1];
+  if (sub === 'list') {
+    const query = flags.status ? `?status=${encodeURIComponent(flags.status)}` : '';
+    const { actionItems: all } = await api<{ actionItems: ActionItem[] }>('GET', `/action-items${query}`);
+    if (all.length === 0) return console.log('No action items.');
+    for (const a of all) console.log(itemLine(a));
+    return;
+  }
+  if (sub === 'add') {
+    const incident = positionals[2];
+    if (!incident) throw new UsageError('action-items add needs the incident id: statusctl action-items add <incident id> --title "…" --owner … --due YYYY-MM-DD');
+    if (!flags.title || !flags.owner || !flags.due) throw new UsageError('action-items add needs --title, --owner (an email) and --due (YYYY-MM-DD)');
+    const body = { title: flags.title, owner: flags.owner, dueOn: flags.due, ...(flags.priority ? { priority: flags.priority } : {}), ...(flags.link ? { url: flags.link } : {}) };
+    const a = await api<ActionItem>('POST', `/incidents/${encodeURIComponent(incident)}/action-items`, body);
+    return console.log(a.id);
+  }
+  if (sub === 'done') {
+    const id = positionals[2];
+    if (!id) throw new UsageError('action-items done needs the action item id: statusctl action-items done <id>');
+    const a = await api<ActionItem>('PATCH', `/action-items/${encodeURIComponent(id)}`, { status: 'done' });
+    return console.log(itemLine(a));
+  }
+  throw new UsageError(`action-items takes list, add or done${sub ? `, not "${sub}"` : ''}`);
+}
+
 const commands: Record<string, () => Promise<void>> = {
   declare,
   update: () => update(false),
@@ -353,6 +400,7 @@ const commands: Record<string, () => Promise<void>> = {
   show,
   templates,
   preview,
+  'action-items': actionItems,
 };
 
 const command = positionals[0];

@@ -1,7 +1,7 @@
 // The database tables, grouped by domain: catalogue, incidents, maintenance, audiences, outbox, access.
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import { componentStatuses, incidentStatuses, maintenanceStatuses, severities, updateStatusValues, type ComponentStatus, type ReachFlags } from '../api/domain.ts';
+import { actionItemPriorities, actionItemStatuses, componentStatuses, incidentStatuses, maintenanceStatuses, severities, updateStatusValues, type ComponentStatus, type ReachFlags } from '../api/domain.ts';
 
 
 const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
@@ -18,12 +18,6 @@ export interface ComponentImpact {
   id: string;
   name: string;
   status: ComponentStatus;
-}
-
-export interface ActionItem {
-  title: string;
-  owner: string;
-  dueDate: string;
 }
 
 // ---- catalogue ----
@@ -121,11 +115,37 @@ export const postmortems = sqliteTable('postmortems', {
   incidentId: text('incident_id').primaryKey(),
   externalSummary: text('external_summary').notNull(),
   internalBody: text('internal_body').notNull(),
-  actionItems: text('action_items', { mode: 'json' }).$type<ActionItem[]>().notNull(),
   author: text('author').notNull(),
   publishedAt: timestamp('published_at').notNull(),
   updatedAt: timestamp('updated_at').notNull(),
 });
+
+/**
+ * A follow-up an incident taught: who owns it, by when, how urgent. Made from a postmortem or on its own; its owner
+ * is reminded through the outbox the day before `dueOn` and weekly while it is overdue (api/services/action-items.ts).
+ */
+export const actionItems = sqliteTable(
+  'action_items',
+  {
+    id: text('id').primaryKey(),
+    incidentId: text('incident_id').notNull(),
+    title: text('title').notNull(),
+    /** An email address; items carried over from before action items were records may hold a name instead. */
+    owner: text('owner').notNull(),
+    /** A calendar day, YYYY-MM-DD, read in UTC. */
+    dueOn: text('due_on').notNull(),
+    priority: text('priority', { enum: actionItemPriorities }).notNull(),
+    status: text('status', { enum: actionItemStatuses }).notNull(),
+    url: text('url'),
+    /** When it was marked done (or won't do); null while open. */
+    closedAt: timestamp('closed_at'),
+    version: integer('version').notNull().default(1),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+    updatedAt: timestamp('updated_at').notNull(),
+  },
+  (t) => [index('action_items_incident').on(t.incidentId), index('action_items_status_due').on(t.status, t.dueOn), index('action_items_created').on(t.createdAt)],
+);
 
 // ---- maintenance ----
 
@@ -244,9 +264,9 @@ export const deliveries = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     /** null for messages not tied to an update, such as a subscription confirmation. */
     updateId: text('update_id'),
-    kind: text('kind').notNull(), // update | briefing | confirmation | manage_link | reminder | due_reminder | overdue | alerts_resolved
-    audience: text('audience').notNull(), // subscriber | stakeholder | comms | channel | webhook
-    /** A subscriber, stakeholder, channel or webhook subscriber id; for `comms`, the address itself. */
+    kind: text('kind').notNull(), // update | briefing | confirmation | manage_link | reminder | due_reminder | overdue | alerts_resolved | action_item_due | action_item_overdue | reliability_briefing
+    audience: text('audience').notNull(), // subscriber | stakeholder | comms | channel | webhook | owner
+    /** A subscriber, stakeholder, channel or webhook subscriber id; for `comms`, the address itself; for `owner`, the action item's id. */
     recipientId: text('recipient_id').notNull(),
     /** Where it goes: an email address, or the URL of a channel or webhook subscriber. */
     email: text('email').notNull(),
@@ -267,6 +287,13 @@ export const deliveries = sqliteTable(
     index('deliveries_due').on(t.status, t.nextAttemptAt),
   ],
 );
+
+/** One row per month whose reliability briefing was queued, so several processes queue it once (REPORT_DAY). */
+export const reliabilityBriefings = sqliteTable('reliability_briefings', {
+  /** YYYY-MM, the month the briefing reports on. */
+  month: text('month').primaryKey(),
+  queuedAt: timestamp('queued_at').notNull(),
+});
 
 // ---- audit ----
 

@@ -90,13 +90,13 @@ describe('fuzzing incident endpoints: no input answers 500', () => {
     const valid = fc.constant({
       externalSummary: 'For 40 minutes some customers could not check out.',
       internalBody: 'Retry storm from the cart service.',
-      actionItems: [{ title: 'Alert on saturation', owner: 'Payments', dueDate: '2026-12-01' }],
+      actionItems: [{ title: 'Alert on saturation', owner: 'payments@example.com', dueOn: '2026-12-01' }],
       variables: { action_items: 'One item.' },
     });
     const near = nearValid(valid, {
       externalSummary: fc.oneof(fc.string({ maxLength: 100 }), fc.constant('y'.repeat(20_001))),
       actionItems: fc.array(
-        fc.oneof(fc.record({ title: fc.string({ maxLength: 20 }), owner: fc.string({ maxLength: 20 }), dueDate: fc.oneof(isoDate, fc.constantFrom('2026-12-01', '2026-02-30')) }), nasty),
+        fc.oneof(fc.record({ title: fc.string({ maxLength: 20 }), owner: fc.oneof(fc.string({ maxLength: 20 }), fc.constant('dana@example.com')), dueOn: fc.oneof(isoDate, fc.constantFrom('2026-12-01', '2026-02-30')) }), nasty),
         { maxLength: 3 },
       ),
       template: templateKey(),

@@ -326,13 +326,13 @@ describe('dates outside their documented range', () => {
     );
   });
 
-  it('refuses an action item due in 1926 with 422 naming its dueDate', async () => {
+  it('refuses an action item due in 1926 with 422 naming its dueOn', async () => {
     await refused(
       'PUT',
       `/api/v1/incidents/${open.id}/postmortem`,
-      { body: { externalSummary: 'x', internalBody: 'y', actionItems: [{ title: 't', owner: 'o', dueDate: '1926-12-01' }], variables: { action_items: 'z' } } },
+      { body: { externalSummary: 'x', internalBody: 'y', actionItems: [{ title: 't', owner: 'o@example.com', dueOn: '1926-12-01' }], variables: { action_items: 'z' } } },
       422,
-      'actionItems.0.dueDate',
+      'actionItems.0.dueOn',
     );
   });
 

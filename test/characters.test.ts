@@ -59,7 +59,7 @@ describe('input: every text field refuses characters XML 1.0 forbids', () => {
   const postmortemBody = () => ({
     externalSummary: 'A pool ran dry.',
     internalBody: 'Timeline and factors.',
-    actionItems: [{ title: 'Alert on pool use', owner: 'Dana', dueDate: '2026-12-01' }],
+    actionItems: [{ title: 'Alert on pool use', owner: 'dana@example.com', dueOn: '2026-12-01' }],
     variables: { action_items: 'Alert on pool use' },
   });
 
@@ -97,7 +97,7 @@ describe('input: every text field refuses characters XML 1.0 forbids', () => {
     {
       name: 'postmortem action item',
       field: 'actionItems.0.owner',
-      request: (b) => ['PUT', `/api/v1/incidents/${resolved}/postmortem`, { ...postmortemBody(), actionItems: [{ title: 'x', owner: `A${b}B`, dueDate: '2026-12-01' }] }],
+      request: (b) => ['PUT', `/api/v1/incidents/${resolved}/postmortem`, { ...postmortemBody(), actionItems: [{ title: 'x', owner: `A${b}B@example.com`, dueOn: '2026-12-01' }] }],
     },
     {
       name: 'postmortem variable',

@@ -85,7 +85,7 @@ const forms = (): { path: string; form: Record<string, string>; needs: string }[
   { path: '/internal/admin/channels/', form: { kind: 'discord', url: 'https://discord.com/api/webhooks/1/x', name: 'Ops' }, needs: 'admin' },
   { path: `/internal/admin/channels/${channelId}/remove`, form: {}, needs: 'admin' },
   { path: `/internal/incidents/${incidentId}/correct`, form: { 'cvar.symptom': 'Corrected wording.' }, needs: 'comms' },
-  { path: `/internal/incidents/${resolvedId}/postmortem`, form: { externalSummary: 'What happened.', internalBody: 'Why.', actionItems: 'Alert on cert expiry | Sam | 2026-12-10' }, needs: 'comms' },
+  { path: `/internal/incidents/${resolvedId}/postmortem`, form: { externalSummary: 'What happened.', internalBody: 'Why.', actionItems: 'Alert on cert expiry | sam@example.com | 2026-12-10' }, needs: 'comms' },
   { path: '/internal/maintenances/new/', form: { title: 'Upgrade', scheduledFor: '2026-12-02T02:00', scheduledUntil: '2026-12-02T03:00', component: 'api', template: 'maintenance-scheduled', 'var.expected_impact': 'Brief pauses.', action: 'publish' }, needs: 'comms' },
   { path: `/internal/maintenances/${maintenanceId}/updates`, form: { status: 'in_progress', template: 'maintenance-started', ...Object.fromEntries(Object.entries(examples(f, 'maintenance-started')).map(([k, v]) => [`var.${k}`, v])) }, needs: 'comms' },
   { path: `/internal/maintenances/${maintenanceId}/cancel`, form: {}, needs: 'comms' },
@@ -244,11 +244,11 @@ describe('console forms', () => {
     expect(cancelled.status, /error-summary[\s\S]*?<\/ul>/.exec(await cancelled.text())?.[0]).toBe(303);
     expect((await f.services.db.$client.execute({ sql: 'SELECT status FROM maintenances WHERE id = ?', args: [id] })).rows[0]!.status).toBe('cancelled');
 
-    const pm = await post(`/internal/incidents/${resolvedId}/postmortem`, { externalSummary: 'A certificate expired.', internalBody: 'Timeline and factors.', actionItems: 'Alert on cert expiry | Sam | 2026-12-10' }, 'comms');
+    const pm = await post(`/internal/incidents/${resolvedId}/postmortem`, { externalSummary: 'A certificate expired.', internalBody: 'Timeline and factors.', actionItems: 'Alert on cert expiry | sam@example.com | 2026-12-10' }, 'comms');
     expect(pm.status).toBe(303);
     const api = (await (await f.call('GET', `/api/v1/incidents/${resolvedId}`)).json()) as { status: string; postmortem: { actionItems: unknown[] } };
     expect(api.status).toBe('postmortem');
-    expect(api.postmortem.actionItems).toEqual([{ title: 'Alert on cert expiry', owner: 'Sam', dueDate: '2026-12-10' }]);
+    expect(api.postmortem.actionItems).toMatchObject([{ title: 'Alert on cert expiry', owner: 'sam@example.com', dueOn: '2026-12-10', status: 'open', priority: 'P3' }]);
   });
 
   it('corrects the last update: both wordings re-rendered, the public page follows, nothing sent again', async () => {

@@ -62,7 +62,7 @@ async function view(id: string) {
 const postmortem = {
   externalSummary: 'For 40 minutes some customers could not check out. We added capacity and an alert.',
   internalBody: 'Pool size 20 was exhausted by a retry storm from the cart service.',
-  actionItems: [{ title: 'Alert on pool saturation', owner: 'Payments team', dueDate: '2026-12-01' }],
+  actionItems: [{ title: 'Alert on pool saturation', owner: 'payments@example.com', dueOn: '2026-12-01' }],
   variables: { action_items: 'One action item: alert on pool saturation (Payments team, due 1 December).' },
 };
 

@@ -24,7 +24,7 @@ const fixed = 'The database pool ran dry during a retry storm.';
 const first = {
   externalSummary: typo,
   internalBody: 'Pool size 20 was exhasuted by the cart service.',
-  actionItems: [{ title: 'Alert on pool saturation', owner: 'Payments team', dueDate: '2026-12-01' }],
+  actionItems: [{ title: 'Alert on pool saturation', owner: 'payments@example.com', dueOn: '2026-12-01' }],
   variables: { action_items: 'One action item: alert on pol saturation.' },
 };
 const corrected = {

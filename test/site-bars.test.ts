@@ -18,7 +18,7 @@ async function todaysApiBar(): Promise<{ status: string; words: string }> {
 describe('the 90-day bars', () => {
   it('take each change to an incident: a new impact, a worse one, resolution, and never an internal-only incident', async () => {
     f = await makeSiteFixture();
-    expect((await todaysApiBar()).words).toMatch(/No incidents$/);
+    expect((await todaysApiBar()).words).toMatch(/No incidents\. No downtime$/);
 
     const incident = await declare(f, { title: 'Slow API', components: [{ id: 'api', status: 'degraded_performance' }] });
     await f.rendered();

@@ -58,7 +58,7 @@ async function publishEverything() {
   await call('PUT', `/api/v1/incidents/${sev1.id}/postmortem`, {
     externalSummary: 'For about an hour checkout failed for some customers. PUBLICOK summary.',
     internalBody: `${plant('postmortemBody')}\n\n${plant('postmortemBody')}`,
-    actionItems: [{ title: plant('actionTitle'), owner: plant('actionOwner'), dueDate: '2026-12-01' }],
+    actionItems: [{ title: plant('actionTitle'), owner: `${plant('actionOwner')}@example.com`, dueOn: '2026-12-01' }],
     variables: variables('postmortem-published'),
   });
 

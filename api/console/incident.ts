@@ -266,13 +266,13 @@ const postmortemTemplate = 'postmortem-published';
 const fromFields = new Set(['summary', 'action_items']);
 
 /** "Title | owner | 2026-12-04", one per line, as the postmortem's action items. */
-function parseActionItems(text: string): { items: { title: string; owner: string; dueDate: string }[]; problem: string | null } {
+function parseActionItems(text: string): { items: { title: string; owner: string; dueOn: string }[]; problem: string | null } {
   const items = [];
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
     if (!raw.trim()) continue;
     const parts = raw.split('|').map((x) => x.trim());
     if (parts.length !== 3 || parts.some((x) => !x)) return { items: [], problem: `line ${i + 1} needs three parts: what | owner | due date (YYYY-MM-DD)` };
-    items.push({ title: parts[0]!, owner: parts[1]!, dueDate: parts[2]! });
+    items.push({ title: parts[0]!, owner: parts[1]!, dueOn: parts[2]! });
   }
   return { items, problem: null };
 }
@@ -281,14 +281,14 @@ function postmortemForm(d: ConsoleDeps, incident: IncidentView, v: PostmortemVal
   const template = d.services.templates.get(postmortemTemplate);
   const others = template ? { ...template, variables: template.variables.filter((x) => !fromFields.has(x.name)) } : undefined;
   const labels = new Map([['pm-external', 'External summary'], ['pm-internal', 'Internal body'], ['pm-actions', 'Action items']]);
-  return html`<section aria-labelledby="postmortem-heading" class="console-form-section">
-<h2 id="postmortem-heading">Postmortem</h2>
+  return html`<section aria-labelledby="postmortem-form-heading" class="console-form-section">
+<h2 id="postmortem-form-heading">${incident.postmortem ? 'Revise the postmortem' : 'Publish a postmortem'}</h2>
 ${errorSummary(errors, labels)}
 <form method="post" action="${links.incident(incident.id)}postmortem" class="console-form" novalidate>
 <input type="hidden" name="version" value="${incident.version}" />
 ${textarea({ id: 'pm-external', name: 'externalSummary', label: 'External summary', value: v.externalSummary, errors, rows: 5, hint: 'Public: on the incident page and in the feed.' })}
 ${textarea({ id: 'pm-internal', name: 'internalBody', label: 'Internal body', value: v.internalBody, errors, rows: 8, hint: 'Executives only: timeline, contributing factors.' })}
-${textarea({ id: 'pm-actions', name: 'actionItems', label: 'Action items', value: v.actionItems, errors, rows: 4, hint: 'One per line: what | owner | due date (YYYY-MM-DD).' })}
+${textarea({ id: 'pm-actions', name: 'actionItems', label: 'Action items', value: v.actionItems, errors, rows: 4, hint: 'One per line: what | owner’s email | due date (YYYY-MM-DD).' })}
 ${incident.postmortem ? '' : variableFields(others, v.variables, errors, 'pmvar')}
 <div class="actions"><button type="submit" class="primary">${incident.postmortem ? 'Revise postmortem' : 'Publish postmortem'}</button></div>
 </form>
@@ -406,7 +406,7 @@ function postmortemDefaults(incident: IncidentView): PostmortemValues {
   return {
     externalSummary: pm?.externalSummary ?? '',
     internalBody: pm?.internalBody ?? '',
-    actionItems: (pm?.actionItems ?? []).map((a) => `${a.title} | ${a.owner} | ${a.dueDate}`).join('\n'),
+    actionItems: (pm?.actionItems ?? []).map((a) => `${a.title} | ${a.owner} | ${a.dueOn}`).join('\n'),
     variables: {},
   };
 }
@@ -423,7 +423,7 @@ export async function postmortemPost(d: ConsoleDeps, c: Context, id: string, bod
   const { items, problem } = parseActionItems(v.actionItems);
   // The announcement's action_items are the list above, in words; its summary the external summary (the service's rule).
   const template = d.services.templates.get(postmortemTemplate);
-  const variables = { ...chosenVariables(template, typed), ...(items.length ? { action_items: items.map((i) => `${i.title} (${i.owner}, due ${i.dueDate})`).join('; ') } : {}) };
+  const variables = { ...chosenVariables(template, typed), ...(items.length ? { action_items: items.map((i) => `${i.title} (${i.owner}, due ${i.dueOn})`).join('; ') } : {}) };
   const parsed = postmortemBody.safeParse({ externalSummary: v.externalSummary, internalBody: v.internalBody, actionItems: items, template: postmortemTemplate, variables });
   const found: FieldError[] = problem ? [{ path: 'actionItems', message: problem }] : [];
   if (!parsed.success) found.push(...parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.path[0] === 'actionItems' ? `item ${Number(i.path[1]) + 1}: ${String(i.path[2] ?? '')} ${i.message}`.trim() : i.message })));

@@ -5,6 +5,7 @@ import type { AuthEnv } from '../auth.ts';
 import type { ConsoleMount } from '../site/internal.ts';
 import type { PageView } from '../site/view-model.ts';
 import { openIncidentsPanel } from './board.ts';
+import { actionItemRoutes } from './action-items.ts';
 import { adminRoutes } from './admin.ts';
 import { briefingPanel, briefingScreen, readsBriefing } from './briefing.ts';
 import { declarePost, declareScreen, emptyValues } from './declare.ts';
@@ -12,6 +13,7 @@ import { correctionPost, correctionScreen, incidentScreen, postmortemPost, updat
 import { maintenanceRoutes } from './maintenance.ts';
 import { memberRoutes } from './members.ts';
 import { outboxRoutes } from './outbox.ts';
+import { reportRoutes } from './reports.ts';
 import { forbidden, requirePublish } from './roles.ts';
 import { links, renderView, type ConsoleDeps } from './screen.ts';
 
@@ -43,6 +45,8 @@ function consoleRoutes(d: ConsoleDeps) {
   app.route('/', adminRoutes(d));
   app.route('/', memberRoutes(d));
   app.route('/', outboxRoutes(d));
+  app.route('/', actionItemRoutes(d));
+  app.route('/', reportRoutes(d));
   return app;
 }
 

@@ -73,6 +73,8 @@ function consoleNav(role: Role): LinkView[] {
   const publish: LinkView[] = [
     { href: links.declare, text: 'Declare incident' },
     { href: links.schedule, text: 'Schedule maintenance' },
+    { href: '/internal/action-items/', text: 'Action items' },
+    { href: '/internal/reports/', text: 'Reports' },
   ];
   if (!roleAllows(role, 'admin')) return [...publish, { href: '/api/docs', text: 'API reference' }];
   return [

@@ -99,8 +99,8 @@ const automatic = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppres
 const button = (s: MailSettings, href: string, label: string) =>
   html`<p style="margin:0 0 14px"><a href="${href}" style="display:inline-block;padding:10px 18px;border-radius:6px;background:${s.brand?.accent?.light ?? '#1f6feb'};color:#fff;text-decoration:none">${label}</a></p>`;
 
-/** The envelope of a one-off transactional email (confirmation, manage link): no thread, automatic-reply headers. */
-function transactional(s: MailSettings, to: string, subject: string, text: string, body: unknown, footer: unknown, messageId: string): MailMessage {
+/** The envelope of a one-off transactional email (confirmation, manage link, an owner's reminder, the monthly briefing): no thread, automatic-reply headers. */
+export function transactional(s: MailSettings, to: string, subject: string, text: string, body: unknown, footer: unknown, messageId: string): MailMessage {
   return { from: s.from, to, subject, text, html: layout(s, subject, body, footer), messageId, headers: { ...automatic } };
 }
 

@@ -7,6 +7,9 @@ import { compileBulk } from '../mail/bulk.ts';
 import { briefingEmail, confirmationEmail, manageLinkEmail, noticeEmail, subscriberBulk, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
 import type { MailMessage, MailTransport } from '../mail/transport.ts';
 import { loadNotices } from '../services/reminders.ts';
+import { loadOwnerReminders } from '../services/action-items.ts';
+import { briefingRows, monthReport, type ReliabilityReport } from '../services/reliability.ts';
+import { ownerReminderEmail, reliabilityBriefingEmail } from '../mail/learning.ts';
 import { prepareSignInEmails } from '../services/stakeholder-sign-in.ts';
 import { confirmationToken } from '../services/subscribers.ts';
 import type { Claimed } from './leases.ts';
@@ -15,7 +18,7 @@ export type { Claimed } from './leases.ts';
 import type { Courier, Prepared as Ready } from './courier.ts';
 
 /** The recipient kinds that receive email. */
-export const mailRecipientKinds = ['subscriber', 'stakeholder', 'member', 'comms'] as const;
+export const mailRecipientKinds = ['subscriber', 'stakeholder', 'member', 'comms', 'owner'] as const;
 
 /** What to do with a claimed delivery: send this email, or mark it suppressed for the reason given. */
 export type Prepared = Ready<MailMessage>;
@@ -106,6 +109,11 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
     const noticeRows = rows.filter((r) => r.audience === 'comms');
     const notices = noticeRows.length ? await loadNotices(db, noticeRows, settings.publicUrl, now) : new Map();
     const signIns = await prepareSignInEmails(db, settings, rows, now);
+    const ownerReminders = await loadOwnerReminders(db, rows, now);
+    // A monthly briefing's figures are read once per month in the batch, as the scheduler reads them.
+    const briefings = briefingRows(rows);
+    const reports = new Map<string, ReliabilityReport>();
+    for (const month of new Set(briefings.values())) reports.set(month, await monthReport({ db, clock: { now: () => now } }, month));
     // Each update's subscriber email is composed once per batch and stamped per subscriber.
     const stampers = new Map<string, (recipient: BulkRecipient) => MailMessage>();
     for (const row of rows) {
@@ -126,6 +134,14 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
     function prepareOne(row: Claimed): Prepared {
       const signIn = signIns.get(row.id);
       if (signIn) return 'skip' in signIn ? signIn : ready(signIn.message, signIn.bounced);
+      const owned = ownerReminders.get(row.id);
+      if (owned) return 'skip' in owned ? owned : ready(ownerReminderEmail(settings, owned, row.id), false);
+      if (row.audience === 'stakeholder' && briefings.has(row.id)) {
+        const person = stakeholderMap.get(row.recipientId);
+        if (!person) return { skip: 'no longer a stakeholder' };
+        if (person.suppressedAt) return { skip: 'address suppressed after repeated hard bounces' };
+        return ready(reliabilityBriefingEmail(settings, reports.get(briefings.get(row.id)!)!, { id: person.id, email: row.email, name: person.name }, row.id), person.hardBounces > 0);
+      }
       if (row.audience === 'comms') {
         const notice = notices.get(row.id);
         if (!notice) return { skip: 'the incident no longer exists' };

@@ -9,6 +9,8 @@ import type { Services } from '../services/context.ts';
 import { declareIncident, getIncident, listIncidents, postUpdate, publishPostmortem, startedAtMaxAgeDays, type IncidentView } from '../services/incidents.ts';
 import { updateReach } from '../services/reach.ts';
 import {
+  postmortemItemBody,
+  actionItemSchema,
   affected,
   audiences,
   bearer,
@@ -77,20 +79,15 @@ export const updateBody = z
     },
   });
 
-/** A calendar date this century: a typo like 0202-12-01 is refused rather than shown as a due date. */
-const dueDate = z.iso
-  .date()
-  .refine((d) => d >= '2000-01-01' && d <= '2099-12-31', 'must be between 2000-01-01 and 2099-12-31')
-  .openapi({ description: 'YYYY-MM-DD, between 2000-01-01 and 2099-12-31.', example: '2026-12-01' });
-
 export const postmortemBody = z
   .object({
     externalSummary: text(20_000).min(1, 'must not be empty').openapi({ description: 'Public summary on the incident page and in feeds.' }),
     internalBody: text(100_000).min(1, 'must not be empty').openapi({ description: 'Timeline, contributing factors: executives only.' }),
     actionItems: z
-      .array(z.object({ title: line(300), owner: line(120), dueDate: dueDate }).strict())
+      .array(postmortemItemBody)
       .max(100)
-      .default([]),
+      .default([])
+      .openapi({ description: 'Action items in the shape POST /incidents/{id}/action-items takes; each becomes a record (an item with the same title is updated).' }),
     template: slug.optional(),
     variables: variables.optional(),
     notify,
@@ -140,7 +137,7 @@ const incidentSchema = z
       .object({
         externalSummary: z.string(),
         internalBody: z.string(),
-        actionItems: z.array(z.object({ title: z.string(), owner: z.string(), dueDate: z.string() })),
+        actionItems: z.array(actionItemSchema),
         author: z.string(),
         publishedAt: z.string(),
         updatedAt: z.string(),

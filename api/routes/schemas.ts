@@ -1,7 +1,8 @@
 // Field shapes shared by several resources: one definition serves validation and the OpenAPI document.
 import { z } from '@hono/zod-openapi';
 import { isXmlText } from '../characters.ts';
-import { componentStatuses, impactStatuses } from '../domain.ts';
+import { actionItemPriorities, actionItemStatuses, componentStatuses, impactStatuses } from '../domain.ts';
+import { actionItemInput, postmortemItemInput } from '../services/action-items.ts';
 
 /** Every text field refuses what XML 1.0 forbids (api/characters.ts), so no stored text can break feed.xml or a page. */
 const xmlMessage = 'must not contain U+FFFE, U+FFFF or unpaired surrogates (XML 1.0 forbids them)';
@@ -128,3 +129,29 @@ export const updateSchema = z
     deliveries: counts,
   })
   .openapi('Update');
+
+/** An action item as POST /incidents/{id}/action-items and PUT …/postmortem take it (SPEC "Learning from incidents"). */
+export const actionItemBody = actionItemInput;
+/** An action item inside PUT …/postmortem: priority and status may be left unstated (a new item is P3 and open). */
+export const postmortemItemBody = postmortemItemInput;
+
+/** An action item as every read answers it. */
+export const actionItemSchema = z
+  .object({
+    id: z.string(),
+    incidentId: z.string(),
+    incidentTitle: z.string().openapi({ description: "The incident's internal title." }),
+    title: z.string(),
+    owner: z.string(),
+    dueOn: z.string(),
+    priority: z.enum(actionItemPriorities),
+    status: z.enum(actionItemStatuses),
+    url: z.string().nullable(),
+    overdue: z.boolean().openapi({ description: 'Open after its due day ended (UTC).' }),
+    closedAt: z.string().nullable(),
+    version: z.number(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('ActionItem');

@@ -6,7 +6,7 @@ interface AuditEntry {
   at: Date;
   actor: string;
   action: string;
-  subjectType: 'incident' | 'maintenance' | 'component' | 'component_group' | 'stakeholder' | 'subscriber' | 'token' | 'member' | 'postmortem' | 'channel' | 'webhook_subscriber';
+  subjectType: 'incident' | 'maintenance' | 'component' | 'component_group' | 'stakeholder' | 'subscriber' | 'token' | 'member' | 'postmortem' | 'channel' | 'webhook_subscriber' | 'action_item' | 'report';
   subjectId: string;
   detail?: Record<string, unknown>;
 }

@@ -1,7 +1,8 @@
 // What a comms lead does with incidents: declare one, post updates through its lifecycle, publish a postmortem.
 import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
-import { auditEvents, components, incidentComponents, incidents, postmortems, updates, type ActionItem, type Roles } from '../../db/schema.ts';
+import { auditEvents, components, incidentComponents, incidents, postmortems, updates, type Roles } from '../../db/schema.ts';
+import { actionItemsOf, recordPostmortemItems, type ActionItemView } from './action-items.ts';
 import {
   activeIncidentStatuses,
   closedIncidentStatuses,
@@ -74,7 +75,8 @@ export interface UpdateInput {
 export interface PostmortemInput {
   externalSummary: string;
   internalBody: string;
-  actionItems: ActionItem[];
+  /** Action items in the shape `POST …/action-items` takes; they become records of the incident (api/services/action-items.ts). */
+  actionItems: unknown[];
   template?: string | undefined;
   variables?: Record<string, string> | undefined;
   notify?: Notify | undefined;
@@ -346,11 +348,12 @@ export async function publishPostmortem(s: Services, actor: Actor, id: string, i
           .limit(1)
       : [];
     const { template } = pickTemplate(s.templates, input.template ?? announced?.template ?? 'postmortem-published', 'incident', 'postmortem');
-    const values = { externalSummary: input.externalSummary, internalBody: input.internalBody, actionItems: input.actionItems, author: actor.name, updatedAt: now };
+    const values = { externalSummary: input.externalSummary, internalBody: input.internalBody, author: actor.name, updatedAt: now };
     await tx
       .insert(postmortems)
       .values({ incidentId: id, ...values, publishedAt: now })
       .onConflictDoUpdate({ target: postmortems.incidentId, set: values });
+    await recordPostmortemItems(tx, actor, id, input.actionItems, now);
     const [incident] = await tx
       .update(incidents)
       .set({ status: 'postmortem', version: current.version + 1, updatedAt: now, nextUpdateAt: null })
@@ -360,7 +363,7 @@ export async function publishPostmortem(s: Services, actor: Actor, id: string, i
     // A correction replaces the announcement's wording in place (not announced again); the audit keeps both texts.
     const revised = announced ? await reviseAnnouncement(s, tx, incident, announced, template, input) : null;
     const version = (p: PostmortemInput | typeof existing, u: UpdateRow | null) =>
-      p && { externalSummary: p.externalSummary, internalBody: p.internalBody, actionItems: p.actionItems, ...(u ? { announcement: { external: u.externalBody, internal: u.internalBody } } : {}) };
+      p && { externalSummary: p.externalSummary, internalBody: p.internalBody, ...('actionItems' in p ? { actionItems: p.actionItems } : {}), ...(u ? { announcement: { external: u.externalBody, internal: u.internalBody } } : {}) };
     await recordAudit(tx, {
       at: now,
       actor: actor.name,
@@ -447,7 +450,7 @@ export interface IncidentView {
   /** Seconds from start of impact to each milestone, once reached. */
   durations: { toAcknowledge: number; toMitigate: number | null; toResolve: number | null };
   updates: UpdateView[];
-  postmortem: { externalSummary: string; internalBody: string; actionItems: ActionItem[]; author: string; publishedAt: Date; updatedAt: Date } | null;
+  postmortem: { externalSummary: string; internalBody: string; actionItems: ActionItemView[]; author: string; publishedAt: Date; updatedAt: Date } | null;
   deliveries: DeliveryCounts;
   /** Every state change and publish, oldest first, with its time and actor. */
   audit: { at: Date; actor: string; action: string; detail: Record<string, unknown> }[];
@@ -521,7 +524,7 @@ export async function getIncident(s: Pick<Services, 'db' | 'tx' | 'clock'>, id: 
   const db = s.tx ?? s.db;
   const [row] = await db.select().from(incidents).where(eq(incidents.id, id));
   if (!row) throw new NotFoundError('incident', id);
-  const [components, timeline, [pm], counts, audit, alerts, reminders] = await Promise.all([
+  const [components, timeline, [pm], counts, audit, alerts, reminders, items] = await Promise.all([
     affectedComponents(db, id),
     // Ids are random: within one millisecond only the insertion order (rowid) tells which update came last.
     db.select().from(updates).where(eq(updates.incidentId, id)).orderBy(desc(updates.createdAt), desc(sql`rowid`)),
@@ -538,8 +541,9 @@ export async function getIncident(s: Pick<Services, 'db' | 'tx' | 'clock'>, id: 
       .where(eq(alertGroups.incidentId, id))
       .orderBy(asc(alertGroups.firingAt)),
     cadenceDeliveries(db, id),
+    actionItemsOf(db, [id], s.clock.now()),
   ]);
-  const postmortem = pm ? { externalSummary: pm.externalSummary, internalBody: pm.internalBody, actionItems: pm.actionItems, author: pm.author, publishedAt: pm.publishedAt, updatedAt: pm.updatedAt } : null;
+  const postmortem = pm ? { externalSummary: pm.externalSummary, internalBody: pm.internalBody, actionItems: items.get(id) ?? [], author: pm.author, publishedAt: pm.publishedAt, updatedAt: pm.updatedAt } : null;
   return toView(row, components, timeline, counts, postmortem, audit, alerts, reminders, s.clock.now());
 }
 

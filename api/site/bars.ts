@@ -2,12 +2,14 @@
 import { and, asc, desc, gte, isNull, lte, or } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { incidents, type ComponentImpact } from '../../db/schema.ts';
-import { loadImpacts, loadIncidents, type ReaderPolicy, type IncidentRecord } from './records.ts';
+import { loadImpacts, loadIncidents, loadPublicImpactTimelines, type ReaderPolicy, type IncidentRecord } from './records.ts';
 
 interface Kept {
   version: number;
   record: IncidentRecord;
   impacts: ComponentImpact[];
+  /** Its public updates' impacts, oldest first: what uptime is measured from (empty for an incident the public never saw). */
+  timeline: { createdAt: Date; components: ComponentImpact[] }[];
 }
 
 /**
@@ -27,7 +29,7 @@ export async function barIncidents(
   db: Queryable,
   a: ReaderPolicy,
   span: { from: Date; to: Date },
-): Promise<{ recent: IncidentRecord[]; impacts: Map<string, ComponentImpact[]> }> {
+): Promise<{ recent: IncidentRecord[]; impacts: Map<string, ComponentImpact[]>; timelines: Map<string, Kept['timeline']> }> {
   const rows = await db
     .select({ id: incidents.id, version: incidents.version })
     .from(incidents)
@@ -41,14 +43,20 @@ export async function barIncidents(
   const stale = rows.filter((r) => known.get(r.id)?.version !== r.version);
   if (stale.length > 0) {
     const ids = stale.map((r) => r.id);
-    const [records, impacts] = await Promise.all([loadIncidents(db, a, { ids }), loadImpacts(db, a, ids)]);
+    const [records, impacts, timelines] = await Promise.all([loadIncidents(db, a, { ids }), loadImpacts(db, a, ids), loadPublicImpactTimelines(db, ids)]);
     const versions = new Map(stale.map((r) => [r.id, r.version]));
-    for (const record of records) known.set(record.id, { version: versions.get(record.id)!, record, impacts: impacts.get(record.id) ?? [] });
+    for (const record of records) {
+      known.set(record.id, { version: versions.get(record.id)!, record, impacts: impacts.get(record.id) ?? [], timeline: timelines.get(record.id) ?? [] });
+    }
   }
   const inWindow = new Set(rows.map((r) => r.id));
   for (const id of known.keys()) if (!inWindow.has(id)) known.delete(id);
   // An incident that changed between the two reads is kept under the older version read first: the next render
   // reads it again. One that stopped being visible in between is left out.
   const present = rows.filter((r) => known.has(r.id));
-  return { recent: present.map((r) => known.get(r.id)!.record), impacts: new Map(present.map((r) => [r.id, known.get(r.id)!.impacts])) };
+  return {
+    recent: present.map((r) => known.get(r.id)!.record),
+    impacts: new Map(present.map((r) => [r.id, known.get(r.id)!.impacts])),
+    timelines: new Map(present.map((r) => [r.id, known.get(r.id)!.timeline])),
+  };
 }

@@ -2,19 +2,22 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import {
+  actionItems as actionItemRows,
   components,
   incidents,
   maintenanceComponents,
   maintenances,
   postmortems,
   updates,
-  type ActionItem,
   type ComponentImpact,
   type Roles,
 } from '../../db/schema.ts';
 import {
   activeIncidentStatuses,
   componentStatuses,
+  isActionItemOverdue,
+  type ActionItemPriority,
+  type ActionItemStatus,
   type IncidentStatus,
   type MaintenanceStatus,
   type ReachFlags,
@@ -84,6 +87,16 @@ export interface MaintenanceRecord {
   updatedAt: Date;
 }
 
+export interface ActionItemRecord {
+  title: string;
+  owner: string;
+  dueOn: string;
+  priority: ActionItemPriority;
+  status: ActionItemStatus;
+  url: string | null;
+  overdue: boolean;
+}
+
 export interface PostmortemRecord {
   incidentId: string;
   body: string;
@@ -106,8 +119,8 @@ export interface ReaderPolicy {
   incidentInsights(db: Queryable, ids: string[]): Promise<Map<string, IncidentInsight>>;
   /** The other wording of each update, by update id. */
   otherWordings(db: Queryable, ids: string[]): Promise<Map<string, OtherWording>>;
-  /** Postmortem action items, by incident id. */
-  actionItems(db: Queryable, incidentIds: string[]): Promise<Map<string, ActionItem[]>>;
+  /** Action items and their state, by incident id, soonest due first. */
+  actionItems(db: Queryable, incidentIds: string[], now: Date): Promise<Map<string, ActionItemRecord[]>>;
 }
 
 const nothing = async <T>() => new Map<string, T>();
@@ -171,13 +184,16 @@ const internalReader: ReaderPolicy = {
       .where(inArray(updates.id, ids));
     return new Map(rows.map((r) => [r.id, { published: r.audiences.public, body: r.body }]));
   },
-  async actionItems(db, incidentIds) {
-    if (incidentIds.length === 0) return new Map();
+  async actionItems(db, incidentIds, now) {
+    const out = new Map<string, ActionItemRecord[]>();
+    if (incidentIds.length === 0) return out;
     const rows = await db
-      .select({ id: postmortems.incidentId, items: postmortems.actionItems })
-      .from(postmortems)
-      .where(inArray(postmortems.incidentId, incidentIds));
-    return new Map(rows.map((r) => [r.id, r.items]));
+      .select({ incidentId: actionItemRows.incidentId, title: actionItemRows.title, owner: actionItemRows.owner, dueOn: actionItemRows.dueOn, priority: actionItemRows.priority, status: actionItemRows.status, url: actionItemRows.url })
+      .from(actionItemRows)
+      .where(inArray(actionItemRows.incidentId, incidentIds))
+      .orderBy(asc(actionItemRows.dueOn), asc(actionItemRows.priority), asc(actionItemRows.createdAt));
+    for (const { incidentId, ...item } of rows) out.set(incidentId, [...(out.get(incidentId) ?? []), { ...item, overdue: isActionItemOverdue(item, now) }]);
+    return out;
   },
 };
 
@@ -412,4 +428,26 @@ export async function subjectStart(db: Queryable, a: ReaderPolicy, kind: 'incide
   }
   const [row] = await db.select({ at: maintenances.scheduledFor }).from(maintenances).where(eq(maintenances.id, id));
   return row?.at ?? null;
+}
+
+/**
+ * What each incident's public updates recorded about its components, oldest first, by incident id: the timeline
+ * uptime is measured from (api/uptime.ts). Only incidents and updates the public sees count, whoever reads the page:
+ * uptime is a public figure.
+ */
+export async function loadPublicImpactTimelines(db: Queryable, incidentIds: string[]): Promise<Map<string, { createdAt: Date; components: ComponentImpact[] }[]>> {
+  const out = new Map<string, { createdAt: Date; components: ComponentImpact[] }[]>();
+  if (incidentIds.length === 0) return out;
+  const rows = await db
+    .select({ incidentId: updates.incidentId, createdAt: updates.createdAt, components: updates.components })
+    .from(updates)
+    .innerJoin(incidents, eq(incidents.id, updates.incidentId))
+    .where(and(sql`${updates.incidentId} IN (SELECT value FROM json_each(${JSON.stringify(incidentIds)}))`, readers.public.seesUpdate, readers.public.seesIncident))
+    .orderBy(asc(updates.createdAt), asc(insertion));
+  for (const r of rows) {
+    const list = out.get(r.incidentId!);
+    if (list) list.push({ createdAt: r.createdAt, components: r.components });
+    else out.set(r.incidentId!, [{ createdAt: r.createdAt, components: r.components }]);
+  }
+  return out;
 }

@@ -3,6 +3,7 @@ import type { Queryable } from '../../db/client.ts';
 import type { ComponentImpact } from '../../db/schema.ts';
 import {
   activeMaintenanceStatuses,
+  actionItemStatusLabel,
   componentStatusLabel,
   incidentStatusLabel,
   isActiveIncident,
@@ -39,6 +40,7 @@ import {
 import type { Brand } from '../brand.ts';
 import { barIncidents } from './bars.ts';
 import { brandView } from './brand-files.ts';
+import { downtimeMs, impactSpans, uptimePercent, uptimeText, type ImpactSpan } from '../uptime.ts';
 import {
   historyStart,
   loadComponents,
@@ -48,7 +50,10 @@ import {
   loadMaintenanceComponents,
   loadMaintenances,
   loadPostmortems,
+  loadPublicImpactTimelines,
   loadUpdates,
+  readers,
+  type ActionItemRecord,
   type ReaderPolicy,
   type IncidentInsight,
   type IncidentRecord,
@@ -162,6 +167,8 @@ export interface ComponentLine {
   days: DayView[];
   /** "No incidents in the last 90 days", "Incidents on 3 of the last 90 days; maintenance on 1". */
   daysSummary: string;
+  /** "99.95 % uptime" over the last 90 days, from public incidents' impact (api/uptime.ts). */
+  uptime: string;
 }
 
 export interface IndexPage {
@@ -188,7 +195,9 @@ interface IncidentPage {
   wasAffected?: string | undefined;
   /** Newest first. */
   timeline: TimelineEntry[];
-  postmortem?: { publishedAt: TimeView; paragraphs: string[]; actionItems: { title: string; owner: string; due: string }[] } | undefined;
+  postmortem?: { publishedAt: TimeView; paragraphs: string[] } | undefined;
+  /** The follow-ups and their state, for insiders; empty for customers. */
+  actionItems: { title: string; owner: string; due: string; priority: string; status: string; overdue: boolean; url: string | null }[];
 }
 
 interface MaintenancePage {
@@ -218,6 +227,8 @@ interface HistoryMonthPage {
   days: { day: Day; anchor: string; label: string; incidents: IncidentCard[]; maintenances: MaintenanceCard[] }[];
   older?: LinkView | undefined;
   newer?: LinkView | undefined;
+  /** Each component's uptime over the month (up to now for the current one), from public incidents' impact. */
+  uptime: { name: string; text: string }[];
 }
 
 interface SignInPage {
@@ -417,13 +428,16 @@ async function incidentCards(
   return rows.map((i) => {
     const impacted = (impacts.get(i.id) ?? []).filter((c) => c.status !== 'operational');
     const last = latestRows.get(i.id);
+    const worst = worstStatus(impacted.map((c) => c.status));
+    // An incident that is over reads as resolved (a postmortem is a section, not a status); its impact is history, in words.
+    const over = !isActiveIncident(i.status);
     return {
       id: i.id,
       href: paths.incident(r.reader.name, i.id),
       title: i.title,
-      statusLabel: incidentStatusLabel[i.status],
+      statusLabel: over ? (worst === 'operational' ? 'Over' : `Impact was ${componentStatusLabel[worst].toLowerCase()}`) : incidentStatusLabel[i.status],
       active: isActiveIncident(i.status),
-      impact: status(incidentImpactStatus(i.severity, impacted.map((c) => c.status), isActiveIncident(i.status))),
+      impact: over ? { value: 'operational', label: incidentStatusLabel.resolved } : status(incidentImpactStatus(i.severity, impacted.map((c) => c.status), isActiveIncident(i.status))),
       components: joinNames(impacted.map((c) => c.name)),
       startedAt: timeView(i.startedAt, r.settings.timeZone),
       resolvedAt: i.resolvedAt ? timeView(i.resolvedAt, r.settings.timeZone) : undefined,
@@ -506,7 +520,7 @@ function dailyEvents(
 }
 
 /** One day's bar: its colour is the worst incident impact that day, else maintenance; its words name both. */
-function dayViews(r: SiteReading, window: Day[], events: Map<Day, DayEvent[]> | undefined): DayView[] {
+function dayViews(r: SiteReading, window: Day[], events: Map<Day, DayEvent[]> | undefined, downtime: Map<Day, number>): DayView[] {
   return window.map((day) => {
     const list = events?.get(day) ?? [];
     const incidents = list.filter((e) => e.kind === 'incident');
@@ -521,10 +535,33 @@ function dayViews(r: SiteReading, window: Day[], events: Map<Day, DayEvent[]> | 
       day,
       label: shortDayLabel(day),
       status: status(worst),
-      summary: parts.length ? parts.join('. ') : 'No incidents',
+      summary: `${parts.length ? parts.join('. ') : 'No incidents'}. ${downtimeWords(downtime.get(day) ?? 0)}`,
       href: list.length === 0 ? undefined : paths.day(r.reader.name, day),
     };
   });
+}
+
+/** "No downtime", "Downtime 1 hour 12 minutes" (weighted: a partial outage counts at 30 %). */
+function downtimeWords(ms: number): string {
+  return ms <= 0 ? 'No downtime' : `Downtime ${ms < 60_000 ? 'under a minute' : humanDuration(ms)}`;
+}
+
+/** The public impact spans of these incidents by component id (api/uptime.ts), for uptime and each day's downtime. */
+function spansByComponent(incidents: IncidentRecord[], timelines: Map<string, { createdAt: Date; components: ComponentImpact[] }[]>, now: Date): Map<string, ImpactSpan[]> {
+  const out = new Map<string, ImpactSpan[]>();
+  for (const i of incidents) {
+    for (const span of impactSpans(i, timelines.get(i.id) ?? [], now)) {
+      const list = out.get(span.componentId);
+      if (list) list.push(span);
+      else out.set(span.componentId, [span]);
+    }
+  }
+  return out;
+}
+
+/** Uptime of a component over [from, to): downtime before it existed cannot happen, so those days count as up. */
+function uptimeOver(spans: ImpactSpan[] | undefined, c: { id: string; createdAt: Date }, from: number, to: number): number {
+  return uptimePercent(spans ? downtimeMs(spans, c.id, Math.max(from, c.createdAt.getTime()), to) : 0, to - from);
 }
 
 /** "No incidents in the last 90 days", "Incidents on 3 of the last 90 days; maintenance on 1". */
@@ -540,7 +577,7 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
   const today = dayOf(r.now, tz);
   const window = Array.from({ length: historyDays }, (_, i) => addDays(today, i - historyDays + 1));
   const span = { from: startOfDay(window[0]!, tz), to: r.now };
-  const [{ recent, impacts }, windows, upcomingRows] = await Promise.all([
+  const [{ recent, impacts, timelines }, windows, upcomingRows] = await Promise.all([
     barIncidents(r.db, r.reader, span),
     loadMaintenances(r.db, r.reader, { overlapping: span, statuses: [...startedMaintenanceStatuses] }),
     loadMaintenances(r.db, r.reader, { statuses: [...upcomingMaintenanceStatuses] }),
@@ -557,15 +594,20 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
     maintenanceCards(r, [...upcomingRows].reverse(), true),
   ]);
   const events = dailyEvents(r, window, recent, impacts, windows, covered);
+  const spans = spansByComponent(recent, timelines, r.now);
+  const dayStarts = [...window.map((d) => startOfDay(d, tz).getTime()), r.now.getTime()];
   const groups = new Map<string | null, ComponentLine[]>();
   for (const c of r.components) {
+    const own = spans.get(c.id);
+    const downtime = new Map(own ? window.map((d, k) => [d, downtimeMs(own, c.id, dayStarts[k]!, Math.min(dayStarts[k + 1]!, r.now.getTime()))] as const) : []);
     const line: ComponentLine = {
       id: c.id,
       name: c.name,
       description: c.description,
       status: status(c.status),
-      days: dayViews(r, window, events.get(c.id)),
+      days: dayViews(r, window, events.get(c.id), downtime),
       daysSummary: daysSummary(events.get(c.id), window),
+      uptime: uptimeText(uptimeOver(own, c, span.from.getTime(), r.now.getTime())),
     };
     groups.set(c.group, [...(groups.get(c.group) ?? []), line]);
   }
@@ -597,7 +639,7 @@ export async function incidentPages(r: SiteReading, ids?: string[]): Promise<Inc
   const [timeline, postmortems, actionItems] = await Promise.all([
     loadUpdates(r.db, r.reader, { incidentIds: everything }),
     loadPostmortems(r.db, r.reader, everything),
-    r.reader.actionItems(r.db, everything),
+    r.reader.actionItems(r.db, everything, r.now),
   ]);
   const byIncident = groupBy(timeline, (u) => u.incidentId);
   const impacts = new Map(rows.map((i) => [i.id, impactsOf(byIncident.get(i.id) ?? [])]));
@@ -614,13 +656,16 @@ export async function incidentPages(r: SiteReading, ids?: string[]): Promise<Inc
       affected: (own.at(-1)?.components ?? []).filter((c) => c.status !== 'operational').map((c) => ({ name: c.name, status: status(c.status) })),
       wasAffected: !incident.active && incident.components ? incident.components : undefined,
       timeline: own.map((u) => views.get(u.id)!).reverse(),
-      postmortem: pm
-        ? {
-            publishedAt: timeView(pm.publishedAt, r.settings.timeZone),
-            paragraphs: paragraphs(pm.body),
-            actionItems: (actionItems.get(incident.id) ?? []).map((a) => ({ title: a.title, owner: a.owner, due: a.dueDate })),
-          }
-        : undefined,
+      postmortem: pm ? { publishedAt: timeView(pm.publishedAt, r.settings.timeZone), paragraphs: paragraphs(pm.body) } : undefined,
+      actionItems: (actionItems.get(incident.id) ?? []).map((a: ActionItemRecord) => ({
+        title: a.title,
+        owner: a.owner,
+        due: a.dueOn,
+        priority: a.priority,
+        status: actionItemStatusLabel[a.status],
+        overdue: a.overdue,
+        url: a.url,
+      })),
     };
   });
 }
@@ -699,7 +744,7 @@ export async function historyMonthPage(r: SiteReading, month: Month, months: Mon
   ]);
   // The current month's page is history too: a window still to come belongs on the front page, not here.
   const maintenanceRows = scheduledRows.filter((m) => isPastWindow(m, r.now));
-  const [incidents, windows] = await Promise.all([incidentCards(r, incidentRows), maintenanceCards(r, maintenanceRows, false)]);
+  const [incidents, windows, uptime] = await Promise.all([incidentCards(r, incidentRows), maintenanceCards(r, maintenanceRows, false), monthUptime(r, range)]);
   const byDay = new Map<Day, { incidents: IncidentCard[]; maintenances: MaintenanceCard[] }>();
   const entry = (day: Day) => byDay.get(day) ?? byDay.set(day, { incidents: [], maintenances: [] }).get(day)!;
   for (const [i, card] of incidents.entries()) entry(dayOf(incidentRows[i]!.startedAt, tz)).incidents.push(card);
@@ -716,7 +761,17 @@ export async function historyMonthPage(r: SiteReading, month: Month, months: Mon
       .map(([day, e]) => ({ day, anchor: dayAnchor(day), label: dayLabel(day), ...e })),
     older: at > 0 ? { href: paths.month(r.reader.name, months[at - 1]!), text: monthLabel(months[at - 1]!) } : undefined,
     newer: at >= 0 && at < months.length - 1 ? { href: paths.month(r.reader.name, months[at + 1]!), text: monthLabel(months[at + 1]!) } : undefined,
+    uptime,
   };
+}
+
+/** Each component's uptime over a month (up to now, for the month in progress), from the public incidents that overlap it. */
+async function monthUptime(r: SiteReading, range: { from: Date; to: Date }): Promise<{ name: string; text: string }[]> {
+  const to = Math.min(range.to.getTime(), r.now.getTime());
+  if (to <= range.from.getTime()) return [];
+  const overlapping = await loadIncidents(r.db, readers.public, { overlapping: { from: range.from, to: new Date(to) } });
+  const spans = spansByComponent(overlapping, await loadPublicImpactTimelines(r.db, overlapping.map((i) => i.id)), r.now);
+  return r.components.map((c) => ({ name: c.name, text: uptimeText(uptimeOver(spans.get(c.id), c, range.from.getTime(), to)) }));
 }
 
 // ---- the rest ----
