@@ -35,7 +35,7 @@ function byOwner(items: ActionItemView[]): [string, ActionItemView[]][] {
 }
 
 function itemTable(caption: string, items: ActionItemView[], canPublish: boolean) {
-  return html`<div class="table-scroll"><table class="admin-table"><caption>${caption}</caption>
+  return html`<div class="table-scroll"><table class="admin-table action-item-table"><caption>${caption}</caption>
 <thead><tr><th scope="col">Action item</th><th scope="col">Incident</th><th scope="col">Due</th><th scope="col">Priority</th><th scope="col">State</th>${canPublish ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : ''}</tr></thead>
 <tbody>${items.map(
     (i) => html`<tr>
