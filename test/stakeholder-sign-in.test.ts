@@ -102,8 +102,10 @@ describe('executive sign-in by email link', () => {
     });
     expect(publish.status).toBe(401);
 
-    // In the console too: a stakeholder may read the Declare form, but a publish from it is refused.
-    expect((await f.get('/internal/declare/', { cookie })).status).toBe(200);
+    // In the console too: a stakeholder (a viewer) is not shown the Declare form, and a publish is refused.
+    const declareForm = await f.get('/internal/declare/', { cookie });
+    expect(declareForm.status).toBe(403);
+    expect(await declareForm.text()).toContain('with the viewer role');
     const declared = await f.app.request('/internal/declare/', {
       method: 'POST',
       headers: { cookie, origin, 'content-type': 'application/x-www-form-urlencoded' },
