@@ -12,6 +12,15 @@ const readerNames = ['public', 'internal'] as const;
 export type Reader = (typeof readerNames)[number];
 
 
+/** Team roles, weakest first (SPEC "People"): admin can do everything comms can; comms everything viewer can. */
+export const roles = ['viewer', 'comms', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+/** Whether a `held` role is at least the `needed` one. */
+export function roleAllows(held: Role, needed: Role): boolean {
+  return roles.indexOf(held) >= roles.indexOf(needed);
+}
+
 export const severities = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
 export type Severity = (typeof severities)[number];
 

@@ -293,7 +293,7 @@ export async function declarePost(d: ConsoleDeps, c: Context, body: Body, action
   const { input: checked, errors } = check(d, v);
   if (!checked) return declareScreen(d, c, v, errors, null, 422);
   try {
-    if (action === 'preview') return declareScreen(d, c, v, errors, await previewDeclaration(d.services, checked));
+    if (action === 'preview') return declareScreen(d, c, v, errors, await previewDeclaration(d.services, actorOf(c), checked));
     const incident = await declareIncident(d.services, actorOf(c), checked);
     return c.redirect(links.incident(incident.id), 303);
   } catch (e) {

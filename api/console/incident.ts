@@ -9,8 +9,7 @@ import { listComponents } from '../services/components.ts';
 import type { ComponentState } from '../status.ts';
 import { deliveryProgress, type DeliveryCounts } from '../services/deliveries.ts';
 import { correctLastUpdate, getIncident, postUpdate, publishPostmortem, type IncidentView, type PostmortemInput, type UpdateInput } from '../services/incidents.ts';
-import { audienceReach } from '../services/reach.ts';
-import { previewTemplate } from '../services/preview.ts';
+import { previewUpdate, type DeclarationPreview } from '../services/preview.ts';
 import { incidentPages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables } from '../templates.ts';
 import { chosenVariables, templatesFor, variableFields, wordingsView } from './declare.ts';
@@ -269,17 +268,10 @@ interface PanelState {
   postmortem?: PostmortemValues;
   values?: UpdateValues;
   errors?: Errors;
-  preview?: Awaited<ReturnType<typeof updatePreview>> | null;
+  preview?: DeclarationPreview | null;
   notice?: string;
 }
 
-async function updatePreview(d: ConsoleDeps, incident: IncidentView, input: UpdateInput) {
-  const rendered = await previewTemplate(d.services, input.template, { variables: input.variables, incidentId: incident.id });
-  const statusChanges = input.status !== incident.status;
-  const aud = { ...incident.audiences, stakeholders: incident.audiences.stakeholders && statusChanges };
-  const reach = await audienceReach(d.services.db, { audiences: aud, componentIds: incident.components.map((c) => c.id) });
-  return { rendered, audiences: aud, recipients: { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count }, warnings: reach.warnings };
-}
 
 async function panel(d: ConsoleDeps, c: Context, incident: IncidentView, state: PanelState) {
   const now = d.services.clock.now();
@@ -343,7 +335,7 @@ export async function updatePost(d: ConsoleDeps, c: Context, id: string, body: B
   const { input, errors } = check(d, incident, v);
   if (!input) return incidentScreen(d, c, id, { values: v, errors }, 422);
   try {
-    if (action === 'preview') return incidentScreen(d, c, id, { values: v, preview: await updatePreview(d, incident, input) });
+    if (action === 'preview') return incidentScreen(d, c, id, { values: v, preview: await previewUpdate(d.services, actorOf(c), id, input) });
     const version = /^\d+$/.test(v.version) ? Number(v.version) : undefined;
     await postUpdate(d.services, actorOf(c), id, input, version);
     return c.redirect(links.incident(id), 303);

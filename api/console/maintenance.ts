@@ -2,19 +2,17 @@
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { AuthEnv } from '../auth.ts';
-import { maintenanceReachFlags, maintenanceStatusLabel, maintenanceStatuses, maintenanceTransitionError, type MaintenanceStatus } from '../domain.ts';
+import { maintenanceStatusLabel, maintenanceStatuses, maintenanceTransitionError, type MaintenanceStatus } from '../domain.ts';
 import { ConflictError, ValidationError, type FieldError } from '../errors.ts';
 import { maintenanceUpdateBody, scheduleBody } from '../routes/maintenances.ts';
 import { listComponents } from '../services/components.ts';
 import { getMaintenance, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView, type MaintenanceUpdateInput, type ScheduleInput } from '../services/maintenances.ts';
-import { previewTemplate } from '../services/preview.ts';
-import { audienceReach } from '../services/reach.ts';
-import { maintenanceBuiltins } from '../services/wording.ts';
+import { previewMaintenance, previewMaintenanceUpdate } from '../services/preview.ts';
 import { maintenancePages, type SiteReading } from '../site/view-model.ts';
-import { checkVariables, renderTemplate, type Template } from '../templates.ts';
+import { checkVariables, type Template } from '../templates.ts';
 import { chosenVariables, variableFields, wordingsView } from './declare.ts';
 import { componentsFieldset, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
-import { requirePublish } from './roles.ts';
+import { requireUseCase } from './roles.ts';
 import { links, actorOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
@@ -191,13 +189,6 @@ async function maintenanceScreen(d: ConsoleDeps, c: Context, id: string, v: Upda
   return subjectScreen(d, c, page, () => getMaintenance(d.services, id), withScript, status);
 }
 
-/** Both wordings of a maintenance update as it would go out now, and who hears it. */
-async function updatePreview(d: ConsoleDeps, m: MaintenanceView, template: Template, variables: Record<string, string>): Promise<Preview> {
-  // The same service as POST /api/v1/templates/{key}/preview with the window's id.
-  const rendered = await previewTemplate(d.services, template.key, { variables, incidentId: m.id });
-  const reach = await audienceReach(d.services.db, { audiences: maintenanceReachFlags, componentIds: m.components.map((x) => x.id) });
-  return { rendered, audiences: maintenanceReachFlags, recipients: { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count }, warnings: reach.warnings };
-}
 
 async function postMaintenance(d: ConsoleDeps, c: Context, id: string, v: UpdateValues, action: 'preview' | 'publish' = 'publish') {
   const m = await getMaintenance(d.services, id);
@@ -217,7 +208,7 @@ async function postMaintenance(d: ConsoleDeps, c: Context, id: string, v: Update
   }
   const toField = (p: string) => (p.startsWith('variables.') ? `var-${p.split('.')[1]}` : p === 'status' ? 'update-status' : p === 'template' ? 'update-template' : null);
   if (found.length || !parsed.success) return maintenanceScreen(d, c, id, v, errorsFrom(found, toField), 422);
-  if (action === 'preview') return maintenanceScreen(d, c, id, v, new Map(), 200, await updatePreview(d, m, template, body.variables));
+  if (action === 'preview') return maintenanceScreen(d, c, id, v, new Map(), 200, await previewMaintenanceUpdate(d.services, actorOf(c), id, body));
   try {
     await postMaintenanceUpdate(d.services, actorOf(c), id, parsed.data as MaintenanceUpdateInput, /^\d+$/.test(v.version) ? Number(v.version) : m.version);
     return c.redirect(links.maintenance(id), 303);
@@ -241,25 +232,13 @@ export function maintenanceRoutes(d: ConsoleDeps) {
   const empty = readSchedule({});
   app.get('/internal/maintenances/new/', (c) => scheduleScreen(d, c, empty));
   app.get('/internal/maintenances/new', (c) => c.redirect(links.schedule, 301));
-  app.post('/internal/maintenances/new/', requirePublish(d), async (c) => {
+  app.post('/internal/maintenances/new/', requireUseCase(d, 'scheduleMaintenance', 'previewMaintenance'), async (c) => {
     const body = await c.req.parseBody({ all: true });
     const v = readSchedule(body);
     const { input: checked, errors } = checkSchedule(d, v);
     if (!checked) return scheduleScreen(d, c, v, errors, null, 422);
-    if (str(body.action) === 'preview') {
-      const known = await listComponents(d.services.db, 'internal');
-      const now = d.services.clock.now();
-      const builtins = maintenanceBuiltins(
-        { id: 'preview', title: checked.title, internalTitle: checked.internalTitle ?? checked.title, scheduledFor: checked.scheduledFor, scheduledUntil: checked.scheduledUntil, startedAt: null, nextUpdateAt: null, components: known.filter((k) => checked.components.includes(k.id)) },
-        d.services,
-        now,
-      );
-      const rendered = renderTemplate(d.services.templates.get(checked.template ?? 'maintenance-scheduled')!, checked.variables, builtins);
-      const reach = await audienceReach(d.services.db, { audiences: maintenanceReachFlags, componentIds: checked.components });
-      const recipients = { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count };
-      return scheduleScreen(d, c, v, errors, { rendered, audiences: maintenanceReachFlags, recipients, warnings: reach.warnings });
-    }
     try {
+      if (str(body.action) === 'preview') return scheduleScreen(d, c, v, errors, await previewMaintenance(d.services, actorOf(c), checked));
       const m = await scheduleMaintenance(d.services, actorOf(c), checked);
       return c.redirect(links.maintenance(m.id), 303);
     } catch (e) {
@@ -268,12 +247,12 @@ export function maintenanceRoutes(d: ConsoleDeps) {
     }
   });
   app.get('/internal/maintenances/:id/', (c) => maintenanceScreen(d, c, c.req.param('id')!));
-  app.post('/internal/maintenances/:id/updates', requirePublish(d), async (c) => {
+  app.post('/internal/maintenances/:id/updates', requireUseCase(d, 'postMaintenanceUpdate', 'previewMaintenanceUpdate'), async (c) => {
     const body = await c.req.parseBody();
     const v = { status: str(body.status), template: str(body.template), variables: prefixed(body, 'var.'), version: str(body.version) };
     return postMaintenance(d, c, c.req.param('id')!, v, str(body.action) === 'preview' ? 'preview' : 'publish');
   });
-  app.post('/internal/maintenances/:id/cancel', requirePublish(d), async (c) => {
+  app.post('/internal/maintenances/:id/cancel', requireUseCase(d, 'postMaintenanceUpdate'), async (c) => {
     const body = await c.req.parseBody();
     return postMaintenance(d, c, c.req.param('id')!, { status: 'cancelled', template: 'maintenance-cancelled', variables: {}, version: str(body.version) });
   });

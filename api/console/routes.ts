@@ -10,7 +10,7 @@ import { declarePost, declareScreen, emptyValues } from './declare.ts';
 import { correctionPost, correctionScreen, incidentScreen, postmortemPost, updatePost } from './incident.ts';
 import { maintenanceRoutes } from './maintenance.ts';
 import { outboxRoutes } from './outbox.ts';
-import { requirePublish } from './roles.ts';
+import { refusalPage, requireUseCase } from './roles.ts';
 import { renderView, type ConsoleDeps } from './screen.ts';
 
 const script = readFileSync(new URL('./console.js', import.meta.url));
@@ -21,19 +21,20 @@ function consoleRoutes(d: ConsoleDeps) {
   app.get('/internal/console.js', (c) => c.body(script, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'private, max-age=300' }));
   app.get('/internal/declare', (c) => c.redirect('/internal/declare/', 301));
   app.get('/internal/declare/', (c) => declareScreen(d, c, emptyValues()));
-  app.post('/internal/declare/', requirePublish(d), async (c) => {
+  app.onError(refusalPage(d));
+  app.post('/internal/declare/', requireUseCase(d, 'declareIncident', 'previewDeclaration'), async (c) => {
     const body = await c.req.parseBody();
     return declarePost(d, c, body, body.action === 'preview' ? 'preview' : 'publish');
   });
   app.get('/internal/incidents/:id/', (c) => incidentScreen(d, c, c.req.param('id')));
   for (const form of ['updates', 'resolve', 'reopen'] as const) {
-    app.post(`/internal/incidents/:id/${form}`, requirePublish(d), async (c) =>
+    app.post(`/internal/incidents/:id/${form}`, requireUseCase(d, 'postUpdate', form === 'updates' ? 'previewUpdate' : undefined), async (c) =>
       updatePost(d, c, c.req.param('id')!, await c.req.parseBody(), form === 'updates' ? 'update' : form),
     );
   }
   app.get('/internal/incidents/:id/correct', (c) => correctionScreen(d, c, c.req.param('id')!));
-  app.post('/internal/incidents/:id/correct', requirePublish(d), async (c) => correctionPost(d, c, c.req.param('id')!, await c.req.parseBody()));
-  app.post('/internal/incidents/:id/postmortem', requirePublish(d), async (c) => postmortemPost(d, c, c.req.param('id')!, await c.req.parseBody()));
+  app.post('/internal/incidents/:id/correct', requireUseCase(d, 'correctLastUpdate'), async (c) => correctionPost(d, c, c.req.param('id')!, await c.req.parseBody()));
+  app.post('/internal/incidents/:id/postmortem', requireUseCase(d, 'publishPostmortem'), async (c) => postmortemPost(d, c, c.req.param('id')!, await c.req.parseBody()));
   app.route('/', maintenanceRoutes(d));
   app.route('/', adminRoutes(d));
   app.route('/', outboxRoutes(d));

@@ -8,6 +8,7 @@ import { newId } from '../ids.ts';
 import { componentStatuses, readComponents, type ComponentState } from '../status.ts';
 import { recordAudit } from './audit.ts';
 import { type Actor, type Services, withTransaction } from './context.ts';
+import { authorize } from './use-cases.ts';
 
 interface ComponentInput {
   id: string;
@@ -80,6 +81,7 @@ async function groupIdFor(tx: Tx, name: string | null | undefined, actor: Actor,
  * Errors: ConflictError (409) when a live component has the id. Returns it with its internal status.
  */
 export async function createComponent(deps: ComponentDeps, actor: Actor, input: ComponentInput): Promise<ComponentState> {
+  authorize(actor, 'createComponent');
   const now = deps.clock.now();
   await withTransaction(deps, async (tx) => {
     const [existing] = await tx.select().from(components).where(eq(components.id, input.id));
@@ -115,6 +117,7 @@ export async function updateComponent(
   id: string,
   patch: Partial<Omit<ComponentInput, 'id'>>,
 ): Promise<ComponentState> {
+  authorize(actor, 'updateComponent');
   const now = deps.clock.now();
   const changed = await withTransaction(deps, async (tx) => {
     const [current] = await tx.select().from(components).where(and(eq(components.id, id), isNull(components.archivedAt)));
@@ -144,6 +147,7 @@ export async function updateComponent(
  * filter keeps the id and works again if the id is ever restored.
  */
 export async function archiveComponent(deps: ComponentDeps, actor: Actor, id: string): Promise<void> {
+  authorize(actor, 'archiveComponent');
   const now = deps.clock.now();
   await withTransaction(deps, async (tx) => {
     const [row] = await tx.select().from(components).where(and(eq(components.id, id), isNull(components.archivedAt)));
@@ -192,6 +196,7 @@ export async function listComponentGroups(db: Queryable): Promise<ComponentGroup
 
 /** Renames a group; its id stays, so Statuspage clients keep following it. Refused with 409 when another group has the name. */
 export async function renameComponentGroup(deps: ComponentDeps, actor: Actor, id: string, name: string): Promise<ComponentGroupView> {
+  authorize(actor, 'renameComponentGroup');
   const now = deps.clock.now();
   const renamed = await withTransaction(deps, async (tx) => {
     const [row] = await tx.select().from(componentGroups).where(eq(componentGroups.id, id));

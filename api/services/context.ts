@@ -1,12 +1,11 @@
 // What every service is given: the database, the clock, the templates, links and the publish hook.
 import type { Database, Tx } from '../../db/client.ts';
-import type { ReachFlags, Severity } from '../domain.ts';
+import type { ReachFlags, Role, Severity } from '../domain.ts';
 import type { Clock } from '../clock.ts';
 import type { AlertSettings, CadenceSettings } from '../config.ts';
 import type { TrustedProxies } from '../http/client-address.ts';
 import type { Publication, PublishHook } from '../publish.ts';
 import type { TemplateCatalog } from '../templates.ts';
-import type { Role } from './tokens.ts';
 
 export interface Services {
   db: Database;

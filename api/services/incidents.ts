@@ -29,6 +29,7 @@ import { deliveryCounts, type DeliveryCounts } from './deliveries.ts';
 import { cadenceDeliveries, scheduleCadence, type CadenceDelivery } from './reminders.ts';
 import { storeUpdate, updateView, type UpdateRow, type UpdateView } from './updates.ts';
 import { incidentBuiltins, pickTemplate } from './wording.ts';
+import { authorize } from './use-cases.ts';
 
 /** Limit notifications below what the severity policy allows; never widen it. */
 export type Notify = boolean | { subscribers?: boolean | undefined; stakeholders?: boolean | undefined };
@@ -183,6 +184,7 @@ async function publishUpdate(s: Services, tx: Tx, actor: Actor, step: PublishSte
 const silent: ReachFlags = { public: false, subscribers: false, stakeholders: false };
 
 export async function declareIncident(s: Services, actor: Actor, input: DeclareInput): Promise<IncidentView> {
+  authorize(actor, 'declareIncident');
   const now = s.clock.now();
   const { template, status } = pickTemplate(s.templates, input.template, 'incident', input.status);
   if (input.components.length === 0 && !input.allowNoComponents) {
@@ -251,6 +253,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
 }
 
 export async function postUpdate(s: Services, actor: Actor, id: string, input: UpdateInput, ifMatch?: number): Promise<IncidentView> {
+  authorize(actor, 'postUpdate');
   const now = s.clock.now();
   const { template } = pickTemplate(s.templates, input.template, 'incident', input.status);
   const update = await withTransaction(s, async (tx) => {
@@ -324,6 +327,7 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
  * is open or on a stale `ifMatch`, 422 for a template or variables that do not fit.
  */
 export async function publishPostmortem(s: Services, actor: Actor, id: string, input: PostmortemInput, ifMatch?: number): Promise<IncidentView> {
+  authorize(actor, 'publishPostmortem');
   const now = s.clock.now();
   const update = await withTransaction(s, async (tx) => {
     const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
@@ -572,6 +576,7 @@ export async function listIncidents(s: Pick<Services, 'db' | 'clock'>, query: Li
  * missing or unknown variables.
  */
 export async function correctLastUpdate(s: Services, actor: Actor, id: string, variables: Record<string, string>, ifMatch?: number): Promise<IncidentView> {
+  authorize(actor, 'correctLastUpdate');
   const now = s.clock.now();
   const corrected = await withTransaction(s, async (tx) => {
     const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));

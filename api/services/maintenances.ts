@@ -26,6 +26,7 @@ import { enqueueDeliveries } from './outbox.ts';
 import { storeUpdate, updateView, type UpdateRow, type UpdateView } from './updates.ts';
 import { maintenanceBuiltins, pickTemplate } from './wording.ts';
 import { systemActor } from './context.ts';
+import { authorize } from './use-cases.ts';
 
 export interface ScheduleInput {
   title: string;
@@ -91,7 +92,7 @@ function checkWindow(scheduledFor: Date, scheduledUntil: Date, now: Date | null)
 }
 
 /** A maintenance's reach flags: always public, never stakeholders; subscribers unless `notify` turns them off. */
-function reachFlagsFor(notify: Notify | undefined) {
+export function maintenanceReach(notify: Notify | undefined) {
   const off = notify === false || (typeof notify === 'object' && notify.subscribers === false);
   return { ...maintenanceReachFlags, subscribers: maintenanceReachFlags.subscribers && !off };
 }
@@ -120,6 +121,7 @@ async function publish(s: Services, tx: Tx, actor: Actor, row: MaintenanceRow, t
 }
 
 export async function scheduleMaintenance(s: Services, actor: Actor, input: ScheduleInput): Promise<MaintenanceView> {
+  authorize(actor, 'scheduleMaintenance');
   const now = s.clock.now();
   const { template } = pickTemplate(s.templates, input.template ?? 'maintenance-scheduled', 'maintenance', 'scheduled');
   checkWindow(input.scheduledFor, input.scheduledUntil, now);
@@ -127,7 +129,7 @@ export async function scheduleMaintenance(s: Services, actor: Actor, input: Sche
     throw new ValidationError('A maintenance affects at least one component.', [{ path: 'components', message: 'name at least one component' }]);
   }
   const id = newId();
-  const audiences = reachFlagsFor(input.notify);
+  const audiences = maintenanceReach(input.notify);
   const update = await withTransaction(s, async (tx) => {
     await requireComponents(tx, input.components, 'components', 'ids');
     const [row] = await tx
@@ -201,7 +203,7 @@ async function transition(
         detail: { from: current.status, to: input.status },
       });
     }
-    const update = await publish(s, tx, actor, row, template, input.variables, now, reachFlagsFor(input.notify).subscribers);
+    const update = await publish(s, tx, actor, row, template, input.variables, now, maintenanceReach(input.notify).subscribers);
     await enqueueComponentUpdates(tx, { before, updateId: update.id, actor: actor.name, now });
     return update;
   });
@@ -214,6 +216,7 @@ export async function postMaintenanceUpdate(
   input: MaintenanceUpdateInput,
   ifMatch?: number,
 ): Promise<MaintenanceView> {
+  authorize(actor, 'postMaintenanceUpdate');
   const update = await transition(s, actor, id, input, ifMatch);
   s.hook.emit({ kind: 'maintenance', subjectId: id, updateId: update.id, public: true, at: update.createdAt });
   return getMaintenance(s, id);

@@ -5,12 +5,14 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { recordAudit } from './audit.ts';
 import { type Actor, type Services, withTransaction } from './context.ts';
+import { authorize } from './use-cases.ts';
 
 export async function listStakeholders(s: Pick<Services, 'db'>) {
   return s.db.select().from(stakeholders).orderBy(asc(stakeholders.name));
 }
 
 export async function addStakeholder(s: Pick<Services, 'db' | 'clock'>, actor: Actor, input: { email: string; name: string }) {
+  authorize(actor, 'addStakeholder');
   const now = s.clock.now();
   const email = input.email.toLowerCase();
   return withTransaction(s, async (tx) => {
@@ -22,6 +24,7 @@ export async function addStakeholder(s: Pick<Services, 'db' | 'clock'>, actor: A
 }
 
 export async function removeStakeholder(s: Pick<Services, 'db' | 'clock'>, actor: Actor, id: string) {
+  authorize(actor, 'removeStakeholder');
   const now = s.clock.now();
   await withTransaction(s, async (tx) => {
     const [row] = await tx.delete(stakeholders).where(eq(stakeholders.id, id)).returning();

@@ -6,14 +6,10 @@ import { NotFoundError, ValidationError, type FieldError } from '../errors.ts';
 import { newId, newSecret, sameHash, sha256 } from '../ids.ts';
 import { recordAudit } from './audit.ts';
 import { type Actor, type Services, withTransaction } from './context.ts';
+import { roles, type Role } from '../domain.ts';
+import { authorize } from './use-cases.ts';
 
-export const roles = ['viewer', 'comms', 'admin'] as const;
-export type Role = (typeof roles)[number];
-
-/** admin can do everything comms can; comms everything viewer can. */
-export function roleAllows(held: Role, needed: Role): boolean {
-  return roles.indexOf(held) >= roles.indexOf(needed);
-}
+export { roles, roleAllows, type Role } from '../domain.ts';
 
 
 const tokenPrefix = 'sdk_';
@@ -50,6 +46,7 @@ function validToken(input: TokenInput): { role: Role; name: string; email: strin
  * Throws ValidationError (422) naming role, name or email.
  */
 export async function createToken(s: Pick<Services, 'db' | 'clock'>, actor: Actor, input: TokenInput) {
+  authorize(actor, 'createToken');
   const { role, name, email } = validToken(input);
   const now = s.clock.now();
   const secret = `${tokenPrefix}${newSecret()}`;
@@ -79,6 +76,7 @@ export async function listTokens(s: Pick<Services, 'db'>) {
 
 /** Revokes a token and ends its sign-in sessions at once. Throws NotFoundError (404) for an unknown id. */
 export async function revokeToken(s: Pick<Services, 'db' | 'clock'>, actor: Actor, id: string): Promise<void> {
+  authorize(actor, 'revokeToken');
   const now = s.clock.now();
   await withTransaction(s, async (tx) => {
     const [row] = await tx.update(apiTokens).set({ revokedAt: now }).where(eq(apiTokens.id, id)).returning();
