@@ -275,7 +275,12 @@ export const auditEvents = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     at: timestamp('at').notNull(),
+    /** The name the timeline shows. */
     actor: text('actor').notNull(),
+    /** Who acted, typed (api/services/context.ts Actor): member, token, stakeholder, alert or system; anonymous for a subscriber through their own link. */
+    actorKind: text('actor_kind', { enum: ['member', 'token', 'stakeholder', 'alert', 'system', 'anonymous'] }).notNull().default('system'),
+    /** The member's, token's or stakeholder's id (the alert's token id); the system's name for the system. */
+    actorId: text('actor_id').notNull().default(''),
     action: text('action').notNull(),
     subjectType: text('subject_type').notNull(),
     subjectId: text('subject_id').notNull(),
@@ -379,3 +384,24 @@ export const siteOutputs = sqliteTable('site_outputs', {
   leaseUntil: timestamp('lease_until'),
   updatedAt: timestamp('updated_at').notNull(),
 });
+
+/**
+ * What a use case did for an idempotency key (an API Idempotency-Key or a console form key), written in the use
+ * case's own transaction: a retry, a double-click or a restart after kill -9 finds the subject it made instead of
+ * publishing again (SPEC "One door", "Faults"). Scoped by the actor's key, so callers never see each other's keys.
+ */
+export const useCaseOutcomes = sqliteTable(
+  'use_case_outcomes',
+  {
+    /** actorKey(actor): "token:<id>", "member:<id>", … */
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    useCase: text('use_case').notNull(),
+    /** SHA-256 of the use case's input: the same key with other input is refused. */
+    requestHash: text('request_hash').notNull(),
+    /** The incident or maintenance the use case made or changed. */
+    subjectId: text('subject_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] }), index('use_case_outcomes_created').on(t.createdAt)],
+);

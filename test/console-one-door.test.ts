@@ -98,6 +98,41 @@ describe('a viewer pressing "preview" on a form that has no preview publishes no
   });
 });
 
+describe('a double-click publishes once (issue 16, third input)', () => {
+  const keyIn = (html: string) => /name="formKey" value="([^"]+)"/.exec(html)?.[1];
+
+  it('two identical Declare POSTs at once make one incident, and both answer with it; a later resubmit too', async () => {
+    const page = await f.app.request(`${origin}/internal/declare/`, { headers: { cookie: f.sessions.comms } });
+    const formKey = keyIn(await page.text());
+    expect(formKey).toMatch(/^[a-z0-9]{24}$/);
+    const form = { title: 'Double click', severity: 'SEV1', status: 'investigating', template: 'investigating', 'impact.api': 'major_outage', ...prefixed('var.', examples(f, 'investigating')), action: 'publish', formKey: formKey! };
+    const before = (await one('SELECT count(*) AS n FROM incidents'))!.n;
+    const deliveries = (await one('SELECT count(*) AS n FROM deliveries'))!.n;
+    const [a, b] = await Promise.all([post(f.sessions.comms, '/internal/declare/', form), post(f.sessions.comms, '/internal/declare/', form)]);
+    expect([a.status, b.status]).toEqual([303, 303]);
+    expect(a.headers.get('location')).toBe(b.headers.get('location'));
+    expect((await one('SELECT count(*) AS n FROM incidents'))!.n).toBe(Number(before) + 1);
+    const sent = Number((await one('SELECT count(*) AS n FROM deliveries'))!.n) - Number(deliveries);
+
+    const again = await post(f.sessions.comms, '/internal/declare/', form);
+    expect(again.status).toBe(303);
+    expect(again.headers.get('location')).toBe(a.headers.get('location'));
+    expect((await one('SELECT count(*) AS n FROM incidents'))!.n).toBe(Number(before) + 1);
+    expect(Number((await one('SELECT count(*) AS n FROM deliveries'))!.n) - Number(deliveries)).toBe(sent);
+
+    // The same key with other words is refused beside the form, not published.
+    const changed = await post(f.sessions.comms, '/internal/declare/', { ...form, title: 'Another incident' });
+    expect(changed.status).toBe(422);
+    expect((await one('SELECT count(*) AS n FROM incidents'))!.n).toBe(Number(before) + 1);
+  });
+
+  it('a fresh Declare form carries a fresh key (a second incident on purpose is a second form)', async () => {
+    const keys = new Set<string>();
+    for (let i = 0; i < 3; i++) keys.add(keyIn(await (await f.app.request(`${origin}/internal/declare/`, { headers: { cookie: f.sessions.comms } })).text())!);
+    expect(keys.size).toBe(3);
+  });
+});
+
 function prefixed(prefix: string, values: Record<string, string>) {
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}${k}`, v]));
 }

@@ -13,7 +13,7 @@ import { previewUpdate, type DeclarationPreview } from '../services/preview.ts';
 import { incidentPages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables } from '../templates.ts';
 import { chosenVariables, templatesFor, variableFields, wordingsView } from './declare.ts';
-import { componentsFieldset, count, dueText, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
+import { componentsFieldset, formKeyField, formKeyOf, count, dueText, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
 import { links, actorOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
@@ -168,6 +168,7 @@ function updateForm(d: ConsoleDeps, incident: IncidentView, v: UpdateValues, err
 <h2 id="post-update-heading">Post update</h2>
 ${errorSummary(errors, labels)}
 <form method="post" action="${links.incident(incident.id)}updates" class="console-form" id="update-form" data-live-preview="update-preview" novalidate>
+${formKeyField()}
 <input type="hidden" name="version" value="${v.version}" />
 ${select({ id: 'update-status', name: 'status', label: 'Status', value: v.status, errors, options: statuses.map((s) => ({ value: s, label: incidentStatusLabel[s] })), hint: 'Templates follow the status; press Preview after changing it.' })}
 ${select({ id: 'update-template', name: 'template', label: 'Template', value: v.template, errors, options: templatesFor(d, v.status).map((t) => ({ value: t.key, label: t.name })) })}
@@ -202,6 +203,7 @@ function resolveForm(d: ConsoleDeps, incident: IncidentView, v: UpdateValues, er
 <h2 id="resolve-heading">Resolve</h2>
 ${errorSummary(errors, labels)}
 <form method="post" action="${links.incident(incident.id)}resolve" class="console-form" id="resolve-form" novalidate>
+${formKeyField()}
 <input type="hidden" name="version" value="${v.version}" />
 <input type="hidden" name="template" value="${v.template}" />
 <p class="hint">Posts the “${template?.name ?? v.template}” template. To resolve with another, choose Resolved as the status of Post update.</p>
@@ -217,6 +219,7 @@ function reopenForm(incident: IncidentView) {
 <h2 id="reopen-heading">Reopen</h2>
 <p>This incident is ${incident.status}. Reopening posts the “reopened” template as investigating.</p>
 <form method="post" action="${links.incident(incident.id)}reopen" novalidate>
+${formKeyField()}
 <input type="hidden" name="version" value="${incident.version}" />
 <div class="actions"><button type="submit">Reopen</button></div>
 </form>
@@ -254,6 +257,7 @@ function postmortemForm(d: ConsoleDeps, incident: IncidentView, v: PostmortemVal
 <h2 id="postmortem-heading">Postmortem</h2>
 ${errorSummary(errors, labels)}
 <form method="post" action="${links.incident(incident.id)}postmortem" class="console-form" novalidate>
+${formKeyField()}
 <input type="hidden" name="version" value="${incident.version}" />
 ${textarea({ id: 'pm-external', name: 'externalSummary', label: 'External summary', value: v.externalSummary, errors, rows: 5, hint: 'Public: on the incident page and in the feed.' })}
 ${textarea({ id: 'pm-internal', name: 'internalBody', label: 'Internal body', value: v.internalBody, errors, rows: 8, hint: 'Executives only: timeline, contributing factors.' })}
@@ -337,7 +341,7 @@ export async function updatePost(d: ConsoleDeps, c: Context, id: string, body: B
   try {
     if (action === 'preview') return incidentScreen(d, c, id, { values: v, preview: await previewUpdate(d.services, actorOf(c), id, input) });
     const version = /^\d+$/.test(v.version) ? Number(v.version) : undefined;
-    await postUpdate(d.services, actorOf(c), id, input, version);
+    await postUpdate(d.services, actorOf(c), id, { ...input, idempotencyKey: formKeyOf(body) }, version);
     return c.redirect(links.incident(id), 303);
   } catch (e) {
     if (e instanceof ValidationError) return incidentScreen(d, c, id, { values: v, errors: errorsFrom(e.errors ?? [], fieldOf(form)) }, 422);
@@ -385,7 +389,7 @@ export async function postmortemPost(d: ConsoleDeps, c: Context, id: string, bod
   if (found.length > 0 || !parsed.success) return incidentScreen(d, c, id, { postmortem: v, errors: errorsFrom(found, fieldOfPm) }, 422);
   const version = /^\d+$/.test(str(body.version)) ? Number(str(body.version)) : undefined;
   try {
-    await publishPostmortem(d.services, actorOf(c), id, parsed.data as PostmortemInput, version);
+    await publishPostmortem(d.services, actorOf(c), id, { ...(parsed.data as PostmortemInput), idempotencyKey: formKeyOf(body) }, version);
     return c.redirect(links.incident(id), 303);
   } catch (e) {
     if (e instanceof ValidationError) return incidentScreen(d, c, id, { postmortem: v, errors: errorsFrom(e.errors ?? [], fieldOfPm) }, 422);

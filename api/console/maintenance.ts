@@ -11,7 +11,7 @@ import { previewMaintenance, previewMaintenanceUpdate } from '../services/previe
 import { maintenancePages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables, type Template } from '../templates.ts';
 import { chosenVariables, variableFields, wordingsView } from './declare.ts';
-import { componentsFieldset, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
+import { componentsFieldset, formKeyField, formKeyOf, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
 import { requireUseCase } from './roles.ts';
 import { links, actorOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
 
@@ -99,6 +99,7 @@ async function scheduleScreen(d: ConsoleDeps, c: Context, v: ScheduleValues, err
   ]);
   const body = html`${errorSummary(errors, labels)}
 <form method="post" action="${links.schedule}" class="console-form" data-live-preview="live-preview" novalidate>
+${formKeyField()}
 ${input({ id: 'title', label: 'Title', value: v.title, errors, hint: 'Public: customers read this.' })}
 ${input({ id: 'internalTitle', label: 'Internal title', value: v.internalTitle, errors, hint: 'Optional. For the internal page.' })}
 ${input({ id: 'scheduledFor', label: 'Starts (UTC)', type: 'datetime-local', value: v.scheduledFor, errors })}
@@ -136,6 +137,8 @@ interface UpdateValues {
   template: string;
   variables: Record<string, string>;
   version: string;
+  /** The posted one-time form key (formKeyOf), passed to the use case as its idempotency key. */
+  idempotencyKey?: string | undefined;
 }
 
 function nextStatuses(m: MaintenanceView): MaintenanceStatus[] {
@@ -162,6 +165,7 @@ ${
 ${errorSummary(errors, new Map([['update-status', 'Status'], ['update-template', 'Template']]))}
 <div id="update-preview" aria-live="polite">${preview ? wordingsView(preview) : ''}</div>
 <form method="post" action="${links.maintenance(m.id)}updates" class="console-form" id="update-form-maintenance" data-live-preview="update-preview" novalidate>
+${formKeyField()}
 <input type="hidden" name="version" value="${values.version}" />
 ${select({ id: 'update-status', name: 'status', label: 'Status', value: values.status, errors, options: statuses.map((s) => ({ value: s, label: maintenanceStatusLabel[s] })), hint: 'Templates follow the status; press Post update after changing it to see its fields.' })}
 ${select({ id: 'update-template', name: 'template', label: 'Template', value: template?.key ?? '', errors, options: templates.map((t) => ({ value: t.key, label: t.name })) })}
@@ -174,6 +178,7 @@ ${
   cancellable
     ? html`<section aria-labelledby="cancel-heading"><h2 id="cancel-heading">Cancel</h2>
 <form method="post" action="${links.maintenance(m.id)}cancel" novalidate>
+${formKeyField()}
 <input type="hidden" name="version" value="${m.version}" />
 <p class="hint">Posts the “maintenance-cancelled” template; subscribers hear that the window is off.</p>
 <div class="actions"><button type="submit">Cancel maintenance</button></div>
@@ -210,7 +215,7 @@ async function postMaintenance(d: ConsoleDeps, c: Context, id: string, v: Update
   if (found.length || !parsed.success) return maintenanceScreen(d, c, id, v, errorsFrom(found, toField), 422);
   if (action === 'preview') return maintenanceScreen(d, c, id, v, new Map(), 200, await previewMaintenanceUpdate(d.services, actorOf(c), id, body));
   try {
-    await postMaintenanceUpdate(d.services, actorOf(c), id, parsed.data as MaintenanceUpdateInput, /^\d+$/.test(v.version) ? Number(v.version) : m.version);
+    await postMaintenanceUpdate(d.services, actorOf(c), id, { ...(parsed.data as MaintenanceUpdateInput), idempotencyKey: v.idempotencyKey }, /^\d+$/.test(v.version) ? Number(v.version) : m.version);
     return c.redirect(links.maintenance(id), 303);
   } catch (e) {
     if (e instanceof ValidationError) return maintenanceScreen(d, c, id, v, errorsFrom(e.errors ?? [], toField), 422);
@@ -239,7 +244,7 @@ export function maintenanceRoutes(d: ConsoleDeps) {
     if (!checked) return scheduleScreen(d, c, v, errors, null, 422);
     try {
       if (str(body.action) === 'preview') return scheduleScreen(d, c, v, errors, await previewMaintenance(d.services, actorOf(c), checked));
-      const m = await scheduleMaintenance(d.services, actorOf(c), checked);
+      const m = await scheduleMaintenance(d.services, actorOf(c), { ...checked, idempotencyKey: formKeyOf(body) });
       return c.redirect(links.maintenance(m.id), 303);
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
@@ -249,12 +254,12 @@ export function maintenanceRoutes(d: ConsoleDeps) {
   app.get('/internal/maintenances/:id/', (c) => maintenanceScreen(d, c, c.req.param('id')!));
   app.post('/internal/maintenances/:id/updates', requireUseCase(d, 'postMaintenanceUpdate', 'previewMaintenanceUpdate'), async (c) => {
     const body = await c.req.parseBody();
-    const v = { status: str(body.status), template: str(body.template), variables: prefixed(body, 'var.'), version: str(body.version) };
+    const v = { status: str(body.status), template: str(body.template), variables: prefixed(body, 'var.'), version: str(body.version), idempotencyKey: formKeyOf(body) };
     return postMaintenance(d, c, c.req.param('id')!, v, str(body.action) === 'preview' ? 'preview' : 'publish');
   });
   app.post('/internal/maintenances/:id/cancel', requireUseCase(d, 'postMaintenanceUpdate'), async (c) => {
     const body = await c.req.parseBody();
-    return postMaintenance(d, c, c.req.param('id')!, { status: 'cancelled', template: 'maintenance-cancelled', variables: {}, version: str(body.version) });
+    return postMaintenance(d, c, c.req.param('id')!, { status: 'cancelled', template: 'maintenance-cancelled', variables: {}, version: str(body.version), idempotencyKey: formKeyOf(body) });
   });
   return app;
 }

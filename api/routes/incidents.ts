@@ -271,7 +271,7 @@ export function incidentRoutes(s: Services) {
     })
     .openapi(declareRoute, async (c) => {
       const body = c.req.valid('json');
-      const view = await declareIncident(s, c.get('actor')!, { ...body, startedAt: body.startedAt ? new Date(body.startedAt) : undefined });
+      const view = await declareIncident(s, c.get('actor')!, { ...body, startedAt: body.startedAt ? new Date(body.startedAt) : undefined, idempotencyKey: c.req.header('idempotency-key') });
       c.header('location', `/api/v1/incidents/${view.id}`);
       c.header('etag', `"${view.version}"`);
       return c.json(await presentPublished(s, view), 201);
@@ -283,13 +283,13 @@ export function incidentRoutes(s: Services) {
     })
     .openapi(updateRoute, async (c) => {
       const ifMatch = parseIfMatch(c.req.valid('header')['if-match']);
-      const view = await postUpdate(s, c.get('actor')!, c.req.valid('param').id, c.req.valid('json'), ifMatch);
+      const view = await postUpdate(s, c.get('actor')!, c.req.valid('param').id, { ...c.req.valid('json'), idempotencyKey: c.req.header('idempotency-key') }, ifMatch);
       c.header('etag', `"${view.version}"`);
       return c.json(await presentPublished(s, view), 201);
     })
     .openapi(postmortemRoute, async (c) => {
       const ifMatch = parseIfMatch(c.req.valid('header')['if-match']);
-      const view = await publishPostmortem(s, c.get('actor')!, c.req.valid('param').id, c.req.valid('json'), ifMatch);
+      const view = await publishPostmortem(s, c.get('actor')!, c.req.valid('param').id, { ...c.req.valid('json'), idempotencyKey: c.req.header('idempotency-key') }, ifMatch);
       c.header('etag', `"${view.version}"`);
       return c.json(present(view), 200);
     });

@@ -117,7 +117,7 @@ export function maintenanceRoutes(s: Services) {
     })
     .openapi(schedule, async (c) => {
       const b = c.req.valid('json');
-      const view = await scheduleMaintenance(s, c.get('actor')!, { ...b, scheduledFor: new Date(b.scheduledFor), scheduledUntil: new Date(b.scheduledUntil) });
+      const view = await scheduleMaintenance(s, c.get('actor')!, { ...b, scheduledFor: new Date(b.scheduledFor), scheduledUntil: new Date(b.scheduledUntil), idempotencyKey: c.req.header('idempotency-key') });
       c.header('etag', `"${view.version}"`);
       return c.json(present(view), 201);
     })
@@ -129,7 +129,7 @@ export function maintenanceRoutes(s: Services) {
         s,
         c.get('actor')!,
         c.req.valid('param').id,
-        { ...b, scheduledUntil: b.scheduledUntil ? new Date(b.scheduledUntil) : undefined },
+        { ...b, scheduledUntil: b.scheduledUntil ? new Date(b.scheduledUntil) : undefined, idempotencyKey: c.req.header('idempotency-key') },
         ifMatch,
       );
       c.header('etag', `"${view.version}"`);

@@ -37,7 +37,7 @@ export async function addChannel(s: Pick<Services, 'db' | 'clock'>, actor: Actor
       .insert(channels)
       .values({ id: newId(), kind: input.kind, url: input.url, name: input.name ?? `${input.kind} channel`, createdBy: actor.name, createdAt: now })
       .returning();
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'channel.added', subjectType: 'channel', subjectId: row!.id, detail: { kind: input.kind, name: row!.name } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'channel.added', subjectType: 'channel', subjectId: row!.id, detail: { kind: input.kind, name: row!.name } });
     return row!;
   });
 }
@@ -57,7 +57,7 @@ export async function removeChannel(s: Pick<Services, 'db' | 'clock'>, actor: Ac
       .update(deliveries)
       .set({ status: 'suppressed', lastError: 'channel removed', leaseOwner: null, leaseUntil: null })
       .where(and(eq(deliveries.audience, 'channel'), eq(deliveries.recipientId, id), eq(deliveries.status, 'pending')));
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'channel.removed', subjectType: 'channel', subjectId: id, detail: { kind: row.kind, name: row.name } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'channel.removed', subjectType: 'channel', subjectId: id, detail: { kind: row.kind, name: row.name } });
   });
 }
 

@@ -72,7 +72,7 @@ async function groupIdFor(tx: Tx, name: string | null | undefined, actor: Actor,
   // "grp_" cannot start a component id (lowercase letters, digits and dashes), so group and component ids never meet.
   const id = `grp_${newId()}`;
   await tx.insert(componentGroups).values({ id, name, createdAt: now, updatedAt: now });
-  await recordAudit(tx, { at: now, actor: actor.name, action: 'component_group.created', subjectType: 'component_group', subjectId: id, detail: { name } });
+  await recordAudit(tx, { at: now, actor: actor, action: 'component_group.created', subjectType: 'component_group', subjectId: id, detail: { name } });
   return id;
 }
 
@@ -100,7 +100,7 @@ export async function createComponent(deps: ComponentDeps, actor: Actor, input: 
       .insert(components)
       .values({ ...values, createdAt: now })
       .onConflictDoUpdate({ target: components.id, set: values });
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'component.created', subjectType: 'component', subjectId: input.id, detail: { name: input.name } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'component.created', subjectType: 'component', subjectId: input.id, detail: { name: input.name } });
   });
   deps.hook.emit({ kind: 'component', subjectId: input.id, public: true, at: now });
   return componentState(deps.db, input.id, 'internal');
@@ -133,7 +133,7 @@ export async function updateComponent(
       .update(components)
       .set({ ...Object.fromEntries(differs), updatedAt: now })
       .where(eq(components.id, id));
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'component.updated', subjectType: 'component', subjectId: id, detail: patch });
+    await recordAudit(tx, { at: now, actor: actor, action: 'component.updated', subjectType: 'component', subjectId: id, detail: patch });
     return true;
   });
   if (changed) deps.hook.emit({ kind: 'component', subjectId: id, public: true, at: now });
@@ -171,7 +171,7 @@ export async function archiveComponent(deps: ComponentDeps, actor: Actor, id: st
       );
     }
     await tx.update(components).set({ archivedAt: now, updatedAt: now }).where(eq(components.id, id));
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'component.archived', subjectType: 'component', subjectId: id });
+    await recordAudit(tx, { at: now, actor: actor, action: 'component.archived', subjectType: 'component', subjectId: id });
   });
   deps.hook.emit({ kind: 'component', subjectId: id, public: true, at: now });
 }
@@ -206,7 +206,7 @@ export async function renameComponentGroup(deps: ComponentDeps, actor: Actor, id
     // The same name again changes nothing: no write, no audit row, no render.
     if (row.name === name) return false;
     await tx.update(componentGroups).set({ name, updatedAt: now }).where(eq(componentGroups.id, id));
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'component_group.renamed', subjectType: 'component_group', subjectId: id, detail: { from: row.name, to: name } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'component_group.renamed', subjectType: 'component_group', subjectId: id, detail: { from: row.name, to: name } });
     return true;
   });
   if (renamed) deps.hook.emit({ kind: 'component', subjectId: id, public: true, at: now });

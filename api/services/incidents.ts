@@ -23,6 +23,7 @@ import { renderTemplate, type Template } from '../templates.ts';
 import type { CadenceSettings } from '../config.ts';
 import { alertGroups } from '../../db/schema.ts';
 import { recordAudit } from './audit.ts';
+import { claimOnce } from './outcomes.ts';
 import { requireComponents } from './components.ts';
 import { type Actor, type Services, withTransaction } from './context.ts';
 import { deliveryCounts, type DeliveryCounts } from './deliveries.ts';
@@ -56,6 +57,8 @@ export interface DeclareInput {
   draft?: boolean | undefined;
   /** Alerts may name no known component; people declaring must name at least one. */
   allowNoComponents?: boolean | undefined;
+  /** Publish once for this key (an API Idempotency-Key, a console form key): a repeat answers with what the first did. */
+  idempotencyKey?: string | undefined;
 }
 
 export interface UpdateInput {
@@ -68,6 +71,8 @@ export interface UpdateInput {
   nextUpdateInMinutes?: number | null | undefined;
   /** Required to move a resolved incident back to an open status. */
   reopen?: boolean | undefined;
+  /** Publish once for this key (an API Idempotency-Key, a console form key): a repeat answers with what the first did. */
+  idempotencyKey?: string | undefined;
 }
 
 export interface PostmortemInput {
@@ -77,6 +82,8 @@ export interface PostmortemInput {
   template?: string | undefined;
   variables?: Record<string, string> | undefined;
   notify?: Notify | undefined;
+  /** Publish once for this key (an API Idempotency-Key, a console form key): a repeat answers with what the first did. */
+  idempotencyKey?: string | undefined;
 }
 
 type IncidentRow = typeof incidents.$inferSelect;
@@ -202,7 +209,10 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
   const policy = s.severityPolicy[input.severity];
   const audiences = input.draft ? silent : narrowReach(policy, input.notify);
   const id = newId();
-  const { update } = await withTransaction(s, async (tx) => {
+  const { idempotencyKey, ...asked } = input;
+  const done = await withTransaction(s, async (tx) => {
+    const earlier = await claimOnce(tx, actor, { key: idempotencyKey, useCase: 'declareIncident', input: asked }, id, now);
+    if (earlier) return { earlier, update: null };
     await requireComponents(tx, input.components.map((c) => c.id), 'components', 'changes');
     const before = await componentStatuses(tx, 'public');
     const [incident] = await tx
@@ -229,7 +239,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
     await touchChangedComponents(tx, before, now);
     await recordAudit(tx, {
       at: now,
-      actor: actor.name,
+      actor,
       action: 'incident.declared',
       subjectType: 'incident',
       subjectId: id,
@@ -245,10 +255,11 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
       chosenMinutes: input.nextUpdateInMinutes,
       now,
     });
-    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor: actor.name, now });
-    return { update };
+    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor, now });
+    return { earlier: null, update };
   });
-  s.hook.emit({ kind: 'incident', subjectId: id, updateId: update.id, public: policy.public && !input.draft, at: now });
+  if (done.earlier !== null) return getIncident(s, done.earlier);
+  s.hook.emit({ kind: 'incident', subjectId: id, updateId: done.update.id, public: policy.public && !input.draft, at: now });
   return getIncident(s, id);
 }
 
@@ -256,7 +267,9 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
   authorize(actor, 'postUpdate');
   const now = s.clock.now();
   const { template } = pickTemplate(s.templates, input.template, 'incident', input.status);
+  const { idempotencyKey, ...asked } = input;
   const update = await withTransaction(s, async (tx) => {
+    if (await claimOnce(tx, actor, { key: idempotencyKey, useCase: 'postUpdate', input: { id, ...asked } }, id, now)) return null;
     const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
     if (!current) throw new NotFoundError('incident', id);
     if (ifMatch !== undefined && ifMatch !== current.version) {
@@ -288,13 +301,13 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
     if (!incident) throw new ConflictError('The incident changed while this update was being published; reload it and try again.');
     if (input.components) await applyComponentChanges(tx, id, input.components);
     if (current.draft) {
-      await recordAudit(tx, { at: now, actor: actor.name, action: 'incident.draft_published', subjectType: 'incident', subjectId: id, detail: {} });
+      await recordAudit(tx, { at: now, actor: actor, action: 'incident.draft_published', subjectType: 'incident', subjectId: id, detail: {} });
     }
     await touchChangedComponents(tx, before, now);
     if (from !== input.status) {
       await recordAudit(tx, {
         at: now,
-        actor: actor.name,
+        actor,
         action: reopening ? 'incident.reopened' : 'incident.status_changed',
         subjectType: 'incident',
         subjectId: id,
@@ -312,10 +325,10 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
       chosenMinutes: input.nextUpdateInMinutes,
       now,
     });
-    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor: actor.name, now });
+    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor, now });
     return update;
   });
-  s.hook.emit({ kind: 'incident', subjectId: id, updateId: update.id, public: update.audiences.public, at: now });
+  if (update) s.hook.emit({ kind: 'incident', subjectId: id, updateId: update.id, public: update.audiences.public, at: now });
   return getIncident(s, id);
 }
 
@@ -329,7 +342,9 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
 export async function publishPostmortem(s: Services, actor: Actor, id: string, input: PostmortemInput, ifMatch?: number): Promise<IncidentView> {
   authorize(actor, 'publishPostmortem');
   const now = s.clock.now();
+  const { idempotencyKey, ...asked } = input;
   const update = await withTransaction(s, async (tx) => {
+    if (await claimOnce(tx, actor, { key: idempotencyKey, useCase: 'publishPostmortem', input: { id, ...asked } }, id, now)) return 'replayed' as const;
     const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
     if (!current) throw new NotFoundError('incident', id);
     if (ifMatch !== undefined && ifMatch !== current.version) {
@@ -365,7 +380,7 @@ export async function publishPostmortem(s: Services, actor: Actor, id: string, i
       p && { externalSummary: p.externalSummary, internalBody: p.internalBody, actionItems: p.actionItems, ...(u ? { announcement: { external: u.externalBody, internal: u.internalBody } } : {}) };
     await recordAudit(tx, {
       at: now,
-      actor: actor.name,
+      actor,
       action: existing ? 'postmortem.revised' : 'postmortem.published',
       subjectType: 'incident',
       subjectId: id,
@@ -385,6 +400,7 @@ export async function publishPostmortem(s: Services, actor: Actor, id: string, i
     });
   });
   const view = await getIncident(s, id);
+  if (update === 'replayed') return view;
   s.hook.emit({ kind: 'postmortem', subjectId: id, updateId: update?.id, public: view.audiences.public, at: now });
   return view;
 }
@@ -608,7 +624,7 @@ export async function correctLastUpdate(s: Services, actor: Actor, id: string, v
     if (!bumped) throw new ConflictError('The incident changed while the correction was being saved; reload it and try again.');
     await recordAudit(tx, {
       at: now,
-      actor: actor.name,
+      actor,
       action: 'update.corrected',
       subjectType: 'incident',
       subjectId: id,

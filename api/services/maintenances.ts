@@ -18,6 +18,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Template } from '../templates.ts';
 import { recordAudit } from './audit.ts';
+import { claimOnce } from './outcomes.ts';
 import { requireComponents } from './components.ts';
 import { type Actor, type Services, withTransaction } from './context.ts';
 import { deliveryCounts } from './deliveries.ts';
@@ -39,6 +40,8 @@ export interface ScheduleInput {
   autoStart?: boolean | undefined;
   autoComplete?: boolean | undefined;
   notify?: Notify | undefined;
+  /** Publish once for this key (an API Idempotency-Key, a console form key): a repeat answers with what the first did. */
+  idempotencyKey?: string | undefined;
 }
 
 export interface MaintenanceUpdateInput {
@@ -48,6 +51,8 @@ export interface MaintenanceUpdateInput {
   /** Move the window, e.g. when work overruns. */
   scheduledUntil?: Date | undefined;
   notify?: Notify | undefined;
+  /** Publish once for this key (an API Idempotency-Key, a console form key): a repeat answers with what the first did. */
+  idempotencyKey?: string | undefined;
 }
 
 type MaintenanceRow = typeof maintenances.$inferSelect;
@@ -130,7 +135,10 @@ export async function scheduleMaintenance(s: Services, actor: Actor, input: Sche
   }
   const id = newId();
   const audiences = maintenanceReach(input.notify);
+  const { idempotencyKey, ...asked } = input;
   const update = await withTransaction(s, async (tx) => {
+    const earlier = await claimOnce(tx, actor, { key: idempotencyKey, useCase: 'scheduleMaintenance', input: asked }, id, now);
+    if (earlier) return earlier;
     await requireComponents(tx, input.components, 'components', 'ids');
     const [row] = await tx
       .insert(maintenances)
@@ -150,9 +158,10 @@ export async function scheduleMaintenance(s: Services, actor: Actor, input: Sche
       })
       .returning();
     await tx.insert(maintenanceComponents).values(input.components.map((componentId) => ({ maintenanceId: id, componentId })));
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'maintenance.scheduled', subjectType: 'maintenance', subjectId: id });
+    await recordAudit(tx, { at: now, actor: actor, action: 'maintenance.scheduled', subjectType: 'maintenance', subjectId: id });
     return publish(s, tx, actor, row!, template, input.variables, now, audiences.subscribers);
   });
+  if (typeof update === 'string') return getMaintenance(s, update);
   s.hook.emit({ kind: 'maintenance', subjectId: id, updateId: update.id, public: true, at: now });
   return getMaintenance(s, id);
 }
@@ -163,10 +172,12 @@ async function transition(
   id: string,
   input: MaintenanceUpdateInput,
   ifMatch: number | undefined,
-): Promise<UpdateRow> {
+): Promise<UpdateRow | null> {
   const now = s.clock.now();
   const { template } = pickTemplate(s.templates, input.template, 'maintenance', input.status);
+  const { idempotencyKey, ...asked } = input;
   return withTransaction(s, async (tx) => {
+    if (await claimOnce(tx, actor, { key: idempotencyKey, useCase: 'postMaintenanceUpdate', input: { id, ...asked } }, id, now)) return null;
     const [current] = await tx.select().from(maintenances).where(eq(maintenances.id, id));
     if (!current) throw new NotFoundError('maintenance', id);
     if (ifMatch !== undefined && ifMatch !== current.version) {
@@ -196,7 +207,7 @@ async function transition(
     if (current.status !== input.status) {
       await recordAudit(tx, {
         at: now,
-        actor: actor.name,
+        actor,
         action: 'maintenance.status_changed',
         subjectType: 'maintenance',
         subjectId: id,
@@ -204,7 +215,7 @@ async function transition(
       });
     }
     const update = await publish(s, tx, actor, row, template, input.variables, now, maintenanceReach(input.notify).subscribers);
-    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor: actor.name, now });
+    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor, now });
     return update;
   });
 }
@@ -218,7 +229,7 @@ export async function postMaintenanceUpdate(
 ): Promise<MaintenanceView> {
   authorize(actor, 'postMaintenanceUpdate');
   const update = await transition(s, actor, id, input, ifMatch);
-  s.hook.emit({ kind: 'maintenance', subjectId: id, updateId: update.id, public: true, at: update.createdAt });
+  if (update) s.hook.emit({ kind: 'maintenance', subjectId: id, updateId: update.id, public: true, at: update.createdAt });
   return getMaintenance(s, id);
 }
 

@@ -18,7 +18,7 @@ export async function addStakeholder(s: Pick<Services, 'db' | 'clock'>, actor: A
   return withTransaction(s, async (tx) => {
     const [row] = await tx.insert(stakeholders).values({ id: newId(), email, name: input.name, createdAt: now }).onConflictDoNothing().returning();
     if (!row) throw new ConflictError(`${email} is already a stakeholder.`);
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'stakeholder.added', subjectType: 'stakeholder', subjectId: row.id, detail: { email } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'stakeholder.added', subjectType: 'stakeholder', subjectId: row.id, detail: { email } });
     return row;
   });
 }
@@ -29,6 +29,6 @@ export async function removeStakeholder(s: Pick<Services, 'db' | 'clock'>, actor
   await withTransaction(s, async (tx) => {
     const [row] = await tx.delete(stakeholders).where(eq(stakeholders.id, id)).returning();
     if (!row) throw new NotFoundError('stakeholder', id);
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'stakeholder.removed', subjectType: 'stakeholder', subjectId: id, detail: { email: row.email } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'stakeholder.removed', subjectType: 'stakeholder', subjectId: id, detail: { email: row.email } });
   });
 }

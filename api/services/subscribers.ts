@@ -226,7 +226,7 @@ export async function removeSubscriber(s: Pick<Services, 'db' | 'clock'>, admin:
       .update(deliveries)
       .set({ status: 'suppressed', lastError: 'removed by an admin', leaseOwner: null, leaseUntil: null })
       .where(and(eq(deliveries.audience, 'subscriber'), eq(deliveries.recipientId, row.id), eq(deliveries.status, 'pending')));
-    await recordAudit(tx, { at: now, actor: admin.name, action: 'subscriber.removed', subjectType: 'subscriber', subjectId: row.id });
+    await recordAudit(tx, { at: now, actor: admin, action: 'subscriber.removed', subjectType: 'subscriber', subjectId: row.id });
     return true;
   });
 }

@@ -53,7 +53,7 @@ export async function createToken(s: Pick<Services, 'db' | 'clock'>, actor: Acto
   const id = newId();
   await withTransaction(s, async (tx) => {
     await tx.insert(apiTokens).values({ id, name, role, email, hash: sha256(secret), createdAt: now });
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'token.created', subjectType: 'token', subjectId: id, detail: { name, role, email } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'token.created', subjectType: 'token', subjectId: id, detail: { name, role, email } });
   });
   return { id, name, role, email, token: secret };
 }
@@ -82,7 +82,7 @@ export async function revokeToken(s: Pick<Services, 'db' | 'clock'>, actor: Acto
     const [row] = await tx.update(apiTokens).set({ revokedAt: now }).where(eq(apiTokens.id, id)).returning();
     if (!row) throw new NotFoundError('token', id);
     await tx.delete(sessions).where(eq(sessions.tokenId, id));
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'token.revoked', subjectType: 'token', subjectId: id, detail: { name: row.name } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'token.revoked', subjectType: 'token', subjectId: id, detail: { name: row.name } });
   });
 }
 
