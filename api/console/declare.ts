@@ -4,7 +4,7 @@ import { html } from 'hono/html';
 import { roleAllows } from '../services/tokens.ts';
 import { severities, updateStatuses, incidentStatusLabel, type Severity } from '../domain.ts';
 import { ValidationError, type FieldError } from '../errors.ts';
-import { declareBody } from '../routes/incidents.ts';
+import { declareBody } from '../services/schemas.ts';
 import { listComponents } from '../services/components.ts';
 import type { ComponentState } from '../status.ts';
 import { declareIncident, type DeclareInput } from '../services/incidents.ts';

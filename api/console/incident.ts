@@ -4,7 +4,7 @@ import { html } from 'hono/html';
 import { roleAllows } from '../services/tokens.ts';
 import { componentStatusLabel, incidentStatusLabel, incidentTransitionError, isActiveIncident, updateStatuses, type IncidentStatus } from '../domain.ts';
 import { ConflictError, ValidationError, type FieldError } from '../errors.ts';
-import { postmortemBody, updateBody } from '../routes/incidents.ts';
+import { postmortemBody, updateBody } from '../services/schemas.ts';
 import { listComponents } from '../services/components.ts';
 import type { ComponentState } from '../status.ts';
 import { deliveryProgress, type DeliveryCounts } from '../services/deliveries.ts';

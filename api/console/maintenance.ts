@@ -4,7 +4,7 @@ import { html } from 'hono/html';
 import type { AuthEnv } from '../auth.ts';
 import { maintenanceStatusLabel, maintenanceStatuses, maintenanceTransitionError, type MaintenanceStatus } from '../domain.ts';
 import { ConflictError, ValidationError, type FieldError } from '../errors.ts';
-import { maintenanceUpdateBody, scheduleBody } from '../routes/maintenances.ts';
+import { maintenanceUpdateBody, scheduleBody } from '../services/schemas.ts';
 import { listComponents } from '../services/components.ts';
 import { getMaintenance, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView, type MaintenanceUpdateInput, type ScheduleInput } from '../services/maintenances.ts';
 import { previewMaintenance, previewMaintenanceUpdate } from '../services/preview.ts';
