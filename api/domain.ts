@@ -12,6 +12,20 @@ const readerNames = ['public', 'internal'] as const;
 export type Reader = (typeof readerNames)[number];
 
 
+/**
+ * What a delivery (one row of the outbox) is, in one place: the column is typed by this list, so a kind written or
+ * compared anywhere is one of these. update: an update to subscribers, webhooks; briefing: executives, channels;
+ * confirmation, manage_link: a subscriber's own links; reminder: a maintenance window's reminder; due_reminder, overdue,
+ * alerts_resolved: the cadence's notices to the comms lead and channels; component_update: a component's webhook;
+ * sign-in: a stakeholder's emailed link.
+ */
+export const deliveryKinds = ['update', 'briefing', 'confirmation', 'manage_link', 'reminder', 'due_reminder', 'overdue', 'alerts_resolved', 'component_update', 'sign-in'] as const;
+export type DeliveryKind = (typeof deliveryKinds)[number];
+
+/** Who a delivery goes to. */
+export const deliveryAudiences = ['subscriber', 'stakeholder', 'comms', 'channel', 'webhook'] as const;
+export type DeliveryAudience = (typeof deliveryAudiences)[number];
+
 /** Team roles, weakest first (SPEC "People"): admin can do everything comms can; comms everything viewer can. */
 export const roles = ['viewer', 'comms', 'admin'] as const;
 export type Role = (typeof roles)[number];

@@ -1,7 +1,7 @@
 // The database tables, grouped by domain: catalogue, incidents, maintenance, audiences, outbox, access.
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import { componentStatuses, incidentStatuses, maintenanceStatuses, severities, updateStatusValues, type ComponentStatus, type ReachFlags } from '../api/domain.ts';
+import { componentStatuses, deliveryAudiences, deliveryKinds, incidentStatuses, maintenanceStatuses, severities, updateStatusValues, type ComponentStatus, type ReachFlags } from '../api/domain.ts';
 
 
 const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
@@ -244,8 +244,9 @@ export const deliveries = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     /** null for messages not tied to an update, such as a subscription confirmation. */
     updateId: text('update_id'),
-    kind: text('kind').notNull(), // update | briefing | confirmation | manage_link | reminder | due_reminder | overdue | alerts_resolved
-    audience: text('audience').notNull(), // subscriber | stakeholder | comms | channel | webhook
+    /** What the delivery is (api/domain.ts deliveryKinds). */
+    kind: text('kind', { enum: deliveryKinds }).notNull(),
+    audience: text('audience', { enum: deliveryAudiences }).notNull(),
     /** A subscriber, stakeholder, channel or webhook subscriber id; for `comms`, the address itself. */
     recipientId: text('recipient_id').notNull(),
     /** Where it goes: an email address, or the URL of a channel or webhook subscriber. */

@@ -372,4 +372,14 @@ describe('architecture', () => {
     const wrong = Object.keys(useCaseRoles).filter((u) => checked.get(u) !== u).map((u) => `${u}: ${checked.get(u) ?? 'no such function in api/services/'}`);
     expect(wrong, `use cases not checking their role first:${list(wrong)}`).toEqual([]);
   });
+
+  it('has one HTML escaper (api/html.ts): no other module writes its own entity replacement', () => {
+    // Slack's mrkdwn has its own, narrower rule (& < > only, api/services/channels.ts): not HTML, so not this escaper.
+    const own = new Set([join('api', 'html.ts'), join('api', 'services', 'channels.ts')]);
+    const found = [...modules.values()]
+      .filter((m) => !own.has(m.path))
+      .flatMap((m) => [...nodes(m.source)].filter((n) => ts.isStringLiteralLike(n) && /^&(amp|lt|gt|quot|#\d+);$/.test(n.text)).map((n) => `${where(m, lineOf(m.source, n))} writes ${(n as ts.StringLiteral).text}`));
+    expect(found, `hand-written HTML escapes; use escapeHtml from api/html.ts:${list(found)}`).toEqual([]);
+    expect(modules.get(join('api', 'services', 'channels.ts'))).toBeDefined();
+  });
 });

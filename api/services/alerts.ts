@@ -173,15 +173,15 @@ async function alertsResolved(s: Services, actor: Actor, group: typeof alertGrou
     const person =
       roleEmail(incident.roles.comms) ?? (await scheduledCommsRecipient(tx, latest.id)) ?? commsRecipient(incident.roles, actor, s.cadence.commsEmail);
     const targets = [
-      ...(person ? [{ audience: 'comms', recipientId: person, email: person }] : []),
-      ...(await tx.select({ id: channels.id, url: channels.url }).from(channels)).map((c) => ({ audience: 'channel', recipientId: c.id, email: c.url })),
+      ...(person ? [{ audience: 'comms' as const, recipientId: person, email: person }] : []),
+      ...(await tx.select({ id: channels.id, url: channels.url }).from(channels)).map((c) => ({ audience: 'channel' as const, recipientId: c.id, email: c.url })),
     ];
     // seq: the how-many-th resolution of this group, so a group that fires and resolves again is told again.
     const [{ n }] = (await tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM deliveries WHERE update_id = ${latest.id} AND kind = 'alerts_resolved'`)) as [{ n: number }];
     if (targets.length) {
       await tx
         .insert(deliveries)
-        .values(targets.map((t) => ({ updateId: latest.id, kind: 'alerts_resolved', seq: Number(n), ...t, status: 'pending', nextAttemptAt: now, createdAt: now })))
+        .values(targets.map((t) => ({ updateId: latest.id, kind: 'alerts_resolved' as const, seq: Number(n), ...t, status: 'pending', nextAttemptAt: now, createdAt: now })))
         .onConflictDoNothing();
     }
   });
