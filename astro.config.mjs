@@ -22,9 +22,11 @@ const inProcessRenderer = {
 
 export default defineConfig({
   srcDir: 'site',
+  // Static files (the local-time and embed scripts) live with the site's sources, so a change to one rebuilds the bundle.
+  publicDir: 'site/public',
   output: 'server',
   adapter: inProcessRenderer,
-  // No JavaScript on the page, and stylesheets as files: the CSP allows no inline script or style.
+  // Scripts and stylesheets only as files: the CSP allows no inline script or style.
   build: { inlineStylesheets: 'never' },
   image: { service: { entrypoint: 'astro/assets/services/noop' } },
   devToolbar: { enabled: false },

@@ -17,6 +17,7 @@ import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { maintenanceRoutes } from './routes/maintenances.ts';
+import { memberRoutes } from './routes/members.ts';
 import { stakeholderRoutes } from './routes/stakeholders.ts';
 import { subscriberRoutes } from './routes/subscribers.ts';
 import { templateRoutes } from './routes/templates.ts';
@@ -32,6 +33,7 @@ function createApi(s: Services) {
   api.route('/', incidentRoutes(s));
   api.route('/', maintenanceRoutes(s));
   api.route('/', stakeholderRoutes(s));
+  api.route('/', memberRoutes(s));
   api.route('/', subscriberRoutes(s));
   api.route('/', channelRoutes(s));
   api.route('/', alertRoutes(s));

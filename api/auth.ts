@@ -3,7 +3,7 @@ import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { ForbiddenError, UnauthorizedError } from './errors.ts';
 import type { Actor, Services } from './services/context.ts';
-import { verifySession } from './services/sessions.ts';
+import { verifySession, type SessionHolder } from './services/sessions.ts';
 import { roleAllows, verifyToken, type Role } from './services/tokens.ts';
 
 /** The cookie that carries an internal-page session; scoped to /internal by the sign-in route. */
@@ -11,8 +11,11 @@ export const sessionCookie = 'status_session';
 
 export type AuthEnv = { Variables: { actor: Actor | null } };
 
-/** Reads the bearer token (or, for pages, the session cookie) into `actor`; refuses only a malformed, unknown or revoked bearer (401). */
-export function authenticate(s: Pick<Services, 'db' | 'clock'>) {
+/**
+ * Reads the bearer token (or the session cookie) into `actor`; refuses only a malformed, unknown or revoked bearer
+ * (401). `sessions` names whose cookie sessions count: the API takes only a token's (automation), /internal/ everyone's.
+ */
+export function authenticate(s: Pick<Services, 'db' | 'clock'>, sessions: readonly SessionHolder['kind'][] = ['token']) {
   return createMiddleware<AuthEnv>(async (c, next) => {
     const header = c.req.header('authorization');
     let actor: Actor | null = null;
@@ -23,7 +26,8 @@ export function authenticate(s: Pick<Services, 'db' | 'clock'>) {
       if (!actor) throw new UnauthorizedError('The token is unknown or revoked.');
     } else {
       const cookie = getCookie(c, sessionCookie);
-      if (cookie) actor = await verifySession(s, cookie);
+      const held = cookie ? await verifySession(s, cookie) : null;
+      if (held && sessions.includes(held.kind)) actor = held;
     }
     c.set('actor', actor);
     await next();

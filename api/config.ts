@@ -1,6 +1,7 @@
 // Reads the environment once at start-up; a bad value stops start-up with one clear line.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { noBrand, parseAccent, parseImage, type Brand } from './brand.ts';
 import { defaultCadenceMinutes, defaultSeverityPolicy, severities, type ReachFlags, type Severity } from './domain.ts';
 import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
 
@@ -77,12 +78,36 @@ const envSchema = z.object({
         return false;
       }
     }, 'is not an IANA time zone such as Europe/Berlin'),
+  MAINTENANCE_REMINDER_HOURS: z
+    .string()
+    .default('24')
+    .transform((v, ctx) => parsing(() => parseReminderHours(v), ctx)),
+  BRAND_LOGO: z
+    .string()
+    .optional()
+    .transform((v, ctx) => (v ? parsing(() => parseImage(v, 'logo'), ctx) : null)),
+  BRAND_FAVICON: z
+    .string()
+    .optional()
+    .transform((v, ctx) => (v ? parsing(() => parseImage(v, 'favicon'), ctx) : null)),
+  BRAND_ACCENT: z
+    .string()
+    .optional()
+    .transform((v, ctx) => (v ? parsing(() => parseAccent(v), ctx) : null)),
+  SUPPORT_URL: z.url({ protocol: /^(https?|mailto)$/, error: 'must be an https://, http:// or mailto: URL' }).optional(),
+  HOMEPAGE_URL: z.url({ protocol: /^https?$/, error: 'must be an https:// or http:// URL' }).optional(),
   SITE_POLL_MS: z
     .string()
     .regex(/^\d{1,5}$/, 'must be a whole number of milliseconds from 50 to 1000')
     .default('200')
     .transform(Number)
     .pipe(z.number().min(50, 'must be a whole number of milliseconds from 50 to 1000').max(1000, 'must be a whole number of milliseconds from 50 to 1000')),
+  DATABASE_LOCK_WAIT_MS: z
+    .string()
+    .regex(/^\d{1,6}$/, 'must be a whole number of milliseconds from 100 to 60000')
+    .default('5000')
+    .transform(Number)
+    .pipe(z.number().min(100, 'must be a whole number of milliseconds from 100 to 60000').max(60_000, 'must be a whole number of milliseconds from 100 to 60000')),
   SITE_S3_URL: z
     .string()
     .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^?#]*)?$/, 'must be s3://bucket or s3://bucket/prefix')
@@ -92,7 +117,44 @@ const envSchema = z.object({
   AWS_ENDPOINT_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   AWS_REGION: z.string().min(1).optional(),
   AWS_DEFAULT_REGION: z.string().min(1).optional(),
+  OIDC_ISSUER: z
+    .url({ protocol: /^https?$/, error: 'must be an https:// URL (http:// only on a loopback address)' })
+    .refine((v) => v.startsWith('https:') || isLoopbackUrl(v), 'must be an https:// URL; http:// is accepted only on a loopback address (127.0.0.1, ::1, localhost)')
+    .optional(),
+  OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).max(2000).optional(),
+  OIDC_ROLE_CLAIM: z.string().regex(/^[A-Za-z0-9_.:/-]{1,200}$/, 'must be a claim name such as status_role').default('status_role'),
+  OIDC_ALLOWED_DOMAINS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => parsing(() => parseAllowedDomains(v), ctx)),
 });
+
+/** Whether a URL's host is a loopback address: the only place an http:// OpenID issuer is accepted (tests, local setups). */
+export function isLoopbackUrl(raw: string): boolean {
+  const host = URL.parse(raw)?.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host ?? '');
+}
+
+/** "example.com, example.org" → ["example.com", "example.org"]: email domains that may sign in by SSO before an admin adds them. */
+export function parseAllowedDomains(spec: string | undefined): string[] {
+  if (!spec) return [];
+  const domains = spec.split(',').map((d) => d.trim().toLowerCase().replace(/^@/, '')).filter(Boolean);
+  for (const d of domains) if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d)) throw new Error(`names "${d}", which is not an email domain such as example.com`);
+  return domains;
+}
+
+/** Single sign-on through OpenID Connect (OIDC_*); null when OIDC_ISSUER is not set. */
+export interface OidcSettings {
+  issuer: string;
+  clientId: string;
+  /** Absent for a public client (PKCE alone). */
+  clientSecret: string | undefined;
+  /** The ID token claim that carries admin, comms or viewer for people who are not members yet. */
+  roleClaim: string;
+  /** Email domains that may sign in without being a member yet; empty: members only. */
+  allowedDomains: string[];
+}
 
 /** Where the site is also published: a bucket, a key prefix ("" or "site/"), and how to reach the server. */
 export interface BucketTarget {
@@ -111,6 +173,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string;
   databaseAuthToken: string | undefined;
+  /** How long a write waits for the database's write lock before it is answered 503, in ms (DATABASE_LOCK_WAIT_MS). */
+  databaseLockWaitMs: number;
   /** Absolute base for links in emails and feeds, without a trailing slash. */
   publicUrl: string;
   smtpUrl: string | undefined;
@@ -131,6 +195,12 @@ export interface Config {
   /** Whether webhook subscribers and channels may point at loopback, private or link-local addresses. */
   webhookAllowPrivate: boolean;
   alerts: AlertSettings;
+  /** OIDC_ISSUER and friends: single sign-on, or null. */
+  oidc: OidcSettings | null;
+  /** Hours before a maintenance window starts that subscribers are reminded, largest first; empty for none. */
+  maintenanceReminderHours: number[];
+  /** Logo, accent, favicon, support and home links for the site and the emails. */
+  brand: Brand;
 }
 
 /** When updates are due and who is reminded (CADENCE, REMINDER_LEAD_MINUTES, COMMS_EMAIL). */
@@ -156,6 +226,20 @@ export interface AlertSettings {
 
 export const defaultAlertPolicy: Record<Severity, AlertAction> = { SEV1: 'publish', SEV2: 'draft', SEV3: 'draft', SEV4: 'draft' };
 export const defaultAlertSeverityMap: Record<string, Severity> = { critical: 'SEV1', warning: 'SEV2', major: 'SEV2', minor: 'SEV3', info: 'SEV4' };
+
+/**
+ * "24" or "72,24,1": whole hours before a maintenance window starts at which subscribers are reminded (at most a
+ * year ahead); "0" alone means no reminders. Returned largest first, without repeats.
+ */
+export function parseReminderHours(spec: string): number[] {
+  const parts = spec.split(',').map((p) => p.trim());
+  for (const p of parts) {
+    if (!/^\d{1,4}$/.test(p) || Number(p) > 8784) throw new Error(`gives "${p}"; use whole hours from 0 to 8784, comma-separated, 0 for none`);
+  }
+  const hours = [...new Set(parts.map(Number))].sort((a, b) => b - a);
+  if (hours.includes(0) && hours.length > 1) throw new Error('mixes 0 (no reminders) with hours; give one or the other');
+  return hours.filter((h) => h > 0);
+}
 
 function parsing<T>(parse: () => T, ctx: z.RefinementCtx): T {
   try {
@@ -269,6 +353,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     databaseUrl: e.DATABASE_URL ?? resolve(dataDir, 'status.db'),
     databaseAuthToken: e.DATABASE_AUTH_TOKEN,
+    databaseLockWaitMs: e.DATABASE_LOCK_WAIT_MS,
     publicUrl: (e.PUBLIC_URL ?? `http://${shownHost}:${e.PORT}`).replace(/\/+$/, ''),
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
@@ -282,7 +367,26 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     sitePollMs: e.SITE_POLL_MS,
     siteS3: e.SITE_S3_URL ? bucketTarget(e.SITE_S3_URL, e) : null,
     trustedProxies: e.TRUSTED_PROXIES,
+    oidc: oidcSettings(e),
+    maintenanceReminderHours: e.MAINTENANCE_REMINDER_HOURS,
+    brand: {
+      ...noBrand,
+      logo: e.BRAND_LOGO,
+      favicon: e.BRAND_FAVICON,
+      accent: e.BRAND_ACCENT,
+      supportUrl: e.SUPPORT_URL ?? null,
+      homepageUrl: e.HOMEPAGE_URL ?? null,
+    },
   };
+}
+
+function oidcSettings(e: z.infer<typeof envSchema>): OidcSettings | null {
+  if (!e.OIDC_ISSUER) {
+    if (e.OIDC_CLIENT_ID) throw new ConfigError('Configuration error: OIDC_CLIENT_ID is set but OIDC_ISSUER is not; set both for single sign-on.');
+    return null;
+  }
+  if (!e.OIDC_CLIENT_ID) throw new ConfigError('Configuration error: OIDC_ISSUER is set but OIDC_CLIENT_ID is not; set the client id your identity provider gave this status page.');
+  return { issuer: e.OIDC_ISSUER, clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET, roleClaim: e.OIDC_ROLE_CLAIM, allowedDomains: e.OIDC_ALLOWED_DOMAINS };
 }
 
 /** s3://bucket/some/prefix → bucket "bucket", prefix "some/prefix/"; credentials come from the SDK's usual chain (AWS_ACCESS_KEY_ID …). */

@@ -52,6 +52,23 @@ export class ForbiddenError extends DomainError {
   }
 }
 
+/** 503: the service cannot store this now (the database's write lock stayed taken); the caller may retry after `retryAfterSeconds`. */
+export class UnavailableError extends DomainError {
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(503, 'Service unavailable', detail);
+  }
+}
+
+/** 507 (RFC 4918): the disk is full, so the request could not be stored; nothing of it was. */
+export class InsufficientStorageError extends DomainError {
+  constructor(detail: string) {
+    super(507, 'Insufficient storage', detail);
+  }
+}
+
 export function problemBody(error: DomainError, instance?: string) {
   return {
     type: error.type,

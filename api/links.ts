@@ -18,6 +18,18 @@ export const paths = {
   /** day: "2026-11-23", on its month's page. */
   day: (reader: Reader, day: string) => `${readerRoot[reader]}/history/${day.slice(0, 7)}/#${dayAnchor(day)}`,
   feed: () => '/feed.xml',
+  /** The same items as the RSS feed, as Atom 1.0 and as JSON Feed 1.1. */
+  atomFeed: () => '/feed.atom',
+  jsonFeed: () => '/feed.json',
+  /** Upcoming and in-progress maintenance windows as iCalendar (RFC 5545). */
+  maintenanceCalendar: () => '/maintenance.ics',
+  /** The page status as an SVG badge, or one component's. */
+  badge: (componentId?: string) => (componentId ? `/badge/${componentId}.svg` : '/badge.svg'),
+  /** A compact page made for an iframe, and the script that shows a banner on another site. */
+  embed: () => '/embed/',
+  embedScript: () => '/embed.js',
+  /** Shows each time in the reader's own zone (the page reads whole without it). */
+  localTimeScript: () => '/local-time.js',
   /** name: a Statuspage document, e.g. "summary.json". */
   statuspage: (name: string) => `/api/v2/${name}`,
   subscribe: () => '/api/v1/subscribers',

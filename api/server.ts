@@ -14,9 +14,12 @@ import { isEmpty, seedDemo } from './seed.ts';
 import type { Services } from './services/context.ts';
 import { advanceMaintenances } from './services/maintenances.ts';
 import { startupReachWarning } from './services/reach.ts';
+import { issueFirstAdminLink } from './services/stakeholder-sign-in.ts';
+import { oidcSignIn } from './services/oidc.ts';
 import { loadTemplates } from './templates.ts';
 import { consoleMount } from './console/routes.ts';
 import { startSite } from './site/start.ts';
+import { createSupervisor } from './supervisor.ts';
 
 export const templatesDir = fileURLToPath(new URL('../templates', import.meta.url));
 
@@ -38,7 +41,7 @@ interface StartOptions {
 export async function openServices(config: Config, options: StartOptions = {}): Promise<Services & { db: Database }> {
   const log = options.log ?? console.log;
   const templates = loadTemplates(templatesDir);
-  const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken, lockWaitMs: config.databaseLockWaitMs });
   return {
     db,
     templates,
@@ -50,6 +53,10 @@ export async function openServices(config: Config, options: StartOptions = {}): 
     webhookAllowPrivate: config.webhookAllowPrivate,
     alerts: config.alerts,
     trustedProxies: config.trustedProxies,
+    maintenanceReminderHours: config.maintenanceReminderHours,
+    timeZone: config.timeZone,
+    pageName: config.pageName,
+    brand: config.brand,
   };
 }
 
@@ -62,20 +69,25 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }
   const emptyAudience = await startupReachWarning(services.db, services.severityPolicy);
   if (emptyAudience) log(emptyAudience);
+  // First run (SPEC "People"): while no admin member exists, one line with a one-time link that makes its user the first admin.
+  const firstAdmin = await issueFirstAdminLink(services);
+  if (firstAdmin) log(`No admin yet: sign in as the first admin within 15 minutes, once, at ${firstAdmin.url}`);
   const app = createApp(services);
   const stops: (() => Promise<void> | void)[] = [];
   // The public site and /internal/: rendered now, and again on every publish.
-  const site = await startSite(services, config, { log, console: (parts) => consoleMount({ services, mailFrom: config.mailFrom, ...parts }) });
+  const sso = config.oidc ? oidcSignIn(config.oidc, config.publicUrl) : undefined;
+  const site = await startSite(services, config, { log, sso, console: (parts) => consoleMount({ services, mailFrom: config.mailFrom, ...parts }) });
   app.route('/', site.routes);
   stops.push(() => site.close());
 
   const interval = options.schedulerIntervalMs ?? 15_000;
   if (interval > 0) {
-    const timer = setInterval(() => {
-      advanceMaintenances(services).catch((e: unknown) => log(`maintenance scheduler: ${(e as Error).message}`));
-    }, interval);
-    timer.unref();
-    stops.push(() => clearInterval(timer));
+    const scheduler = createSupervisor({
+      run: () => advanceMaintenances(services).then(() => {}),
+      pollMs: interval,
+      onFailure: (e, attempt, retryIn) => log(`maintenance scheduler failed (try ${attempt}, again in ${Math.round(retryIn / 1000)} s): ${e.message}`),
+    });
+    stops.push(() => scheduler.close());
   }
 
   const outboxPollMs = options.outboxPollMs ?? 1_000;

@@ -2,7 +2,16 @@
 import { asc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client.ts';
 import { componentGroups, components, incidentComponents, incidents, maintenanceComponents, maintenances } from '../db/schema.ts';
-import { activeIncidentStatuses, activeMaintenanceStatuses, worstStatus, type ComponentStatus, type Reader } from './domain.ts';
+import {
+  activeIncidentStatuses,
+  activeMaintenanceStatuses,
+  pageStatus,
+  worstStatus,
+  type ActiveIncidentImpact,
+  type ComponentStatus,
+  type PageStatus,
+  type Reader,
+} from './domain.ts';
 
 /**
  * Which incidents a reader sees: the public sees those its severity policy made public (SEV1/SEV2 by default)
@@ -102,4 +111,33 @@ export async function readComponents(db: Queryable, reader: Reader): Promise<Com
       updatedAt: r.updatedAt.getTime() < r.createdAt.getTime() ? r.createdAt : r.updatedAt,
     })),
   );
+}
+
+/**
+ * The page's status for a reader (SPEC "One door": never "All Systems Operational" while an active incident the
+ * reader sees is listed): domain.ts `pageStatus` over every live component's status and the reader's active
+ * incidents, each with the impacts in force on the live components it names. The banner, `status.json`'s indicator,
+ * webhook envelopes and badges all read this one function. Pass `components` when already read (readComponents),
+ * so the page status and the component list come from the same reading.
+ */
+export async function readPageStatus(db: Queryable, reader: Reader, components?: readonly ComponentState[]): Promise<PageStatus> {
+  const [live, active] = await Promise.all([components ?? readComponents(db, reader), activeIncidentImpacts(db, reader)]);
+  return pageStatus(live.map((c) => c.status), active);
+}
+
+/** The reader's active incidents, each with its severity and the impacts recorded on the live components it names. */
+async function activeIncidentImpacts(db: Queryable, reader: Reader): Promise<ActiveIncidentImpact[]> {
+  const rows = await db
+    .select({ id: incidents.id, severity: incidents.severity, impact: incidentComponents.impact, live: components.id })
+    .from(incidents)
+    .leftJoin(incidentComponents, eq(incidentComponents.incidentId, incidents.id))
+    .leftJoin(components, sql`${components.id} = ${incidentComponents.componentId} AND ${components.archivedAt} IS NULL`)
+    .where(sql`${inArray(incidents.status, activeIncidentStatuses)} AND ${incidentVisibleTo(reader)}`);
+  const byIncident = new Map<string, ActiveIncidentImpact & { impacts: ComponentStatus[] }>();
+  for (const r of rows) {
+    const entry = byIncident.get(r.id) ?? { severity: r.severity, impacts: [] };
+    byIncident.set(r.id, entry);
+    if (r.impact && r.live) entry.impacts.push(r.impact);
+  }
+  return [...byIncident.values()];
 }

@@ -16,16 +16,36 @@ export const maintenanceBuiltins = ['starts_at', 'ends_at', 'maintenance_url'] a
 
 const allBuiltins = new Set<string>([...sharedBuiltins, ...internalBuiltins, ...maintenanceBuiltins]);
 
-const variableSchema = z.object({
-  name: z
-    .string()
-    .regex(/^[a-z][a-z0-9_]*$/, 'variable names are snake_case')
-    .refine((n) => !allBuiltins.has(n), { message: 'collides with a built-in variable' }),
-  description: z.string().min(1),
-  required: z.boolean().default(true),
-  example: z.string().min(1),
-  audience: z.enum(['both', 'internal']).default('both'),
-});
+/**
+ * What a person sees for a variable without a `label`: its name in words ("what_happened" → "What happened").
+ * Templates should still declare a label; this only keeps a label-less template from showing snake_case.
+ */
+export function labelFromName(name: string): string {
+  const words = name.replace(/_+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+const variableSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]*$/, 'variable names are snake_case')
+      .refine((n) => !allBuiltins.has(n), { message: 'collides with a built-in variable' }),
+    // Words for the person filling the field in at 3 a.m.; the name stays the key for the API and the form.
+    label: z
+      .string()
+      .trim()
+      .min(1)
+      .max(60, 'a label is at most 60 characters')
+      .regex(/^[^_{}<>\r\n]*$/, 'a label is plain words shown to people: no underscores, braces, angle brackets or line breaks')
+      .optional(),
+    description: z.string().min(1),
+    required: z.boolean().default(true),
+    example: z.string().min(1),
+    audience: z.enum(['both', 'internal']).default('both'),
+  })
+  .strict()
+  .transform((v) => ({ ...v, label: v.label ?? labelFromName(v.name) }));
 
 const frontMatterSchema = z
   .object({
@@ -46,13 +66,21 @@ const frontMatterSchema = z
       }
     }
     const seen = new Set<string>();
+    const labels = new Set<string>();
     for (const [i, v] of t.variables.entries()) {
       if (seen.has(v.name)) ctx.addIssue({ code: 'custom', path: ['variables', i], message: `"${v.name}" is declared twice` });
       seen.add(v.name);
+      // Two fields with the same label on one form cannot be told apart by a person or a screen reader.
+      // (zod still runs this check when a variable failed its own schema; such a variable has no label to compare.)
+      if (typeof v.label !== 'string') continue;
+      const label = v.label.toLowerCase();
+      if (labels.has(label)) ctx.addIssue({ code: 'custom', path: ['variables', i, 'label'], message: `the label "${v.label}" is used twice` });
+      labels.add(label);
     }
   });
 
-type TemplateVariable = z.infer<typeof variableSchema>;
+/** One declared variable as loaded: `label` is always set (declared, else made from the name). */
+export type TemplateVariable = z.output<typeof variableSchema>;
 export type TemplateKind = 'incident' | 'maintenance';
 
 interface Wording {

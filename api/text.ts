@@ -62,6 +62,28 @@ export function formatUtc(at: Date, now: Date): string {
   return `${utcDay.format(at).replace(',', '')} ${time} UTC`;
 }
 
+const zoneFormats = new Map<string, { day: Intl.DateTimeFormat; time: Intl.DateTimeFormat }>();
+
+/**
+ * "15:30 CET" on the same day (in `timeZone`) as `now`, "Tue 24 Nov 15:30 CET" on another: in TIME_ZONE with the
+ * zone's short name (en-GB's, "GMT-8" where it has no abbreviation). In UTC, exactly formatUtc.
+ */
+export function formatIn(at: Date, now: Date, timeZone = 'UTC'): string {
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return formatUtc(at, now);
+  let f = zoneFormats.get(timeZone);
+  if (!f) {
+    f = {
+      day: new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone }),
+      time: new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short', timeZone }),
+    };
+    zoneFormats.set(timeZone, f);
+  }
+  const time = f.time.format(at);
+  const day = f.day.format(at);
+  if (day === f.day.format(now)) return time;
+  return `${day.replace(',', '').replace(/ \d{4}$/, '')} ${time}`;
+}
+
 /** Who hears about an incident, in words: "Public page, subscribers and executives". */
 export function describeReach(a: { public: boolean; subscribers: boolean; stakeholders: boolean }): string {
   const known: Record<string, string> = {

@@ -8,7 +8,7 @@ import { mailTransport } from '../api/mail/transport.ts';
 import { startHttpWorker, startOutboxWorker } from '../api/outbox/worker.ts';
 
 const usage = `Usage: npm run worker -- [--batch 100] [--concurrency 25] [--lease-ms 60000] [--poll-ms 1000]
-                           [--retry-base-ms 30000] [--retry-max-ms 3600000] [--max-attempts 15]
+                           [--retry-base-ms 30000] [--retry-max-ms 60000] [--max-attempts 1440]
 Reads DATABASE_URL, DATA_DIR, SMTP_URL, MAIL_FROM, PUBLIC_URL and WEBHOOK_ALLOW_PRIVATE like npm start.`;
 
 function numbers(values: Record<string, string | boolean | undefined>) {
@@ -41,7 +41,7 @@ try {
   }
   const n = numbers(values);
   const config = readConfig();
-  const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken, lockWaitMs: config.databaseLockWaitMs });
   const log = (m: string) => console.log(m);
   const transport = mailTransport(config, log);
   // Both workers, email and HTTP, run with the same tuning.
@@ -66,7 +66,7 @@ try {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  // The poll timer is unref'd so tests can exit; this keeps a standalone worker alive.
+  // Keeps a standalone worker alive whatever its timers are doing between runs.
   setInterval(() => {}, 1 << 30);
 } catch (e) {
   if (e instanceof ConfigError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -304,29 +304,52 @@ export const apiTokens = sqliteTable('api_tokens', {
   lastUsedAt: timestamp('last_used_at'),
 });
 
-/**
- * Sign-in sessions for the internal page; the cookie carries the secret, the table its hash. A session belongs to
- * an API token (signed in with the token) or to a stakeholder (signed in by an emailed link, always as a viewer).
- */
-export const sessions = sqliteTable('sessions', {
-  hash: text('hash').primaryKey(),
-  tokenId: text('token_id'),
-  stakeholderId: text('stakeholder_id'),
-  expiresAt: timestamp('expires_at').notNull(),
+/** A team member: a person who signs in (emailed link or SSO) with a role; removing one ends their sessions. */
+export const members = sqliteTable('members', {
+  id: text('id').primaryKey(),
+  email: text('email').notNull().unique(),
+  name: text('name').notNull(),
+  role: text('role').notNull(), // admin | comms | viewer
   createdAt: createdAt(),
+  updatedAt: timestamp('updated_at').notNull(),
+  lastSignedInAt: timestamp('last_signed_in_at'),
 });
 
 /**
- * One-time sign-in links for stakeholders. The secret is minted when the outbox composes the email and only its
- * hash is kept; a link works once, until expiresAt.
+ * Sign-in sessions for the internal page; the cookie carries the secret, the table its hash. A session belongs to
+ * exactly one of: an API token (signed in with the token), a member (emailed link or SSO), or a stakeholder (emailed
+ * link, always a viewer). It ends 12 hours after it was last used, and 7 days after it began whatever happens.
+ */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    hash: text('hash').primaryKey(),
+    tokenId: text('token_id'),
+    stakeholderId: text('stakeholder_id'),
+    memberId: text('member_id'),
+    /** The absolute end: createdAt + 7 days. */
+    expiresAt: timestamp('expires_at').notNull(),
+    /** Last request seen (kept to the minute); the idle limit counts from here. */
+    lastSeenAt: timestamp('last_seen_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('sessions_member').on(t.memberId)],
+);
+
+/**
+ * One-time sign-in links for stakeholders and members. An emailed link's secret is minted when the outbox composes
+ * the email; a link printed at the shell (npm run member, first run) is minted at once. Only the hash is kept; a
+ * link works once, until expiresAt.
  */
 export const signInLinks = sqliteTable(
   'sign_in_links',
   {
     id: text('id').primaryKey(),
-    stakeholderId: text('stakeholder_id').notNull(),
-    /** The outbox row that emails this link. */
-    deliveryId: integer('delivery_id').notNull().unique(),
+    /** Whose link it is: a stakeholder or a member, exactly one of the two. */
+    stakeholderId: text('stakeholder_id'),
+    memberId: text('member_id'),
+    /** The outbox row that emails this link; null for a link printed at the shell. */
+    deliveryId: integer('delivery_id').unique(),
     /** Hash of the emailed secret; null until the email is composed. */
     hash: text('hash').unique(),
     /** Where the stakeholder lands after signing in: a path under /internal/. */
@@ -335,7 +358,7 @@ export const signInLinks = sqliteTable(
     usedAt: timestamp('used_at'),
     createdAt: timestamp('created_at').notNull(),
   },
-  (t) => [index('sign_in_links_stakeholder').on(t.stakeholderId, t.createdAt)],
+  (t) => [index('sign_in_links_stakeholder').on(t.stakeholderId, t.createdAt), index('sign_in_links_member').on(t.memberId, t.createdAt)],
 );
 
 export const idempotencyKeys = sqliteTable(

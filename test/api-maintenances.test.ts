@@ -248,37 +248,26 @@ describe('the maintenance reminder', () => {
   const reminders = () => count(f, 'deliveries', "WHERE kind = 'reminder'");
   const at = (minutesFromNow: number) => new Date(f.clock.now().getTime() + minutesFromNow * 60_000).toISOString();
 
-  /** Schedules a window starting `lead` minutes from now, then runs the clock up to its start, a minute at a time. */
-  async function remindersFor(lead: number) {
-    await schedule({ scheduledFor: at(lead), scheduledUntil: at(lead + 60) });
-    for (let minute = 0; minute < lead; minute++) {
-      await advanceMaintenances(f.services);
-      f.clock.advance(60_000);
-    }
-    return reminders();
-  }
-
-  it('gives a window announced 30 minutes ahead no separate reminder', async () => {
-    expect(await remindersFor(30)).toBe(0);
+  it('gives a window announced under 24 hours ahead no reminder (MAINTENANCE_REMINDER_HOURS defaults to 24)', async () => {
+    await schedule({ scheduledFor: at(24 * 60 - 1), scheduledUntil: at(25 * 60) });
+    expect(await reminders()).toBe(0);
     // Its announcement did go out.
     expect(await count(f, 'deliveries', "WHERE kind = 'update'")).toBe(1);
   });
 
-  it('gives a window announced 90 minutes ahead no reminder half an hour after its announcement', async () => {
-    expect(await remindersFor(90)).toBe(0);
+  it('queues one reminder, due 24 hours before the start, for a window announced 24 hours and a minute ahead', async () => {
+    await schedule({ scheduledFor: at(24 * 60 + 1), scheduledUntil: at(25 * 60) });
+    const [row] = (await f.services.db.$client.execute("SELECT next_attempt_at, seq, status FROM deliveries WHERE kind = 'reminder'")).rows;
+    expect(await reminders()).toBe(1);
+    expect(row).toMatchObject({ next_attempt_at: Date.parse(at(1)), seq: 24, status: 'pending' });
   });
 
-  it('reminds once, an hour ahead, of a window announced three hours ahead', async () => {
+  it('leaves the clock nothing to queue: advancing it adds no reminder', async () => {
     await schedule({ scheduledFor: at(180), scheduledUntil: at(240) });
-    f.clock.advance(119 * 60_000);
+    f.clock.advance(120 * 60_000);
     await advanceMaintenances(f.services);
     expect(await reminders()).toBe(0);
-    f.clock.advance(60_000);
-    await advanceMaintenances(f.services);
-    expect(await reminders()).toBe(1);
-    f.clock.advance(30 * 60_000);
-    await advanceMaintenances(f.services);
-    expect(await reminders()).toBe(1);
   });
 });
+
 

@@ -41,7 +41,9 @@ describe('template list', () => {
     expect(investigating).toMatchObject({ kind: 'incident', statuses: ['investigating'] });
     expect(investigating.builtins.internalOnly).toEqual(expect.arrayContaining(['severity', 'ic', 'impact']));
     expect(investigating.builtins.both).not.toContain('severity');
-    for (const v of investigating.variables) expect(v).toMatchObject({ name: expect.any(String), description: expect.any(String), required: expect.any(Boolean), example: expect.any(String) });
+    for (const v of investigating.variables) expect(v).toMatchObject({ name: expect.any(String), label: expect.any(String), description: expect.any(String), required: expect.any(Boolean), example: expect.any(String) });
+    // Each variable's plain label for forms (the name stays the key): what the console shows.
+    expect(investigating.variables.find((v: { name: string }) => v.name === 'symptom')).toMatchObject({ label: 'What users are seeing' });
     const maintenance = templates.find((t: { key: string }) => t.key === 'maintenance-scheduled');
     expect(maintenance.builtins.both).toEqual(expect.arrayContaining(['starts_at', 'ends_at']));
     expect(maintenance.builtins.internalOnly).toEqual([]);

@@ -114,7 +114,7 @@ async function runDrill(context: BrowserContext, javaScript: boolean) {
     .poll(async () => {
       const res = await publicPage.goto(`${running.url}/incidents/${id}/`);
       return res?.status() === 200 ? await publicPage.locator('h1').textContent() : null;
-    }, { timeout: 15_000 })
+    }, { timeout: 30_000 })
     .toBe(title);
   await expect(publicPage.locator('main').textContent()).resolves.toContain('Card payments fail at checkout');
   await publicPage.close();
@@ -125,7 +125,7 @@ async function runDrill(context: BrowserContext, javaScript: boolean) {
   if (javaScript) {
     // The update's preview follows the typing too, above the form, as Preview would show it without JavaScript.
     const live = page.locator('#update-preview #preview');
-    await expect.poll(async () => ((await live.count()) ? await live.textContent() : ''), { timeout: 10_000 }).toContain('We are installing a renewed certificate.');
+    await expect.poll(async () => ((await live.count()) ? await live.textContent() : ''), { timeout: 30_000 }).toContain('We are installing a renewed certificate.');
     await expect(live.getByRole('heading', { name: 'Internal wording' }).isVisible()).resolves.toBe(true);
   }
   await drill.click(page.getByRole('button', { name: 'Post update' }));
@@ -270,7 +270,7 @@ describe('the 3 a.m. drill in Chromium', () => {
       await label(page, 'expected_impact').fill('Requests may pause for a few seconds.');
       // With JavaScript the maintenance wording previews as it is typed, as Declare's does.
       const live = page.locator('#live-preview #preview');
-      await expect.poll(async () => ((await live.count()) ? await live.textContent() : ''), { timeout: 10_000 }).toContain('Requests may pause for a few seconds.');
+      await expect.poll(async () => ((await live.count()) ? await live.textContent() : ''), { timeout: 30_000 }).toContain('Requests may pause for a few seconds.');
       await page.getByRole('button', { name: 'Schedule' }).click();
       // The window's own page, not the form coming back with an error at /internal/maintenances/new/.
       await page.waitForURL((url) => /^\/internal\/maintenances\/[a-z0-9]+\/$/.test(url.pathname) && url.pathname !== '/internal/maintenances/new/');
@@ -278,9 +278,9 @@ describe('the 3 a.m. drill in Chromium', () => {
       // The window's Post update previews as it is typed, too.
       await page.locator('#update-form-maintenance').getByLabel('expected_impact', { exact: true }).fill('Requests may pause for up to a minute.');
       const updateLive = page.locator('#update-preview #preview');
-      await expect.poll(async () => ((await updateLive.count()) ? await updateLive.textContent() : ''), { timeout: 10_000 }).toContain('Requests may pause for up to a minute.');
+      await expect.poll(async () => ((await updateLive.count()) ? await updateLive.textContent() : ''), { timeout: 30_000 }).toContain('Requests may pause for up to a minute.');
       expect(checked.length).toBe(18);
       await context.close();
     }
-  });
+  }, 240_000); // 18 pages checked with axe at two sizes: minutes on a busy two-core machine, under one on a quiet one.
 });

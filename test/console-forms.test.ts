@@ -313,7 +313,8 @@ describe('console forms', () => {
       expect(res.status, path).toBe(404);
       expect(await res.text(), path).toContain('There is nothing at this address.');
     }
-    const found = await f.app.request(`${origin}/internal/incidents/${incidentId}/`, { headers: { cookie: f.sessions.viewer } });
+    // The deliveries panel is the comms lead's; a viewer lands on the briefing (SPEC "People").
+    const found = await f.app.request(`${origin}/internal/incidents/${incidentId}/`, { headers: { cookie: f.sessions.comms! } });
     expect(found.status).toBe(200);
     expect(await found.text()).toContain('class="progress"');
   });

@@ -83,13 +83,37 @@ describe('the outbox screen', () => {
     expect((await get('/internal/admin/outbox/999999/')).status).toBe(404);
   });
 
-  it('is for admins: comms and viewers get 403, and nothing is sent by reading', async () => {
+  it('opens each message to admins only; viewers get 403 on all of it, and nothing is sent by reading', async () => {
     const before = sink.received.length;
     for (const who of ['comms', 'viewer'] as const) {
-      expect((await get('/internal/admin/outbox/', who)).status).toBe(403);
       expect((await get('/internal/admin/outbox/1/', who)).status).toBe(403);
       expect((await get('/internal/admin/outbox/1/html', who)).status).toBe(403);
     }
+    expect((await get('/internal/admin/outbox/', 'viewer')).status).toBe(403);
+    expect((await get(`/internal/admin/outbox/?incident=${first.id}`, 'viewer')).status).toBe(403);
     expect(sink.received.length).toBe(before);
+  });
+
+  it('shows comms the deliveries of an incident, addresses hidden, and no message to open (issue 18: comms got 403)', async () => {
+    const res = await get(`/internal/admin/outbox/?incident=${first.id}`, 'comms');
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    const rows = [...page.matchAll(/<tr><td>Message (\d+)<\/td><td>([a-z_-]+)<\/td><td>hidden <span class="meta">\((\w+)\)<\/span><\/td><td>.*?<\/td><td>(\w+)<\/td>/g)].map((m) => ({ kind: m[2], audience: m[3], state: m[4] }));
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { kind: 'update', audience: 'subscriber', state: 'sent' },
+        { kind: 'briefing', audience: 'stakeholder', state: 'sent' },
+      ]),
+    );
+    expect(page).not.toContain('reader@example.com');
+    expect(page).not.toContain('ceo@example.com');
+    expect(page).not.toMatch(/href="\/internal\/admin\/outbox\/\d+\/"/);
+    // The incident's page links to it for the people who publish.
+    const incidentPage = await (await get(`/internal/incidents/${first.id}/`, 'comms')).text();
+    expect(incidentPage).toContain(`href="/internal/admin/outbox/?incident=${first.id}">Every delivery of this incident</a>`);
+    // Without an incident chosen, comms is asked to choose one; the whole outbox (sign-in links, confirmations) stays with admins.
+    const unfiltered = await (await get('/internal/admin/outbox/', 'comms')).text();
+    expect(unfiltered).toContain('Choose an incident to see its deliveries');
+    expect(unfiltered).toMatch(/<caption>0 messages</);
   });
 });

@@ -18,6 +18,11 @@ import {
   maintenanceStatuses,
   maintenanceTransitionError,
   pageStatus,
+  severities,
+  incidentImpactStatus,
+  componentStatusEnum,
+  statuspageUpdateStatus,
+  type ComponentStatus,
   upcomingMaintenanceStatuses,
   updateStatuses,
   worstStatus,
@@ -188,6 +193,54 @@ describe('the page status: Statuspage\'s blend of component statuses (decision 0
         if (worst === 'major_outage') expect(['major', 'critical']).toContain(indicator);
       }),
     );
+  });
+});
+
+describe('the page status with active incidents (SPEC "One door", decision 014)', () => {
+  const sev = (severity: 'SEV1' | 'SEV2' | 'SEV3' | 'SEV4', impacts: ComponentStatus[] = []) => ({ severity, impacts });
+  const table: [string, ComponentStatus[], ReturnType<typeof sev>[], string, string][] = [
+    ['a SEV1 naming no component, all operational', ['operational', 'operational'], [sev('SEV1')], 'critical', 'Major System Outage'],
+    ['a SEV2 naming no component', ['operational'], [sev('SEV2')], 'major', 'Partial System Outage'],
+    ['a SEV2 that set its component back to operational', ['operational'], [sev('SEV2', ['operational'])], 'major', 'Partial System Outage'],
+    ['a SEV1 that impairs one of many: the blend speaks', ['major_outage', 'operational'], [sev('SEV1', ['major_outage'])], 'major', 'Partial System Outage'],
+    ['a SEV2 naming none beside maintenance', ['under_maintenance'], [sev('SEV2')], 'major', 'Partial System Outage'],
+    ['a SEV2 naming none while everything is down: the worse wins', ['major_outage'], [sev('SEV2')], 'critical', 'Major System Outage'],
+    ['an insider\'s SEV3 naming none', ['operational'], [sev('SEV3')], 'minor', 'Minor Service Outage'],
+  ];
+  it.each(table)('%s', (_what, statuses, incidents, indicator, description) => {
+    expect(pageStatus(statuses, incidents)).toMatchObject({ indicator, description });
+  });
+
+  it('property: never "none" while an active incident is listed, never calmer than the blend', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...componentStatuses), { maxLength: 5 }),
+        fc.array(fc.record({ severity: fc.constantFrom(...severities), impacts: fc.array(fc.constantFrom(...componentStatuses), { maxLength: 3 }) }), { minLength: 1, maxLength: 3 }),
+        (others, incidents) => {
+          // Each impact an incident records is in force on a live component, so it is among the statuses.
+          const statuses = [...others, ...incidents.flatMap((i) => i.impacts)];
+          const order = ['none', 'maintenance', 'minor', 'major', 'critical'];
+          const page = pageStatus(statuses, incidents);
+          expect(page.indicator).not.toBe('none');
+          expect(order.indexOf(page.indicator)).toBeGreaterThanOrEqual(order.indexOf(pageStatus(statuses).indicator));
+        },
+      ),
+    );
+  });
+
+  it('an incident card reads as its severity while open and impairing nothing, as recorded otherwise', () => {
+    expect(incidentImpactStatus('SEV1', [], true)).toBe('major_outage');
+    expect(incidentImpactStatus('SEV2', ['operational'], true)).toBe('partial_outage');
+    expect(incidentImpactStatus('SEV1', ['degraded_performance'], true)).toBe('degraded_performance');
+    expect(incidentImpactStatus('SEV1', [], false)).toBe('operational');
+    expect(incidentImpactStatus(null, ['under_maintenance'], true)).toBe('under_maintenance');
+  });
+
+  it('statuses carry their Statuspage names in one place', () => {
+    for (const s of componentStatuses) expect(componentStatusEnum[s].statuspage).toBe(s);
+    expect(statuspageUpdateStatus('cancelled')).toBe('completed');
+    expect(statuspageUpdateStatus('postmortem')).toBe('postmortem');
+    expect(componentStatuses.map((s) => componentStatusEnum[s].rank)).toEqual([0, 1, 2, 3, 4]);
   });
 });
 

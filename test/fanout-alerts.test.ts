@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 /** The example payload from the Alertmanager documentation (webhook_config, version 4), with our two labels added. */
-function alertmanager(status: 'firing' | 'resolved', labels: Record<string, string>, groupKey = '{}/{severity="critical"}:{alertname="ProbeFailure"}') {
+function alertmanager(status: 'firing' | 'resolved', labels: Record<string, string>, groupKey = '{}/{severity="critical"}:{alertname="ProbeFailure"}', startsAt = '2023-02-06T13:08:45.828Z') {
   const common = { alertname: 'ProbeFailure', instance: 'https://server.example.org', job: 'http_checks', monitor: 'master', ...labels };
   return {
     receiver: 'statusdesk',
@@ -37,7 +37,7 @@ function alertmanager(status: 'firing' | 'resolved', labels: Record<string, stri
           description: 'Instance https://server.example.org has been down for over 5m. Job: http_checks',
           summary: 'BlackBox Probe Failure: https://server.example.org',
         },
-        startsAt: '2023-02-06T13:08:45.828Z',
+        startsAt,
         endsAt: status === 'resolved' ? '2023-02-06T13:28:45.828Z' : '0001-01-01T00:00:00Z',
         generatorURL: 'http://prometheus.example.org:9090/graph?g0.expr=probe_success+%3D%3D+0&g0.tab=1',
         fingerprint: '1a30ba71cca2921f',
@@ -219,30 +219,139 @@ describe('Alertmanager', () => {
     expect(told.map((m) => m.envelopeTo)).toEqual([['pat@example.com']]);
   });
 
-  it('declares once when deliveries of one group overlap: an HA pair after the incident closed, a declare in flight, one that died', async () => {
-    const firing = () => alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }, 'g-ha'));
+  it('declares once when deliveries of one group overlap: an HA pair after the incident closed, and a reservation an older version left behind', async () => {
+    const firing = (startsAt?: string) => alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }, 'g-ha', startsAt));
     const first = (await (await firing()).json()) as { incidentId: string };
     expect((await f.call('POST', `/api/v1/incidents/${first.incidentId}/updates`, { token: 'comms', body: { status: 'resolved', template: 'resolved', variables: examples(f, 'resolved') } })).status).toBe(201);
-    // The group fires again after its incident closed, and both replicas of an HA Alertmanager deliver it at once.
-    const both = await Promise.all([firing(), firing()]);
+    // The group fires anew after its incident closed (its alert starts after the resolve), and both replicas of an HA
+    // Alertmanager deliver it at once.
+    f.clock.advance(60_000);
+    const anew = f.clock.now().toISOString();
+    const both = await Promise.all([firing(anew), firing(anew)]);
     expect(both.map((r) => r.status).sort()).toEqual([200, 201]);
     expect(await countRows(f, 'incidents')).toBe(2);
 
-    // Another process holds the group's reservation and is declaring now: a delivery is a repeat.
+    // A reservation (no incident id) committed by a version that declared in two transactions and died between them:
+    // the next delivery declares at once instead of waiting for it to go stale.
     const now = f.clock.now().getTime();
     await rows(f, "INSERT INTO alert_groups (id, source, group_key, incident_id, status, firing_at, last_received_at) VALUES ('grp-busy', 'alertmanager', 'g-busy', '', 'firing', ?, ?)", [now, now]);
-    const busy = await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }, 'g-busy'));
-    expect(busy.status).toBe(200);
-    expect(await busy.json()).toMatchObject({ outcome: 'repeat', incidentId: null });
-    expect(await countRows(f, 'incidents')).toBe(2);
-
-    // A reservation a minute old belongs to a process that died mid-declare: the next delivery declares.
-    f.clock.advance(61_000);
     const late = await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }, 'g-busy'));
     expect(late.status).toBe(201);
     const declared = (await late.json()) as { incidentId: string };
     expect(await rows(f, "SELECT incident_id FROM alert_groups WHERE id = 'grp-busy'")).toEqual([expect.objectContaining({ incident_id: declared.incidentId })]);
     expect(await countRows(f, 'incidents')).toBe(3);
+  });
+
+  it('escalates a warning group that turns critical: its SEV2 draft becomes a published SEV1 that subscribers, webhooks and executives hear of', async () => {
+    // Issue 17's input: warning → draft, then a critical alert in the same group stayed a non-public draft.
+    expect((await f.call('POST', '/api/v1/subscribers', { token: null, body: { webhook: `${hooks.url}/hook` } })).status).toBe(201);
+    await f.services.db.$client.execute("INSERT INTO subscribers (id, email, confirmed_at, unsubscribe_token, created_at) VALUES ('s1', 'reader@example.com', 1, 'tok-1', 1)");
+    expect((await f.call('POST', '/api/v1/stakeholders', { token: 'admin', body: { email: 'exec@example.com', name: 'Exec' } })).status).toBe(201);
+    const warning = await alert('alertmanager', alertmanager('firing', { severity: 'warning', component: 'api' }, 'g-esc'));
+    const { incidentId } = (await warning.json()) as { incidentId: string };
+    const mail = manualOutbox(f, smtp);
+    const http = manualHttpOutbox(f);
+    try {
+      await mail.drain();
+      await http.drain();
+      expect(smtp.received).toHaveLength(0);
+      expect(hooks.posted).toHaveLength(0);
+
+      const critical = await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }, 'g-esc'));
+      expect(critical.status).toBe(200);
+      expect(await critical.json()).toMatchObject({ outcome: 'escalated', incidentId, severity: 'SEV1' });
+      const view = (await (await f.call('GET', `/api/v1/incidents/${incidentId}`)).json()) as { severity: string; draft: boolean; audiences: { public: boolean }; audit: { action: string; detail: unknown }[]; components: { id: string; status: string }[] };
+      expect(view).toMatchObject({ severity: 'SEV1', draft: false, audiences: { public: true } });
+      expect(view.audit).toContainEqual(expect.objectContaining({ action: 'incident.escalated', detail: { from: 'SEV2', to: 'SEV1' } }));
+      expect(view.components).toEqual([expect.objectContaining({ id: 'api', status: 'major_outage' })]);
+      await f.rendered();
+      expect(await (await f.get('/')).text()).toContain('Disruption to Api');
+      const summary = (await (await f.get('/api/v2/summary.json')).json()) as { incidents: { id: string }[]; status: { indicator: string } };
+      expect(summary.incidents.map((i) => i.id)).toEqual([incidentId]);
+      await mail.drain();
+      await http.drain();
+      const to = smtp.received.flatMap((r) => r.to);
+      expect(to).toContain('reader@example.com');
+      expect(to).toContain('exec@example.com');
+      expect(hooks.posted.some((p) => (p.json as { incident?: { id: string } }).incident?.id === incidentId)).toBe(true);
+
+      // The same critical alert again is a repeat: nothing more is published.
+      const updatesBefore = await countRows(f, 'updates');
+      expect(await (await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }, 'g-esc'))).json()).toMatchObject({ outcome: 'repeat', incidentId });
+      expect(await countRows(f, 'updates')).toBe(updatesBefore);
+    } finally {
+      await mail.close();
+      http.close();
+    }
+  });
+
+  it('escalates an open incident without publishing a draft whose new severity is still drafted (SEV3 → SEV2)', async () => {
+    const minor = (await (await alert('alertmanager', alertmanager('firing', { severity: 'minor', component: 'api' }, 'g-minor'))).json()) as { incidentId: string; outcome: string };
+    expect(minor.outcome).toBe('drafted');
+    const warning = await alert('alertmanager', alertmanager('firing', { severity: 'warning', component: 'api' }, 'g-minor'));
+    expect(await warning.json()).toMatchObject({ outcome: 'escalated', severity: 'SEV2', incidentId: minor.incidentId });
+    const view = (await (await f.call('GET', `/api/v1/incidents/${minor.incidentId}`)).json()) as { severity: string; draft: boolean; updates: unknown[] };
+    expect(view).toMatchObject({ severity: 'SEV2', draft: true });
+    expect(view.updates).toHaveLength(1);
+    // A lower severity later never lowers it.
+    expect(await (await alert('alertmanager', alertmanager('firing', { severity: 'minor', component: 'api' }, 'g-minor'))).json()).toMatchObject({ outcome: 'repeat' });
+  });
+
+  it('keeps quiet when a group whose incident a person resolved keeps firing: nothing declared, the comms lead told once; a new firing opens a new incident', async () => {
+    // Issue 17's input: the next ordinary Alertmanager repeat declared a new public SEV1 and told everyone again.
+    expect((await f.call('POST', '/api/v1/subscribers', { token: null, body: { webhook: `${hooks.url}/hook` } })).status).toBe(201);
+    await f.services.db.$client.execute("INSERT INTO subscribers (id, email, confirmed_at, unsubscribe_token, created_at) VALUES ('s1', 'reader@example.com', 1, 'tok-1', 1)");
+    expect((await f.call('POST', '/api/v1/stakeholders', { token: 'admin', body: { email: 'exec@example.com', name: 'Exec' } })).status).toBe(201);
+    const startsAt = f.clock.now().toISOString();
+    const repeat = () => alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }, 'g-kept', startsAt));
+    const fired = (await (await repeat()).json()) as { incidentId: string };
+    f.clock.advance(10 * 60_000);
+    const resolved = await f.call('POST', `/api/v1/incidents/${fired.incidentId}/updates`, { token: 'comms', body: { status: 'resolved', template: 'resolved', variables: examples(f, 'resolved') } });
+    expect(resolved.status).toBe(201);
+    const mail = manualOutbox(f, smtp);
+    const http = manualHttpOutbox(f);
+    try {
+      await mail.drain();
+      await http.drain();
+      const [mailed, posted] = [smtp.received.length, hooks.posted.length];
+
+      // Alertmanager's repeat_interval: the same firing alert, twice.
+      for (let i = 0; i < 2; i++) {
+        f.clock.advance(4 * 3600_000);
+        const res = await repeat();
+        expect(res.status).toBe(200);
+        expect(await res.json()).toMatchObject({ outcome: 'still_firing', incidentId: fired.incidentId });
+      }
+      expect(await countRows(f, 'incidents')).toBe(1);
+      await mail.drain();
+      await http.drain();
+      expect(hooks.posted).toHaveLength(posted);
+      const told = smtp.received.slice(mailed);
+      expect(told.map((m) => m.to)).toEqual([['duty@example.com']]);
+      expect((await smtp.parsed()).at(-1)!.subject).toMatch(/^Alerts still firing after resolve: /);
+
+      // An alert of the group that starts after the resolve is a new problem: a new incident.
+      const anew = await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }, 'g-kept', f.clock.now().toISOString()));
+      expect(anew.status).toBe(201);
+      const second = (await anew.json()) as { outcome: string; incidentId: string };
+      expect(second.outcome).toBe('declared');
+      expect(second.incidentId).not.toBe(fired.incidentId);
+      expect(await countRows(f, 'incidents')).toBe(2);
+      // The group follows its new incident: a repeat of the new firing is a plain repeat.
+      expect(await (await alert('alertmanager', alertmanager('firing', { severity: 'critical', component: 'api' }, 'g-kept', f.clock.now().toISOString()))).json()).toMatchObject({ outcome: 'repeat', incidentId: second.incidentId });
+    } finally {
+      await mail.close();
+      http.close();
+    }
+  });
+
+  it('refuses a viewer at the use case itself, whatever door it came through, storing nothing', async () => {
+    const { receiveAlerts } = await import('../api/services/alerts.ts');
+    const viewer = { kind: 'token' as const, id: 'v', name: 'Viewer', email: null, role: 'viewer' as const };
+    const batch = { source: 'alertmanager', groupKey: 'g-v', status: 'firing', alerts: [{ status: 'firing', labels: { severity: 'critical' }, annotations: {} }], commonLabels: {}, commonAnnotations: {} };
+    await expect(receiveAlerts(f.services, viewer, batch)).rejects.toMatchObject({ status: 403 });
+    await expect(receiveAlerts(f.services, { ...viewer, role: 'comms' }, { ...batch, alerts: [] })).rejects.toMatchObject({ status: 422, errors: [expect.objectContaining({ path: 'alerts' })] });
+    expect(await countRows(f, 'alert_groups')).toBe(0);
   });
 
   it('declares with the known components only, and with none when the labels name none', async () => {

@@ -199,7 +199,7 @@ describe('reminders in chat channels', () => {
       const notices = chat.posted.slice(briefing).map((p) => p.json as { text: string; blocks: { type: string; elements?: { url: string }[] }[] });
       expect(notices.map((n) => n.text)).toEqual([expect.stringContaining('Update due at 12:15 UTC'), expect.stringContaining('Overdue')]);
       const button = notices[0]!.blocks.find((b) => b.type === 'actions')!.elements![0]!;
-      expect(button.url).toBe(`https://status.example.com/internal/incidents/${incident.id}/`);
+      expect(button.url).toBe(`https://status.example.com/internal/incidents/${incident.id}/post-update`);
       // No email address anywhere: the channel still hears, and nothing is queued for a person.
       expect(await countRows(f, 'deliveries', "audience = 'comms'")).toBe(0);
     } finally {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { httpSender, isPrivateAddress } from '../api/outbox/http.ts';
 import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
 import { countRows, rows } from './fanout-support.ts';
+import { statuspageIncident, webhookPageShape } from './statuspage-shapes.ts';
 import { manualHttpOutbox, startHttpSink, webhookMetaShape, type HttpSink } from './cadence-support.ts';
 
 let f: Fixture | undefined;
@@ -24,44 +25,8 @@ async function setup(env: Record<string, string> = {}): Promise<Fixture> {
   return f;
 }
 
-const iso = z.iso.datetime();
 /** Statuspage's webhook envelope for an incident update (support.atlassian.com/statuspage, "Enable webhook notifications"). */
-const envelopeShape = z
-  .object({
-    meta: webhookMetaShape,
-    page: z.object({ id: z.string(), status_indicator: z.enum(['none', 'maintenance', 'minor', 'major', 'critical']), status_description: z.string() }).strict(),
-    incident: z
-      .object({
-        id: z.string(),
-        name: z.string(),
-        status: z.enum(['investigating', 'identified', 'monitoring', 'resolved', 'postmortem']),
-        impact: z.enum(['none', 'minor', 'major', 'critical']),
-        created_at: iso,
-        updated_at: iso,
-        monitoring_at: iso.nullable(),
-        resolved_at: iso.nullable(),
-        started_at: iso,
-        shortlink: z.url(),
-        page_id: z.string(),
-        incident_updates: z.array(
-          z
-            .object({
-              id: z.string(),
-              incident_id: z.string(),
-              status: z.string(),
-              body: z.string(),
-              created_at: iso,
-              updated_at: iso,
-              display_at: iso,
-              affected_components: z.array(z.object({ code: z.string(), name: z.string(), old_status: z.string(), new_status: z.string() }).strict()),
-            })
-            .strict(),
-        ),
-        components: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() }).loose()),
-      })
-      .strict(),
-  })
-  .strict();
+const envelopeShape = z.object({ meta: webhookMetaShape, page: webhookPageShape, incident: statuspageIncident }).strict();
 
 async function subscribe(url: string, components?: string[]) {
   return f!.call('POST', '/api/v1/subscribers', { token: null, body: { webhook: url, ...(components ? { components } : {}) } });

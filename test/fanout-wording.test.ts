@@ -6,7 +6,6 @@ import { readConfig } from '../api/config.ts';
 import { fileTransport } from '../api/mail/transport.ts';
 import { createOutbox } from '../api/outbox/worker.ts';
 import { startServer } from '../api/server.ts';
-import { advanceMaintenances } from '../api/services/maintenances.ts';
 import { mailSettings } from '../api/mail/compose.ts';
 import { createToken } from '../api/services/tokens.ts';
 import { manualClock } from '../api/clock.ts';
@@ -183,8 +182,8 @@ describe('subscriber email and executive briefing', () => {
     expect(sink.received.flatMap((r) => r.to).sort()).toEqual(['api-only@example.com', 'everything@example.com']);
   });
 
-  it('reminds subscribers of maintenance an hour ahead, reusing the scheduled wording', async () => {
-    const start = new Date(f.clock.now().getTime() + 3 * 60 * 60_000);
+  it('reminds subscribers of maintenance 24 hours ahead (the default), reusing the scheduled wording', async () => {
+    const start = new Date(f.clock.now().getTime() + 26 * 60 * 60_000);
     const res = await f.call('POST', '/api/v1/maintenances', {
       token: 'comms',
       body: {
@@ -200,7 +199,6 @@ describe('subscriber email and executive briefing', () => {
     expect(res.status).toBe(201);
     await outbox.drain();
     f.clock.advance(2.5 * 60 * 60_000);
-    await advanceMaintenances(f.services);
     await outbox.drain();
     const { mails, raw } = await receivedBy();
     const mine = to(mails, 'dashboard-only@example.com');

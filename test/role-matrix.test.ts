@@ -1,7 +1,7 @@
 // Every use case in the registry, run directly with every kind of actor: what a role may not do is refused by the use case itself (SPEC "One door").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForbiddenError, UnauthorizedError } from '../api/errors.ts';
-import { roleAllows, type Role } from '../api/domain.ts';
+import { roleAllows, type Role } from '../api/services/context.ts';
 import { addChannel, removeChannel } from '../api/services/channels.ts';
 import { archiveComponent, createComponent, listComponentGroups, renameComponentGroup, updateComponent } from '../api/services/components.ts';
 import { systemActor, type Actor, type Services } from '../api/services/context.ts';

@@ -1,73 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { isoTime, statuspageComponent, statuspageIncident, statuspageMaintenance } from './statuspage-shapes.ts';
 import { addPastIncidents, declare, examples, makeSiteFixture, postUpdate, type SiteFixture } from './site-fixture.ts';
 
-// Statuspage's public v2 shapes, as its widgets and aggregators read them.
-const isoTime = z.iso.datetime({ offset: true });
-const componentStatus = z.enum(['operational', 'degraded_performance', 'partial_outage', 'major_outage', 'under_maintenance']);
+// Statuspage's public v2 shapes, as its widgets and aggregators read them (test/statuspage-shapes.ts).
 const page = z.object({ id: z.string().min(1), name: z.string(), url: z.url(), time_zone: z.string(), updated_at: isoTime }).strict();
-const component = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    status: componentStatus,
-    created_at: isoTime,
-    updated_at: isoTime,
-    position: z.number().int(),
-    description: z.string().nullable(),
-    showcase: z.boolean(),
-    start_date: z.string().nullable(),
-    group_id: z.string().nullable(),
-    page_id: z.string(),
-    group: z.boolean(),
-    only_show_if_degraded: z.boolean(),
-    components: z.array(z.string()).optional(),
-  })
-  .strict();
-const update = z
-  .object({
-    id: z.string(),
-    status: z.string(),
-    body: z.string(),
-    incident_id: z.string(),
-    created_at: isoTime,
-    updated_at: isoTime,
-    display_at: isoTime,
-    affected_components: z.array(z.object({ code: z.string(), name: z.string(), old_status: componentStatus, new_status: componentStatus }).strict()),
-    deliver_notifications: z.boolean(),
-    custom_tweet: z.string().nullable(),
-    tweet_id: z.string().nullable(),
-  })
-  .strict();
-const incidentFields = {
-  id: z.string(),
-  name: z.string(),
-  created_at: isoTime,
-  updated_at: isoTime,
-  monitoring_at: isoTime.nullable(),
-  resolved_at: isoTime.nullable(),
-  shortlink: z.url(),
-  started_at: isoTime,
-  page_id: z.string(),
-  incident_updates: z.array(update),
-  components: z.array(component),
-};
-const incident = z
-  .object({
-    ...incidentFields,
-    status: z.enum(['investigating', 'identified', 'monitoring', 'resolved', 'postmortem']),
-    impact: z.enum(['none', 'minor', 'major', 'critical']),
-  })
-  .strict();
-const maintenance = z
-  .object({
-    ...incidentFields,
-    status: z.enum(['scheduled', 'in_progress', 'verifying', 'completed']),
-    impact: z.literal('maintenance'),
-    scheduled_for: isoTime,
-    scheduled_until: isoTime,
-  })
-  .strict();
+const component = statuspageComponent;
+const incident = statuspageIncident;
+const maintenance = statuspageMaintenance;
 const status = z.object({ indicator: z.enum(['none', 'minor', 'major', 'critical']), description: z.string().min(1) }).strict();
 
 const documents = {

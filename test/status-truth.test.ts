@@ -44,15 +44,48 @@ describe('one derivation, every output', () => {
     f = await makeSiteFixture();
   });
 
-  it('an open incident that set its component back to operational: banner and status.json both say operational', async () => {
+  it('an open incident that set its component back to operational: banner and status.json take its severity, never "All Systems Operational"', async () => {
     const incident = await declare(f, { severity: 'SEV2', components: [{ id: 'api', status: 'major_outage' }] });
     await postUpdate(f, incident.id, 'identified', { components: [{ id: 'api', status: 'operational' }] });
     await f.rendered();
     const status = await json('status.json');
-    expect(status.status).toEqual({ indicator: 'none', description: 'All Systems Operational' });
-    expect(bannerOf(await text('/'))).toEqual({ indicator: 'none', banner: 'operational', heading: 'All systems operational' });
-    // The incident is still open and listed, just impairing nothing now.
+    // SPEC "One door": an active public incident that impairs no component reads as its severity (SEV2 major).
+    expect(status.status).toEqual({ indicator: 'major', description: 'Partial System Outage' });
+    expect(bannerOf(await text('/'))).toMatchObject({ indicator: 'major', banner: 'partial_outage' });
+    // The incident is still open and listed, impairing no component now.
     expect((await json('incidents/unresolved.json')).incidents.map((i: { id: string }) => i.id)).toEqual([incident.id]);
+  });
+
+  it('a critical alert whose component label names no component: banner, status.json, summary.json and /internal/ say Major System Outage, not "All Systems Operational"', async () => {
+    // Issue 16's input: the SEV1 was published and listed while every output said all was well.
+    const res = await f.call('POST', '/api/v1/alerts/alertmanager', {
+      token: 'comms',
+      body: {
+        version: '4',
+        groupKey: '{}:{alertname="CheckoutDown"}',
+        status: 'firing',
+        groupLabels: { alertname: 'CheckoutDown' },
+        commonLabels: { alertname: 'CheckoutDown', severity: 'critical', component: 'checkout-svc' },
+        commonAnnotations: { summary: 'Checkout is down' },
+        alerts: [{ status: 'firing', labels: { alertname: 'CheckoutDown', severity: 'critical', component: 'checkout-svc' }, annotations: {}, startsAt: f.clock.now().toISOString() }],
+      },
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ outcome: 'declared', severity: 'SEV1', unknownComponents: ['checkout-svc'] });
+    await f.rendered();
+    const critical = { indicator: 'critical', description: 'Major System Outage' };
+    expect((await json('status.json')).status).toEqual(critical);
+    const summary = await json('summary.json');
+    expect(summary.status).toEqual(critical);
+    expect(summary.incidents).toEqual([expect.objectContaining({ impact: 'critical', components: [] })]);
+    // Every component is still operational: the incident names none, its severity speaks for it.
+    expect(summary.components.map((c: { status: string }) => c.status)).toEqual(summary.components.map(() => 'operational'));
+    expect(bannerOf(await text('/'))).toMatchObject({ indicator: 'critical', banner: 'major_outage' });
+    expect(bannerOf(await text('/internal/', { authorization: `Bearer ${f.tokens.viewer}` }))).toMatchObject({ indicator: 'critical', banner: 'major_outage' });
+    // The incident's card reads as its severity's impact too, not "Operational".
+    const card = /<article class="card">[\s\S]*?<\/article>/.exec(await text('/'))![0];
+    expect(card).toContain('Service disruption');
+    expect(card).toMatch(/<span class="status major_outage">/);
   });
 
   it('resolving without naming components leaves no impact on the incident page, in the JSON or in the resolve briefing', async () => {
@@ -272,11 +305,13 @@ describe('Statuspage values', () => {
   });
 });
 
-describe('the page names the zone its days are grouped in', () => {
-  it('says the times are UTC and the days are in TIME_ZONE', async () => {
+describe('the page names the zone its times are shown in', () => {
+  it('shows times in TIME_ZONE without JavaScript, with the zone named, and keeps <time datetime> in UTC', async () => {
     f = await makeSiteFixture({ TIME_ZONE: 'Europe/Berlin' });
     const html = await text('/');
-    expect(html).toContain('Times are in UTC; days are grouped in Europe/Berlin time.');
+    expect(html).toContain('Times are in Europe/Berlin time.');
+    // The fixture's clock is 12:00 UTC on 23 November: 13:00 in Berlin (CET).
+    expect(html).toMatch(/<time datetime="2026-11-23T12:00:00.000Z">23 Nov 2026, 13:00 CET<\/time>/);
   });
 
   it('says only UTC when the days are in UTC too', async () => {

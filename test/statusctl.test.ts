@@ -52,8 +52,11 @@ class Terminal {
   get output() {
     return this.raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
   }
-  /** Waits until `text` shows after position `after`; fails loudly with what the screen showed. */
-  async waitFor(text: string, after = 0, timeoutMs = 20_000): Promise<number> {
+  /**
+   * Waits until `text` shows after position `after`; fails loudly with what the screen showed. A condition, so the
+   * generous bound costs nothing on a quiet machine and holds on a busy one (tsx compiling statusctl under load).
+   */
+  async waitFor(text: string, after = 0, timeoutMs = 60_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const at = this.output.indexOf(text, after);
@@ -262,7 +265,7 @@ describe('statusctl in a terminal', () => {
     const declared = await incident(id);
     expect(declared).toMatchObject({ severity: 'SEV1', status: 'investigating', title: 'Sign-in is failing' });
     expect(declared.components).toEqual([{ id: 'dashboard', name: 'Dashboard', status: 'major_outage' }]);
-  });
+  }, 180_000);
 
   it('publishes nothing when the comms lead says no', async () => {
     const before = (await running.services.db.$client.execute('SELECT count(*) FROM incidents')).rows[0]![0];
@@ -273,5 +276,5 @@ describe('statusctl in a terminal', () => {
     expect(await t.done).toBe(1);
     expect(t.output.slice(at)).toContain('Nothing was published');
     expect((await running.services.db.$client.execute('SELECT count(*) FROM incidents')).rows[0]![0]).toBe(before);
-  });
+  }, 120_000);
 });

@@ -86,6 +86,17 @@ describe('shipped templates', () => {
     }
   });
 
+  it('every variable of the starter set declares a plain label, unique within its template', () => {
+    for (const f of readdirSync(templatesDir).filter((x) => x.endsWith('.md') && x !== 'README.md')) {
+      const text = readFileSync(join(templatesDir, f), 'utf8');
+      const names = [...text.matchAll(/^  - name: (\w+)\n    label: "([^"]+)"$/gm)];
+      expect(names.length, `${f}: every "- name:" line is followed by its label`).toBe([...text.matchAll(/^  - name: /gm)].length);
+    }
+    for (const t of loadTemplates(templatesDir).list()) {
+      for (const v of t.variables) expect(v.label, `${t.key}.${v.name}`).toMatch(/^[A-Z][^_]*$/);
+    }
+  });
+
   it('keeps internal-only examples out of every external wording', () => {
     for (const t of loadTemplates(templatesDir).list()) {
       const rendered = renderTemplate(t, exampleVariables(t), exampleBuiltins(t.kind));
@@ -168,6 +179,46 @@ describe('parseTemplate refuses a broken template, naming the file and the reaso
     const noExample = `  - name: symptom
     description: d`;
     expect(refusal(source({ variables: noExample, external: '{{ symptom }}', internal: '{{ symptom }}' })).message).toMatch(/example/);
+  });
+
+  it('a plain label per variable: kept when declared, made from the name when not, refused when it is not words for people', () => {
+    const labelled = `  - name: what_happened
+    label: What happened
+    description: d
+    example: e
+  - name: follow_up
+    description: d
+    required: false
+    example: e`;
+    const t = parseTemplate('/templates/sample.md', source({ variables: labelled, external: '{{ what_happened }}', internal: '{{ what_happened }}' }));
+    expect(t.variables.map((v) => [v.name, v.label])).toEqual([
+      ['what_happened', 'What happened'],
+      ['follow_up', 'Follow up'],
+    ]);
+    const one = (label: string) => `  - name: symptom
+    label: ${label}
+    description: d
+    example: e`;
+    const refused = (label: string) => refusal(source({ variables: one(label), external: '{{ symptom }}', internal: '{{ symptom }}' })).message;
+    expect(refused('what_happened')).toMatch(/sample\.md: front matter variables\.0\.label: a label is plain words/);
+    expect(refused('"{{ symptom }}"')).toMatch(/a label is plain words/);
+    expect(refused('"Text that goes on and on and on and on and on and on and on and on"')).toMatch(/at most 60 characters/);
+    expect(refused('""')).toMatch(/variables\.0\.label/);
+    const sameLabel = `  - name: symptom
+    label: What users see
+    description: d
+    example: e
+  - name: effect
+    label: what users see
+    description: d
+    example: e`;
+    expect(refusal(source({ variables: sameLabel, external: '{{ symptom }}', internal: '{{ effect }}' })).message).toMatch(/the label "what users see" is used twice/);
+    // A misspelt field (here "lable") was silently dropped before; now it stops start-up.
+    const typo = `  - name: symptom
+    lable: What users see
+    description: d
+    example: e`;
+    expect(refusal(source({ variables: typo, external: '{{ symptom }}', internal: '{{ symptom }}' })).message).toMatch(/variables\.0.*lable/);
   });
 
   it('the internal-only built-in severity in the External section or the external subject', () => {

@@ -98,15 +98,23 @@ describe('time comes from the clock', () => {
     expect(await lastUsed()).toBe('2026-11-23T15:06:00.000Z');
   });
 
-  it('ends a session twelve hours after sign-in on the clock', async () => {
+  it('ends a session after twelve idle hours, and seven days after sign-in however busy', async () => {
     f.clock.set('2026-11-23T16:00:00Z');
     const created = await createToken(f.services, lead, { role: 'viewer', name: 'Sessions' });
-    const session = await createSession(f.services, (await verifyToken(f.services, created.token))!);
-    expect(session.expiresAt.toISOString()).toBe('2026-11-24T04:00:00.000Z');
+    const idle = await createSession(f.services, (await verifyToken(f.services, created.token))!);
+    const busy = await createSession(f.services, (await verifyToken(f.services, created.token))!);
+    expect(idle.expiresAt.toISOString()).toBe('2026-11-30T16:00:00.000Z');
     f.clock.advance(12 * 60 * 60_000 - 1);
-    expect(await verifySession(f.services, session.secret)).not.toBeNull();
+    expect(await verifySession(f.services, busy.secret)).not.toBeNull();
     f.clock.advance(1);
-    expect(await verifySession(f.services, session.secret)).toBeNull();
+    expect(await verifySession(f.services, idle.secret)).toBeNull();
+    // Used every few hours, a session still ends seven days after sign-in.
+    while (f.clock.now().getTime() < Date.parse('2026-11-30T15:00:00Z')) {
+      expect(await verifySession(f.services, busy.secret)).not.toBeNull();
+      f.clock.advance(6 * 60 * 60_000);
+    }
+    f.clock.set('2026-11-30T16:00:00Z');
+    expect(await verifySession(f.services, busy.secret)).toBeNull();
   });
 
   it('opens the subscribe rate window again when the clock has moved past it', async () => {

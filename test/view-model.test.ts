@@ -35,15 +35,15 @@ describe('view-model', () => {
   it('the records carry no words: an incident record is facts only', async () => {
     await declare(f, { severity: 'SEV1' });
     const [record] = await loadIncidents(f.services.db, readers.internal);
-    expect(Object.keys(record!).sort()).toEqual(['createdAt', 'id', 'resolvedAt', 'startedAt', 'status', 'title', 'updatedAt']);
+    expect(Object.keys(record!).sort()).toEqual(['createdAt', 'id', 'nextUpdateAt', 'resolvedAt', 'severity', 'startedAt', 'status', 'title', 'updatedAt']);
     const insights = await readers.internal.incidentInsights(f.services.db, [record!.id]);
     expect(insights.get(record!.id)).toMatchObject({ severity: 'SEV1', status: 'investigating', roles: {} });
   });
 
-  it('names the time zone the days are grouped in, on every frame', async () => {
+  it('names the time zone times are shown in (and days grouped in), on every frame', async () => {
     await f.close();
     f = await makeFixture({ TIME_ZONE: 'America/New_York' });
     const view = await indexPage(await reading('public'));
-    expect(view.frame.timeNote).toBe('Times are in UTC; days are grouped in America/New_York time.');
+    expect(view.frame.timeNote).toBe('Times are in America/New_York time.');
   });
 });

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
 import { countRows, rows } from './fanout-support.ts';
 import { manualHttpOutbox, startHttpSink, webhookMetaShape, type HttpSink } from './cadence-support.ts';
+import { statuspageComponent, webhookPageShape } from './statuspage-shapes.ts';
 
 let f: Fixture | undefined;
 let sink: HttpSink | undefined;
@@ -29,7 +30,7 @@ const componentStatus = z.enum(['operational', 'degraded_performance', 'partial_
 const componentEnvelope = z
   .object({
     meta: webhookMetaShape,
-    page: z.object({ id: z.string(), status_indicator: z.enum(['none', 'maintenance', 'minor', 'major', 'critical']), status_description: z.string() }).strict(),
+    page: webhookPageShape,
     component_update: z
       .object({
         id: z.string().min(1),
@@ -40,20 +41,7 @@ const componentEnvelope = z
         created_at: iso,
       })
       .strict(),
-    component: z
-      .object({
-        id: z.string(),
-        name: z.string(),
-        status: componentStatus,
-        description: z.string().nullable(),
-        position: z.number().int(),
-        group_id: z.string().nullable(),
-        showcase: z.boolean(),
-        page_id: z.string(),
-        created_at: iso,
-        updated_at: iso,
-      })
-      .strict(),
+    component: statuspageComponent,
   })
   .strict();
 
@@ -97,7 +85,7 @@ describe('component_update envelopes', () => {
     }
     const [down, up] = toAll.map((p) => componentEnvelope.parse(p.json)).sort((a, b) => (a.component_update.new_status === 'major_outage' ? -1 : b.component_update.new_status === 'major_outage' ? 1 : 0));
     expect(down!.component_update).toMatchObject({ component_id: 'api', old_status: 'operational', new_status: 'major_outage', created_at: '2026-11-23T12:00:00.000Z' });
-    expect(down!.component).toMatchObject({ id: 'api', name: 'Api', status: 'major_outage', position: 0 });
+    expect(down!.component).toMatchObject({ id: 'api', name: 'Api', status: 'major_outage', position: 1 });
     expect(down!.meta.unsubscribe).toBe(all.unsubscribe);
     expect(up!.component_update).toMatchObject({ component_id: 'api', old_status: 'major_outage', new_status: 'operational', created_at: '2026-11-23T12:01:00.000Z' });
     expect(up!.component.status).toBe('operational');

@@ -13,7 +13,7 @@ import type { Actor } from '../services/context.ts';
 import { addStakeholder, listStakeholders, removeStakeholder } from '../services/stakeholders.ts';
 import { countSubscribers, findSubscribers, removeSubscriber } from '../services/subscribers.ts';
 import { plural } from '../text.ts';
-import { count, counted, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
+import { count, counted, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
 import { forbidden, requireUseCase } from './roles.ts';
 import type { UseCase } from '../services/use-cases.ts';
 import { links, actorOf, screen, type ConsoleDeps } from './screen.ts';
@@ -54,6 +54,7 @@ async function componentsScreen(d: ConsoleDeps, c: Context, s: FormState = none(
 <h2>${row.name} <span class="meta">(${row.id}) · ${componentStatusLabel[row.status]}</span></h2>
 <form method="post" action="${links.components}${row.id}/edit" class="inline-form" novalidate>
 ${input({ id: `name-${row.id}`, name: 'name', label: `Name of ${row.id}`, value: v(f, 'name', row.name), errors: e(f) })}
+${textarea({ id: `description-${row.id}`, name: 'description', label: `Description of ${row.id}`, value: v(f, 'description', row.description), errors: e(f), rows: 2, hint: 'Shown under the name on the status page. Empty for none.' })}
 ${input({ id: `group-${row.id}`, name: 'group', label: `Group of ${row.id}`, value: v(f, 'group', row.group ?? ''), errors: e(f) })}
 ${input({ id: `order-${row.id}`, name: 'order', label: `Order of ${row.id}`, value: v(f, 'order', String(row.order)), errors: e(f), inputmode: 'numeric' })}
 <div class="actions"><button type="submit">Save ${row.id}</button></div>
@@ -63,7 +64,7 @@ ${input({ id: `order-${row.id}`, name: 'order', label: `Order of ${row.id}`, val
   });
   const labels = new Map([['new-id', 'ID'], ['new-name', 'Name'], ['new-description', 'Description'], ['new-group', 'Group'], ['new-order', 'Order']]);
   const id = s.form.startsWith('edit-') ? s.form.slice(5) : '';
-  const rowLabels = new Map([[`name-${id}`, `Name of ${id}`], [`group-${id}`, `Group of ${id}`], [`order-${id}`, `Order of ${id}`]]);
+  const rowLabels = new Map([[`name-${id}`, `Name of ${id}`], [`description-${id}`, `Description of ${id}`], [`group-${id}`, `Group of ${id}`], [`order-${id}`, `Order of ${id}`]]);
   const body = html`${readOnly(c)}${notice(s)}${id ? errorSummary(s.errors, rowLabels, 'saved') : ''}
 <p>Lower order shows first; components with the same group show together. Archiving keeps past incidents naming the component.</p>
 <ul class="plain admin-list">${rows}</ul>
@@ -93,7 +94,8 @@ function componentInput(body: Body, withId: boolean) {
   return {
     ...(withId ? { id: str(body.id).trim() } : {}),
     name: str(body.name),
-    ...(str(body.description).trim() ? { description: str(body.description) } : {}),
+    // Editing sends the description as typed, so emptying the field removes it; adding leaves an empty one out.
+    ...(withId ? (str(body.description).trim() ? { description: str(body.description) } : {}) : 'description' in body ? { description: str(body.description) } : {}),
     group: group ? group : null,
     ...(order ? { order: /^-?\d+$/.test(order) ? Number(order) : order } : {}),
   };

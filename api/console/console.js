@@ -1,5 +1,6 @@
-// The console's one script, an enhancement only: a live preview that follows typing, and countdowns that tick.
-// Every form works without it: Preview posts the form and the server renders the same preview.
+// The console's one script, an enhancement only: a live preview that follows typing, a Template list and fields that
+// follow the Status and the Template, and countdowns that tick. Every form works without it: Preview posts the form and
+// the server renders the same preview, the chosen status's templates and the chosen template's fields.
 
 // The wording is form.ts's dueText; a countdown that passes its time gets the Overdue warning a reload would show.
 for (const el of document.querySelectorAll('time[data-countdown]')) {
@@ -21,6 +22,46 @@ for (const el of document.querySelectorAll('time[data-countdown]')) {
   setInterval(tick, 15000);
 }
 
+// A form with data-template-choices (status → [key, name] pairs) refills its Template list as soon as the Status changes,
+// choosing that status's first template; the live preview below then brings that template's fields.
+for (const form of document.querySelectorAll('form[data-template-choices]')) {
+  const choices = JSON.parse(form.dataset.templateChoices);
+  const status = document.getElementById(form.dataset.statusField);
+  const template = document.getElementById(form.dataset.templateField);
+  if (!status || !template) continue;
+  status.addEventListener('change', () => {
+    const list = choices[status.value] ?? [];
+    // A template that also posts the new status stays chosen; otherwise the status's first one is.
+    const kept = list.some(([key]) => key === template.value) ? template.value : list[0]?.[0];
+    template.replaceChildren(...list.map(([key, name]) => new Option(name, key, false, key === kept)));
+  });
+}
+
+/** Fields from a server answer are shown fresh: errors show on Preview or Publish, never while choosing a template. */
+function withoutErrors(fields) {
+  for (const el of fields.querySelectorAll('.field-error')) el.remove();
+  for (const el of fields.querySelectorAll('.has-error')) el.classList.remove('has-error');
+  for (const el of fields.querySelectorAll('[aria-invalid]')) {
+    el.removeAttribute('aria-invalid');
+    const described = (el.getAttribute('aria-describedby') ?? '').split(' ').filter((id) => id && !id.endsWith('-error'));
+    if (described.length) el.setAttribute('aria-describedby', described.join(' '));
+    else el.removeAttribute('aria-describedby');
+  }
+  return fields;
+}
+
+/** When the answer was rendered for another template than the fields on the page, its fields (and Template hint) replace ours. */
+function followTemplate(form, page) {
+  const fields = form.querySelector('[data-template-fields]');
+  const fresh = page.getElementById(form.id)?.querySelector('[data-template-fields]');
+  if (!fields || !fresh || fresh.dataset.templateFields === fields.dataset.templateFields) return;
+  fields.replaceWith(withoutErrors(document.importNode(fresh, true)));
+  const hintId = `${form.dataset.templateField ?? 'template'}-hint`;
+  const hint = document.getElementById(hintId);
+  const freshHint = page.getElementById(hintId);
+  if (hint && freshHint) hint.textContent = freshHint.textContent;
+}
+
 // Each form marked data-live-preview="<id>" posts itself as Preview while the comms lead types, and shows the answer's
 // #preview in the element with that id (Declare, Post update, Schedule maintenance).
 for (const form of document.querySelectorAll('form[data-live-preview]')) {
@@ -36,6 +77,7 @@ for (const form of document.querySelectorAll('form[data-live-preview]')) {
     const response = await fetch(form.getAttribute('action'), { method: 'POST', body: new URLSearchParams(data), credentials: 'same-origin' });
     if (asked !== latest) return;
     const page = new DOMParser().parseFromString(await response.text(), 'text/html');
+    if (form.id) followTemplate(form, page);
     const preview = page.getElementById('preview');
     // Until the form is complete there is nothing to preview; the errors show on Preview or Publish.
     target.replaceChildren(preview ? document.importNode(preview, true) : document.createTextNode(''));

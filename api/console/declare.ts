@@ -2,16 +2,17 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
 import { roleAllows } from '../services/tokens.ts';
-import { severities, updateStatuses, incidentStatusLabel, type Severity } from '../domain.ts';
+import { severities, updateStatuses, incidentStatusLabel, type IncidentStatus, type Severity } from '../domain.ts';
 import { ValidationError, type FieldError } from '../errors.ts';
 import { declareBody } from '../services/schemas.ts';
 import { listComponents } from '../services/components.ts';
 import type { ComponentState } from '../status.ts';
 import { declareIncident, type DeclareInput } from '../services/incidents.ts';
 import { previewDeclaration, type DeclarationPreview } from '../services/preview.ts';
+import { noStakeholdersWarning, noSubscribersWarning } from '../services/reach.ts';
 import { checkVariables, type Template } from '../templates.ts';
-import { componentsFieldset, formKeyField, formKeyOf, counted, errorsFrom, errorSummary, input, select, textarea, type Errors, type Option } from './form.ts';
-import { links, actorOf, screen, type ConsoleDeps } from './screen.ts';
+import { componentsFieldset, formKeyField, formKeyOf, counted, errorsFrom, errorSummary, input, select, textarea, type Errors, type Html, type Option } from './form.ts';
+import { links, actorOf, redirectAfterPublish, screen, type ConsoleDeps } from './screen.ts';
 
 /** What each level means, in one line; who hears comes from the configured policy. */
 const severityMeaning: Record<Severity, string> = {
@@ -67,6 +68,9 @@ function readValues(body: Body): DeclareValues {
 
 export const emptyValues = (): DeclareValues => readValues({});
 
+/** The statuses an incident may be declared with (resolved is not one). */
+const declareStatuses = updateStatuses.filter((s) => s !== 'resolved');
+
 /** Templates a status may post, the one named like the status first. */
 export function templatesFor(d: ConsoleDeps, status: string): Template[] {
   return d.services.templates
@@ -79,6 +83,23 @@ export function templatesFor(d: ConsoleDeps, status: string): Template[] {
 export function chosenVariables(template: Template | undefined, typed: Record<string, string>): Record<string, string> {
   if (!template) return {};
   return Object.fromEntries(template.variables.flatMap((v) => (typed[v.name]?.trim() ? [[v.name, typed[v.name]!]] : [])));
+}
+
+/**
+ * The Template choices of every status, as a form's `data-template-choices` (JSON: status → [key, name] pairs), so that
+ * console.js can refill the Template list the moment the Status changes. Without JavaScript the server renders the
+ * chosen status's list on Preview; `fields`/`template` name the form's Status and Template selects by id.
+ */
+export function templateChoices(statuses: readonly string[], templatesOf: (status: string) => Template[], status = 'status', template = 'template') {
+  const choices = Object.fromEntries(statuses.map((s) => [s, templatesOf(s).map((t) => [t.key, t.name])]));
+  return html` data-template-choices="${JSON.stringify(choices)}" data-status-field="${status}" data-template-field="${template}"`;
+}
+
+/** "Templates for Identified: the fields below are now those of “Cause identified”…": said when a status change swapped the template. */
+export function swappedTemplateNote(statusLabel: string, template: Template | undefined): string {
+  return template
+    ? `Templates for ${statusLabel}: the fields below are now those of “${template.name}”. What you typed is kept where a field of the same name exists.`
+    : `No template posts ${statusLabel}: choose another status.`;
 }
 
 /** Where each error path of the declare body shows. */
@@ -129,7 +150,7 @@ function check(d: ConsoleDeps, v: DeclareValues): Checked {
       found.push(...(e.errors ?? []));
     }
   } else {
-    found.push({ path: 'template', message: `choose a template that posts "${v.status}"` });
+    found.push({ path: 'template', message: `choose a template that posts ${incidentStatusLabel[v.status as IncidentStatus] ?? 'this status'}` });
   }
   const errors = errorsFrom(found, fieldOf);
   return { input: errors.size === 0 && parsed.success ? (parsed.data as DeclareInput) : null, errors };
@@ -147,16 +168,33 @@ function reachLine(p: Pick<DeclarationPreview, 'audiences' | 'recipients'>): str
 
 const paragraphs = (text: string) => text.split(/\n{2,}/).map((p) => html`<p>${p}</p>`);
 
+/**
+ * What the preview warns about, in the console's words: an audience that is told but has nobody in it, and where a
+ * person fixes that. The services' own sentences (api/services/reach.ts) name API endpoints for API callers; the
+ * console replaces those two and shows any other warning as it comes.
+ */
+function previewWarnings(p: Pick<DeclarationPreview, 'audiences' | 'recipients' | 'warnings'>) {
+  const found: (Html | string)[] = p.warnings.filter((w) => w !== noSubscribersWarning && w !== noStakeholdersWarning);
+  if (p.audiences.subscribers && p.recipients.subscribers === 0) {
+    found.unshift(html`No subscriber will get an email: nobody has a confirmed subscription that covers these components. People subscribe on the public status page (<a href="${links.subscribers}">Subscribers</a>).`);
+  }
+  if (p.audiences.stakeholders && p.recipients.stakeholders === 0) {
+    found.unshift(html`No executive will be briefed: the list of executives is empty. An admin adds them on the <a href="${links.stakeholders}">Stakeholders</a> screen.`);
+  }
+  return found;
+}
+
 /** Both wordings side by side, each with its subject and who reads it. */
 export function wordingsView(p: DeclarationPreview) {
   const external = [p.audiences.public ? 'public page · RSS feed' : 'not published: this severity stays internal'];
   if (p.audiences.subscribers) external.push(`${counted(p.recipients.subscribers, 'subscriber')} by email`);
   const internal = ['internal page'];
   if (p.audiences.stakeholders) internal.push(`${counted(p.recipients.stakeholders, 'executive')} by email`);
+  const warnings = previewWarnings(p);
   return html`<section class="preview" aria-labelledby="preview-heading" id="preview">
 <h2 id="preview-heading">Preview</h2>
 <p class="audience-line">Who will be told: <strong>${reachLine(p)}</strong></p>
-${p.warnings.length ? html`<ul class="notice reach-warnings">${p.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
+${warnings.length ? html`<ul class="notice reach-warnings">${warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
 <div class="wordings">
 <article class="wording">
 <h3>External wording</h3>
@@ -182,14 +220,18 @@ export function withoutInsidersNote(description: string): string {
   return description.replace(/^Insiders only\.\s*/i, '').replace(/^(Optional|Required), insiders only\./i, '$1.');
 }
 
-/** One field per variable of the template, labelled with its name; description, example and audience as the hint. */
+/**
+ * One field per variable of the template, labelled in plain words with its name beside (docs/decisions/016); description,
+ * example and audience as the hint. The name stays the field's key (`var.symptom`) for the API and the form.
+ */
 export function variableFields(template: Template | undefined, values: Record<string, string>, errors: Errors, prefix = 'var') {
   if (!template) return '';
   return template.variables.map((v) =>
     textarea({
       id: `${prefix}-${v.name}`,
       name: `${prefix}.${v.name}`,
-      label: v.name,
+      label: v.label,
+      variable: v.name,
       value: values[v.name] ?? '',
       rows: 2,
       errors,
@@ -198,7 +240,11 @@ export function variableFields(template: Template | undefined, values: Record<st
   );
 }
 
-function form(d: ConsoleDeps, v: DeclareValues, components: ComponentState[], errors: Errors, canPublish: boolean) {
+/**
+ * The Declare form. The preview sits inside it, just above Preview and Publish, so what will be sent is read right
+ * before the button that sends it; with JavaScript, console.js refills #live-preview as the comms lead types.
+ */
+function form(d: ConsoleDeps, v: DeclareValues, components: ComponentState[], errors: Errors, canPublish: boolean, preview: DeclarationPreview | null, note?: string) {
   const policy = d.services.severityPolicy;
   const who = (s: Severity) => reachLine({ audiences: policy[s], recipients: { subscribers: 0, stakeholders: 0 } }).replace(/0 subscribers/, 'subscribers').replace(/0 executives/, 'executives');
   const templates = templatesFor(d, v.status);
@@ -211,11 +257,11 @@ function form(d: ConsoleDeps, v: DeclareValues, components: ComponentState[], er
     ['template', 'Template'],
     ['components', 'Affected components'],
     ['nextUpdateInMinutes', 'Next update in minutes'],
-    ...(template?.variables.map((x) => [`var-${x.name}`, x.name] as [string, string]) ?? []),
+    ...(template?.variables.map((x) => [`var-${x.name}`, x.label] as [string, string]) ?? []),
   ]);
   return html`${errorSummary(errors, labels)}
 ${canPublish ? '' : html`<p class="notice" role="note">You are signed in as a viewer: you can preview, but publishing needs a comms or admin token.</p>`}
-<form method="post" action="${links.declare}" class="console-form" id="declare-form" data-live-preview="live-preview" novalidate>
+<form method="post" action="${links.declare}" class="console-form" id="declare-form" data-live-preview="live-preview"${templateChoices(declareStatuses, (s) => templatesFor(d, s))} novalidate>
 ${formKeyField()}
 ${input({ id: 'title', label: 'Title', value: v.title, errors, hint: 'Public: customers read this on the status page and in emails.' })}
 ${input({ id: 'internalTitle', label: 'Internal title', value: v.internalTitle, errors, hint: 'Optional. For the internal page and executives; the public title when empty.' })}
@@ -233,8 +279,9 @@ ${select({
   value: v.status,
   errors,
   hint: 'Templates follow the status; press Preview after changing it to see its templates.',
-  options: updateStatuses.filter((s) => s !== 'resolved').map((s) => ({ value: s, label: incidentStatusLabel[s] })),
+  options: declareStatuses.map((s) => ({ value: s, label: incidentStatusLabel[s] })),
 })}
+${note ? html`<p class="notice" role="status" id="template-note">${note}</p>` : ''}
 ${select({
   id: 'template',
   label: 'Template',
@@ -243,7 +290,7 @@ ${select({
   hint: template ? `${template.description} Press Preview after changing it to see its fields.` : 'Press Preview after changing it to see its fields.',
   options: templates.map((t) => ({ value: t.key, label: t.name })),
 })}
-<fieldset class="variables"><legend>What to say</legend>
+<fieldset class="variables" data-template-fields="${v.template}"><legend>What to say</legend>
 ${variableFields(template, v.variables, errors)}
 </fieldset>
 ${componentsFieldset(errors, 'components', 'Affected components')}
@@ -264,6 +311,7 @@ ${input({
   hint: 'Empty for the severity’s usual cadence; 0 for none.',
 })}
 </fieldset>
+<div id="live-preview" aria-live="polite">${preview ? wordingsView(preview) : ''}</div>
 <div class="actions">
 <button type="submit" name="action" value="preview">Preview</button>
 <button type="submit" name="action" value="publish" class="primary">Publish</button>
@@ -272,31 +320,28 @@ ${input({
 }
 
 /** GET /internal/declare/ and the form coming back after Preview or a refused Publish. */
-export async function declareScreen(d: ConsoleDeps, c: Context, v: DeclareValues, errors: Errors = new Map(), preview: DeclarationPreview | null = null, status = 200) {
+export async function declareScreen(d: ConsoleDeps, c: Context, v: DeclareValues, errors: Errors = new Map(), preview: DeclarationPreview | null = null, status = 200, note?: string) {
   const components = await listComponents(d.services.db, 'internal');
   const canPublish = roleAllows(actorOf(c).role, 'comms');
-  // Below the form; with JavaScript, console.js refills #live-preview as the comms lead types.
-  const body = html`${form(d, v, components, errors, canPublish)}
-<div id="live-preview" aria-live="polite">${preview ? wordingsView(preview) : ''}</div>`;
-  return screen(d, c, 'Declare incident', body, status);
+  return screen(d, c, 'Declare incident', form(d, v, components, errors, canPublish, preview, note), status);
 }
 
 /** Preview renders both wordings; Publish declares through the same service as POST /api/v1/incidents. */
 export async function declarePost(d: ConsoleDeps, c: Context, body: Body, action: 'preview' | 'publish') {
   const v = readValues(body);
-  // A template that cannot post the chosen status is swapped for one that can, so its fields show next time.
+  // The Status changed without JavaScript: the form comes back with that status's templates and the first one's fields
+  // (a note, not an error: nothing was wrong, the list just follows the status).
   if (!templatesFor(d, v.status).some((t) => t.key === v.template)) {
     const first = templatesFor(d, v.status)[0];
-    const errors: Errors = new Map([['template', `“${v.template}” cannot post ${v.status}; its fields are now those of “${first?.key ?? '—'}”`]]);
     if (first) v.template = first.key;
-    return declareScreen(d, c, v, errors, null, 422);
+    return declareScreen(d, c, v, new Map(), null, first ? 200 : 422, swappedTemplateNote(incidentStatusLabel[v.status as IncidentStatus] ?? v.status, first));
   }
   const { input: checked, errors } = check(d, v);
   if (!checked) return declareScreen(d, c, v, errors, null, 422);
   try {
     if (action === 'preview') return declareScreen(d, c, v, errors, await previewDeclaration(d.services, actorOf(c), checked));
     const incident = await declareIncident(d.services, actorOf(c), { ...checked, idempotencyKey: formKeyOf(body) });
-    return c.redirect(links.incident(incident.id), 303);
+    return redirectAfterPublish(d, c, incident);
   } catch (e) {
     if (!(e instanceof ValidationError)) throw e;
     return declareScreen(d, c, v, errorsFrom(e.errors ?? [{ path: '', message: e.message }], fieldOf), null, 422);

@@ -26,17 +26,29 @@ interface FieldProps {
   id: string;
   name?: string;
   label: string;
+  /**
+   * A template variable's name (`what_happened`), shown small beside the plain label and joined to it in the field's
+   * accessible name, so the field is found by either (SPEC: "labelled with the variable's name"; docs/decisions/016).
+   */
+  variable?: string | undefined;
   hint?: Html | string | undefined;
   errors: Errors;
 }
 
 const describedBy = (p: FieldProps) => [p.hint ? `${p.id}-hint` : '', p.errors.has(p.id) ? `${p.id}-error` : ''].filter(Boolean).join(' ') || undefined;
 
+/** A variable's field is named by its label and its variable name together; any other field by its label alone. */
+const labelledBy = (p: FieldProps) => (p.variable ? html` aria-labelledby="${p.id}-label ${p.id}-variable"` : '');
+
 /** The label is the field's whole accessible name (tests and people find fields by it); hints are descriptions. */
 function frame(p: FieldProps, control: Html) {
   const error = p.errors.get(p.id);
   return html`<div class="field${error ? ' has-error' : ''}">
-<label for="${p.id}">${p.label}</label>
+${
+  p.variable
+    ? html`<label for="${p.id}" id="${p.id}-label">${p.label}</label> <span class="variable-name" id="${p.id}-variable" title="The name statusctl and the API use for this field">${p.variable}</span>`
+    : html`<label for="${p.id}">${p.label}</label>`
+}
 ${p.hint ? html`<p class="hint" id="${p.id}-hint">${p.hint}</p>` : ''}
 ${error ? html`<p class="field-error" id="${p.id}-error"><span class="sr-only">Error: </span>${error}</p>` : ''}
 ${control}
@@ -47,7 +59,7 @@ export function input(p: FieldProps & { value: string; type?: string; required?:
   const d = describedBy(p);
   return frame(
     p,
-    html`<input id="${p.id}" name="${p.name ?? p.id}" type="${p.type ?? 'text'}" value="${p.value}"${p.required ? html` required` : ''}${d ? html` aria-describedby="${d}"` : ''}${p.errors.has(p.id) ? html` aria-invalid="true"` : ''} autocomplete="${p.autocomplete ?? 'off'}"${p.inputmode ? html` inputmode="${p.inputmode}"` : ''} />`,
+    html`<input id="${p.id}" name="${p.name ?? p.id}" type="${p.type ?? 'text'}" value="${p.value}"${labelledBy(p)}${p.required ? html` required` : ''}${d ? html` aria-describedby="${d}"` : ''}${p.errors.has(p.id) ? html` aria-invalid="true"` : ''} autocomplete="${p.autocomplete ?? 'off'}"${p.inputmode ? html` inputmode="${p.inputmode}"` : ''} />`,
   );
 }
 
@@ -55,7 +67,7 @@ export function textarea(p: FieldProps & { value: string; required?: boolean; ro
   const d = describedBy(p);
   return frame(
     p,
-    html`<textarea id="${p.id}" name="${p.name ?? p.id}" rows="${p.rows ?? 3}"${p.required ? html` required` : ''}${d ? html` aria-describedby="${d}"` : ''}${p.errors.has(p.id) ? html` aria-invalid="true"` : ''}>${p.value}</textarea>`,
+    html`<textarea id="${p.id}" name="${p.name ?? p.id}" rows="${p.rows ?? 3}"${labelledBy(p)}${p.required ? html` required` : ''}${d ? html` aria-describedby="${d}"` : ''}${p.errors.has(p.id) ? html` aria-invalid="true"` : ''}>${p.value}</textarea>`,
   );
 }
 

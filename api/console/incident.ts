@@ -12,9 +12,9 @@ import { correctLastUpdate, getIncident, postUpdate, publishPostmortem, type Inc
 import { previewUpdate, type DeclarationPreview } from '../services/preview.ts';
 import { incidentPages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables } from '../templates.ts';
-import { chosenVariables, templatesFor, variableFields, wordingsView } from './declare.ts';
-import { componentsFieldset, formKeyField, formKeyOf, count, dueText, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
-import { links, actorOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
+import { chosenVariables, swappedTemplateNote, templateChoices, templatesFor, variableFields, wordingsView } from './declare.ts';
+import { componentsFieldset, formKeyField, formKeyOf, count, counted, dueText, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
+import { links, actorOf, redirectAfterPublish, screen, subjectScreen, takePosted, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
 const str = (v: Body[string] | undefined) => (typeof v === 'string' ? v : '');
@@ -118,7 +118,7 @@ function check(d: ConsoleDeps, incident: IncidentView, v: UpdateValues): { input
       found.push(...(e.errors ?? []));
     }
   } else if (parsed.success) {
-    found.push({ path: 'template', message: `choose a template that posts "${v.status}"` });
+    found.push({ path: 'template', message: `choose a template that posts ${incidentStatusLabel[v.status as IncidentStatus] ?? 'this status'}` });
   }
   const errors = errorsFrom(found, fieldOf(v.form));
   return { input: errors.size === 0 && parsed.success ? (parsed.data as UpdateInput) : null, errors };
@@ -154,7 +154,35 @@ ${rows.map(({ recipientKind, c }) =>
 </table>`;
 }
 
-function updateForm(d: ConsoleDeps, incident: IncidentView, v: UpdateValues, errors: Errors, components: ComponentState[]) {
+/** Post update; its preview sits just above its buttons (console.js refills #update-preview as the comms lead types). */
+/** Recipients of one update per audience, counted from its deliveries (queued in the publishing transaction); suppressed addresses are not sent to. */
+const queued = (progress: Map<string, DeliveryCounts>, audience: string) => {
+  const c = progress.get(audience);
+  return c ? c.pending + c.sent + c.failed : 0;
+};
+
+/**
+ * After Publish, Post update or Resolve: what was sent to whom, by audience (status page, subscribers, webhooks,
+ * executives, chat channels), for the update the publish just posted (redirectAfterPublish). An audience the update did not tell says so.
+ */
+function confirmation(incident: IncidentView, update: IncidentView['updates'][number], progress: Map<string, DeliveryCounts>) {
+  const told = update.audiences;
+  const line = (who: string, included: boolean, n: number, noun: string, how: string) =>
+    html`<li><strong>${who}:</strong> ${included ? (n ? `${counted(n, noun)} ${how}` : `none (nobody to ${how.replace(/^by /, '')})`) : 'not told at this severity'}</li>`;
+  return html`<div class="notice confirmation" role="status" id="posted">
+<h3>${incidentStatusLabel[update.status as IncidentStatus] ?? update.status} update posted, by ${update.author}</h3>
+<p>What was sent to whom (emails and messages go out from the outbox; progress is in the table below):</p>
+<ul>
+<li><strong>Status page:</strong> ${told.public ? html`published on the <a href="${links.publicIncident(incident.id)}">public page</a> and feed` : 'not published: this severity stays internal'}</li>
+${line('Subscribers', told.subscribers, queued(progress, 'subscriber'), 'email', 'queued')}
+${line('Webhooks', told.subscribers, queued(progress, 'webhook'), 'webhook', 'called')}
+${line('Executives', told.stakeholders, queued(progress, 'stakeholder'), 'briefing email', 'queued')}
+${line('Chat channels', told.stakeholders, queued(progress, 'channel'), 'channel', 'messaged')}
+</ul>
+</div>`;
+}
+
+function updateForm(d: ConsoleDeps, incident: IncidentView, v: UpdateValues, errors: Errors, components: ComponentState[], preview: PanelState['preview'], note?: string) {
   const template = d.services.templates.get(v.template);
   const statuses = updateStatuses.filter((s) => incidentTransitionError(incident.status, s) === null);
   const labels = new Map<string, string>([
@@ -162,17 +190,18 @@ function updateForm(d: ConsoleDeps, incident: IncidentView, v: UpdateValues, err
     ['update-template', 'Template'],
     ['update-next', 'Next update in minutes'],
     ['update-components', 'Components'],
-    ...(template?.variables.map((x) => [`var-${x.name}`, x.name] as [string, string]) ?? []),
+    ...(template?.variables.map((x) => [`var-${x.name}`, x.label] as [string, string]) ?? []),
   ]);
   return html`<section aria-labelledby="post-update-heading" class="console-form-section">
 <h2 id="post-update-heading">Post update</h2>
 ${errorSummary(errors, labels)}
-<form method="post" action="${links.incident(incident.id)}updates" class="console-form" id="update-form" data-live-preview="update-preview" novalidate>
+<form method="post" action="${links.incident(incident.id)}updates" class="console-form" id="update-form" data-live-preview="update-preview"${templateChoices(statuses, (s) => templatesFor(d, s), 'update-status', 'update-template')} novalidate>
 ${formKeyField()}
 <input type="hidden" name="version" value="${v.version}" />
 ${select({ id: 'update-status', name: 'status', label: 'Status', value: v.status, errors, options: statuses.map((s) => ({ value: s, label: incidentStatusLabel[s] })), hint: 'Templates follow the status; press Preview after changing it.' })}
+${note ? html`<p class="notice" role="status" id="update-template-note">${note}</p>` : ''}
 ${select({ id: 'update-template', name: 'template', label: 'Template', value: v.template, errors, options: templatesFor(d, v.status).map((t) => ({ value: t.key, label: t.name })) })}
-${variableFields(template, v.variables, errors)}
+<div class="template-fields" data-template-fields="${v.template}">${variableFields(template, v.variables, errors)}</div>
 ${componentsFieldset(errors, 'update-components', 'Components')}
 <div class="impact-grid">
 ${components.map((c) =>
@@ -188,6 +217,7 @@ ${components.map((c) =>
 </div>
 </fieldset>
 ${input({ id: 'update-next', name: 'nextUpdateInMinutes', label: 'Next update in minutes', value: v.nextUpdateInMinutes, errors, inputmode: 'numeric', hint: 'Empty for the severity’s usual cadence; 0 for none.' })}
+<div id="update-preview" aria-live="polite">${preview ? wordingsView(preview) : ''}</div>
 <div class="actions">
 <button type="submit" name="action" value="preview">Preview</button>
 <button type="submit" name="action" value="publish" class="primary">Post update</button>
@@ -198,7 +228,7 @@ ${input({ id: 'update-next', name: 'nextUpdateInMinutes', label: 'Next update in
 
 function resolveForm(d: ConsoleDeps, incident: IncidentView, v: UpdateValues, errors: Errors) {
   const template = d.services.templates.get(v.template);
-  const labels = new Map((template?.variables ?? []).map((x) => [`rvar-${x.name}`, x.name] as [string, string]));
+  const labels = new Map((template?.variables ?? []).map((x) => [`rvar-${x.name}`, x.label] as [string, string]));
   return html`<section aria-labelledby="resolve-heading" class="console-form-section">
 <h2 id="resolve-heading">Resolve</h2>
 ${errorSummary(errors, labels)}
@@ -214,10 +244,10 @@ ${variableFields(template, v.variables, errors, 'rvar')}
 </section>`;
 }
 
-function reopenForm(incident: IncidentView) {
+function reopenForm(d: ConsoleDeps, incident: IncidentView) {
   return html`<section aria-labelledby="reopen-heading" class="console-form-section">
 <h2 id="reopen-heading">Reopen</h2>
-<p>This incident is ${incident.status}. Reopening posts the “reopened” template as investigating.</p>
+<p>This incident is ${incidentStatusLabel[incident.status]}. Reopening posts the “${d.services.templates.get('reopened')?.name ?? 'Problem has returned'}” template as ${incidentStatusLabel.investigating}.</p>
 <form method="post" action="${links.incident(incident.id)}reopen" novalidate>
 ${formKeyField()}
 <input type="hidden" name="version" value="${incident.version}" />
@@ -274,6 +304,8 @@ interface PanelState {
   errors?: Errors;
   preview?: DeclarationPreview | null;
   notice?: string;
+  /** Said above Post update's Template when a status change (without JavaScript) swapped the template. */
+  templateNote?: string;
 }
 
 
@@ -283,12 +315,16 @@ async function panel(d: ConsoleDeps, c: Context, incident: IncidentView, state: 
   const [progress, components] = await Promise.all([incident.updates[0] ? deliveryProgress(d.services.db, incident.updates[0].id) : new Map(), listComponents(d.services.db, 'internal')]);
   const active = isActiveIncident(incident.status);
   const due = incident.nextUpdateAt && active ? dueText(incident.nextUpdateAt, now) : null;
+  const postedId = takePosted(d, c, incident.id);
+  const posted = postedId ? incident.updates.find((u) => u.id === postedId) : undefined;
+  const postedProgress = posted ? (posted.id === incident.updates[0]?.id ? progress : await deliveryProgress(d.services.db, posted.id)) : null;
   const update = state.values?.form === 'update' ? state.values : defaultUpdate(d, incident, 'update');
   const resolve = state.values?.form === 'resolve' ? state.values : defaultUpdate(d, incident, 'resolve');
   const errorsFor = (form: UpdateValues['form']) => (state.values?.form === form ? (state.errors ?? new Map()) : new Map());
   return html`<section class="console-panel" aria-labelledby="console-heading">
 <h2 id="console-heading">Comms console: ${incident.internalTitle}</h2>
 ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
+${posted && postedProgress ? confirmation(incident, posted, postedProgress) : ''}
 <dl class="facts">
 <dt>Severity</dt><dd>${incident.severity}</dd>
 <dt>Status</dt><dd>${incidentStatusLabel[incident.status]}</dd>
@@ -306,13 +342,13 @@ ${
 }</dd>
 </dl>
 ${progressTable(incident, progress)}
+${incident.updates[0] && canPublish ? html`<p><a href="${links.outbox}?incident=${encodeURIComponent(incident.id)}">Every delivery of this incident</a> (who each update and briefing went to, and whether it arrived)</p>` : ''}
 ${incident.updates[0] ? html`<p><a href="${links.incident(incident.id)}correct">Correct the last update</a> (fix its wording without a new update)</p>` : ''}
 ${canPublish ? '' : html`<p class="notice" role="note">You are signed in as a viewer: everything here is read-only.</p>`}
-<div id="update-preview" aria-live="polite">${state.preview ? wordingsView(state.preview) : ''}</div>
-${active ? updateForm(d, incident, update, errorsFor('update'), components) : ''}
+${active ? updateForm(d, incident, update, errorsFor('update'), components, state.preview, state.templateNote) : ''}
 ${active ? resolveForm(d, incident, resolve, errorsFor('resolve')) : ''}
 ${!active ? postmortemForm(d, incident, state.postmortem ?? postmortemDefaults(incident), state.postmortem ? (state.errors ?? new Map()) : new Map()) : ''}
-${!active ? reopenForm(incident) : ''}
+${!active ? reopenForm(d, incident) : ''}
 </section>
 <script src="/internal/console.js" defer></script>`;
 }
@@ -331,18 +367,19 @@ export async function updatePost(d: ConsoleDeps, c: Context, id: string, body: B
   if (form === 'resolve' && !v.template) v = { ...v, template: defaultUpdate(d, incident, 'resolve').template };
   if (form === 'reopen') v.version = str(body.version);
   if (form === 'update' && v.status && !templatesFor(d, v.status).some((t) => t.key === v.template)) {
-    // The status changed without JavaScript: show that status's templates and fields, keeping what was typed.
+    // The status changed without JavaScript: show that status's templates and fields, keeping what was typed (a note, not an error).
     const swapped = defaultUpdate(d, incident, 'update', v.status);
     v = { ...v, template: swapped.template };
-    return incidentScreen(d, c, id, { values: v, errors: new Map([['update-template', `choose a template for ${v.status}; the fields below are those of “${v.template}”`]]) }, 422);
+    const note = swappedTemplateNote(incidentStatusLabel[v.status as IncidentStatus] ?? v.status, d.services.templates.get(v.template));
+    return incidentScreen(d, c, id, { values: v, templateNote: note }, v.template ? 200 : 422);
   }
   const { input, errors } = check(d, incident, v);
   if (!input) return incidentScreen(d, c, id, { values: v, errors }, 422);
   try {
     if (action === 'preview') return incidentScreen(d, c, id, { values: v, preview: await previewUpdate(d.services, actorOf(c), id, input) });
     const version = /^\d+$/.test(v.version) ? Number(v.version) : undefined;
-    await postUpdate(d.services, actorOf(c), id, { ...input, idempotencyKey: formKeyOf(body) }, version);
-    return c.redirect(links.incident(id), 303);
+    const posted = await postUpdate(d.services, actorOf(c), id, { ...input, idempotencyKey: formKeyOf(body) }, version);
+    return redirectAfterPublish(d, c, posted);
   } catch (e) {
     if (e instanceof ValidationError) return incidentScreen(d, c, id, { values: v, errors: errorsFrom(e.errors ?? [], fieldOf(form)) }, 422);
     if (e instanceof ConflictError) {
@@ -406,7 +443,7 @@ export async function correctionScreen(d: ConsoleDeps, c: Context, id: string, v
   const latest = incident.updates[0];
   if (!latest) return screen(d, c, 'Correct the last update', html`<p>This incident has no update yet.</p>`, 404);
   const template = d.services.templates.get(latest.template);
-  const labels = new Map((template?.variables ?? []).map((x) => [`cvar-${x.name}`, x.name] as [string, string]));
+  const labels = new Map((template?.variables ?? []).map((x) => [`cvar-${x.name}`, x.label] as [string, string]));
   const body = html`<p>Fixes the wording of the latest update of <a href="${links.incident(id)}">${incident.internalTitle}</a>
 (${incidentStatusLabel[latest.status as IncidentStatus] ?? latest.status}, by ${latest.author}). The page, the feed and the JSON show the corrected text;
 emails already sent are not sent again.</p>

@@ -10,7 +10,7 @@ import { getMaintenance, postMaintenanceUpdate, scheduleMaintenance, type Mainte
 import { previewMaintenance, previewMaintenanceUpdate } from '../services/preview.ts';
 import { maintenancePages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables, type Template } from '../templates.ts';
-import { chosenVariables, variableFields, wordingsView } from './declare.ts';
+import { chosenVariables, templateChoices, variableFields, wordingsView } from './declare.ts';
 import { componentsFieldset, formKeyField, formKeyOf, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
 import { requireUseCase } from './roles.ts';
 import { links, actorOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
@@ -95,10 +95,10 @@ async function scheduleScreen(d: ConsoleDeps, c: Context, v: ScheduleValues, err
     ['scheduledUntil', 'Ends (UTC)'],
     ['components', 'Components'],
     ['template', 'Template'],
-    ...(template?.variables.map((x) => [`var-${x.name}`, x.name] as [string, string]) ?? []),
+    ...(template?.variables.map((x) => [`var-${x.name}`, x.label] as [string, string]) ?? []),
   ]);
   const body = html`${errorSummary(errors, labels)}
-<form method="post" action="${links.schedule}" class="console-form" data-live-preview="live-preview" novalidate>
+<form method="post" action="${links.schedule}" class="console-form" id="schedule-form" data-live-preview="live-preview" novalidate>
 ${formKeyField()}
 ${input({ id: 'title', label: 'Title', value: v.title, errors, hint: 'Public: customers read this.' })}
 ${input({ id: 'internalTitle', label: 'Internal title', value: v.internalTitle, errors, hint: 'Optional. For the internal page.' })}
@@ -108,13 +108,13 @@ ${componentsFieldset(errors, 'components', 'Components')}
 ${components.map((x) => html`<div class="field checkbox"><input type="checkbox" id="mc-${x.id}" name="component" value="${x.id}"${v.components.includes(x.id) ? html` checked` : ''} /><label for="mc-${x.id}">${x.name}</label></div>`)}
 </fieldset>
 ${select({ id: 'template', label: 'Template', value: v.template, errors, options: templatesFor(d, 'scheduled').map((t) => ({ value: t.key, label: t.name })) })}
-${variableFields(template, v.variables, errors)}
+<div class="template-fields" data-template-fields="${v.template}">${variableFields(template, v.variables, errors)}</div>
+<div id="live-preview" aria-live="polite">${preview ? wordingsView(preview) : ''}</div>
 <div class="actions">
 <button type="submit" name="action" value="preview">Preview</button>
 <button type="submit" name="action" value="publish" class="primary">Schedule</button>
 </div>
-</form>
-<div id="live-preview" aria-live="polite">${preview ? wordingsView(preview) : ''}</div>`;
+</form>`;
   return screen(d, c, 'Schedule maintenance', body, status);
 }
 
@@ -162,14 +162,14 @@ function panel(d: ConsoleDeps, m: MaintenanceView, v: UpdateValues | null, error
 ${
   statuses.length
     ? html`<section aria-labelledby="post-update-heading"><h2 id="post-update-heading">Post update</h2>
-${errorSummary(errors, new Map([['update-status', 'Status'], ['update-template', 'Template']]))}
-<div id="update-preview" aria-live="polite">${preview ? wordingsView(preview) : ''}</div>
-<form method="post" action="${links.maintenance(m.id)}updates" class="console-form" id="update-form-maintenance" data-live-preview="update-preview" novalidate>
+${errorSummary(errors, new Map([['update-status', 'Status'], ['update-template', 'Template'], ...(template?.variables ?? []).map((x) => [`var-${x.name}`, x.label] as [string, string])]))}
+<form method="post" action="${links.maintenance(m.id)}updates" class="console-form" id="update-form-maintenance" data-live-preview="update-preview"${templateChoices(statuses, (s) => templatesFor(d, s), 'update-status', 'update-template')} novalidate>
 ${formKeyField()}
 <input type="hidden" name="version" value="${values.version}" />
 ${select({ id: 'update-status', name: 'status', label: 'Status', value: values.status, errors, options: statuses.map((s) => ({ value: s, label: maintenanceStatusLabel[s] })), hint: 'Templates follow the status; press Post update after changing it to see its fields.' })}
 ${select({ id: 'update-template', name: 'template', label: 'Template', value: template?.key ?? '', errors, options: templates.map((t) => ({ value: t.key, label: t.name })) })}
-${variableFields(template, values.variables, errors)}
+<div class="template-fields" data-template-fields="${template?.key ?? ''}">${variableFields(template, values.variables, errors)}</div>
+<div id="update-preview" aria-live="polite">${preview ? wordingsView(preview) : ''}</div>
 <div class="actions"><button type="submit" name="action" value="preview">Preview</button><button type="submit" name="action" value="publish" class="primary">Post update</button></div>
 </form></section>`
     : ''
@@ -200,7 +200,7 @@ async function postMaintenance(d: ConsoleDeps, c: Context, id: string, v: Update
   const template = d.services.templates.get(v.template);
   if (!template || template.kind !== 'maintenance' || !template.statuses.includes(v.status)) {
     const first = templatesFor(d, v.status)[0];
-    return maintenanceScreen(d, c, id, { ...v, template: first?.key ?? '' }, new Map([['update-template', `choose a template for ${v.status}; the fields below are those of “${first?.key ?? '—'}”`]]), 422);
+    return maintenanceScreen(d, c, id, { ...v, template: first?.key ?? '' }, new Map([['update-template', `choose a template for ${maintenanceStatusLabel[v.status as MaintenanceStatus] ?? 'this status'}; the fields below are those of “${first?.name ?? '—'}”`]]), 422);
   }
   const body = { status: v.status, template: v.template, variables: chosenVariables(template, v.variables) };
   const parsed = maintenanceUpdateBody.safeParse(body);

@@ -4,7 +4,7 @@ import { html } from 'hono/html';
 import { createMiddleware } from 'hono/factory';
 import type { AuthEnv } from '../auth.ts';
 import { ForbiddenError } from '../errors.ts';
-import type { Role } from '../domain.ts';
+import type { Role } from '../services/context.ts';
 import { mayRun, useCaseRoles, type UseCase } from '../services/use-cases.ts';
 import { actorOf, screen, type ConsoleDeps } from './screen.ts';
 

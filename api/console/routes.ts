@@ -6,12 +6,14 @@ import type { ConsoleMount } from '../site/internal.ts';
 import type { PageView } from '../site/view-model.ts';
 import { openIncidentsPanel } from './board.ts';
 import { adminRoutes } from './admin.ts';
+import { briefingPanel, briefingScreen, readsBriefing } from './briefing.ts';
 import { declarePost, declareScreen, emptyValues } from './declare.ts';
 import { correctionPost, correctionScreen, incidentScreen, postmortemPost, updatePost } from './incident.ts';
 import { maintenanceRoutes } from './maintenance.ts';
+import { memberRoutes } from './members.ts';
 import { outboxRoutes } from './outbox.ts';
 import { refusalPage, requireUseCase } from './roles.ts';
-import { renderView, type ConsoleDeps } from './screen.ts';
+import { links, renderView, type ConsoleDeps } from './screen.ts';
 
 const script = readFileSync(new URL('./console.js', import.meta.url));
 
@@ -26,7 +28,9 @@ function consoleRoutes(d: ConsoleDeps) {
     const body = await c.req.parseBody();
     return declarePost(d, c, body, body.action === 'preview' ? 'preview' : 'publish');
   });
-  app.get('/internal/incidents/:id/', (c) => incidentScreen(d, c, c.req.param('id')));
+  // A reminder's link: the incident scrolled to its Post update form (a viewer, who cannot post, gets the briefing).
+  app.get('/internal/incidents/:id/post-update', (c) => c.redirect(`${links.incident(c.req.param('id'))}${readsBriefing(c) ? '' : '#post-update-heading'}`, 303));
+  app.get('/internal/incidents/:id/', (c) => (readsBriefing(c) ? briefingScreen(d, c, c.req.param('id')) : incidentScreen(d, c, c.req.param('id'))));
   for (const form of ['updates', 'resolve', 'reopen'] as const) {
     app.post(`/internal/incidents/:id/${form}`, requireUseCase(d, 'postUpdate', form === 'updates' ? 'previewUpdate' : undefined), async (c) =>
       updatePost(d, c, c.req.param('id')!, await c.req.parseBody(), form === 'updates' ? 'update' : form),
@@ -37,6 +41,7 @@ function consoleRoutes(d: ConsoleDeps) {
   app.post('/internal/incidents/:id/postmortem', requireUseCase(d, 'publishPostmortem'), async (c) => postmortemPost(d, c, c.req.param('id')!, await c.req.parseBody()));
   app.route('/', maintenanceRoutes(d));
   app.route('/', adminRoutes(d));
+  app.route('/', memberRoutes(d));
   app.route('/', outboxRoutes(d));
   return app;
 }
@@ -46,6 +51,6 @@ export function consoleMount(d: ConsoleDeps): ConsoleMount {
   return {
     routes: consoleRoutes(d),
     render: (c: Context, view: PageView, status: number, panel?: string) => renderView(d, c, view, status, panel),
-    indexPanel: () => openIncidentsPanel(d),
+    indexPanel: (c: Context) => (readsBriefing(c) ? briefingPanel(d) : openIncidentsPanel(d)),
   };
 }

@@ -1,6 +1,8 @@
 // Renders a console screen inside the site's own Astro frame, with the console's navigation and headers.
 import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Actor } from '../services/context.ts';
+import { roleAllows, type Role } from '../services/tokens.ts';
 import type { Services } from '../services/context.ts';
 import type { PageRenderer } from '../site/astro.ts';
 import { readers } from '../site/records.ts';
@@ -35,19 +37,52 @@ export const links = {
   stakeholders: '/internal/admin/stakeholders/',
   subscribers: '/internal/admin/subscribers/',
   tokens: '/internal/admin/tokens/',
+  members: '/internal/admin/members/',
   channels: '/internal/admin/channels/',
   outbox: '/internal/admin/outbox/',
 };
 
-/** The console's navigation, on every internal page. Admin screens are listed for everyone; they are read-only below admin. */
-function consoleNav(): LinkView[] {
-  return [
+/** Names the update a console publish just posted, for the incident page it lands on; read once. */
+const postedCookie = 'status_posted';
+const postedPath = (incidentId: string) => links.incident(incidentId);
+const secureCookies = (d: ConsoleDeps) => d.settings.publicUrl.startsWith('https:');
+
+/**
+ * Where a console publish lands (303): the incident page, told by a one-time cookie which update was just posted, so
+ * the page confirms what was sent to whom while its address stays `/internal/incidents/{id}/` (SPEC).
+ */
+export function redirectAfterPublish(d: ConsoleDeps, c: Context, incident: { id: string; updates: { id: string }[] }) {
+  const latest = incident.updates[0];
+  if (latest) setCookie(c, postedCookie, latest.id, { httpOnly: true, secure: secureCookies(d), sameSite: 'Strict', path: postedPath(incident.id), maxAge: 300 });
+  return c.redirect(links.incident(incident.id), 303);
+}
+
+/** The id of the update a publish just posted on this incident, if the page is the one that publish landed on; clears it. */
+export function takePosted(d: ConsoleDeps, c: Context, incidentId: string): string | undefined {
+  const id = getCookie(c, postedCookie);
+  if (!id) return undefined;
+  deleteCookie(c, postedCookie, { path: postedPath(incidentId), secure: secureCookies(d) });
+  return id;
+}
+
+/**
+ * The console's navigation, on every internal page: only what the signed-in role may use (SPEC "People"). A viewer
+ * reads (no menu of forms); comms publishes; an admin also has the admin screens.
+ */
+function consoleNav(role: Role): LinkView[] {
+  if (!roleAllows(role, 'comms')) return [];
+  const publish: LinkView[] = [
     { href: links.declare, text: 'Declare incident' },
     { href: links.schedule, text: 'Schedule maintenance' },
+  ];
+  if (!roleAllows(role, 'admin')) return [...publish, { href: '/api/docs', text: 'API reference' }];
+  return [
+    ...publish,
     { href: links.components, text: 'Components' },
+    { href: links.members, text: 'Members' },
     { href: links.stakeholders, text: 'Stakeholders' },
     { href: links.subscribers, text: 'Subscribers' },
-    { href: links.tokens, text: 'Tokens' },
+    { href: links.tokens, text: 'API tokens' },
     { href: links.channels, text: 'Channels' },
     { href: links.outbox, text: 'Outbox' },
     { href: '/api/docs', text: 'API reference' },
@@ -56,7 +91,7 @@ function consoleNav(): LinkView[] {
 
 /** Renders any internal page view with the console around it. */
 export async function renderView(d: ConsoleDeps, c: Context, view: PageView, status = 200, panel?: string) {
-  view.frame.console = { nav: consoleNav(), panel };
+  view.frame.console = { nav: consoleNav(actorOf(c).role), panel };
   return c.html(await d.pages.renderPage(view), status as 200, consoleHeaders);
 }
 

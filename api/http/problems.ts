@@ -3,18 +3,26 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { DomainError, problemBody } from '../errors.ts';
+import { DomainError, problemBody, UnavailableError } from '../errors.ts';
 
-/** Answers `error` as application/problem+json, with the request path as `instance`. */
+/** Answers `error` as application/problem+json, with the request path as `instance` (and `Retry-After` for a 503). */
 export function problemResponse(c: Context, error: DomainError) {
   return c.body(JSON.stringify(problemBody(error, c.req.path)), error.status as ContentfulStatusCode, {
     'content-type': 'application/problem+json',
+    ...(error instanceof UnavailableError ? { 'retry-after': String(error.retryAfterSeconds) } : {}),
   });
+}
+
+/** The DomainError an error is or wraps (a database fault comes wrapped by Drizzle as `cause`), if any. */
+export function domainErrorIn(error: unknown): DomainError | null {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) if (e instanceof DomainError) return e;
+  return null;
 }
 
 /** The one place errors become responses; anything unexpected is logged and answered 500 without details. */
 export function handleError(error: Error, c: Context, log: (m: string) => void = console.error) {
-  if (error instanceof DomainError) return problemResponse(c, error);
+  const domain = domainErrorIn(error);
+  if (domain) return problemResponse(c, domain);
   if (error instanceof HTTPException) {
     // Malformed JSON and a missing JSON content type are both "bad request" to the caller.
     if (error.status === 400 || error.status === 415) {
@@ -54,6 +62,8 @@ export const problemResponses = {
   413: described('The request body is larger than 1 MiB'),
   422: described('Validation failed: `errors` names every bad field'),
   429: described('Too many requests from this address; Retry-After says when to try again'),
+  503: described('The database stayed busy (another process held its write lock); nothing was stored, Retry-After says when to try again'),
+  507: described('The disk is full; nothing was stored'),
 };
 
 /** The problems any /api/v1 route may answer, whatever it does: malformed, unauthenticated, refused, too large, invalid. */

@@ -1,7 +1,7 @@
 // Builds each email per audience: subscribers get the external wording, stakeholders the internal briefing.
 import { html, raw } from 'hono/html';
 import type { ComponentImpact } from '../../db/schema.ts';
-import { componentStatusLabel, worstStatus, type ReachFlags, type UpdateStatusValue } from '../domain.ts';
+import { componentStatusLabel, incidentImpactStatus, isActiveIncident, type IncidentStatus, type ReachFlags, type UpdateStatusValue } from '../domain.ts';
 import { absolute, confirmUrl, manageUrl, paths, signInByEmailUrl, unsubscribeUrl } from '../links.ts';
 import { componentStatusPhrase, formatUtc, humanDuration, joinNames, lines, paragraphs as paragraphsOf, updateStatusLabel } from '../text.ts';
 
@@ -11,6 +11,7 @@ import { dropXmlForbidden } from '../characters.ts';
 import type { BulkEmail, Personal } from './bulk.ts';
 import type { MailMessage } from './transport.ts';
 import { escapeHtml } from '../html.ts';
+import { imageUrl, type Brand } from '../brand.ts';
 
 export interface MailSettings {
   /** The From header, e.g. "Example Status <status@example.com>". */
@@ -18,6 +19,8 @@ export interface MailSettings {
   /** Absolute base for links, without a trailing slash. */
   publicUrl: string;
   pageName: string;
+  /** Logo, accent, support and home links (BRAND_*, SUPPORT_URL, HOMEPAGE_URL); none when absent. */
+  brand?: Brand | undefined;
 }
 
 /** The parts of a stored update an email is made from; both wordings were rendered once, at publish time. */
@@ -61,15 +64,24 @@ function paragraphs(text: string) {
   return paragraphsOf(text).map((p) => html`<p style="margin:0 0 14px">${lines(p).map((l, i) => (i === 0 ? html`${l}` : html`<br>${l}`))}</p>`);
 }
 
-function layout(title: string, body: unknown, footer: unknown): string {
+/** The brand's top line (logo, else nothing) and its links for the footer (support, home), as HTML. */
+function brandParts(s: MailSettings) {
+  const b = s.brand;
+  const logo = b?.logo ? html`<p style="margin:0 0 18px"><img src="${imageUrl(b.logo, s.publicUrl)}" alt="${s.pageName}" style="max-height:40px;max-width:200px"></p>` : '';
+  const links = [b?.supportUrl ? html`<a href="${b.supportUrl}">Get support</a>` : '', b?.homepageUrl ? html`<a href="${b.homepageUrl}">${new URL(b.homepageUrl).hostname}</a>` : ''].filter(Boolean);
+  return { logo, links: links.length ? html`<div style="margin:0 0 8px">${links.map((l, i) => (i ? html` · ${l}` : l))}</div>` : '' };
+}
+
+function layout(s: MailSettings, title: string, body: unknown, footer: unknown): string {
+  const brand = brandParts(s);
   return html`<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><meta name="color-scheme" content="light dark"><title>${title}</title></head>
 <body style="margin:0;padding:24px 16px;font:16px/1.5 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif">
 <div style="max-width:600px;margin:0 auto">
-${body}
+${brand.logo}${body}
 <hr style="border:0;border-top:1px solid #8884;margin:28px 0 14px">
-<div style="font-size:13px;opacity:.8">${footer}</div>
+<div style="font-size:13px;opacity:.8">${brand.links}${footer}</div>
 </div>
 </body>
 </html>`.toString();
@@ -83,13 +95,13 @@ const footerSlot = raw('\u0000footer\u0000');
 /** Headers every bulk email carries so out-of-office robots stay quiet. */
 const automatic = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'OOF, AutoReply' };
 
-/** A one-action link drawn as a button (inline styles: mail clients drop style sheets). */
-const button = (href: string, label: string) =>
-  html`<p style="margin:0 0 14px"><a href="${href}" style="display:inline-block;padding:10px 18px;border-radius:6px;background:#1f6feb;color:#fff;text-decoration:none">${label}</a></p>`;
+/** A one-action link drawn as a button in the brand's accent (inline styles: mail clients drop style sheets). */
+const button = (s: MailSettings, href: string, label: string) =>
+  html`<p style="margin:0 0 14px"><a href="${href}" style="display:inline-block;padding:10px 18px;border-radius:6px;background:${s.brand?.accent?.light ?? '#1f6feb'};color:#fff;text-decoration:none">${label}</a></p>`;
 
 /** The envelope of a one-off transactional email (confirmation, manage link): no thread, automatic-reply headers. */
 function transactional(s: MailSettings, to: string, subject: string, text: string, body: unknown, footer: unknown, messageId: string): MailMessage {
-  return { from: s.from, to, subject, text, html: layout(subject, body, footer), messageId, headers: { ...automatic } };
+  return { from: s.from, to, subject, text, html: layout(s, subject, body, footer), messageId, headers: { ...automatic } };
 }
 
 /**
@@ -98,19 +110,20 @@ function transactional(s: MailSettings, to: string, subject: string, text: strin
  * The wording is rendered once per update (`bulk`); `personal` gives what differs per recipient. api/mail/bulk.ts
  * compiles the MIME once from this and stamps each copy, which matters at 100,000.
  */
-export function subscriberBulk(s: MailSettings, stored: UpdateFacts, kind: 'update' | 'reminder') {
+export function subscriberBulk(s: MailSettings, stored: UpdateFacts, kind: 'update' | 'reminder', hoursAhead = 0) {
   // Characters XML 1.0 forbids are dropped here, once per update, rather than from every recipient's copy.
   const update = { ...stored, externalSubject: dropXmlForbidden(stored.externalSubject), externalBody: dropXmlForbidden(stored.externalBody) };
   const reminder = kind === 'reminder';
   const subject = oneLine(`${reminder ? 'Reminder: ' : ''}${update.externalSubject}`);
   const link = pageUrl(s, update);
-  const lead = reminder ? 'A reminder: this planned maintenance starts within the hour.' : '';
+  // A reminder goes out `hoursAhead` hours before the start (MAINTENANCE_REMINDER_HOURS); the wording below names the window.
+  const lead = reminder ? `A reminder: this planned maintenance starts in ${hoursAhead > 1 ? `${hoursAhead} hours` : 'an hour'}.` : '';
   const why = dropXmlForbidden(`You are receiving this because you subscribed to updates from ${s.pageName}.`);
   const body = html`${lead ? html`<p style="margin:0 0 14px"><strong>${lead}</strong></p>` : ''}
 <h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>
 ${paragraphs(update.externalBody)}
 <p style="margin:18px 0 0"><a href="${link}">Follow along on the status page</a></p>`;
-  const [htmlHead, htmlTail] = layout(subject, body, footerSlot).split(footerSlot) as [string, string];
+  const [htmlHead, htmlTail] = layout(s, subject, body, footerSlot).split(footerSlot) as [string, string];
   const domain = host(s);
   const thread = `<${threadOf(update)}@${domain}>`;
   const bulk: BulkEmail = {
@@ -133,7 +146,7 @@ ${paragraphs(update.externalBody)}
     const manage = manageUrl(s, recipient.unsubscribeToken);
     return {
       to: recipient.email,
-      messageId: `<${kind}.${update.id}.${recipient.id}@${domain}>`,
+      messageId: `<${reminder ? `reminder-${hoursAhead}h` : kind}.${update.id}.${recipient.id}@${domain}>`,
       headers: { 'List-Unsubscribe': `<${unsubscribe}>` },
       textFooter: `Manage your subscription: ${manage}\nUnsubscribe: ${unsubscribe}`,
       // Plain concatenation around pieces escaped once per update: the template tag costs more than the rest at 100,000.
@@ -151,7 +164,7 @@ ${paragraphs(update.externalBody)}
 export function briefingEmail(s: MailSettings, update: UpdateFacts, about: SubjectFacts, recipient: Recipient & { name: string }): MailMessage {
   const at = update.createdAt;
   const affected = update.components.filter((c) => c.status !== 'operational');
-  const impact = worstStatus(affected.map((c) => c.status));
+  const impact = incidentImpactStatus(about.severity, affected.map((c) => c.status), isActiveIncident(update.status as IncidentStatus));
   const told = update.audiences.public || update.audiences.subscribers;
   const known = (t: Date | null) => (t && t.getTime() <= at.getTime() ? t : null);
   const mitigated = known(about.mitigatedAt);
@@ -206,7 +219,7 @@ ${told ? html`<p style="margin:0 0 14px"><strong>${update.externalSubject}</stro
     to: recipient.email,
     subject,
     text,
-    html: layout(subject, body, footer),
+    html: layout(s, subject, body, footer),
     messageId: `<briefing.${update.id}.${recipient.id}@${host(s)}>`,
     inReplyTo: thread,
     references: [thread],
@@ -226,7 +239,7 @@ export function confirmationEmail(s: MailSettings, recipient: Recipient, token: 
   ].join('\n\n');
   const body = html`<h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>
 <p style="margin:0 0 14px">Someone, hopefully you, asked to receive ${s.pageName} updates by email at this address.</p>
-${button(link, 'Confirm subscription')}
+${button(s, link, 'Confirm subscription')}
 <p style="margin:0 0 14px">Or paste this link into your browser: ${link}</p>`;
   const footer = html`The link works until ${until}. If you did not ask, ignore this email: without confirmation we will not write again.`;
   return transactional(s, recipient.email, subject, text, body, footer, `<confirm.${deliveryId}.${recipient.id}@${host(s)}>`);
@@ -257,7 +270,7 @@ ${facts.map(([k, v]) => html`<tr><th scope="row" style="text-align:left;padding:
     to: recipient.email,
     subject,
     text,
-    html: layout(subject, body, html`You receive this as the comms lead of ${s.pageName} incidents.`),
+    html: layout(s, subject, body, html`You receive this as the comms lead of ${s.pageName} incidents.`),
     messageId: `<${notice.kind}.${recipient.id}@${host(s)}>`,
     inReplyTo: thread,
     references: [thread],
@@ -276,12 +289,12 @@ export function manageLinkEmail(s: MailSettings, recipient: Recipient & { unsubs
   const text = [intro, `To choose which components you hear about, or to unsubscribe: ${link}`, 'If you did not ask, ignore this email.'].join('\n\n');
   const body = html`<h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>
 <p style="margin:0 0 14px">${intro}</p>
-${button(link, 'Manage your subscription')}
+${button(s, link, 'Manage your subscription')}
 <p style="margin:0 0 14px">There you choose which components you hear about, or unsubscribe.</p>`;
   const footer = html`If you did not ask, ignore this email: your subscription stays as it is.`;
   return transactional(s, recipient.email, subject, text, body, footer, `<manage.${deliveryId}.${recipient.id}@${host(s)}>`);
 }
 
-export function mailSettings(config: { mailFrom: string; publicUrl: string; pageName: string }): MailSettings {
-  return { from: config.mailFrom, publicUrl: config.publicUrl, pageName: config.pageName };
+export function mailSettings(config: { mailFrom: string; publicUrl: string; pageName: string; brand?: Brand }): MailSettings {
+  return { from: config.mailFrom, publicUrl: config.publicUrl, pageName: config.pageName, brand: config.brand };
 }

@@ -1,7 +1,8 @@
 // The one seam for mail: a pooled SMTP transport from SMTP_URL, or .eml files under the data folder when there is none.
 import { mkdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import nodemailer, { type NodemailerError } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
 import { systemClock } from '../clock.ts';
@@ -153,12 +154,30 @@ export function fileTransport(dir: string, log: (message: string) => void): Mail
     async send(message) {
       const info = await transport.sendMail(toNodemailer(message));
       const name = `${systemClock.now().getTime()}-${message.messageId.replace(/^<|>$/g, '').replace(/[^a-zA-Z0-9.-]+/g, '_').slice(0, 120)}.eml`;
-      await writeFile(join(dir, name), info.message as Buffer);
+      await writeWhole(join(dir, name), info.message as Buffer);
       log(`mail: wrote ${name} to ${message.to}: ${message.subject}`);
       for (const link of plainLinks(message)) log(`mail:   link ${link}`);
     },
     async close() {},
   };
+}
+
+/**
+ * Writes a file whole or not at all: into a hidden temporary file beside it, then renamed over the name (atomic on one
+ * file system), so a full disk or a crash never leaves a 0-byte or cut-off .eml. A full disk (ENOSPC, EDQUOT) is a
+ * SendFailure of the whole transport (`server`): the worker backs off and tries again, spending no attempt.
+ */
+async function writeWhole(path: string, content: Buffer): Promise<void> {
+  const temporary = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temporary, content, { flush: true });
+    await rename(temporary, path);
+  } catch (e) {
+    await rm(temporary, { force: true }).catch(() => {});
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new SendFailure(`the disk holding ${dirname(path)} is full`, false, false, true);
+    throw e;
+  }
 }
 
 /**

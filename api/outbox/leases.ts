@@ -30,22 +30,17 @@ export interface LeaseOptions {
   batchSize: number;
   /** How long a claim holds its rows, in ms; a crashed worker's rows are taken over after this. */
   leaseMs: number;
-  /** How long acknowledgements gather before one UPDATE records them all, in ms. */
-  ackWindowMs: number;
-  /** Unwritten acknowledgements at which a sender waits for the write. */
-  unwrittenLimit: number;
 }
 
 /**
- * Every statement the worker runs against the outbox. Acknowledgements are buffered: a message is recorded as
- * sent right after its server accepted it, whoever holds the lease now, and the records are written together
- * every `ackWindowMs` in one UPDATE (each statement costs far more than each row; decision 005). A sender
- * waits only when `unwrittenLimit` records are still unwritten, which bounds what a crash can send twice.
+ * Every statement the worker runs against the outbox. A message is recorded as sent right after its server
+ * accepted it, whoever holds the lease now; the records of all senders waiting at that moment are written together
+ * in one UPDATE (each statement costs far more than each row; decision 005), and each sender waits for its own.
  */
 export function createLeaseStore(o: LeaseOptions) {
   // A literal IN list: SQLite plans it better than a json_each subquery on every claim.
   const kinds = sql.join(o.recipientKinds.map((a) => sql`${a}`), sql`, `);
-  const acks = { queue: [] as { id: number; messageId: string }[], unwritten: 0, writing: null as Promise<void> | null, error: null as unknown, timer: null as NodeJS.Timeout | null };
+  const acks = { queue: [] as { id: number; messageId: string; written: () => void; failed: (e: unknown) => void }[], writing: null as Promise<void> | null };
 
   async function hasDue(): Promise<boolean> {
     const now = o.clock.now().getTime();
@@ -81,9 +76,9 @@ export function createLeaseStore(o: LeaseOptions) {
       .sort((a, b) => a.id - b.id);
   }
 
+  /** Writes every waiting acknowledgement in one UPDATE, then the ones that arrived meanwhile, until none wait. */
   function writeAcks(): Promise<void> {
     if (acks.writing) return acks.writing;
-    if (acks.queue.length === 0) return Promise.resolve();
     const write = async () => {
       while (acks.queue.length > 0) {
         const batch = acks.queue.splice(0);
@@ -94,47 +89,29 @@ export function createLeaseStore(o: LeaseOptions) {
               last_error = NULL, lease_owner = NULL, lease_until = NULL
             FROM json_each(${JSON.stringify(batch.map((a) => [a.id, a.messageId]))}) AS a
             WHERE deliveries.id = json_extract(a.value, '$[0]')`);
-        } finally {
-          // On failure these rows stay leased and pending: they are sent again after the lease, never lost.
-          acks.unwritten -= batch.length;
+          for (const a of batch) a.written();
+        } catch (e) {
+          // These rows stay leased and pending: they are sent again after the lease, never lost.
+          for (const a of batch) a.failed(e);
         }
       }
     };
-    acks.writing = write()
-      .catch((e: unknown) => {
-        acks.error = e;
-        throw e;
-      })
-      .finally(() => {
-        acks.writing = null;
-      });
+    acks.writing = write().finally(() => {
+      acks.writing = null;
+    });
     return acks.writing;
   }
 
-  /** Records one delivery as sent; resolves at once unless too many records are still unwritten. */
-  async function acknowledge(id: number, messageId: string): Promise<void> {
-    acks.queue.push({ id, messageId });
-    acks.unwritten++;
-    if (acks.unwritten >= o.unwrittenLimit) {
-      await writeAcks();
-      return;
-    }
-    acks.timer ??= setTimeout(() => {
-      acks.timer = null;
-      writeAcks().catch(() => {});
-    }, o.ackWindowMs);
-  }
-
-  /** Writes every buffered acknowledgement; throws (once) if an earlier background write failed. */
-  async function flush(): Promise<void> {
-    if (acks.timer) clearTimeout(acks.timer);
-    acks.timer = null;
-    while (acks.writing || acks.queue.length > 0) await writeAcks();
-    if (acks.error !== null) {
-      const e = acks.error;
-      acks.error = null;
-      throw e;
-    }
+  /**
+   * Records one delivery as sent and resolves once that is written. Senders wait for their own record, so at any
+   * moment each sender has at most one accepted message unrecorded: a crash sends again at most the messages in
+   * flight (one per concurrent sender), never a batch. Records that arrive while one UPDATE runs go together in the
+   * next (group commit; decision 005).
+   */
+  function acknowledge(id: number, messageId: string): Promise<void> {
+    const written = new Promise<void>((resolve, reject) => acks.queue.push({ id, messageId, written: resolve, failed: reject }));
+    void writeAcks();
+    return written;
   }
 
   /** Records a failed attempt's outcome, only while this worker still holds the row. */
@@ -153,7 +130,7 @@ export function createLeaseStore(o: LeaseOptions) {
       WHERE lease_owner = ${o.owner} AND status = 'pending' AND id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`);
   }
 
-  return { hasDue, claim, acknowledge, flush, settle, giveBack, failed: () => acks.error !== null };
+  return { hasDue, claim, acknowledge, settle, giveBack };
 }
 
 export type LeaseStore = ReturnType<typeof createLeaseStore>;

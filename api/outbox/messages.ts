@@ -15,7 +15,7 @@ export type { Claimed } from './leases.ts';
 import type { Courier, Prepared as Ready } from './courier.ts';
 
 /** The recipient kinds that receive email. */
-export const mailRecipientKinds = ['subscriber', 'stakeholder', 'comms'] as const;
+export const mailRecipientKinds = ['subscriber', 'stakeholder', 'member', 'comms'] as const;
 
 /** What to do with a claimed delivery: send this email, or mark it suppressed for the reason given. */
 export type Prepared = Ready<MailMessage>;
@@ -36,8 +36,8 @@ export function mailCourier(db: Queryable, settings: MailSettings, transport: Ma
 type BulkRecipient = Parameters<ReturnType<typeof subscriberBulk>['personal']>[0];
 
 /** An update's subscriber email, compiled once (api/mail/bulk.ts): returns each subscriber's copy, raw MIME included. */
-async function subscriberStamper(settings: MailSettings, update: UpdateFacts, kind: 'update' | 'reminder') {
-  const { bulk, personal, personalHeaders } = subscriberBulk(settings, update, kind);
+async function subscriberStamper(settings: MailSettings, update: UpdateFacts, kind: 'update' | 'reminder', hoursAhead: number) {
+  const { bulk, personal, personalHeaders } = subscriberBulk(settings, update, kind, hoursAhead);
   const { stamp } = await compileBulk(bulk, personalHeaders);
   return (recipient: BulkRecipient) => stamp(personal(recipient));
 }
@@ -110,9 +110,10 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
     const stampers = new Map<string, (recipient: BulkRecipient) => MailMessage>();
     for (const row of rows) {
       const update = row.updateId ? updateMap.get(row.updateId) : undefined;
-      const key = `${row.updateId}:${row.kind}`;
+      // A maintenance reminder's seq is its hours ahead: a 24-hour and a 1-hour reminder are two emails.
+      const key = `${row.updateId}:${row.kind}:${row.seq ?? 0}`;
       if (row.audience === 'subscriber' && (row.kind === 'update' || row.kind === 'reminder') && update && !stampers.has(key)) {
-        stampers.set(key, await subscriberStamper(settings, update, row.kind));
+        stampers.set(key, await subscriberStamper(settings, update, row.kind, row.seq ?? 0));
       }
     }
 
@@ -149,7 +150,7 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
         if (!sub.confirmedAt) return { skip: 'not confirmed' };
         if (row.kind === 'manage_link') return ready(manageLinkEmail(settings, recipient, row.id), bounced);
         if ((row.kind === 'update' || row.kind === 'reminder') && update) {
-          return ready(stampers.get(`${update.id}:${row.kind}`)!(recipient), bounced);
+          return ready(stampers.get(`${update.id}:${row.kind}:${row.seq ?? 0}`)!(recipient), bounced);
         }
       }
       if (row.audience === 'stakeholder' && row.kind === 'briefing' && update) {

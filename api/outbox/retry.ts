@@ -1,4 +1,7 @@
 // The retry policy, as pure functions: how long to wait after a failure, and whether to try again at all.
+import { backoffMs, maxRetryGapMs } from '../backoff.ts';
+
+export { backoffMs } from '../backoff.ts';
 
 export interface RetryPolicy {
   /** Delay after the first failure in ms; it doubles per attempt, with jitter, up to maxMs. */
@@ -8,7 +11,11 @@ export interface RetryPolicy {
   maxAttempts: number;
 }
 
-export const defaultRetry: RetryPolicy = { baseMs: 30_000, maxMs: 60 * 60_000, maxAttempts: 15 };
+/**
+ * 30 s doubling to 60 s (SPEC "Faults": a receiver that comes back is used again within 60 s), for about a day
+ * (1,440 tries at most a minute apart) before a delivery is given up.
+ */
+export const defaultRetry: RetryPolicy = { baseMs: 30_000, maxMs: maxRetryGapMs, maxAttempts: 1_440 };
 
 export function retryPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
   return {
@@ -16,15 +23,6 @@ export function retryPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
     maxMs: overrides.maxMs ?? defaultRetry.maxMs,
     maxAttempts: overrides.maxAttempts ?? defaultRetry.maxAttempts,
   };
-}
-
-/**
- * Exponential back-off with "equal jitter" (AWS Architecture Blog, "Exponential Backoff and Jitter"): half the
- * delay is fixed, half random, so retries spread out. `attempt` counts from 1; the result is in ms.
- */
-export function backoffMs(attempt: number, policy: Pick<RetryPolicy, 'baseMs' | 'maxMs'>, random = Math.random): number {
-  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
 /** What becomes of a delivery after a failed attempt: tried again at `nextAttemptAt` (epoch ms), or failed for good. */

@@ -1,7 +1,6 @@
 // The outbox worker loop: leases due deliveries, hands them to a courier (email or HTTP), and records each outcome.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import type { Database } from '../../db/client.ts';
 import type { Clock } from '../clock.ts';
 import type { MailSettings } from '../mail/compose.ts';
@@ -10,7 +9,8 @@ import type { Courier, Prepared } from './courier.ts';
 import { createLeaseStore, type Claimed } from './leases.ts';
 import { mailCourier } from './messages.ts';
 import { httpCourier, type HttpCourierOptions } from './posts.ts';
-import { afterFailure, backoffMs, retryPolicy, type RetryPolicy } from './retry.ts';
+import { createSupervisor } from '../supervisor.ts';
+import { afterFailure, retryPolicy, type RetryPolicy } from './retry.ts';
 import { clearFailures, isSuppressible, recordFailure } from './suppression.ts';
 
 export { backoffMs, defaultRetry, type RetryPolicy } from './retry.ts';
@@ -24,12 +24,17 @@ export interface WorkerOptions {
   log?: (message: string) => void;
   /** Names this worker in lease_owner; unique per process by default. */
   owner?: string;
-  /** Rows leased per claim; also the most a crash can send twice (messages in flight plus those not yet recorded). */
+  /** Rows leased per claim. */
   batchSize?: number;
-  /** Messages in flight at once; well above the SMTP pool size so the pool never waits on us. */
+  /**
+   * Messages in flight at once, each sender waiting for its own record: also the most a crash can send twice.
+   * Above the SMTP pool size so the pool never waits on us.
+   */
   concurrency?: number;
-  /** How long acknowledgements gather before one UPDATE records them all as sent. */
-  ackWindowMs?: number;
+  /** A send that has not settled after this long counts as the server being down (default 120 s). */
+  sendTimeoutMs?: number;
+  /** The first wait before trying a server that is down again, in ms (1 s); it doubles up to 60 s. */
+  serverBackoffMs?: number;
   /** How long a claim holds its rows; a crashed worker's rows are taken over after this. */
   leaseMs?: number;
   /** How often an idle worker looks for due rows, besides being woken by a publish. */
@@ -49,6 +54,8 @@ export interface DrainStats {
   retried: number;
   failed: number;
   suppressed: number;
+  /** Why the server as a whole failed during this drain, or null. */
+  serverDown: string | null;
 }
 
 interface Item<P> {
@@ -56,29 +63,14 @@ interface Item<P> {
   prepared: Prepared<P>;
 }
 
-/** Pauses a courier after server-wide failures (a mail server that is down), in real time, not the domain clock. */
-function serverPause(retry: RetryPolicy, log: (m: string) => void, name: string) {
-  const state = { until: 0, failures: 0 };
-  return {
-    paused: () => performance.now() < state.until,
-    failed(reason: string) {
-      state.failures++;
-      const pause = backoffMs(state.failures, retry);
-      if (performance.now() >= state.until) log(`outbox: ${name} unavailable (${reason}); pausing ${Math.round(pause / 1000)} s`);
-      state.until = Math.max(state.until, performance.now() + pause);
-    },
-    succeeded() {
-      if (state.failures === 0) return;
-      log(`outbox: ${name} is back; sending`);
-      state.failures = 0;
-    },
-  };
-}
+/** Thrown by a drain that stopped because the other side as a whole is down: its supervisor backs off, then tries again. */
+export class ServerUnavailable extends Error {}
 
 /**
  * The claim, send and settle steps around one database and one courier. `drain` sends until nothing is due;
- * a server-wide failure (refused connection, 421) pauses the whole worker with back-off instead of spending
- * every queued message's attempts against a server that is down.
+ * a server-wide failure (refused connection, 421, no answer in time) stops it with ServerUnavailable instead of
+ * spending every queued message's attempts against a server that is down: those messages keep their attempts and
+ * stay due, and the supervisor (runWorker) tries the server again after its back-off.
  */
 export function createWorker<P>(o: WorkerOptions, courier: Courier<P>) {
   const log = o.log ?? console.log;
@@ -86,24 +78,19 @@ export function createWorker<P>(o: WorkerOptions, courier: Courier<P>) {
   const batchSize = o.batchSize ?? 100;
   const concurrency = o.concurrency ?? 25;
   const leaseMs = o.leaseMs ?? 60_000;
+  const sendTimeoutMs = o.sendTimeoutMs ?? 120_000;
   const retry = retryPolicy(o.retry);
   const bounceLimit = o.hardBounceLimit ?? 3;
-  // In flight plus recorded-but-unwritten stays within one batch: the most a crash can send twice.
-  const store = createLeaseStore({
-    db: o.db,
-    clock: o.clock,
-    owner,
-    recipientKinds: courier.recipientKinds,
-    batchSize,
-    leaseMs,
-    ackWindowMs: o.ackWindowMs ?? 50,
-    unwrittenLimit: Math.max(1, batchSize - concurrency),
-  });
-  const pause = serverPause(retry, log, courier.name);
+  const store = createLeaseStore({ db: o.db, clock: o.clock, owner, recipientKinds: courier.recipientKinds, batchSize, leaseMs });
   const life = { stopping: false };
 
-  async function failed(item: Item<P>, e: unknown, stats: DrainStats) {
-    const failure = e instanceof SendFailure ? e : new SendFailure(String((e as Error)?.message ?? e), false, false, false);
+  async function failed(item: Item<P>, failure: SendFailure, stats: DrainStats) {
+    if (failure.server) {
+      // Not this message's fault: it keeps its attempts and stays due; the server is tried again after the back-off.
+      await store.settle(item.row.id, 'pending', failure.message, item.row.attempts);
+      stats.serverDown ??= failure.message;
+      return;
+    }
     const outcome = afterFailure(failure, item.row.attempts, retry, o.clock.now().getTime());
     if (outcome.status === 'failed') {
       await store.settle(item.row.id, 'failed', failure.message, outcome.attempts);
@@ -117,7 +104,19 @@ export function createWorker<P>(o: WorkerOptions, courier: Courier<P>) {
       await store.settle(item.row.id, 'pending', failure.message, outcome.attempts, outcome.nextAttemptAt);
       stats.retried++;
     }
-    if (failure.server) pause.failed(failure.message);
+  }
+
+  /** The courier's send, given up as a server-wide failure if it has not settled in sendTimeoutMs, so a drain always ends. */
+  async function send(payload: P): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SendFailure(`no answer from the ${courier.name} in ${sendTimeoutMs / 1000} s`, false, false, true)), sendTimeoutMs);
+    });
+    try {
+      await Promise.race([courier.send(payload), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async function deliver(item: Item<P>, stats: DrainStats) {
@@ -133,21 +132,20 @@ export function createWorker<P>(o: WorkerOptions, courier: Courier<P>) {
       return;
     }
     try {
-      await courier.send(prepared.payload);
+      await send(prepared.payload);
     } catch (e) {
-      await failed(item, e, stats);
+      await failed(item, e instanceof SendFailure ? e : new SendFailure(String((e as Error)?.message ?? e), false, false, false), stats);
       return;
     }
-    pause.succeeded();
     await store.acknowledge(row.id, prepared.messageId);
     if (prepared.bounced && isSuppressible(row.audience)) await clearFailures(o.db, row.audience, row.recipientId);
     stats.sent++;
   }
 
-  /** Sends until nothing is due, a server failure pauses the worker, or it is stopping. */
+  /** Sends until nothing is due, the server is down (ServerUnavailable), the database fails, or it is stopping. */
   async function drain(): Promise<DrainStats> {
-    const stats: DrainStats = { sent: 0, retried: 0, failed: 0, suppressed: 0 };
-    if (life.stopping || pause.paused() || !(await store.hasDue())) return stats;
+    const stats: DrainStats = { sent: 0, retried: 0, failed: 0, suppressed: 0, serverDown: null };
+    if (life.stopping || !(await store.hasDue())) return stats;
     const queue: Item<P>[] = [];
     const feed = { exhausted: false, claiming: null as Promise<void> | null, broken: null as unknown };
     const refill = () =>
@@ -162,7 +160,7 @@ export function createWorker<P>(o: WorkerOptions, courier: Courier<P>) {
         }
       })());
     const lane = async () => {
-      while (!life.stopping && !pause.paused() && feed.broken === null && !store.failed()) {
+      while (!life.stopping && stats.serverDown === null && feed.broken === null) {
         const item = queue.shift();
         try {
           if (!item) {
@@ -174,23 +172,23 @@ export function createWorker<P>(o: WorkerOptions, courier: Courier<P>) {
           if (queue.length < concurrency && !feed.exhausted) void refill().catch(() => {});
           await deliver(item, stats);
         } catch (e) {
-          // The database failed us: stop this drain; leased rows are given back or expire, and a later poll retries.
+          // The database failed us: stop this drain; leased rows are given back or expire, and the supervisor retries.
           feed.broken = e;
         }
       }
     };
     await Promise.all(Array.from({ length: concurrency }, lane));
-    await store.flush().catch((e: unknown) => (feed.broken ??= e));
     await feed.claiming?.catch(() => {});
     await store.giveBack(queue.splice(0).map((i) => i.row.id));
     if (feed.broken !== null) throw feed.broken;
+    if (stats.serverDown !== null) throw Object.assign(new ServerUnavailable(stats.serverDown), { stats });
     return stats;
   }
 
   return {
     owner,
+    name: courier.name,
     drain,
-    paused: pause.paused,
     stop() {
       life.stopping = true;
     },
@@ -210,40 +208,38 @@ export interface OutboxWorker {
   stop(): Promise<void>;
 }
 
-/** Runs a worker in the background: woken by publishes, and polling so a retry, a due reminder or a crashed peer's rows are never stranded. */
+/**
+ * Runs a worker in the background under a supervisor (api/supervisor.ts), woken by publishes and polling so a retry, a
+ * due reminder or a crashed peer's rows are never stranded. A drain that fails (the server is down, the database is
+ * busy) is tried again after the one back-off, at most 60 s later; a wake meanwhile waits for that retry.
+ */
 export function runWorker(o: WorkerOptions, outbox: ReturnType<typeof createWorker<unknown>>): OutboxWorker {
   const log = o.log ?? console.log;
-  const state = { running: null as Promise<void> | null, again: false, stopped: false };
-
-  const wake = () => {
-    if (state.stopped) return;
-    if (state.running) {
-      state.again = true;
-      return;
-    }
-    state.running = (async () => {
-      do {
-        state.again = false;
-        await outbox.drain();
-      } while (state.again && !state.stopped && !outbox.paused());
-    })()
-      .catch((e: unknown) => log(`outbox: ${(e as Error).stack ?? String(e)}`))
-      .finally(() => {
-        state.running = null;
-      });
-  };
-
-  const timer = setInterval(wake, o.pollMs ?? 1_000);
-  timer.unref();
-  wake();
+  const state = { down: false };
+  const supervisor = createSupervisor({
+    run: async () => {
+      const stats = await outbox.drain();
+      if (state.down && stats.sent > 0) {
+        log(`outbox: ${outbox.name} is back; sending`);
+        state.down = false;
+      }
+    },
+    pollMs: o.pollMs ?? 1_000,
+    baseBackoffMs: o.serverBackoffMs,
+    onFailure: (e, attempt, retryIn) => {
+      if (e instanceof ServerUnavailable) {
+        state.down = true;
+        log(`outbox: ${outbox.name} unavailable (${e.message}); trying again in ${Math.round(retryIn / 1000)} s (try ${attempt})`);
+      } else log(`outbox: ${outbox.name} worker failed (try ${attempt}, again in ${Math.round(retryIn / 1000)} s): ${e.stack ?? e.message}`);
+    },
+  });
+  supervisor.wake(0);
   return {
     owner: outbox.owner,
-    wake,
+    wake: () => supervisor.wake(0),
     async stop() {
-      state.stopped = true;
-      clearInterval(timer);
       outbox.stop();
-      await state.running;
+      await supervisor.close();
     },
   };
 }

@@ -1,10 +1,10 @@
-// /alerts: Prometheus Alertmanager (webhook version 4) and Grafana alerting post here; one incident per alert group.
+// /alerts: Prometheus Alertmanager (webhook version 4) and Grafana alerting post here; an adapter over the alert intake use case (services/alerts.ts).
 import { createHash } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth.ts';
 import { apiRouter } from '../http/router.ts';
 import { errorResponses } from '../http/problems.ts';
-import { receiveAlerts, type AlertBatch, type AlertSource } from '../services/alerts.ts';
+import { alertOutcomes, receiveAlerts, type AlertBatch, type AlertSource } from '../services/alerts.ts';
 import type { Services } from '../services/context.ts';
 import { bearer, json } from './schemas.ts';
 
@@ -54,7 +54,7 @@ const grafanaPayload = z
 
 const outcome = z
   .object({
-    outcome: z.enum(['declared', 'drafted', 'repeat', 'resolved', 'ignored']),
+    outcome: z.enum(alertOutcomes),
     incidentId: z.string().nullable(),
     severity: z.string().nullable(),
     unknownComponents: z.array(z.string()),
@@ -70,11 +70,14 @@ const route = (source: AlertSource, schema: typeof alertmanagerPayload | typeof 
     description:
       'Labels pick the incident: `severity` (critical → SEV1, warning/major → SEV2, minor → SEV3, info → SEV4; ALERT_SEVERITY_MAP adds more) and ' +
       '`component` (component ids, comma-separated). ALERT_POLICY decides per severity whether the "investigating" template is published at once or a draft is made. ' +
-      'A repeat of a group adds nothing; a resolved group never resolves the incident, it tells the comms lead.',
+      'One incident for the life of a group: a repeat adds nothing, unless its alerts now map to a higher severity: then the incident is escalated ' +
+      '(and a draft is published when the new severity\'s policy says `publish`). A repeat of a group whose incident a person resolved while its alerts ' +
+      'kept firing (`startsAt` before the resolve) declares nothing and tells the comms lead once; an alert that starts after the resolve opens a new incident. ' +
+      'A resolved group never resolves the incident, it tells the comms lead.',
     security: bearer,
     middleware: [requireRole('comms')] as const,
     request: { body: { content: { 'application/json': { schema } }, required: true } },
-    responses: { 200: json(outcome, 'Repeat, resolved or ignored'), 201: json(outcome, 'An incident was declared or drafted'), ...errorResponses },
+    responses: { 200: json(outcome, 'Repeat, escalated, still firing, resolved or ignored'), 201: json(outcome, 'An incident was declared or drafted'), ...errorResponses },
   });
 
 function batch(source: AlertSource, p: z.infer<typeof grafanaPayload>): AlertBatch {

@@ -7,8 +7,22 @@ import { errorResponses, problemResponses } from '../http/problems.ts';
 import { maintenanceStatuses } from '../domain.ts';
 import type { Services } from '../services/context.ts';
 import { maintenanceUpdateBody, scheduleBody } from '../services/schemas.ts';
-import { getMaintenance, listMaintenances, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView } from '../services/maintenances.ts';
-import { bearer, idParam, ifMatchHeader, json, parseIfMatch, updateSchema } from './schemas.ts';
+import { moveMaintenanceWindow } from '../services/maintenance-window.ts';
+import { getMaintenance, listMaintenances, postMaintenanceUpdate, scheduleMaintenance, windowBounds, type MaintenanceView } from '../services/maintenances.ts';
+import { bearer, idParam, ifMatchHeader, json, line, notify, parseIfMatch, slug, updateSchema, variables } from './schemas.ts';
+
+const windowEnd = `End of the window: after scheduledFor and at most ${windowBounds.maxLengthDays} days after it (else 422).`;
+
+export const windowChangeBody = z
+  .object({
+    scheduledFor: z.iso.datetime({ offset: true }).optional().openapi({
+      description: `A new start, for a window not yet started: at most ${windowBounds.pastHours} hours ago and at most ${windowBounds.aheadDays} days ahead (else 422; 409 once started).`,
+    }),
+    scheduledUntil: z.iso.datetime({ offset: true }).optional().openapi({ description: windowEnd }),
+  })
+  .strict()
+  .refine((b) => b.scheduledFor !== undefined || b.scheduledUntil !== undefined, { message: 'give scheduledFor or scheduledUntil', path: ['scheduledFor'] })
+  .openapi('ChangeMaintenanceWindow');
 
 const maintenanceSchema = z
   .object({
@@ -49,8 +63,8 @@ const schedule = createRoute({
   tags: ['maintenances'],
   summary: 'Schedule a maintenance window',
   description:
-    'Announces the window to subscribers now, and reminds them an hour before it starts when it was announced at least two hours ahead; ' +
-    'a window announced at shorter notice gets no separate reminder.',
+    'Announces the window to subscribers now, and reminds them MAINTENANCE_REMINDER_HOURS (default 24) before it starts, ' +
+    'each reminder whose moment is still ahead when the window is announced; they hear again when it starts and when it completes.',
   security: bearer,
   middleware: [requireRole('comms')] as const,
   request: { body: { content: { 'application/json': { schema: scheduleBody } }, required: true } },
@@ -79,6 +93,20 @@ const post = createRoute({
   responses: { 201: json(maintenanceSchema, 'Published'), ...errorResponses, 404: problemResponses[404], 409: problemResponses[409] },
 });
 
+const move = createRoute({
+  method: 'patch',
+  path: '/maintenances/{id}',
+  tags: ['maintenances'],
+  summary: 'Move a maintenance window',
+  description:
+    'Gives the window a new start and/or end. Subscribers hear of the new window (a maintenance-rescheduled update), ' +
+    'their reminders follow the new start, and /maintenance.ics raises the event\'s SEQUENCE. A started window may move only its end.',
+  security: bearer,
+  middleware: [requireRole('comms')] as const,
+  request: { params: idParam, headers: ifMatchHeader, body: { content: { 'application/json': { schema: windowChangeBody } }, required: true } },
+  responses: { 200: json(maintenanceSchema, 'The window as it now stands'), ...errorResponses, 404: problemResponses[404], 409: problemResponses[409] },
+});
+
 export function maintenanceRoutes(s: Services) {
   return apiRouter()
     .openapi(list, async (c) => {
@@ -92,6 +120,18 @@ export function maintenanceRoutes(s: Services) {
       return c.json(present(view), 201);
     })
     .openapi(getOne, async (c) => c.json(present(await getMaintenance(s, c.req.valid('param').id)), 200))
+    .openapi(move, async (c) => {
+      const b = c.req.valid('json');
+      const view = await moveMaintenanceWindow(
+        s,
+        c.get('actor')!,
+        c.req.valid('param').id,
+        { scheduledFor: b.scheduledFor ? new Date(b.scheduledFor) : undefined, scheduledUntil: b.scheduledUntil ? new Date(b.scheduledUntil) : undefined },
+        parseIfMatch(c.req.valid('header')['if-match']),
+      );
+      c.header('etag', `"${view.version}"`);
+      return c.json(present(view), 200);
+    })
     .openapi(post, async (c) => {
       const b = c.req.valid('json');
       const ifMatch = parseIfMatch(c.req.valid('header')['if-match']);

@@ -192,7 +192,7 @@ function addressLimiter({ limit, windowMs }: { limit: number; windowMs: number }
 }
 
 export function subscriberRoutes(s: Services, options: SubscriberRouteOptions = {}) {
-  const links = { site: s.publicUrl };
+  const links = { site: s.publicUrl, pageName: s.pageName, brand: s.brand };
   const proxies = s.trustedProxies ?? noTrustedProxies;
   const limited = addressLimiter(options.perAddress ?? { limit: 20, windowMs: 10 * 60_000 }, s.clock);
   const page = (c: Context, body: string, status: 200 | 404 | 410 | 422 = 200) => c.html(body, status, pageHeaders);

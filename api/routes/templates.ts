@@ -17,7 +17,14 @@ const templateSchema = z
     description: z.string(),
     statuses: z.array(z.string()),
     variables: z.array(
-      z.object({ name: z.string(), description: z.string(), required: z.boolean(), example: z.string(), audience: z.enum(['both', 'internal']) }),
+      z.object({
+        name: z.string(),
+        label: z.string().openapi({ description: 'Plain words for a form field: the template\'s `label`, else the name in words ("what_happened" → "What happened").' }),
+        description: z.string(),
+        required: z.boolean(),
+        example: z.string(),
+        audience: z.enum(['both', 'internal']),
+      }),
     ),
     builtins: z.object({ both: z.array(z.string()), internalOnly: z.array(z.string()) }),
   })

@@ -8,7 +8,7 @@ interface AuditEntry {
   /** Who acted: a typed actor, or the name of someone not signed in (a subscriber through their own link). */
   actor: Actor | string;
   action: string;
-  subjectType: 'incident' | 'maintenance' | 'component' | 'component_group' | 'stakeholder' | 'subscriber' | 'token' | 'postmortem' | 'channel' | 'webhook_subscriber';
+  subjectType: 'incident' | 'maintenance' | 'component' | 'component_group' | 'stakeholder' | 'subscriber' | 'token' | 'member' | 'postmortem' | 'channel' | 'webhook_subscriber';
   subjectId: string;
   detail?: Record<string, unknown>;
 }

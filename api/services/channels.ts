@@ -1,7 +1,7 @@
 // Chat channels (internal): an admin adds Slack, Discord, Teams or plain-JSON incoming webhooks; each gets briefings and reminders in its own format.
 import { and, asc, eq } from 'drizzle-orm';
 import { channels, deliveries } from '../../db/schema.ts';
-import { componentStatusLabel, worstStatus, type ComponentStatus } from '../domain.ts';
+import { componentStatusLabel, incidentImpactStatus, isActiveIncident, type ComponentStatus, type IncidentStatus } from '../domain.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { SubjectFacts, UpdateFacts } from '../mail/compose.ts';
@@ -86,7 +86,7 @@ export function briefingMessage(publicUrl: string, update: UpdateFacts, about: S
     facts: [
       ...(about.severity ? [['Severity', about.severity] as [string, string]] : []),
       ['Status', update.status],
-      ['Impact', componentStatusLabel[worstStatus(affected.map((c) => c.status as ComponentStatus))]],
+      ['Impact', componentStatusLabel[incidentImpactStatus(about.severity, affected.map((c) => c.status as ComponentStatus), isActiveIncident(update.status as IncidentStatus))]],
       ['Incident commander', about.ic || 'Not assigned yet'],
       ['Next update due', update.nextUpdateAt ? formatUtc(update.nextUpdateAt, update.createdAt) : 'None scheduled'],
       ['What customers were told', told ? update.externalSubject : 'Nothing: not published to customers'],

@@ -1,8 +1,9 @@
 // What every service is given: the database, the clock, the templates, links and the publish hook.
 import type { Database, Tx } from '../../db/client.ts';
-import type { ReachFlags, Role, Severity } from '../domain.ts';
+import type { ReachFlags, Severity } from '../domain.ts';
 import type { Clock } from '../clock.ts';
 import type { AlertSettings, CadenceSettings } from '../config.ts';
+import type { Brand } from '../brand.ts';
 import type { TrustedProxies } from '../http/client-address.ts';
 import type { Publication, PublishHook } from '../publish.ts';
 import type { TemplateCatalog } from '../templates.ts';
@@ -23,8 +24,24 @@ export interface Services {
   /** Whether webhook subscribers may point at private addresses (WEBHOOK_ALLOW_PRIVATE); admin-set channels always may. */
   webhookAllowPrivate: boolean;
   alerts: AlertSettings;
+  /** The page name and brand (PAGE_NAME, BRAND_*), for the pages behind subscribers' links; absent: none. */
+  pageName?: string;
+  brand?: Brand;
+  /** Hours before a maintenance window starts that subscribers are reminded (MAINTENANCE_REMINDER_HOURS); empty: none. */
+  maintenanceReminderHours: number[];
+  /** The zone times are written in, in wording and emails (TIME_ZONE); UTC when absent. */
+  timeZone?: string;
   /** Peers whose X-Forwarded-For is believed (TRUSTED_PROXIES); absent: none. */
   trustedProxies?: TrustedProxies;
+}
+
+/** Roles in rising order of rights (SPEC "HTTP API"): viewer reads internal pages, comms publishes, admin does everything. */
+export const roles = ['viewer', 'comms', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+/** admin can do everything comms can; comms everything viewer can. */
+export function roleAllows(held: Role, needed: Role): boolean {
+  return roles.indexOf(held) >= roles.indexOf(needed);
 }
 
 /**

@@ -16,7 +16,7 @@ export async function deliveryCounts(db: Queryable, subjectId: string): Promise<
     JOIN updates u ON u.id = d.update_id
     WHERE (u.incident_id = ${subjectId} OR u.maintenance_id = ${subjectId})
       -- Reminders to the comms lead are scheduled ahead and mostly cancelled: they are not the update's fan-out.
-      AND d.kind NOT IN ('due_reminder', 'overdue', 'alerts_resolved')
+      AND d.kind NOT IN ('due_reminder', 'overdue', 'alerts_resolved', 'alerts_still_firing')
     GROUP BY d.update_id, d.status`);
   const counts = new Map<string, DeliveryCounts>();
   for (const r of rows) {
@@ -28,12 +28,15 @@ export async function deliveryCounts(db: Queryable, subjectId: string): Promise<
 }
 
 /**
- * Delivery progress of one update per recipient kind ("subscriber", "stakeholder"; the `audience` column of
- * deliveries), for the console's incident page.
+ * Delivery progress of one update's fan-out per recipient kind ("subscriber", "stakeholder", "webhook", "channel";
+ * the `audience` column of deliveries), for the console's incident page. Reminders scheduled against the update
+ * (to the comms lead and chat channels) are not its fan-out and are left out, as in deliveryCounts.
  */
 export async function deliveryProgress(db: Queryable, updateId: string): Promise<Map<string, DeliveryCounts>> {
   const rows = await db.all<{ recipient_kind: string; status: keyof DeliveryCounts; n: number }>(sql`
-    SELECT audience AS recipient_kind, status, count(*) AS n FROM deliveries WHERE update_id = ${updateId} GROUP BY audience, status`);
+    SELECT audience AS recipient_kind, status, count(*) AS n FROM deliveries
+    WHERE update_id = ${updateId} AND kind NOT IN ('due_reminder', 'overdue', 'alerts_resolved')
+    GROUP BY audience, status`);
   const progress = new Map<string, DeliveryCounts>();
   for (const r of rows) {
     const c = progress.get(r.recipient_kind) ?? { pending: 0, sent: 0, failed: 0, suppressed: 0 };

@@ -8,6 +8,7 @@ import {
   currentImpact,
   incidentTransitionError,
   isActiveIncident,
+  isEscalation,
   type ComponentStatus,
   type ImpactStatus,
   type IncidentStatus,
@@ -17,7 +18,7 @@ import {
 import { componentStatuses } from '../status.ts';
 import { touchChangedComponents } from './components.ts';
 import { enqueueComponentUpdates } from './webhooks.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { renderTemplate, type Template } from '../templates.ts';
 import type { CadenceSettings } from '../config.ts';
@@ -31,6 +32,7 @@ import { cadenceDeliveries, scheduleCadence, type CadenceDelivery } from './remi
 import { storeUpdate, updateView, type UpdateRow, type UpdateView } from './updates.ts';
 import { incidentBuiltins, pickTemplate } from './wording.ts';
 import { authorize } from './use-cases.ts';
+import { roleAllows } from './tokens.ts';
 
 /** Limit notifications below what the severity policy allows; never widen it. */
 export type Notify = boolean | { subscribers?: boolean | undefined; stakeholders?: boolean | undefined };
@@ -534,26 +536,28 @@ function emptyCounts(): DeliveryCounts {
   return { pending: 0, sent: 0, failed: 0, suppressed: 0 };
 }
 
-export async function getIncident(s: Pick<Services, 'db' | 'clock'>, id: string): Promise<IncidentView> {
-  const [row] = await s.db.select().from(incidents).where(eq(incidents.id, id));
+export async function getIncident(s: Pick<Services, 'db' | 'tx' | 'clock'>, id: string): Promise<IncidentView> {
+  // Inside a caller's transaction (joinTransaction), read what it has written so far.
+  const db = s.tx ?? s.db;
+  const [row] = await db.select().from(incidents).where(eq(incidents.id, id));
   if (!row) throw new NotFoundError('incident', id);
   const [components, timeline, [pm], counts, audit, alerts, reminders] = await Promise.all([
-    affectedComponents(s.db, id),
+    affectedComponents(db, id),
     // Ids are random: within one millisecond only the insertion order (rowid) tells which update came last.
-    s.db.select().from(updates).where(eq(updates.incidentId, id)).orderBy(desc(updates.createdAt), desc(sql`rowid`)),
-    s.db.select().from(postmortems).where(eq(postmortems.incidentId, id)),
-    deliveryCounts(s.db, id),
-    s.db
+    db.select().from(updates).where(eq(updates.incidentId, id)).orderBy(desc(updates.createdAt), desc(sql`rowid`)),
+    db.select().from(postmortems).where(eq(postmortems.incidentId, id)),
+    deliveryCounts(db, id),
+    db
       .select({ at: auditEvents.at, actor: auditEvents.actor, action: auditEvents.action, detail: auditEvents.detail })
       .from(auditEvents)
       .where(and(eq(auditEvents.subjectType, 'incident'), eq(auditEvents.subjectId, id)))
       .orderBy(asc(auditEvents.at), asc(auditEvents.id)),
-    s.db
+    db
       .select({ source: alertGroups.source, groupKey: alertGroups.groupKey, status: alertGroups.status, firingAt: alertGroups.firingAt, resolvedAt: alertGroups.resolvedAt })
       .from(alertGroups)
       .where(eq(alertGroups.incidentId, id))
       .orderBy(asc(alertGroups.firingAt)),
-    cadenceDeliveries(s.db, id),
+    cadenceDeliveries(db, id),
   ]);
   const postmortem = pm ? { externalSummary: pm.externalSummary, internalBody: pm.internalBody, actionItems: pm.actionItems, author: pm.author, publishedAt: pm.publishedAt, updatedAt: pm.updatedAt } : null;
   return toView(row, components, timeline, counts, postmortem, audit, alerts, reminders, s.clock.now());
@@ -634,4 +638,32 @@ export async function correctLastUpdate(s: Services, actor: Actor, id: string, v
   });
   s.hook.emit({ kind: 'incident', subjectId: id, updateId: corrected.id, public: corrected.audiences.public, at: now });
   return getIncident(s, id);
+}
+
+// ---- escalating ----
+
+/**
+ * Raises an incident's severity, never lowers it (an alert group escalated: SPEC "Faults"). Its reach becomes the
+ * wider of what it had and what the new severity's policy gives (SEVERITY_POLICY), so a SEV3 draft escalated to SEV1
+ * is public once published. Writes the `incident.escalated` audit row (detail: from, to) in the caller's transaction
+ * when there is one. Returns false, changing nothing, when `severity` is not higher. Errors: NotFoundError (404).
+ * A draft stays a draft: publishing it is the caller's decision (an update, postUpdate).
+ */
+export async function escalateIncident(s: Services, actor: Actor, id: string, severity: Severity): Promise<boolean> {
+  if (!roleAllows(actor.role, 'comms')) throw new ForbiddenError(`Escalating an incident needs the comms role; ${actor.name} is ${actor.role}.`);
+  const now = s.clock.now();
+  const escalated = await withTransaction(s, async (tx) => {
+    const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
+    if (!current) throw new NotFoundError('incident', id);
+    if (!isEscalation(current.severity, severity)) return null;
+    const policy = s.severityPolicy[severity];
+    const audiences = { public: current.audiences.public || policy.public, subscribers: current.audiences.subscribers || policy.subscribers, stakeholders: current.audiences.stakeholders || policy.stakeholders };
+    await tx.update(incidents).set({ severity, audiences, version: current.version + 1, updatedAt: now }).where(eq(incidents.id, id));
+    await recordAudit(tx, { at: now, actor: actor, action: 'incident.escalated', subjectType: 'incident', subjectId: id, detail: { from: current.severity, to: severity } });
+    return { public: audiences.public && !current.draft };
+  });
+  if (!escalated) return false;
+  // The page status of an incident that impairs no component follows its severity: re-render.
+  s.hook.emit({ kind: 'incident', subjectId: id, public: escalated.public, at: now });
+  return true;
 }

@@ -1,5 +1,5 @@
 // Scheduled maintenance: announce a window, post updates, and let the clock start and complete it on time.
-import { and, asc, desc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
 import { maintenanceComponents, maintenances, updates } from '../../db/schema.ts';
 import {
@@ -23,7 +23,7 @@ import { requireComponents } from './components.ts';
 import { type Actor, type Services, withTransaction } from './context.ts';
 import { deliveryCounts } from './deliveries.ts';
 import type { Notify } from './incidents.ts';
-import { enqueueDeliveries } from './outbox.ts';
+import { planMaintenanceNotices } from './maintenance-notices.ts';
 import { storeUpdate, updateView, type UpdateRow, type UpdateView } from './updates.ts';
 import { maintenanceBuiltins, pickTemplate } from './wording.ts';
 import { systemActor } from './context.ts';
@@ -66,16 +66,8 @@ const day = 24 * hour;
  */
 export const windowBounds = { pastHours: 24, aheadDays: 366, maxLengthDays: 31 } as const;
 
-/**
- * Subscribers hear of a window again `reminderLeadMs` before it starts, but only when it was announced at least
- * `reminderGapMs` before that reminder: a window announced at shorter notice gets no separate reminder, since the
- * announcement itself arrived within the last hour or two.
- */
-const reminderLeadMs = hour;
-const reminderGapMs = hour;
-
 /** Refuses a window outside `windowBounds`, naming the field; `now` is the clock at scheduling time. */
-function checkWindow(scheduledFor: Date, scheduledUntil: Date, now: Date | null) {
+export function checkWindow(scheduledFor: Date, scheduledUntil: Date, now: Date | null) {
   if (now && scheduledFor.getTime() < now.getTime() - windowBounds.pastHours * hour) {
     throw new ValidationError(`A window starts at most ${windowBounds.pastHours} hours in the past.`, [
       { path: 'scheduledFor', message: `must be at most ${windowBounds.pastHours} hours ago` },
@@ -108,7 +100,8 @@ async function maintenanceComponentRows(db: Queryable, id: string) {
     WHERE mc.maintenance_id = ${id} ORDER BY c.position, c.name`);
 }
 
-async function publish(s: Services, tx: Tx, actor: Actor, row: MaintenanceRow, template: Template, variables: Record<string, string>, now: Date, subscribers: boolean) {
+/** Stores a maintenance update for the window as `row` now stands (its builtins name the window), to `subscribers` or not. */
+export async function publish(s: Services, tx: Tx, actor: Actor, row: MaintenanceRow, template: Template, variables: Record<string, string>, now: Date, subscribers: boolean) {
   const components = await maintenanceComponentRows(tx, row.id);
   const shown = isActiveMaintenance(row.status) ? 'under_maintenance' : 'operational';
   return storeUpdate(tx, actor, {
@@ -158,8 +151,10 @@ export async function scheduleMaintenance(s: Services, actor: Actor, input: Sche
       })
       .returning();
     await tx.insert(maintenanceComponents).values(input.components.map((componentId) => ({ maintenanceId: id, componentId })));
-    await recordAudit(tx, { at: now, actor: actor, action: 'maintenance.scheduled', subjectType: 'maintenance', subjectId: id });
-    return publish(s, tx, actor, row!, template, input.variables, now, audiences.subscribers);
+    await recordAudit(tx, { at: now, actor, action: 'maintenance.scheduled', subjectType: 'maintenance', subjectId: id });
+    const announced = await publish(s, tx, actor, row!, template, input.variables, now, audiences.subscribers);
+    await planMaintenanceNotices(tx, s.maintenanceReminderHours, row!, announced, now);
+    return announced;
   });
   if (typeof update === 'string') return getMaintenance(s, update);
   s.hook.emit({ kind: 'maintenance', subjectId: id, updateId: update.id, public: true, at: now });
@@ -215,6 +210,7 @@ async function transition(
       });
     }
     const update = await publish(s, tx, actor, row, template, input.variables, now, maintenanceReach(input.notify).subscribers);
+    await planMaintenanceNotices(tx, s.maintenanceReminderHours, row, update, now);
     await enqueueComponentUpdates(tx, { before, updateId: update.id, actor, now });
     return update;
   });
@@ -234,8 +230,9 @@ export async function postMaintenanceUpdate(
 }
 
 /**
- * The clock's part: start windows that have begun and complete windows that have ended, unless told otherwise,
- * and queue the subscriber reminder an hour before the start. Safe to run from several processes.
+ * The clock's part: start windows that have begun and complete windows that have ended, unless told otherwise.
+ * Subscribers' reminders are already in the outbox, due at their moments (api/services/maintenance-notices.ts).
+ * Safe to run from several processes.
  */
 export async function advanceMaintenances(s: Services): Promise<number> {
   const now = s.clock.now();
@@ -265,38 +262,7 @@ export async function advanceMaintenances(s: Services): Promise<number> {
       if (!(e instanceof ConflictError)) throw e;
     }
   }
-  moved += await queueReminders(s, now);
   return moved;
-}
-
-/**
- * Marks windows starting within `reminderLeadMs` as reminded and queues one reminder per subscriber of the scheduled
- * update, unless that announcement went out less than `reminderGapMs` before the reminder time (short notice).
- */
-async function queueReminders(s: Services, now: Date): Promise<number> {
-  const soon = new Date(now.getTime() + reminderLeadMs);
-  return withTransaction(s, async (tx) => {
-    const rows = await tx
-      .update(maintenances)
-      .set({ reminderSentAt: now })
-      .where(and(eq(maintenances.status, 'scheduled'), isNull(maintenances.reminderSentAt), lte(maintenances.scheduledFor, soon)))
-      .returning({ id: maintenances.id, audiences: maintenances.audiences, scheduledFor: maintenances.scheduledFor });
-    for (const r of rows) {
-      if (!r.audiences.subscribers) continue;
-      const [first] = await tx
-        .select({ id: updates.id, audiences: updates.audiences, components: updates.components, createdAt: updates.createdAt })
-        .from(updates)
-        .where(eq(updates.maintenanceId, r.id))
-        .orderBy(asc(updates.createdAt))
-        .limit(1);
-      if (!first?.audiences.subscribers) continue;
-      // Announced at short notice: the announcement is the reminder. The window stays marked, so it is not asked again.
-      if (first.createdAt.getTime() > r.scheduledFor.getTime() - reminderLeadMs - reminderGapMs) continue;
-      const componentIds = first.components.map((c) => c.id);
-      await enqueueDeliveries(tx, { updateId: first.id, componentIds, subscribers: true, stakeholders: false, now, subscriberKind: 'reminder' });
-    }
-    return rows.length;
-  });
 }
 
 // ---- reading ----

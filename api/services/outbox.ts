@@ -11,6 +11,10 @@ interface EnqueueInput {
   now: Date;
   /** A maintenance reminder reuses the scheduled update's wording under its own kind, so it is sent once more. */
   subscriberKind?: 'update' | 'reminder';
+  /** When subscribers' rows fall due (a reminder ahead of a window); now when absent. */
+  dueAt?: Date;
+  /** Tells apart rows of one update, kind and recipient: a reminder's hours before the start. */
+  seq?: number;
 }
 
 /** Inserts with INSERT ... SELECT so 100,000 subscribers cost one statement, not 100,000 round trips. */
@@ -30,9 +34,10 @@ export async function enqueueDeliveries(db: Queryable, input: EnqueueInput): Pro
   }
   if (input.subscribers) {
     const ids = JSON.stringify(input.componentIds);
+    const due = input.dueAt?.getTime() ?? at;
     await db.run(sql`
-      INSERT INTO deliveries (update_id, kind, audience, recipient_id, email, status, next_attempt_at, created_at)
-      SELECT ${input.updateId}, ${input.subscriberKind ?? 'update'}, 'subscriber', s.id, s.email, 'pending', ${at}, ${at}
+      INSERT INTO deliveries (update_id, kind, audience, recipient_id, email, seq, status, next_attempt_at, created_at)
+      SELECT ${input.updateId}, ${input.subscriberKind ?? 'update'}, 'subscriber', s.id, s.email, ${input.seq ?? 0}, 'pending', ${due}, ${at}
       FROM subscribers s
       WHERE s.confirmed_at IS NOT NULL AND s.suppressed_at IS NULL
         AND (s.components IS NULL OR EXISTS (

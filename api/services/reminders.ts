@@ -11,7 +11,9 @@ import { formatUtc, humanDuration } from '../text.ts';
 
 /** Delivery kinds that remind the comms lead; an update posted to the incident cancels those still pending. */
 const cadenceKinds = ['due_reminder', 'overdue'] as const;
-type NoticeKind = (typeof cadenceKinds)[number] | 'alerts_resolved';
+/** Notices about an incident's alert group, sent whatever the incident's status: its alerts resolved, or kept firing after a person resolved it. */
+export const alertNoticeKinds = ['alerts_resolved', 'alerts_still_firing'] as const;
+type NoticeKind = (typeof cadenceKinds)[number] | (typeof alertNoticeKinds)[number];
 
 /**
  * How long overdue notices nag, per update: at the cadence for the first day past due (a SEV1 left open overnight
@@ -38,9 +40,9 @@ export function overdueTimes(due: number, intervalMinutes: number | null): numbe
   return times;
 }
 
-/** The console page where the comms lead posts the next update: `/internal/incidents/{id}/` (SPEC, console). */
+/** Where the comms lead posts the next update: `/internal/incidents/{id}/post-update`, the incident page scrolled to Post update. */
 function postUpdateUrl(publicUrl: string, incidentId: string): string {
-  return absolute(publicUrl, paths.incident('internal', incidentId));
+  return absolute(publicUrl, `${paths.incident('internal', incidentId)}post-update`);
 }
 
 const emailPattern = /[^\s<>@,;"]+@[^\s<>@,;"]+\.[^\s<>@,;"]+/;
@@ -197,7 +199,7 @@ export async function loadNotices(db: Queryable, rows: Claimed[], publicUrl: str
       continue;
     }
     const { incident, latest } = f;
-    if (row.kind !== 'alerts_resolved') {
+    if (!(alertNoticeKinds as readonly string[]).includes(row.kind)) {
       if (!isActiveIncident(incident.status)) {
         out.set(row.id, { skip: `the incident is ${incident.status}` });
         continue;
@@ -236,13 +238,17 @@ export function describeNotice(n: Notice, now: Date): { headline: string; intro:
       ? `Update due at ${due}: ${n.internalTitle}`
       : n.kind === 'overdue'
         ? `Overdue${n.seq > 1 ? ` (notice ${n.seq})` : ''}: ${n.internalTitle}, update was due at ${due}`
-        : `Alerts resolved: ${n.internalTitle}`;
+        : n.kind === 'alerts_resolved'
+          ? `Alerts resolved: ${n.internalTitle}`
+          : `Alerts still firing after resolve: ${n.internalTitle}`;
   const intro =
     n.kind === 'due_reminder'
       ? `The next update for this incident is due at ${due}. Post it from the console before then.`
       : n.kind === 'overdue'
         ? `The next update for this incident was due at ${due}, ${late} ago, and none has been posted. Customers are waiting: post an update now.`
-        : 'The monitoring alerts behind this incident have resolved. The incident stays open until someone resolves it: check, then post an update.';
+        : n.kind === 'alerts_resolved'
+          ? 'The monitoring alerts behind this incident have resolved. The incident stays open until someone resolves it: check, then post an update.'
+          : 'This incident was resolved, but the monitoring alerts behind it are still firing. Nothing new was declared and no one else was told; you will not hear this again for this resolve. Check, and reopen the incident if the problem is not over.';
   return {
     headline,
     intro,

@@ -1,9 +1,12 @@
-// What a stakeholder does to read the internal page without a token: ask for a one-time link by email, then spend it for a viewer session.
+// One-time sign-in links for members and stakeholders: asked for by email (or printed at the shell for a member), spent once for a session.
 import { and, count, eq, gt, inArray, isNotNull, isNull } from 'drizzle-orm';
 import { html } from 'hono/html';
 import type { Queryable } from '../../db/client.ts';
-import { deliveries, sessions, signInLinks, stakeholders } from '../../db/schema.ts';
-import { type Actor, withTransaction } from './context.ts';
+import { deliveries, members, signInLinks, stakeholders } from '../../db/schema.ts';
+import { type Actor, actorKey, systemActor, withTransaction } from './context.ts';
+import { addMember, hasAdminMember, memberActor } from './members.ts';
+import { openSession, type SessionHolder } from './sessions.ts';
+import type { Role } from './tokens.ts';
 import { newId, newSecret, sha256 } from '../ids.ts';
 import { signInLinkUrl } from '../links.ts';
 import type { MailMessage } from '../mail/transport.ts';
@@ -20,14 +23,10 @@ interface MailSettings {
 
 /** A link works for 15 minutes: long enough to find the email, short enough that a forwarded one is soon dead. */
 export const signInLinkLifetimeMs = 15 * 60 * 1000;
-/** At most this many links per stakeholder per hour, whoever asks: the form cannot be used to flood an inbox. */
+/** At most this many emailed links per member or stakeholder per hour, whoever asks: the form cannot be used to flood an inbox. */
 export const signInLinksPerHour = 5;
-/** A stakeholder's session lasts as long as a token holder's. */
-const stakeholderSessionLifetimeMs = 12 * 60 * 60 * 1000;
 /** The outbox kind of the email that carries a link. */
 export const signInDeliveryKind = 'sign-in';
-
-const actor = 'stakeholder';
 
 /** A path under /internal/ to land on, from an untrusted value; anything else (another host, "//x", "/api") becomes /internal/. */
 export function safeNext(next: string | null | undefined): string {
@@ -41,38 +40,93 @@ export function safeNext(next: string | null | undefined): string {
   }
 }
 
+/** Who a sign-in link is for: a team member (their own role) or a stakeholder (always a viewer). */
+type LinkHolder = { kind: 'member'; id: string; name: string; email: string } | { kind: 'stakeholder'; id: string; name: string; email: string };
+
+const holderColumn = (h: Pick<LinkHolder, 'kind' | 'id'>) => (h.kind === 'member' ? { memberId: h.id } : { stakeholderId: h.id });
+const linksOf = (h: Pick<LinkHolder, 'kind' | 'id'>) => (h.kind === 'member' ? eq(signInLinks.memberId, h.id) : eq(signInLinks.stakeholderId, h.id));
+
+/** The member, else the (unsuppressed) stakeholder, with this address; a member wins when a person is both. */
+async function holderByEmail(tx: Queryable, email: string): Promise<LinkHolder | null> {
+  const [member] = await tx.select().from(members).where(eq(members.email, email));
+  if (member) return { kind: 'member', id: member.id, name: member.name, email: member.email };
+  const [person] = await tx.select().from(stakeholders).where(and(eq(stakeholders.email, email), isNull(stakeholders.suppressedAt)));
+  return person ? { kind: 'stakeholder', id: person.id, name: person.name, email: person.email } : null;
+}
+
 /**
- * Queues a sign-in email for a stakeholder's address. Says nothing about whether the address is a stakeholder:
- * unknown and suppressed addresses, and addresses over the hourly limit, are silently ignored.
+ * Queues a sign-in email for a member's or a stakeholder's address. Says nothing about whether the address is
+ * known: unknown and suppressed addresses, and addresses over the hourly limit, are silently ignored.
  * Returns whether a link was queued, for tests and the audit trail only; callers must not show it.
  */
 export async function requestSignInLink(s: Pick<Services, 'db' | 'clock'>, input: { email: string; next?: string | null | undefined }): Promise<boolean> {
   const now = s.clock.now();
   const email = input.email.trim().toLowerCase();
   return withTransaction(s, async (tx) => {
-    const [person] = await tx.select().from(stakeholders).where(and(eq(stakeholders.email, email), isNull(stakeholders.suppressedAt)));
-    if (!person) return false;
+    const holder = await holderByEmail(tx, email);
+    if (!holder) return false;
     const [recent] = await tx
       .select({ n: count() })
       .from(signInLinks)
-      .where(and(eq(signInLinks.stakeholderId, person.id), gt(signInLinks.createdAt, new Date(now.getTime() - 60 * 60 * 1000))));
+      .where(and(linksOf(holder), gt(signInLinks.createdAt, new Date(now.getTime() - 60 * 60 * 1000))));
     if ((recent?.n ?? 0) >= signInLinksPerHour) return false;
     const [delivery] = await tx
       .insert(deliveries)
-      .values({ updateId: null, kind: signInDeliveryKind, audience: 'stakeholder', recipientId: person.id, email: person.email, nextAttemptAt: now, createdAt: now })
+      .values({ updateId: null, kind: signInDeliveryKind, audience: holder.kind, recipientId: holder.id, email: holder.email, nextAttemptAt: now, createdAt: now })
       .returning({ id: deliveries.id });
     const id = newId();
     await tx.insert(signInLinks).values({
       id,
-      stakeholderId: person.id,
+      ...holderColumn(holder),
       deliveryId: delivery!.id,
       next: safeNext(input.next),
       expiresAt: new Date(now.getTime() + signInLinkLifetimeMs),
       createdAt: now,
     });
-    await recordAudit(tx, { at: now, actor, action: 'stakeholder.sign_in_link_requested', subjectType: 'stakeholder', subjectId: person.id, detail: { link: id } });
+    await recordAudit(tx, { at: now, actor: holder.name, action: `${holder.kind}.sign_in_link_requested`, subjectType: holder.kind, subjectId: holder.id, detail: { link: id, by: `${holder.kind}:${holder.id}` } });
     return true;
   });
+}
+
+/**
+ * Mints a member's one-time sign-in link at once, for a person at the server's shell (`npm run member`): nothing is
+ * emailed, the URL is returned to print. Works once, for 15 minutes. Audited as `actor`.
+ */
+export async function issueMemberSignInLink(
+  s: Pick<Services, 'db' | 'clock' | 'tx' | 'publicUrl'>,
+  actor: Actor,
+  memberId: string,
+  next?: string,
+): Promise<{ url: string; expiresAt: Date }> {
+  return mintLink(s, actor, memberId, next);
+}
+
+/**
+ * The first run's link (SPEC "People"): while no admin member exists, start-up prints a one-time link whose page asks
+ * for a name and an address and makes that person the first admin. Works once, for 15 minutes; null once an admin exists.
+ */
+export async function issueFirstAdminLink(s: Pick<Services, 'db' | 'clock' | 'tx' | 'publicUrl'>): Promise<{ url: string; expiresAt: Date } | null> {
+  if (await hasAdminMember(s.db)) return null;
+  return mintLink(s, systemActor('start-up'), null);
+}
+
+async function mintLink(s: Pick<Services, 'db' | 'clock' | 'tx' | 'publicUrl'>, actor: Actor, memberId: string | null, next?: string) {
+  const now = s.clock.now();
+  const secret = newSecret();
+  const expiresAt = new Date(now.getTime() + signInLinkLifetimeMs);
+  await withTransaction(s, async (tx) => {
+    const id = newId();
+    await tx.insert(signInLinks).values({ id, memberId, deliveryId: null, hash: sha256(secret), next: safeNext(next), expiresAt, createdAt: now });
+    await recordAudit(tx, {
+      at: now,
+      actor,
+      action: memberId ? 'member.sign_in_link_issued' : 'member.first_admin_link_issued',
+      subjectType: 'member',
+      subjectId: memberId ?? 'first-admin',
+      detail: { link: id, by: actorKey(actor) },
+    });
+  });
+  return { url: signInLinkUrl(s.publicUrl, secret), expiresAt };
 }
 
 /** What an admin reading the outbox sees in place of a sign-in link's secret. */
@@ -82,12 +136,13 @@ export const redactedSecret = 'REDACTED-one-time-secret';
 interface SignInDelivery {
   id: number;
   kind: string;
+  audience: string;
   recipientId: string;
   email: string;
 }
 
 /** What the outbox does with one sign-in delivery; the same shape as the outbox's Prepared. */
-type PreparedSignIn = { message: MailMessage; audience: 'stakeholder'; bounced: boolean } | { skip: string };
+type PreparedSignIn = { message: MailMessage; audience: 'stakeholder' | 'member'; bounced: boolean } | { skip: string };
 
 /**
  * Composes the outbox's sign-in emails. The secret is minted here, at send time, and only its hash is stored, so
@@ -105,22 +160,29 @@ export async function prepareSignInEmails(
   const out = new Map<number, PreparedSignIn>();
   const wanted = rows.filter((r) => r.kind === signInDeliveryKind);
   if (wanted.length === 0) return out;
-  const links = await db
-    .select({ link: signInLinks, name: stakeholders.name, suppressedAt: stakeholders.suppressedAt, hardBounces: stakeholders.hardBounces })
+  const rowsFound = await db
+    .select({ link: signInLinks, stakeholder: stakeholders, member: members })
     .from(signInLinks)
     .leftJoin(stakeholders, eq(stakeholders.id, signInLinks.stakeholderId))
+    .leftJoin(members, eq(members.id, signInLinks.memberId))
     .where(inArray(signInLinks.deliveryId, wanted.map((r) => r.id)));
+  const links = rowsFound.map((l) => ({
+    link: l.link,
+    name: l.member?.name ?? l.stakeholder?.name ?? null,
+    suppressedAt: l.stakeholder?.suppressedAt ?? null,
+    hardBounces: l.stakeholder?.hardBounces ?? 0,
+  }));
   const byDelivery = new Map(links.map((l) => [l.link.deliveryId, l]));
   for (const row of wanted) {
     const found = byDelivery.get(row.id);
-    if (!found || found.name === null) out.set(row.id, { skip: 'no longer a stakeholder' });
+    if (!found || found.name === null) out.set(row.id, { skip: row.audience === 'member' ? 'no longer a member' : 'no longer a stakeholder' });
     else if (found.suppressedAt) out.set(row.id, { skip: 'address suppressed after repeated hard bounces' });
     else if (options.mint !== false && (found.link.usedAt || found.link.expiresAt.getTime() <= now.getTime())) out.set(row.id, { skip: 'the sign-in link expired before it could be sent' });
     else {
       const secret = options.mint === false ? redactedSecret : newSecret();
       if (options.mint !== false) await db.update(signInLinks).set({ hash: sha256(secret) }).where(eq(signInLinks.id, found.link.id));
       const message = signInEmail(settings, { id: row.recipientId, email: row.email, name: found.name }, signInLinkUrl(settings.publicUrl, secret), found.link.expiresAt, row.id, now);
-      out.set(row.id, { message, audience: 'stakeholder', bounced: (found.hardBounces ?? 0) > 0 });
+      out.set(row.id, { message, audience: row.audience === 'member' ? 'member' : 'stakeholder', bounced: (found.hardBounces ?? 0) > 0 });
     }
   }
   return out;
@@ -156,26 +218,33 @@ function signInEmail(s: MailSettings, to: { id: string; email: string; name: str
 export type LinkState = 'valid' | 'used' | 'expired' | 'unknown';
 
 /** Reads a link without spending it (what a mail scanner's GET may do): its state and, when valid, who it is for. */
-export async function peekSignInLink(s: Pick<Services, 'db' | 'clock'>, secret: string): Promise<{ state: LinkState; name?: string }> {
+export async function peekSignInLink(s: Pick<Services, 'db' | 'clock'>, secret: string): Promise<{ state: LinkState; name?: string; firstAdmin?: boolean }> {
   const [row] = await s.db
-    .select({ link: signInLinks, name: stakeholders.name })
+    .select({ link: signInLinks, stakeholder: stakeholders.name, member: members.name })
     .from(signInLinks)
-    .innerJoin(stakeholders, eq(stakeholders.id, signInLinks.stakeholderId))
+    .leftJoin(stakeholders, eq(stakeholders.id, signInLinks.stakeholderId))
+    .leftJoin(members, eq(members.id, signInLinks.memberId))
     .where(and(isNotNull(signInLinks.hash), eq(signInLinks.hash, sha256(secret))));
   if (!row) return { state: 'unknown' };
-  if (row.link.usedAt) return { state: 'used' };
+  const firstAdmin = !row.link.memberId && !row.link.stakeholderId;
+  const name = row.member ?? row.stakeholder;
+  if (!name && !firstAdmin) return { state: 'unknown' };
+  if (row.link.usedAt || (firstAdmin && (await hasAdminMember(s.db)))) return { state: 'used' };
   if (row.link.expiresAt.getTime() <= s.clock.now().getTime()) return { state: 'expired' };
-  return { state: 'valid', name: row.name };
+  return firstAdmin ? { state: 'valid', firstAdmin } : { state: 'valid', name: name! };
 }
 
 /**
- * Spends a link: marks it used (once, even under concurrent posts) and opens a viewer session for its stakeholder.
+ * Spends a link: marks it used (once, even under concurrent posts) and opens a session for its member (their role)
+ * or stakeholder (a viewer).
  * Returns the session cookie's secret, its expiry and where to land, or the reason the link does not work.
  */
 export async function redeemSignInLink(
   s: Pick<Services, 'db' | 'clock'>,
   secret: string,
-): Promise<{ state: 'signed-in'; session: { secret: string; expiresAt: Date }; next: string } | { state: Exclude<LinkState, 'valid'> }> {
+  /** The first admin's `{ email, name }`, for the first run's link (validated as addMember does: 422 naming the field). */
+  firstAdmin?: { email: string; name: string },
+): Promise<{ state: 'signed-in'; session: { secret: string; expiresAt: Date }; next: string; actor: SessionHolder } | { state: Exclude<LinkState, 'valid'> }> {
   const now = s.clock.now();
   const hash = sha256(secret);
   const outcome = await withTransaction(s, async (tx) => {
@@ -185,25 +254,30 @@ export async function redeemSignInLink(
       .where(and(eq(signInLinks.hash, hash), isNull(signInLinks.usedAt), gt(signInLinks.expiresAt, now)))
       .returning();
     if (!link) return null;
-    const [person] = await tx.select().from(stakeholders).where(eq(stakeholders.id, link.stakeholderId));
-    if (!person) return null;
-    const sessionSecret = newSecret();
-    const expiresAt = new Date(now.getTime() + stakeholderSessionLifetimeMs);
-    await tx.insert(sessions).values({ hash: sha256(sessionSecret), stakeholderId: person.id, expiresAt, createdAt: now });
-    await recordAudit(tx, { at: now, actor, action: 'stakeholder.signed_in', subjectType: 'stakeholder', subjectId: person.id, detail: { link: link.id } });
-    return { state: 'signed-in' as const, session: { secret: sessionSecret, expiresAt }, next: link.next };
+    let holder = await linkHolder(tx, link);
+    if (!link.memberId && !link.stakeholderId) {
+      // The first run's link: spent only while no admin exists; it makes the person who spends it the first admin.
+      if (await hasAdminMember(tx)) return null;
+      const added = await addMember({ ...s, tx }, systemActor('first run'), { ...firstAdmin, role: 'admin' });
+      holder = memberActor(added);
+    }
+    if (!holder) return null;
+    const session = await openSession(tx, now, holder);
+    if (holder.kind === 'member') await tx.update(members).set({ lastSignedInAt: now }).where(eq(members.id, holder.id));
+    await recordAudit(tx, { at: now, actor: holder.name, action: `${holder.kind}.signed_in`, subjectType: holder.kind, subjectId: holder.id, detail: { link: link.id, by: actorKey(holder) } });
+    return { state: 'signed-in' as const, session, next: link.next, actor: holder };
   });
   if (outcome) return outcome;
   const peeked = await peekSignInLink(s, secret);
   return { state: peeked.state === 'valid' ? 'unknown' : peeked.state };
 }
 
-/** The reader behind a stakeholder's session cookie: always a viewer, named after the stakeholder; null when not one. */
-export async function verifyStakeholderSession(db: Queryable, secret: string, now: Date): Promise<Actor | null> {
-  const [row] = await db
-    .select({ id: stakeholders.id, name: stakeholders.name, email: stakeholders.email })
-    .from(sessions)
-    .innerJoin(stakeholders, eq(stakeholders.id, sessions.stakeholderId))
-    .where(and(eq(sessions.hash, sha256(secret)), gt(sessions.expiresAt, now)));
-  return row ? { kind: 'stakeholder', id: row.id, name: row.name, email: row.email, role: 'viewer' } : null;
+/** The actor a spent link signs in: the member (with their role now) or the stakeholder (a viewer); null when gone. */
+async function linkHolder(tx: Queryable, link: { memberId: string | null; stakeholderId: string | null }): Promise<SessionHolder | null> {
+  if (link.memberId) {
+    const [m] = await tx.select().from(members).where(eq(members.id, link.memberId));
+    return m ? { kind: 'member', id: m.id, name: m.name, email: m.email, role: m.role as Role } : null;
+  }
+  const [p] = link.stakeholderId ? await tx.select().from(stakeholders).where(eq(stakeholders.id, link.stakeholderId)) : [];
+  return p ? { kind: 'stakeholder', id: p.id, name: p.name, email: p.email, role: 'viewer' } : null;
 }

@@ -5,11 +5,10 @@ import { apiTokens, sessions } from '../../db/schema.ts';
 import { NotFoundError, ValidationError, type FieldError } from '../errors.ts';
 import { newId, newSecret, sameHash, sha256 } from '../ids.ts';
 import { recordAudit } from './audit.ts';
-import { type Actor, type Services, withTransaction } from './context.ts';
-import { roles, type Role } from '../domain.ts';
-import { authorize } from './use-cases.ts';
+import { type Actor, type Role, roles, type Services, withTransaction } from './context.ts';
 
-export { roles, roleAllows, type Role } from '../domain.ts';
+export { roleAllows, roles, type Role } from './context.ts';
+import { authorize } from './use-cases.ts';
 
 
 const tokenPrefix = 'sdk_';
@@ -93,7 +92,12 @@ export async function verifyToken(s: Pick<Services, 'db' | 'clock'>, secret: str
   if (!row || !sameHash(row.hash, hash)) return null;
   const now = s.clock.now();
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > lastUsedResolutionMs) {
-    await s.db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
+    // Bookkeeping, not the request's work: a request is never refused for a full disk or a busy lock over it.
+    await s.db
+      .update(apiTokens)
+      .set({ lastUsedAt: now })
+      .where(eq(apiTokens.id, row.id))
+      .catch(() => {});
   }
   return { kind: 'token', id: row.id, name: row.name, email: row.email, role: row.role as Role };
 }

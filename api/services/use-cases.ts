@@ -1,7 +1,6 @@
 // The use cases and the role each needs (SPEC "One door"): one registry that every use case checks its actor against.
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
-import type { Actor } from './context.ts';
-import { roleAllows, type Role } from '../domain.ts';
+import { roleAllows, type Actor, type Role } from './context.ts';
 
 /**
  * Every thing a person does, by the service function that does it, with the least role allowed to do it. Resolve and

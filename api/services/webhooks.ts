@@ -3,14 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { auditEvents, components as componentRows, deliveries, webhookSubscribers } from '../../db/schema.ts';
-import { pageStatus, worstStatus, type ComponentStatus } from '../domain.ts';
+import { componentStatusEnum, type ComponentStatus } from '../domain.ts';
 import { ValidationError } from '../errors.ts';
 import { newId, newSecret } from '../ids.ts';
 import { absolute, paths, unsubscribeUrl } from '../links.ts';
-import { componentStatuses } from '../status.ts';
+import { componentStatuses, readPageStatus } from '../status.ts';
 import { targetProblem } from '../outbox/http.ts';
-import { loadComponents, loadIncidents, loadMaintenances, loadUpdates, readers, type UpdateRecord } from '../site/records.ts';
-import { pageId } from '../site/statuspage.ts';
+import { loadComponents, loadIncidents, loadMaintenanceComponents, loadMaintenances, loadPostmortems, loadUpdates, readers } from '../site/records.ts';
+import { componentJson, incidentJson, maintenanceJson, statuspageCatalog, webhookPage } from '../statuspage.ts';
 import { recordAudit } from './audit.ts';
 import { requireComponents } from './components.ts';
 import { type Actor, type Services, withTransaction } from './context.ts';
@@ -74,35 +74,11 @@ export async function unsubscribeWebhook(s: Pick<Services, 'db' | 'clock'>, toke
   });
 }
 
-const iso = (at: Date | null | undefined) => (at ? at.toISOString() : null);
-/** An incident's impact in Statuspage's enum, from the worst status its updates gave a component. */
-const impactOf: Record<ComponentStatus, 'none' | 'minor' | 'major' | 'critical'> = {
-  operational: 'none',
-  under_maintenance: 'none',
-  degraded_performance: 'minor',
-  partial_outage: 'major',
-  major_outage: 'critical',
-};
-
-/** Each update with the component changes it made relative to the one before; newest first, as Statuspage lists them. */
-function incidentUpdates(subjectId: string, timeline: UpdateRecord[]) {
-  const last = new Map<string, string>();
-  return timeline
-    .map((u) => {
-      const affected = u.components
-        .filter((c) => last.get(c.id) !== c.status)
-        .map((c) => ({ code: c.id, name: c.name, old_status: last.get(c.id) ?? 'operational', new_status: c.status }));
-      for (const c of u.components) last.set(c.id, c.status);
-      const at = iso(u.createdAt);
-      return { id: u.id, incident_id: subjectId, status: u.status, body: u.body, created_at: at, updated_at: at, display_at: at, affected_components: affected };
-    })
-    .reverse();
-}
-
 /**
  * Statuspage's webhook envelope for one update, without `meta` (which is per subscriber): `page` with the status
- * indicator, and `incident` with its `incident_updates`, newest first. Everything is read through the public
- * audience, so only external wording and public incidents can appear; null when the update is not public.
+ * indicator, and `incident` in the one Statuspage shape (api/statuspage.ts) that /api/v2 also serves, so the two
+ * agree key for key. Everything is read through the public reader, so only external wording and public incidents can
+ * appear; null when the update is not public.
  * Shape: Atlassian Statuspage, "Enable webhook notifications" (incident updates).
  */
 export async function webhookEnvelope(db: Queryable, publicUrl: string, updateId: string): Promise<Record<string, unknown> | null> {
@@ -110,62 +86,17 @@ export async function webhookEnvelope(db: Queryable, publicUrl: string, updateId
   const [update] = await db.query.updates.findMany({ where: (u, { eq }) => eq(u.id, updateId), columns: { incidentId: true, maintenanceId: true, audiences: true } });
   if (!update || !update.audiences.public) return null;
   const components = await loadComponents(db, a);
-  const status = pageStatus(components.map((c) => c.status));
-  const page = { id: pageId(publicUrl), status_indicator: status.indicator, status_description: status.description };
+  const cat = statuspageCatalog(publicUrl, components);
+  const page = webhookPage(cat, await readPageStatus(db, 'public', components));
   const subjectId = update.incidentId ?? update.maintenanceId!;
   const timeline = await loadUpdates(db, a, update.incidentId ? { incidentIds: [subjectId] } : { maintenanceIds: [subjectId] });
   if (!timeline.some((u) => u.id === updateId)) return null;
-  const byId = new Map(components.map((c) => [c.id, c]));
-  const touched = [...new Set(timeline.flatMap((u) => u.components.map((c) => c.id)))].flatMap((id) => {
-    const c = byId.get(id);
-    return c ? [{ id: c.id, name: c.name, status: c.status, created_at: iso(c.createdAt), updated_at: iso(c.updatedAt), description: c.description || null, page_id: page.id }] : [];
-  });
-  const common = {
-    created_at: null as string | null,
-    updated_at: iso(timeline.at(-1)?.createdAt),
-    page_id: page.id,
-    incident_updates: incidentUpdates(subjectId, timeline),
-    components: touched,
-  };
   if (update.incidentId) {
-    const [incident] = await loadIncidents(db, a, { ids: [subjectId] });
-    if (!incident) return null;
-    const worst = worstStatus(timeline.flatMap((u) => u.components.map((c) => c.status as ComponentStatus)));
-    return {
-      page,
-      incident: {
-        id: incident.id,
-        name: incident.title,
-        status: incident.status,
-        impact: impactOf[worst],
-        ...common,
-        created_at: iso(incident.createdAt),
-        monitoring_at: iso(timeline.find((u) => u.status === 'monitoring')?.createdAt),
-        resolved_at: iso(incident.resolvedAt),
-        started_at: iso(incident.startedAt),
-        shortlink: absolute(publicUrl, paths.incident('public', incident.id)),
-      },
-    };
+    const [[incident], postmortems] = await Promise.all([loadIncidents(db, a, { ids: [subjectId] }), loadPostmortems(db, a, [subjectId])]);
+    return incident ? { page, incident: incidentJson(cat, incident, timeline, postmortems.get(subjectId)) } : null;
   }
-  const [m] = await loadMaintenances(db, a, { ids: [subjectId] });
-  if (!m) return null;
-  return {
-    page,
-    incident: {
-      id: m.id,
-      name: m.title,
-      status: m.status === 'cancelled' ? 'completed' : m.status,
-      impact: 'maintenance',
-      ...common,
-      created_at: iso(m.createdAt),
-      monitoring_at: null,
-      resolved_at: iso(m.completedAt),
-      started_at: iso(m.startedAt ?? m.scheduledFor),
-      scheduled_for: iso(m.scheduledFor),
-      scheduled_until: iso(m.scheduledUntil),
-      shortlink: absolute(publicUrl, paths.maintenance('public', m.id)),
-    },
-  };
+  const [[m], covered] = await Promise.all([loadMaintenances(db, a, { ids: [subjectId] }), loadMaintenanceComponents(db, [subjectId])]);
+  return m ? { page, incident: maintenanceJson(cat, m, timeline, covered.get(subjectId) ?? []) } : null;
 }
 
 /** The audit action that records a component's public status change; its row id is the key of the component_update deliveries. */
@@ -252,41 +183,26 @@ export async function componentUpdateEnvelopes(db: Queryable, publicUrl: string,
       return [e.id, { componentUpdateId: d.componentUpdateId, componentId: e.subjectId, from: d.from, to: d.to, at: e.at }];
     }),
   );
-  const ids = [...new Set([...changes.values()].map((c) => c.componentId))];
-  const [rows, live] = await Promise.all([
-    ids.length ? db.select().from(componentRows).where(inArray(componentRows.id, ids)) : [],
-    loadComponents(db, readers.public),
-  ]);
-  const byId = new Map(rows.map((r) => [r.id, r]));
+  const live = await loadComponents(db, readers.public);
+  const cat = statuspageCatalog(publicUrl, live);
+  const byId = new Map(live.map((c) => [c.id, c]));
   // The page's status as it is when sent, like the incident envelope's.
-  const status = pageStatus(live.map((c) => c.status));
-  const page = { id: pageId(publicUrl), status_indicator: status.indicator, status_description: status.description };
+  const page = webhookPage(cat, await readPageStatus(db, 'public', live));
   for (const [seq, change] of changes) {
     const c = byId.get(change.componentId);
     if (!c) continue;
-    const at = change.at.toISOString();
     out.set(seq, {
       page,
       component_update: {
         id: change.componentUpdateId,
         component_id: c.id,
         component_type: 'Component',
-        old_status: change.from,
-        new_status: change.to,
-        created_at: at,
+        old_status: componentStatusEnum[change.from].statuspage,
+        new_status: componentStatusEnum[change.to].statuspage,
+        created_at: change.at.toISOString(),
       },
-      component: {
-        id: c.id,
-        name: c.name,
-        status: change.to,
-        description: c.description || null,
-        position: c.order,
-        group_id: c.groupId,
-        showcase: true,
-        page_id: page.id,
-        created_at: iso(c.createdAt),
-        updated_at: at,
-      },
+      // The component in components.json's shape (its position among them too), with its status as of the change.
+      component: componentJson(cat, c, { status: change.to, at: change.at }),
     });
   }
   return out;

@@ -2,7 +2,7 @@
 import { worstStatus, type ComponentStatus, type IncidentStatus, type MaintenanceStatus } from '../domain.ts';
 import { ValidationError } from '../errors.ts';
 import { absolute, paths } from '../links.ts';
-import { componentStatusPhrase, formatUtc, humanDuration, joinNames } from '../text.ts';
+import { componentStatusPhrase, formatIn, humanDuration, joinNames } from '../text.ts';
 import type { Builtins, Template, TemplateCatalog, TemplateKind } from '../templates.ts';
 
 interface IncidentFacts {
@@ -30,13 +30,15 @@ interface MaintenanceFacts {
 
 interface Links {
   publicUrl: string;
+  /** TIME_ZONE: the zone times in wording are written in (named); UTC when absent. */
+  timeZone?: string | undefined;
 }
 
 export function incidentBuiltins(facts: IncidentFacts, links: Links, now: Date): Builtins {
   const impaired = facts.components.filter((c) => c.status !== 'operational');
   const shared = {
     components: joinNames(impaired.map((c) => c.name)),
-    next_update: facts.nextUpdateAt ? formatUtc(facts.nextUpdateAt, now) : '',
+    next_update: facts.nextUpdateAt ? formatIn(facts.nextUpdateAt, now, links.timeZone) : '',
     duration: humanDuration(now.getTime() - facts.startedAt.getTime()),
   };
   const impact = worstStatus(impaired.map((c) => c.status));
@@ -56,10 +58,10 @@ export function incidentBuiltins(facts: IncidentFacts, links: Links, now: Date):
 export function maintenanceBuiltins(facts: MaintenanceFacts, links: Links, now: Date): Builtins {
   const shared = {
     components: joinNames(facts.components.map((c) => c.name)),
-    next_update: facts.nextUpdateAt ? formatUtc(facts.nextUpdateAt, now) : '',
+    next_update: facts.nextUpdateAt ? formatIn(facts.nextUpdateAt, now, links.timeZone) : '',
     duration: humanDuration(now.getTime() - (facts.startedAt ?? now).getTime()),
-    starts_at: formatUtc(facts.scheduledFor, now),
-    ends_at: formatUtc(facts.scheduledUntil, now),
+    starts_at: formatIn(facts.scheduledFor, now, links.timeZone),
+    ends_at: formatIn(facts.scheduledUntil, now, links.timeZone),
   };
   const external = absolute(links.publicUrl, paths.maintenance('public', facts.id));
   const internal = absolute(links.publicUrl, paths.maintenance('internal', facts.id));

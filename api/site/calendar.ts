@@ -1,4 +1,4 @@
-// Days and months in the page's time zone, and how a moment reads on a page: always in UTC, with the zone named.
+// Days and months in the page's time zone, and how a moment reads on a page: in the page's zone, with the zone named.
 
 /** A calendar day in the page's time zone, "2026-11-23". */
 export type Day = string;
@@ -8,7 +8,7 @@ export type Month = string;
 export interface TimeView {
   /** For <time datetime>. */
   iso: string;
-  /** "23 Nov 2026, 14:05 UTC" */
+  /** "23 Nov 2026, 14:05 UTC", "23 Nov 2026, 15:05 CET": in the page's TIME_ZONE, the zone named. */
   text: string;
 }
 
@@ -116,6 +116,25 @@ export function monthLabel(month: Month): string {
   return monthLabels.format(new Date(`${month}-15T12:00:00Z`));
 }
 
-export function timeView(at: Date): TimeView {
-  return { iso: at.toISOString(), text: `${timeLabels.format(at)}, ${at.toISOString().slice(11, 16)} UTC` };
+const momentLabels = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * "23 Nov 2026, 15:05 CET": a moment on the zone's wall clock with the zone's short name (en-GB's, e.g. "GMT-8" where
+ * it has no abbreviation). The same words site/public/local-time.js writes in the reader's zone.
+ */
+export function momentText(at: Date, timeZone: string): string {
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return `${timeLabels.format(at)}, ${at.toISOString().slice(11, 16)} UTC`;
+  let f = momentLabels.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+    momentLabels.set(timeZone, f);
+  }
+  const p: Record<string, string> = {};
+  for (const part of f.formatToParts(at)) p[part.type] = part.value;
+  return `${p.day} ${p.month} ${p.year}, ${p.hour}:${p.minute} ${p.timeZoneName}`;
+}
+
+/** A moment for a page: the UTC instant for <time datetime>, the words in `timeZone` (TIME_ZONE; UTC by default). */
+export function timeView(at: Date, timeZone = 'UTC'): TimeView {
+  return { iso: at.toISOString(), text: momentText(at, timeZone) };
 }

@@ -27,7 +27,7 @@ export async function latestChange(db: Queryable): Promise<number> {
 }
 
 /** Audit subjects that never show on the public site: who is told, and who may sign in. */
-const offSite = ['subscriber', 'stakeholder', 'token', 'session'];
+const offSite = ['subscriber', 'stakeholder', 'token', 'member', 'session'];
 
 /**
  * Reads changes in (after, upTo] and maps them to site targets: an incident's page and the lists, a maintenance's page

@@ -12,7 +12,9 @@ import { sameOrigin } from '../http/same-origin.ts';
 import type { PageRenderer } from './astro.ts';
 import { readers } from './records.ts';
 import { siteHeaders } from './serve.ts';
-import { stakeholderSession, stakeholderSignInRoutes } from './stakeholder-sign-in.ts';
+import { stakeholderSignInRoutes } from './stakeholder-sign-in.ts';
+import { oidcSignInRoutes } from './oidc-sign-in.ts';
+import type { OidcSignIn } from '../services/oidc.ts';
 import {
   historyMonthPage,
   historyMonths,
@@ -35,6 +37,8 @@ interface InternalDeps {
   pages: PageRenderer;
   /** The comms console, when the server mounts one (api/console); without it /internal/ is read-only pages. */
   console?: ConsoleMount | undefined;
+  /** Single sign-on, when OIDC_ISSUER is set: the sign-in page offers Sign in with SSO. */
+  sso?: OidcSignIn | undefined;
 }
 
 /**
@@ -46,8 +50,8 @@ export interface ConsoleMount {
   routes: Hono<AuthEnv>;
   /** Renders an internal page with the console's navigation (and `panel` above the content). */
   render(c: Context, view: PageView, status: number, panel?: string): Promise<Response>;
-  /** The open incidents, next due first, for the top of /internal/. */
-  indexPanel(): Promise<string>;
+  /** The top of /internal/ for whoever asks: the open incidents, next due first (a viewer: their briefing). */
+  indexPanel(c: Context): Promise<string>;
 }
 
 const noStore = { ...siteHeaders, 'cache-control': 'private, no-store' };
@@ -69,7 +73,7 @@ export function internalRoutes(d: InternalDeps) {
     return target === '/internal/' ? undefined : target;
   };
   const signIn = async (c: Context, status: 200 | 401, error?: string, next?: string) =>
-    html(c, signInPage(await reading(), error, landing(next)), status, status === 401 ? { 'www-authenticate': 'Bearer realm="internal"' } : {});
+    html(c, signInPage(await reading(), error, landing(next), Boolean(d.sso)), status, status === 401 ? { 'www-authenticate': 'Bearer realm="internal"' } : {});
 
   app.get('/internal', (c) => c.redirect('/internal/', 301));
   app.get('/internal/sign-in', (c) => signIn(c, 200));
@@ -94,15 +98,15 @@ export function internalRoutes(d: InternalDeps) {
     return c.redirect('/internal/sign-in', 303);
   });
 
-  // Stakeholders sign in with a one-time emailed link instead of a token, and read as viewers.
+  // Members and stakeholders sign in with a one-time emailed link instead of a token (stakeholders read as viewers).
   const stakeholders = { db: d.db, clock: d.clock, publicUrl: d.settings.publicUrl, cookie: sessionCookie };
   app.route('/', stakeholderSignInRoutes(stakeholders));
+  if (d.sso) app.route('/', oidcSignInRoutes({ ...stakeholders, sso: d.sso }));
 
   // Every console form below refuses a cross-site POST with 403, by the same rule as sign-in and sign-out.
   app.use('/internal/*', fromThisSite);
   // Everything below needs a signed-in person or a bearer token; a browser without one gets the sign-in form.
-  app.use('/internal/*', authenticate(d));
-  app.use('/internal/*', stakeholderSession(stakeholders));
+  app.use('/internal/*', authenticate(d, ['token', 'member', 'stakeholder']));
   app.use(
     '/internal/*',
     createMiddleware<AuthEnv>(async (c, next) => {
@@ -123,7 +127,7 @@ export function internalRoutes(d: InternalDeps) {
 
   app.get('/internal/', async (c) => {
     const view = await indexPage(await reading());
-    return d.console ? d.console.render(c, view, 200, await d.console.indexPanel()) : html(c, view);
+    return d.console ? d.console.render(c, view, 200, await d.console.indexPanel(c)) : html(c, view);
   });
   if (d.console) app.route('/', d.console.routes);
   app.get('/internal/incidents/:id/', page(async (r, c) => (await incidentPages(r, [c.req.param('id')!]))[0] ?? null));

@@ -3,10 +3,14 @@ import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
 import type { EncodedFile } from './output.ts';
 
-/** No script at all, styles only from our own files, never framed. Shared by the public site and the internal page. */
+/**
+ * Scripts and styles only from our own files (never inline: the one script shows times in the reader's zone, and the
+ * page reads whole without it), images also from https (a BRAND_LOGO URL), never framed. Shared by the public site
+ * and the internal page.
+ */
 export const siteHeaders: Record<string, string> = {
   'content-security-policy':
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'strict-origin-when-cross-origin',
@@ -18,23 +22,38 @@ export const pageCacheControl = 'public, max-age=10, must-revalidate';
 /** Astro names its assets by their content hash, so a changed stylesheet is a new URL. */
 export const assetCacheControl = 'public, max-age=31536000, immutable';
 
+/** The embed page (`/embed/`) is made to sit in an iframe on customers' own sites: any site may frame it. */
+const embedHeaders: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(siteHeaders).filter(([name]) => name !== 'x-frame-options')),
+  'content-security-policy': siteHeaders['content-security-policy']!.replace("frame-ancestors 'none'", 'frame-ancestors *'),
+};
+const isEmbed = (path: string) => path.startsWith('embed/');
+
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
   '.xml': 'application/rss+xml; charset=utf-8',
+  '.atom': 'application/atom+xml; charset=utf-8',
+  '.ics': 'text/calendar; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml',
+  '.svg': 'image/svg+xml; charset=utf-8',
   '.png': 'image/png',
   '.ico': 'image/x-icon',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
 };
 
-export const contentTypeOf = (path: string) => contentTypes[extname(path)] ?? 'application/octet-stream';
+/** JSON Feed's own media type (jsonfeed.org/version/1.1), so readers that sniff it pick the right parser. */
+export const contentTypeOf = (path: string) => (path === 'feed.json' ? 'application/feed+json; charset=utf-8' : (contentTypes[extname(path)] ?? 'application/octet-stream'));
 export const cacheControlOf = (path: string) => (path.startsWith('_astro/') ? assetCacheControl : pageCacheControl);
 
 /**
- * Cross-origin reads of the Statuspage JSON and the feed, as Statuspage allows them, so widgets on other sites work.
+ * Cross-origin reads of the Statuspage JSON, the feeds and the badges, as Statuspage allows them, so widgets and
+ * `embed.js` on other sites work (SPEC "Customers' reach").
  * Preflight (OPTIONS) answers with the same headers and the methods a reader may use.
  */
 export const corsHeaders: Record<string, string> = { 'access-control-allow-origin': '*' };
@@ -44,8 +63,9 @@ export const preflightHeaders: Record<string, string> = {
   'access-control-allow-headers': 'If-None-Match, If-Modified-Since, Cache-Control, Content-Type',
   'access-control-max-age': '86400',
 };
-/** The public paths read across origins: `/api/v2/*` and the feed. */
-export const isCrossOrigin = (path: string) => path.startsWith('api/v2/') || path === 'feed.xml';
+/** The public paths read across origins (path inside the site, no leading slash): `/api/v2/*`, the feeds, the badges, the calendar. */
+export const isCrossOrigin = (path: string) =>
+  path.startsWith('api/v2/') || /^feed\.(xml|atom|json)$/.test(path) || path === 'badge.svg' || path.startsWith('badge/') || path === 'maintenance.ics';
 
 export type Encoding = 'br' | 'gzip';
 
@@ -70,7 +90,7 @@ function liveFile(f: EncodedFile, lastModified: string): LiveFile {
   // A content hash, so every process serving the same bytes gives the same ETag and a CDN revalidates across them.
   const hash = createHash('sha1').update(f.raw).digest('base64url').slice(0, 22);
   const base: Record<string, string> = {
-    ...siteHeaders,
+    ...(isEmbed(f.path) ? embedHeaders : siteHeaders),
     ...(isCrossOrigin(f.path) ? corsHeaders : {}),
     'content-type': contentTypeOf(f.path),
     'cache-control': cacheControlOf(f.path),

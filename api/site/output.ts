@@ -20,7 +20,7 @@ export interface EncodedFile {
   br: Buffer | null;
 }
 
-const compressible = new Set(['.html', '.json', '.xml', '.css', '.txt', '.svg', '.js']);
+const compressible = new Set(['.html', '.json', '.xml', '.atom', '.ics', '.css', '.txt', '.svg', '.js']);
 /** Below this, a compressed variant saves too little to be worth a second and third file. */
 const compressionThreshold = 256;
 const brotliOptions = (size: number) => ({

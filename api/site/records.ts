@@ -52,8 +52,12 @@ export interface IncidentRecord {
   id: string;
   title: string;
   status: IncidentStatus;
+  /** Public incidents are SEV1 or SEV2; it gives the impact of one that impairs no component. */
+  severity: Severity;
   startedAt: Date;
   resolvedAt: Date | null;
+  /** When the next update is promised (customers read it as "next update by"); null when none is. */
+  nextUpdateAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -80,7 +84,7 @@ export interface MaintenanceRecord {
   updatedAt: Date;
 }
 
-interface PostmortemRecord {
+export interface PostmortemRecord {
   incidentId: string;
   body: string;
   publishedAt: Date;
@@ -209,8 +213,10 @@ export async function loadIncidents(db: Queryable, a: ReaderPolicy, q: IncidentQ
       id: incidents.id,
       title: a.wording.incident,
       status: incidents.status,
+      severity: incidents.severity,
       startedAt: incidents.startedAt,
       resolvedAt: incidents.resolvedAt,
+      nextUpdateAt: incidents.nextUpdateAt,
       createdAt: incidents.createdAt,
       updatedAt: incidents.updatedAt,
     })
@@ -309,6 +315,8 @@ interface MaintenanceQuery {
   statuses?: MaintenanceStatus[] | undefined;
   overlapping?: { from: Date; to: Date } | undefined;
   scheduledIn?: { from: Date; to: Date } | undefined;
+  /** Windows scheduled to start at or before this moment. */
+  before?: Date | undefined;
   limit?: number | undefined;
 }
 
@@ -325,6 +333,7 @@ export async function loadMaintenances(db: Queryable, a: ReaderPolicy, q: Mainte
     );
   }
   if (q.scheduledIn) filters.push(gte(maintenances.scheduledFor, q.scheduledIn.from), lt(maintenances.scheduledFor, q.scheduledIn.to));
+  if (q.before) filters.push(lte(maintenances.scheduledFor, q.before));
   const query = db
     .select({
       id: maintenances.id,

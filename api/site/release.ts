@@ -4,11 +4,15 @@ import type { Clock } from '../clock.ts';
 import type { PageRenderer } from './astro.ts';
 import { monthOf, type Month } from './calendar.ts';
 import type { Target } from './changes.ts';
-import { feedFile } from './feed.ts';
+import { badgeFiles } from './badges.ts';
+import { brandFiles } from './brand-files.ts';
+import { feedFiles } from './feed.ts';
+import { maintenanceCalendarFile } from './maintenance-ics.ts';
 import type { EncodedFile, SiteFile, SiteOutput } from './output.ts';
 import { readers, loadIncidents, subjectStart } from './records.ts';
 import { polledDocuments, statuspageFiles } from './statuspage.ts';
 import {
+  embedPage,
   historyMonthPage,
   historyMonths,
   historyPage,
@@ -40,6 +44,7 @@ const pagePath: Record<PageView['kind'], (view: PageView) => string> = {
     throw new Error('the sign-in page belongs to /internal/ and is never written to disk');
   },
   'not-found': () => '404.html',
+  embed: () => 'embed/index.html',
   console: () => {
     throw new Error('console screens belong to /internal/ and are never written to disk');
   },
@@ -85,10 +90,14 @@ export async function renderRelease(i: RenderInputs): Promise<FullRender> {
     for (const file of await pages(i, await maintenancePages(r))) await release.write(file);
     const months = await historyMonths(r);
     for (const m of months) await release.write(await page(i, await historyMonthPage(r, m, months)));
-    await release.write(await page(i, historyPage(r, months)));
+    await release.write(await page(i, await historyPage(r, months)));
     await release.write(await page(i, notFoundPage(r)));
-    await release.write(await feedFile(i.db, i.settings, r.now));
+    for (const file of brandFiles(i.settings.brand)) await release.write(file);
+    for (const file of await feedFiles(i.db, i.settings, r.now)) await release.write(file);
     for (const file of await statuspageFiles(i.db, i.settings, r.now)) await release.write(file);
+    for (const file of await badgeFiles(i.db, i.settings)) await release.write(file);
+    await release.write(await maintenanceCalendarFile(i.db, i.settings, r.now));
+    await release.write(await page(i, await embedPage(r)));
     await release.write(await page(i, await indexPage(r)));
     const { name, files } = await release.commit();
     return { release: name, files, months };
@@ -107,7 +116,8 @@ export interface ChangeRender {
 /**
  * Renders the targets into the live release in two steps, each into memory first and then swapped in, pages before
  * the lists that link to them: first what customers and widgets look at during an outage (the incident's page,
- * summary.json and status.json, the front page), then the other JSON documents, the history and the feed.
+ * summary.json and status.json, the badges, the embed page, the front page), then the other JSON documents, the
+ * history, the feeds and (when a maintenance window changed) the maintenance calendar.
  * `knownMonths` are the months the last render covered: when the list grows, neighbours' older/newer links change.
  * `onStep` receives each step's changed files as soon as they are on disk, so they can go live at once.
  */
@@ -125,7 +135,9 @@ export async function renderChanges(
   const first: SiteFile[] = [...(await pages(i, await incidentPages(r, incidentIds))), ...(await pages(i, await maintenancePages(r, maintenanceIds)))];
   const json = targets.has('json') ? await statuspageFiles(i.db, i.settings, r.now) : [];
   first.push(...json.filter((f) => polledDocuments.has(f.path)));
-  if (targets.has('index')) first.push(await page(i, await indexPage(r)));
+  // The badges and the embed page show what the JSON and the front page show, so they move with them.
+  if (targets.has('json')) first.push(...(await badgeFiles(i.db, i.settings)));
+  if (targets.has('index')) first.push(await page(i, await embedPage(r)), await page(i, await indexPage(r)));
   const changed = await i.output.replaceFiles(first);
   onStep(changed);
 
@@ -148,9 +160,10 @@ export async function renderChanges(
       if (n < months.length - 1) touched.add(months[n + 1]!);
     }
     for (const m of touched) if (months.includes(m)) then.push(await page(i, await historyMonthPage(r, m, months)));
-    then.push(await page(i, historyPage(r, months)));
+    then.push(await page(i, await historyPage(r, months)));
   }
-  if (targets.has('feed')) then.push(await feedFile(i.db, i.settings, r.now));
+  if (targets.has('feed')) then.push(...(await feedFiles(i.db, i.settings, r.now)));
+  if (maintenanceIds.length > 0) then.push(await maintenanceCalendarFile(i.db, i.settings, r.now));
   const later = await i.output.replaceFiles(then);
   onStep(later);
   return { changed: [...changed, ...later], months };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Queryable } from '../../db/client.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Publication } from '../publish.ts';
+import { createSupervisor } from '../supervisor.ts';
 import type { PageRenderer } from './astro.ts';
 import type { Month } from './calendar.ts';
 import { clockTargets, latestChange, planChanges, type Target } from './changes.ts';
@@ -12,7 +13,6 @@ import { holdLease, pathsSince, recordGeneration, skipChanges, type Lease, type 
 import { liveSite, type LiveSite } from './live.ts';
 import type { SiteOutput } from './output.ts';
 import { renderChanges, renderRelease, type RenderInputs } from './release.ts';
-import { createRunQueue } from './render-queue.ts';
 import type { SiteSettings } from './view-model.ts';
 
 export type { Target } from './changes.ts';
@@ -191,7 +191,7 @@ export function createSiteRenderer(o: SiteRendererOptions): SiteRenderer {
     asked: { full: false, targets: new Set() },
     report: reporter(o),
   };
-  const queue = createRunQueue({
+  const queue = createSupervisor({
     run: async () => {
       if (await step(c, lease)) queue.wake(0);
     },

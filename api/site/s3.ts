@@ -4,9 +4,9 @@ import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client }
 import type { Queryable } from '../../db/client.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { BucketTarget } from '../config.ts';
+import { createSupervisor } from '../supervisor.ts';
 import { holdLease } from './coordination.ts';
 import { cacheControlOf, contentTypeOf, type LiveFile, type LiveSite } from './live.ts';
-import { createRunQueue } from './render-queue.ts';
 
 /** One object as it should be in the bucket. */
 export interface BucketObject {
@@ -186,7 +186,7 @@ export function startBucketSync(o: BucketSyncOptions): BucketSync {
     if (o.live.generation !== generation) queue.wake(0);
   }
 
-  const queue = createRunQueue({
+  const queue = createSupervisor({
     run: sync,
     pollMs: o.pollMs ?? 1_000,
     maxBackoffMs: 10_000,

@@ -1,7 +1,7 @@
-// Serves the public site from the live release in memory: precomputed headers, ETag/304, precompressed variants, CORS on the JSON.
+// Serves the public site from the live release in memory: precomputed headers, ETag or Last-Modified/304, precompressed variants, CORS on the JSON.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono } from 'hono';
-import { preflightHeaders, siteHeaders, type LiveFile, type LiveSite, type Variant } from './live.ts';
+import { isCrossOrigin, preflightHeaders, siteHeaders, type LiveFile, type LiveSite, type Variant } from './live.ts';
 
 export { pageCacheControl, siteHeaders } from './live.ts';
 
@@ -42,8 +42,23 @@ function pick(file: LiveFile, accept: string | undefined): Variant {
   return file.identity;
 }
 
-function send(variant: Variant, status: number, method: string, ifNoneMatch: string | undefined): SiteAnswer {
-  if (status === 200 && ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === variant.etag || t.trim() === '*')) {
+/** Conditions a GET may carry: If-None-Match wins; If-Modified-Since counts only without it (RFC 9110 13.1.3). */
+interface Conditions {
+  ifNoneMatch?: string | undefined;
+  ifModifiedSince?: string | undefined;
+}
+
+/** Whether the client's copy is current: its ETag matches, or (with no ETag sent) it is not older than Last-Modified. */
+function unchanged(variant: Variant, c: Conditions): boolean {
+  if (c.ifNoneMatch) return c.ifNoneMatch.split(',').some((t) => t.trim() === variant.etag || t.trim() === '*');
+  if (!c.ifModifiedSince) return false;
+  const since = Date.parse(c.ifModifiedSince);
+  const modified = Date.parse(variant.headers['last-modified'] ?? '');
+  return Number.isFinite(since) && Number.isFinite(modified) && modified <= since;
+}
+
+function send(variant: Variant, status: number, method: string, conditions: Conditions): SiteAnswer {
+  if (status === 200 && unchanged(variant, conditions)) {
     const { 'content-length': _length, ...headers } = variant.headers;
     return { status: 304, headers, body: null };
   }
@@ -56,7 +71,7 @@ function send(variant: Variant, status: number, method: string, ifNoneMatch: str
  */
 export function answer(
   live: LiveSite,
-  req: { method: string; path: string; search?: string; acceptEncoding?: string | undefined; ifNoneMatch?: string | undefined },
+  req: { method: string; path: string; search?: string; acceptEncoding?: string | undefined } & Conditions,
 ): SiteAnswer | null {
   let path: string;
   try {
@@ -66,18 +81,18 @@ export function answer(
   }
   if (elsewhere.test(path)) return null;
   if (req.method === 'OPTIONS') {
-    return path.startsWith('/api/v2/') || path === '/feed.xml' ? { status: 204, headers: preflightHeaders, body: null } : null;
+    return isCrossOrigin(path.slice(1)) ? { status: 204, headers: preflightHeaders, body: null } : null;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') return null;
   if (live.release === null) return notRendered;
   const relative = path.endsWith('/') ? `${path.slice(1)}index.html` : path.slice(1);
   const file = live.get(relative);
-  if (file) return send(pick(file, req.acceptEncoding), 200, req.method, req.ifNoneMatch);
+  if (file) return send(pick(file, req.acceptEncoding), 200, req.method, req);
   if (!relative.includes('.') && live.get(`${relative}/index.html`)) {
     return { status: 301, headers: { ...siteHeaders, location: `${req.path}/${req.search ?? ''}` }, body: null };
   }
   const notFound = live.get('404.html');
-  return notFound ? send(pick(notFound, req.acceptEncoding), 404, req.method, undefined) : plainNotFound;
+  return notFound ? send(pick(notFound, req.acceptEncoding), 404, req.method, {}) : plainNotFound;
 }
 
 /** The site as Hono routes, for the app (and `app.request` in tests). */
@@ -91,6 +106,7 @@ export function siteRoutes(live: LiveSite) {
       search: url.search,
       acceptEncoding: c.req.header('accept-encoding'),
       ifNoneMatch: c.req.header('if-none-match'),
+      ifModifiedSince: c.req.header('if-modified-since'),
     });
     if (!a) return next();
     if (a.body === null) return c.body(null, a.status as 200, a.headers);
@@ -115,6 +131,7 @@ export function siteFastPath(live: LiveSite) {
       search: q < 0 ? '' : url.slice(q),
       acceptEncoding: req.headers['accept-encoding'],
       ifNoneMatch: req.headers['if-none-match'],
+      ifModifiedSince: req.headers['if-modified-since'],
     });
     // A miss goes on to the app: its routes come first, and the site's own route answers the same 404 after them.
     if (!a || a.status === 404 || a.status === 503) return false;

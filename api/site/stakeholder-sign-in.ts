@@ -1,7 +1,6 @@
-// /internal/sign-in/email and /internal/sign-in/link: stakeholders sign in with a one-time emailed link and read /internal/ as viewers.
+// /internal/sign-in/email and /internal/sign-in/link: members and stakeholders sign in with a one-time emailed link (members with their role, stakeholders as viewers).
 import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import { createMiddleware } from 'hono/factory';
 import { html } from 'hono/html';
 import { z } from 'zod';
 import type { Database } from '../../db/client.ts';
@@ -9,6 +8,7 @@ import type { AuthEnv } from '../auth.ts';
 import type { Clock } from '../clock.ts';
 import { linkPage, linkPageHeaders, type Fragment } from '../http/link-page.ts';
 import { sameOrigin } from '../http/same-origin.ts';
+import { ValidationError } from '../errors.ts';
 import { verifySession } from '../services/sessions.ts';
 import {
   peekSignInLink,
@@ -16,7 +16,6 @@ import {
   requestSignInLink,
   safeNext,
   signInLinkLifetimeMs,
-  verifyStakeholderSession,
   type LinkState,
 } from '../services/stakeholder-sign-in.ts';
 
@@ -48,7 +47,7 @@ function requestPage(next: string, email: string, error?: string): string {
   return page(
     'Sign in by email',
     html`<h1>Sign in to the internal status page by email</h1>
-<p>Stakeholders who receive briefings can read the internal page without a token. Enter your address and we email you a link that works once, for ${minutes} minutes.</p>
+<p>Team members, and stakeholders who receive briefings, sign in without a token. Enter your address and we email you a link that works once, for ${minutes} minutes.</p>
 ${error ? html`<p class="error" role="alert" id="email-error">${error}</p>` : ''}
 <form method="post" action="/internal/sign-in/email">
 <input type="hidden" name="next" value="${next}">
@@ -64,8 +63,8 @@ function sentPage(): string {
   return page(
     'Check your inbox',
     html`<h1>Check your inbox</h1>
-<p>If that address belongs to a stakeholder, a sign-in link is on its way. It works once, for ${minutes} minutes.</p>
-<p>Nothing there in a few minutes? Look in your spam folder, or ask an admin to add you as a stakeholder.</p>`,
+<p>If that address belongs to a team member or a stakeholder, a sign-in link is on its way. It works once, for ${minutes} minutes.</p>
+<p>Nothing there in a few minutes? Look in your spam folder, or ask an admin to add you as a member.</p>`,
   );
 }
 
@@ -77,6 +76,28 @@ function confirmPage(token: string, name: string): string {
 <form method="post" action="/internal/sign-in/link">
 <input type="hidden" name="token" value="${token}">
 <button type="submit">Sign in</button>
+</form>`,
+  );
+}
+
+/** The first run's link: the person who spends it becomes the first admin member, so it asks who they are. */
+function firstAdminPage(token: string, values: { name: string; email: string }, errors: Map<string, string> = new Map()): string {
+  const field = (id: 'name' | 'email', label: string, type: string, autocomplete: string) => {
+    const error = errors.get(id);
+    return html`<label for="${id}">${label}</label>
+${error ? html`<p class="error" id="${id}-error">${label}: ${error}</p>` : ''}
+<input id="${id}" name="${id}" type="${type}" required autocomplete="${autocomplete}" value="${values[id]}"${error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''}>`;
+  };
+  return page(
+    'Sign in as the first admin',
+    html`<h1>Sign in as the first admin</h1>
+<p>Nobody is an admin of this status page yet. Say who you are: you become its first admin member, and later sign in with a link emailed to this address. This link works once.</p>
+${errors.size ? html`<p class="error" role="alert">Nothing was saved: check ${[...errors.keys()].join(' and ')}.</p>` : ''}
+<form method="post" action="/internal/sign-in/link" novalidate>
+<input type="hidden" name="token" value="${token}">
+${field('name', 'Name', 'text', 'name')}
+${field('email', 'Email', 'email', 'email')}
+<div><button type="submit">Sign in</button></div>
 </form>`,
   );
 }
@@ -108,9 +129,9 @@ export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
 
   app.get('/internal/sign-in/email', async (c) => {
     const next = safeNext(c.req.query('next'));
-    // Already signed in (a token holder or a stakeholder): the briefing's link goes straight to its page.
+    // Already signed in (a token holder, a member or a stakeholder): the briefing's link goes straight to its page.
     const cookie = getCookie(c, d.cookie);
-    if (cookie && ((await verifySession(d, cookie)) || (await verifyStakeholderSession(d.db, cookie, d.clock.now())))) {
+    if (cookie && (await verifySession(d, cookie))) {
       return c.redirect(next, 303);
     }
     return c.html(requestPage(next, c.req.query('email') ?? ''), 200, headers);
@@ -123,7 +144,7 @@ export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
     const email = emailField.safeParse(raw);
     if (!email.success) return c.html(requestPage(next, raw, `Email: ${email.error.issues[0]!.message}.`), 422, headers);
     // Queuing a link takes five statements, ignoring an unknown address one: answering no sooner than a floor far
-    // above either keeps the time from telling an outsider which addresses are executives'.
+    // above either keeps the time from telling an outsider which addresses are members' or executives'.
     const floor = new Promise((resolve) => setTimeout(resolve, signInAnswerFloorMs));
     await requestSignInLink(d, { email: email.data, next });
     await floor;
@@ -135,27 +156,25 @@ export function stakeholderSignInRoutes(d: StakeholderSignInDeps) {
     const token = c.req.query('token') ?? '';
     const link = token ? await peekSignInLink(d, token) : { state: 'unknown' as const };
     if (link.state !== 'valid') return c.html(deadLinkPage(link.state), link.state === 'unknown' ? 404 : 410, headers);
-    return c.html(confirmPage(token, link.name ?? 'a stakeholder'), 200, headers);
+    if (link.firstAdmin) return c.html(firstAdminPage(token, { name: '', email: '' }), 200, headers);
+    return c.html(confirmPage(token, link.name ?? 'you'), 200, headers);
   });
 
   app.post('/internal/sign-in/link', async (c) => {
     const body = await c.req.parseBody();
     const token = typeof body.token === 'string' ? body.token : '';
-    const result = token ? await redeemSignInLink(d, token) : { state: 'unknown' as const };
+    const person = { name: typeof body.name === 'string' ? body.name : '', email: typeof body.email === 'string' ? body.email : '' };
+    let result: Awaited<ReturnType<typeof redeemSignInLink>>;
+    try {
+      result = token ? await redeemSignInLink(d, token, person) : { state: 'unknown' as const };
+    } catch (e) {
+      // Only the first run's link takes input: a bad name or address comes back beside its field, the link unspent.
+      if (!(e instanceof ValidationError)) throw e;
+      return c.html(firstAdminPage(token, person, new Map((e.errors ?? []).map((f) => [f.path, f.message]))), 422, headers);
+    }
     if (result.state !== 'signed-in') return c.html(deadLinkPage(result.state), result.state === 'unknown' ? 404 : 410, headers);
     setCookie(c, d.cookie, result.session.secret, { httpOnly: true, secure, sameSite: 'Strict', path: '/internal', expires: result.session.expiresAt });
     return c.redirect(result.next, 303);
   });
   return app;
-}
-
-/** After /internal/'s token authentication: a session cookie that belongs to a stakeholder makes them a viewer. */
-export function stakeholderSession(d: Pick<StakeholderSignInDeps, 'db' | 'clock' | 'cookie'>) {
-  return createMiddleware<AuthEnv>(async (c, next) => {
-    if (!c.get('actor')) {
-      const cookie = getCookie(c, d.cookie);
-      if (cookie) c.set('actor', await verifyStakeholderSession(d.db, cookie, d.clock.now()));
-    }
-    await next();
-  });
 }

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import type { Services } from '../services/context.ts';
 import { loadRenderer, type PageRenderer } from './astro.ts';
 import { internalRoutes, type ConsoleMount } from './internal.ts';
+import type { OidcSignIn } from '../services/oidc.ts';
 import { liveSite, type LiveSite } from './live.ts';
 import { siteOutput, type SiteOutput } from './output.ts';
 import { createSiteRenderer, type RenderReport, type SiteRenderer } from './render.ts';
@@ -35,10 +36,12 @@ export interface SiteOptions {
   pollMs?: number;
   /** The comms console to mount inside /internal/ (the server passes api/console's); none leaves /internal/ read-only. */
   console?: ((site: { settings: SiteSettings; pages: PageRenderer }) => ConsoleMount) | undefined;
+  /** Single sign-on for /internal/ (built by the server from OIDC_*); none offers email links and tokens only. */
+  sso?: OidcSignIn | undefined;
 }
 
 export function siteSettings(config: Config): SiteSettings {
-  return { pageName: config.pageName, publicUrl: config.publicUrl, timeZone: config.timeZone };
+  return { pageName: config.pageName, publicUrl: config.publicUrl, timeZone: config.timeZone, brand: config.brand };
 }
 
 export async function startSite(s: Services, config: Config, options: SiteOptions = {}): Promise<Site> {
@@ -71,7 +74,7 @@ export async function startSite(s: Services, config: Config, options: SiteOption
   timer?.unref();
 
   const routes = new Hono();
-  routes.route('/', internalRoutes({ db: s.db, clock: s.clock, settings, pages, console: options.console?.({ settings, pages }) }));
+  routes.route('/', internalRoutes({ db: s.db, clock: s.clock, settings, pages, console: options.console?.({ settings, pages }), sso: options.sso }));
   routes.route('/', siteRoutes(live));
   return {
     routes,

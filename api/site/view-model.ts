@@ -2,22 +2,23 @@
 import type { Queryable } from '../../db/client.ts';
 import type { ComponentImpact } from '../../db/schema.ts';
 import {
+  activeMaintenanceStatuses,
   componentStatusLabel,
   incidentStatusLabel,
   isActiveIncident,
   isActiveMaintenance,
   maintenanceStatusLabel,
-  pageStatus,
   startedMaintenanceStatuses,
   upcomingMaintenanceStatuses,
   worstStatus,
+  incidentImpactStatus,
   type Reader,
   type ComponentStatus,
   type Indicator,
   type PageStatus,
 } from '../domain.ts';
 import { dayAnchor, paths, updateAnchor } from '../links.ts';
-import type { ComponentState } from '../status.ts';
+import { readPageStatus, type ComponentState } from '../status.ts';
 import { describeReach, humanDuration, joinNames, paragraphs, plural, updateStatusLabel } from '../text.ts';
 import {
   addDays,
@@ -35,7 +36,9 @@ import {
   type Month,
   type TimeView,
 } from './calendar.ts';
+import type { Brand } from '../brand.ts';
 import { barIncidents } from './bars.ts';
+import { brandView } from './brand-files.ts';
 import {
   historyStart,
   loadComponents,
@@ -85,6 +88,9 @@ export interface FrameView {
   homeHref: string;
   historyHref: string;
   feedHref?: string | undefined;
+  /** The same feed as Atom and JSON Feed, and the maintenance calendar (public pages only). */
+  alternates?: { type: string; text: string; href: string }[] | undefined;
+  calendarHref?: string | undefined;
   /** The subscribe form; `components` are the filter choices, listed on the front page only (null elsewhere). */
   subscribe?: { action: string; components: { id: string; name: string }[] | null } | undefined;
   signOut?: { action: string } | undefined;
@@ -92,8 +98,10 @@ export interface FrameView {
   console?: { nav: LinkView[]; panel?: string | undefined } | undefined;
   /** Pages of the public site may be indexed; the internal page may not. */
   indexable: boolean;
+  /** The brand around every page: logo, favicon, accent stylesheet, support and home links (api/site/brand-files.ts). */
+  brand: ReturnType<typeof brandView>;
   generatedAt: TimeView;
-  /** "Times are in UTC; days are grouped in Europe/Berlin time." */
+  /** "Times are in Europe/Berlin time." (TIME_ZONE); with JavaScript, local-time.js names the reader's zone instead. */
   timeNote: string;
 }
 
@@ -119,6 +127,8 @@ export interface IncidentCard {
   components: string;
   startedAt: TimeView;
   resolvedAt?: TimeView | undefined;
+  /** While active: when the next update is promised, shown in the reader's zone by local-time.js. */
+  nextUpdateBy?: TimeView | undefined;
   latest?: TimelineEntry | undefined;
   facts: Fact[];
 }
@@ -157,7 +167,7 @@ export interface ComponentLine {
 export interface IndexPage {
   kind: 'index';
   frame: FrameView;
-  /** The page status: the same blend as status.json's indicator (domain.ts `pageStatus`). */
+  /** The page status: the same as status.json's indicator (api/status.ts `readPageStatus`). */
   banner: { status: StatusView; indicator: Indicator; text: string; detail: string };
   groups: { name: string | null; components: ComponentLine[] }[];
   incidents: IncidentCard[];
@@ -191,7 +201,11 @@ interface MaintenancePage {
 interface HistoryPage {
   kind: 'history';
   frame: FrameView;
-  /** Newest first. */
+  /** The newest past incidents and maintenance windows, inline, newest first (never a window still to come). */
+  recent: ({ kind: 'incident'; incident: IncidentCard } | { kind: 'maintenance'; maintenance: MaintenanceCard })[];
+  /** The next page: the month of the oldest entry shown, whose page links on to older months. */
+  older?: LinkView | undefined;
+  /** Every month, newest first: the pages of the history. */
   months: LinkView[];
 }
 
@@ -213,6 +227,8 @@ interface SignInPage {
   error?: string | undefined;
   /** The /internal/ path the person asked for; signing in lands there. */
   next?: string | undefined;
+  /** Whether single sign-on is configured (OIDC_ISSUER): the page offers Sign in with SSO. */
+  sso?: boolean | undefined;
 }
 
 interface NotFoundPage {
@@ -227,7 +243,20 @@ interface ConsolePage {
   body: string;
 }
 
-export type PageView = IndexPage | IncidentPage | MaintenancePage | HistoryPage | HistoryMonthPage | SignInPage | NotFoundPage | ConsolePage;
+/** The compact page for an iframe on a customer's site (`/embed/`): the page status and what is going on now. */
+interface EmbedPage {
+  kind: 'embed';
+  frame: FrameView;
+  status: StatusView;
+  /** Statuspage's wording of the blended status, as summary.json and the badge give it. */
+  description: string;
+  /** Where the full page is, absolute: the embed opens it in a new tab. */
+  pageUrl: string;
+  /** Active incidents, then maintenance in progress, each linking to its page (absolute). */
+  items: { href: string; title: string; statusLabel: string }[];
+}
+
+export type PageView = IndexPage | IncidentPage | MaintenancePage | HistoryPage | HistoryMonthPage | SignInPage | NotFoundPage | ConsolePage | EmbedPage;
 export type PageKind = PageView['kind'];
 
 // ---- building them ----
@@ -236,6 +265,8 @@ export interface SiteSettings {
   pageName: string;
   publicUrl: string;
   timeZone: string;
+  /** Logo, accent, favicon, support and home links (api/brand.ts); none when absent. */
+  brand?: Brand | undefined;
 }
 
 /** One reader's reading of the database at one moment, with the catalogue loaded once for every page. */
@@ -254,9 +285,9 @@ export async function readSite(db: Queryable, reader: ReaderPolicy, settings: Si
   return { db, reader, settings, now, components: await loadComponents(db, reader) };
 }
 
-/** "Times are in UTC; days are grouped in Europe/Berlin time." (the zone days are grouped in is named too). */
+/** "Times are in Europe/Berlin time.": the zone times are shown in without JavaScript, which also groups the days. */
 function timeNote(timeZone: string): string {
-  return timeZone === 'UTC' || timeZone === 'Etc/UTC' ? 'Times are in UTC.' : `Times are in UTC; days are grouped in ${timeZone} time.`;
+  return timeZone === 'UTC' || timeZone === 'Etc/UTC' ? 'Times are in UTC.' : `Times are in ${timeZone} time.`;
 }
 
 /**
@@ -266,6 +297,11 @@ function timeNote(timeZone: string): string {
 const frameParts: Record<Reader, (r: SiteReading, front: boolean) => Partial<FrameView>> = {
   public: (r, front) => ({
     feedHref: paths.feed(),
+    alternates: [
+      { type: 'application/atom+xml', text: 'Atom feed', href: paths.atomFeed() },
+      { type: 'application/feed+json', text: 'JSON Feed', href: paths.jsonFeed() },
+    ],
+    calendarHref: paths.maintenanceCalendar(),
     subscribe: { action: paths.subscribe(), components: front ? r.components.map((c) => ({ id: c.id, name: c.name })) : null },
     indexable: true,
   }),
@@ -284,7 +320,8 @@ function frame(r: SiteReading, title: string | null, description: string, front 
     homeHref: paths.home(a.name),
     historyHref: paths.history(a.name),
     indexable: false,
-    generatedAt: timeView(r.now),
+    brand: brandView(settings.brand),
+    generatedAt: timeView(r.now, r.settings.timeZone),
     timeNote: timeNote(settings.timeZone),
     ...frameParts[a.name](r, front),
   };
@@ -303,7 +340,7 @@ async function updateViews(r: SiteReading, rows: UpdateRecord[]): Promise<Map<st
           id: u.id,
           anchor: updateAnchor(u.id),
           statusLabel: updateStatusLabel(u.status),
-          at: timeView(u.createdAt),
+          at: timeView(u.createdAt, r.settings.timeZone),
           paragraphs: paragraphs(u.body),
           aside: other
             ? { label: other.published ? 'What customers were told' : 'External wording (not published)', paragraphs: paragraphs(other.body) }
@@ -315,7 +352,7 @@ async function updateViews(r: SiteReading, rows: UpdateRecord[]): Promise<Map<st
 }
 
 /** What insiders read about an incident beside its wording, in words. */
-function incidentFacts(i: IncidentInsight, now: Date): Fact[] {
+function incidentFacts(i: IncidentInsight, now: Date, timeZone: string): Fact[] {
   const facts: Fact[] = [
     { label: 'Severity', text: i.severity },
     { label: 'Audience', text: describeReach(i.audiences) },
@@ -328,7 +365,7 @@ function incidentFacts(i: IncidentInsight, now: Date): Fact[] {
   if (isActiveIncident(i.status)) {
     if (i.nextUpdateAt) {
       const late = now.getTime() - i.nextUpdateAt.getTime();
-      facts.push({ label: 'Next update due', text: '', time: timeView(i.nextUpdateAt), warning: late > 0 ? `Overdue by ${humanDuration(late)}` : undefined });
+      facts.push({ label: 'Next update due', text: '', time: timeView(i.nextUpdateAt, timeZone), warning: late > 0 ? `Overdue by ${humanDuration(late)}` : undefined });
     } else {
       facts.push({ label: 'Next update due', text: 'No time set' });
     }
@@ -386,12 +423,13 @@ async function incidentCards(
       title: i.title,
       statusLabel: incidentStatusLabel[i.status],
       active: isActiveIncident(i.status),
-      impact: status(worstStatus(impacted.map((c) => c.status))),
+      impact: status(incidentImpactStatus(i.severity, impacted.map((c) => c.status), isActiveIncident(i.status))),
       components: joinNames(impacted.map((c) => c.name)),
-      startedAt: timeView(i.startedAt),
-      resolvedAt: i.resolvedAt ? timeView(i.resolvedAt) : undefined,
+      startedAt: timeView(i.startedAt, r.settings.timeZone),
+      resolvedAt: i.resolvedAt ? timeView(i.resolvedAt, r.settings.timeZone) : undefined,
+      nextUpdateBy: isActiveIncident(i.status) && i.nextUpdateAt ? timeView(i.nextUpdateAt, r.settings.timeZone) : undefined,
       latest: last ? latest.get(last.id) : undefined,
-      facts: insights.has(i.id) ? incidentFacts(insights.get(i.id)!, r.now) : [],
+      facts: insights.has(i.id) ? incidentFacts(insights.get(i.id)!, r.now, r.settings.timeZone) : [],
     };
   });
 }
@@ -410,8 +448,8 @@ async function maintenanceCards(r: SiteReading, rows: MaintenanceRecord[], withL
       href: paths.maintenance(r.reader.name, m.id),
       title: m.title,
       statusLabel: maintenanceStatusLabel[m.status],
-      from: timeView(m.startedAt ?? m.scheduledFor),
-      until: timeView(m.completedAt ?? m.scheduledUntil),
+      from: timeView(m.startedAt ?? m.scheduledFor, r.settings.timeZone),
+      until: timeView(m.completedAt ?? m.scheduledUntil, r.settings.timeZone),
       components: joinNames((covered.get(m.id) ?? []).map((c) => c.name)),
       latest: last ? latest.get(last.id) : undefined,
     };
@@ -420,7 +458,7 @@ async function maintenanceCards(r: SiteReading, rows: MaintenanceRecord[], withL
 
 // ---- the index ----
 
-/** The banner's words for the page status (domain.ts `pageStatus`, the same blend as status.json). */
+/** The banner's words for the page status (api/status.ts `readPageStatus`, the same as status.json). */
 const bannerText: Record<ComponentStatus, Record<PageStatus['scope'], string>> = {
   operational: { all: 'All systems operational', some: 'All systems operational' },
   under_maintenance: { all: 'Scheduled maintenance in progress', some: 'Scheduled maintenance in progress' },
@@ -531,7 +569,7 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
     };
     groups.set(c.group, [...(groups.get(c.group) ?? []), line]);
   }
-  const overall = pageStatus(r.components.map((c) => c.status));
+  const overall = await readPageStatus(r.db, r.reader.name, r.components);
   const count = (n: number, what: string) => `${n} ${plural(n, what)}`;
   const detail = [
     activeCards.length ? count(activeCards.length, 'active incident') : '',
@@ -578,7 +616,7 @@ export async function incidentPages(r: SiteReading, ids?: string[]): Promise<Inc
       timeline: own.map((u) => views.get(u.id)!).reverse(),
       postmortem: pm
         ? {
-            publishedAt: timeView(pm.publishedAt),
+            publishedAt: timeView(pm.publishedAt, r.settings.timeZone),
             paragraphs: paragraphs(pm.body),
             actionItems: (actionItems.get(incident.id) ?? []).map((a) => ({ title: a.title, owner: a.owner, due: a.dueDate })),
           }
@@ -610,10 +648,44 @@ export async function historyMonths(r: SiteReading): Promise<Month[]> {
   return monthsBetween(first < current ? first : current, current);
 }
 
-export function historyPage(r: SiteReading, months: Month[]): HistoryPage {
+/** How many entries the history's first page shows inline; the month pages hold the rest. */
+const historyPageSize = 25;
+
+/** Whether a window belongs in the history: it started, or its start has passed (a cancelled one). Never one to come. */
+const isPastWindow = (m: MaintenanceRecord, now: Date) => m.status !== 'scheduled' && m.scheduledFor.getTime() <= now.getTime();
+
+/**
+ * The history's first page: the newest `historyPageSize` incidents and past maintenance windows inline, newest first
+ * (by when they started), then a link on to the month of the oldest shown and the list of every month.
+ */
+export async function historyPage(r: SiteReading, months: Month[]): Promise<HistoryPage> {
+  const [incidentRows, windowRows] = await Promise.all([
+    loadIncidents(r.db, r.reader, { limit: historyPageSize }),
+    loadMaintenances(r.db, r.reader, { statuses: [...startedMaintenanceStatuses, 'cancelled'], before: r.now, limit: historyPageSize }),
+  ]);
+  const windows = windowRows.filter((m) => isPastWindow(m, r.now));
+  const startOf = (e: { at: Date }) => e.at.getTime();
+  const entries = [
+    ...incidentRows.map((i) => ({ kind: 'incident' as const, at: i.startedAt, row: i })),
+    ...windows.map((m) => ({ kind: 'maintenance' as const, at: m.startedAt ?? m.scheduledFor, row: m })),
+  ]
+    .sort((a, b) => startOf(b) - startOf(a))
+    .slice(0, historyPageSize);
+  const [incidents, maintenances] = await Promise.all([
+    incidentCards(r, entries.flatMap((e) => (e.kind === 'incident' ? [e.row as IncidentRecord] : []))),
+    maintenanceCards(r, entries.flatMap((e) => (e.kind === 'maintenance' ? [e.row as MaintenanceRecord] : [])), false),
+  ]);
+  const incidentCard = new Map(incidents.map((c) => [c.id, c]));
+  const maintenanceCard = new Map(maintenances.map((c) => [c.id, c]));
+  const oldest = entries.at(-1);
+  const olderMonth = oldest && entries.length === historyPageSize ? monthOf(oldest.at, r.settings.timeZone) : undefined;
   return {
     kind: 'history',
-    frame: frame(r, 'Incident history', `Past incidents and maintenance for ${r.settings.pageName}, month by month.`),
+    frame: frame(r, 'Incident history', `Past incidents and maintenance for ${r.settings.pageName}, newest first.`),
+    recent: entries.map((e) =>
+      e.kind === 'incident' ? { kind: 'incident', incident: incidentCard.get(e.row.id)! } : { kind: 'maintenance', maintenance: maintenanceCard.get(e.row.id)! },
+    ),
+    older: olderMonth ? { href: paths.month(r.reader.name, olderMonth), text: `Older: ${monthLabel(olderMonth)}` } : undefined,
     months: [...months].reverse().map((m) => ({ href: paths.month(r.reader.name, m), text: monthLabel(m) })),
   };
 }
@@ -621,10 +693,12 @@ export function historyPage(r: SiteReading, months: Month[]): HistoryPage {
 export async function historyMonthPage(r: SiteReading, month: Month, months: Month[]): Promise<HistoryMonthPage> {
   const tz = r.settings.timeZone;
   const range = { from: startOfMonth(month, tz), to: startOfMonth(addMonths(month, 1), tz) };
-  const [incidentRows, maintenanceRows] = await Promise.all([
+  const [incidentRows, scheduledRows] = await Promise.all([
     loadIncidents(r.db, r.reader, { startedIn: range }),
     loadMaintenances(r.db, r.reader, { scheduledIn: range }),
   ]);
+  // The current month's page is history too: a window still to come belongs on the front page, not here.
+  const maintenanceRows = scheduledRows.filter((m) => isPastWindow(m, r.now));
   const [incidents, windows] = await Promise.all([incidentCards(r, incidentRows), maintenanceCards(r, maintenanceRows, false)]);
   const byDay = new Map<Day, { incidents: IncidentCard[]; maintenances: MaintenanceCard[] }>();
   const entry = (day: Day) => byDay.get(day) ?? byDay.set(day, { incidents: [], maintenances: [] }).get(day)!;
@@ -647,9 +721,9 @@ export async function historyMonthPage(r: SiteReading, month: Month, months: Mon
 
 // ---- the rest ----
 
-export function signInPage(r: SiteReading, error?: string, next?: string): SignInPage {
+export function signInPage(r: SiteReading, error?: string, next?: string, sso?: boolean): SignInPage {
   const f = frame(r, 'Sign in', 'Sign in to the internal status page.');
-  return { kind: 'sign-in', frame: { ...f, signOut: undefined }, action: paths.signIn(), error, next };
+  return { kind: 'sign-in', frame: { ...f, signOut: undefined }, action: paths.signIn(), error, next, sso };
 }
 
 export function consolePage(r: SiteReading, title: string, body: string): ConsolePage {
@@ -658,4 +732,25 @@ export function consolePage(r: SiteReading, title: string, body: string): Consol
 
 export function notFoundPage(r: SiteReading): NotFoundPage {
   return { kind: 'not-found', frame: frame(r, 'Page not found', 'There is nothing at this address.') };
+}
+
+/** The embed page: the page status in Statuspage's words and colour, and the active incidents and maintenance. */
+export async function embedPage(r: SiteReading): Promise<EmbedPage> {
+  const [active, windows] = await Promise.all([
+    loadIncidents(r.db, r.reader, { active: true }),
+    loadMaintenances(r.db, r.reader, { statuses: [...activeMaintenanceStatuses] }),
+  ]);
+  const overall = await readPageStatus(r.db, r.reader.name, r.components);
+  const url = (path: string) => `${r.settings.publicUrl}${path}`;
+  return {
+    kind: 'embed',
+    frame: frame(r, 'Status', `The current status of ${r.settings.pageName}.`),
+    status: status(overall.worst),
+    description: overall.description,
+    pageUrl: url(paths.home(r.reader.name)),
+    items: [
+      ...active.map((i) => ({ href: url(paths.incident(r.reader.name, i.id)), title: i.title, statusLabel: incidentStatusLabel[i.status] })),
+      ...windows.map((m) => ({ href: url(paths.maintenance(r.reader.name, m.id)), title: m.title, statusLabel: `Maintenance: ${maintenanceStatusLabel[m.status]}` })),
+    ],
+  };
 }

@@ -1,16 +1,21 @@
-// Runs one job at a time: soon after a wake, every poll interval, and after a growing back-off while the job fails.
+// The one shape of every background loop (renders, bucket uploads, the email and HTTP outboxes): runs one job at a time, soon after a wake, every poll interval, and after a growing back-off while the job fails.
+import { performance } from 'node:perf_hooks';
+import { backoffMs, maxRetryGapMs } from './backoff.ts';
 
-export interface RunQueueOptions {
-  /** The job. Throws to be retried after a back-off of 1 s, 2 s, 4 s … up to `maxBackoffMs`. */
+export interface SupervisorOptions {
+  /** The job. Throws to be retried after backoffMs (api/backoff.ts): 1 s doubling, with jitter, up to `maxBackoffMs`. */
   run: () => Promise<void>;
   /** How often the job runs with no wake (0: never), so changes made elsewhere are seen. */
   pollMs: number;
+  /** The longest wait between two tries of a failing job; at most (and by default) 60 s, SPEC "Faults". */
   maxBackoffMs?: number;
+  /** The first wait after a failure, in ms (1 s by default). */
+  baseBackoffMs?: number;
   /** Told of each failure with its attempt number and the delay before the next. */
   onFailure: (error: Error, attempt: number, retryInMs: number) => void;
 }
 
-export interface RunQueue {
+export interface Supervisor {
   /** Runs the job `delayMs` from now (or sooner if already due); a wake during a run makes one more run after it. */
   wake(delayMs: number): void;
   /** Resolves when no run is in flight or due, other than a poll or a retry waiting out its back-off. */
@@ -22,8 +27,12 @@ export interface RunQueue {
   close(): Promise<void>;
 }
 
-export function createRunQueue(o: RunQueueOptions): RunQueue {
-  const maxBackoff = o.maxBackoffMs ?? 60_000;
+/**
+ * Supervises a background job so it recovers by itself: a failure never ends the loop, it only delays the next try
+ * (one back-off rule, capped at 60 s), and the job in flight always settles before the next starts.
+ */
+export function createSupervisor(o: SupervisorOptions): Supervisor {
+  const backoff = { baseMs: o.baseBackoffMs ?? 1_000, maxMs: Math.min(o.maxBackoffMs ?? maxRetryGapMs, maxRetryGapMs) };
   /** When the next run is due, and whether that is a wake (counts as busy) or a poll or retry (counts as idle). */
   let due: { timer: NodeJS.Timeout; at: number; busy: boolean } | null = null;
   let running: Promise<void> | null = null;
@@ -63,7 +72,7 @@ export function createRunQueue(o: RunQueueOptions): RunQueue {
       } catch (e) {
         failures++;
         lastError = e instanceof Error ? e : new Error(String(e));
-        const delay = Math.min(maxBackoff, 1000 * 2 ** (failures - 1));
+        const delay = backoffMs(failures, backoff);
         o.onFailure(lastError, failures, delay);
         again = false;
         running = null;
