@@ -313,9 +313,11 @@ describe('console forms', () => {
       expect(res.status, path).toBe(404);
       expect(await res.text(), path).toContain('There is nothing at this address.');
     }
-    // The deliveries panel is the comms lead's; a viewer lands on the briefing (SPEC "People").
-    const found = await f.app.request(`${origin}/internal/incidents/${incidentId}/`, { headers: { cookie: f.sessions.comms! } });
+    // A viewer reads the briefing; comms the console panel with its delivery progress.
+    const found = await f.app.request(`${origin}/internal/incidents/${incidentId}/`, { headers: { cookie: f.sessions.viewer } });
     expect(found.status).toBe(200);
-    expect(await found.text()).toContain('class="progress"');
+    expect(await found.text()).toContain('class="briefing"');
+    const asComms = await f.app.request(`${origin}/internal/incidents/${incidentId}/`, { headers: { cookie: f.sessions.comms! } });
+    expect(await asComms.text()).toContain('class="progress"');
   });
 });

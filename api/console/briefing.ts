@@ -37,11 +37,11 @@ export function incidentBriefing(incident: IncidentView, now: Date, level: 2 | 3
   const ic = personName(incident.roles.ic);
   const key = (n: number) => `briefing-${incident.id}-${n}`;
   return html`<div class="briefing" data-incident="${incident.id}">
-<section aria-labelledby="${key(0)}">${h(key(0), briefingHeadings[0])}
-<p><strong>${incident.internalTitle}</strong> · ${incident.severity} · ${incidentStatusLabel[incident.status]} for ${humanDuration(now.getTime() - incident.startedAt.getTime())}.${latest ? html` ${gist(latest.internal.body, 160)}` : ''}</p></section>
-<section aria-labelledby="${key(1)}">${h(key(1), briefingHeadings[1])}
-<p>${affected.length ? affected.map((c, i) => html`${i ? ', ' : ''}${c.name} (${componentStatusLabel[c.status].toLowerCase()})`) : 'No component is marked as affected.'}</p></section>
-<section aria-labelledby="${key(2)}">${h(key(2), briefingHeadings[2])}
+<div class="briefing-part">${h(key(0), briefingHeadings[0])}
+<p><strong>${incident.internalTitle}</strong> · ${incident.severity} · ${incidentStatusLabel[incident.status]} for ${humanDuration(now.getTime() - incident.startedAt.getTime())}.${latest ? html` ${gist(latest.internal.body, 160)}` : ''}</p></div>
+<div class="briefing-part">${h(key(1), briefingHeadings[1])}
+<p>${affected.length ? affected.map((c, i) => html`${i ? ', ' : ''}${c.name} (${componentStatusLabel[c.status].toLowerCase()})`) : 'No component is marked as affected.'}</p></div>
+<div class="briefing-part">${h(key(2), briefingHeadings[2])}
 <p>${
     incident.draft
       ? 'Nothing yet: this is a draft no customer can see.'
@@ -50,11 +50,11 @@ export function incidentBriefing(incident: IncidentView, now: Date, level: 2 | 3
         : told
           ? html`\u201c${gist(told.external.body, 140)}\u201d <a href="${links.publicIncident(incident.id)}">Public page</a>`
           : 'Nothing yet.'
-  }</p></section>
-<section aria-labelledby="${key(3)}">${h(key(3), briefingHeadings[3])}
-<p>${due ? html`<time datetime="${incident.nextUpdateAt!.toISOString()}" data-countdown>${due.text}</time>${due.overdue ? html` <strong class="warning">Overdue</strong>` : ''}` : 'None promised.'}</p></section>
-<section aria-labelledby="${key(4)}">${h(key(4), briefingHeadings[4])}
-<p>${ic ?? 'Not named yet.'}</p></section>
+  }</p></div>
+<div class="briefing-part">${h(key(3), briefingHeadings[3])}
+<p>${due ? html`<time datetime="${incident.nextUpdateAt!.toISOString()}" data-countdown>${due.text}</time>${due.overdue ? html` <strong class="warning">Overdue</strong>` : ''}` : 'None promised.'}</p></div>
+<div class="briefing-part">${h(key(4), briefingHeadings[4])}
+<p>${ic ?? 'Not named yet.'}</p></div>
 </div>`;
 }
 

@@ -12,7 +12,7 @@ import { correctionPost, correctionScreen, incidentScreen, postmortemPost, updat
 import { maintenanceRoutes } from './maintenance.ts';
 import { memberRoutes } from './members.ts';
 import { outboxRoutes } from './outbox.ts';
-import { refusalPage, requireUseCase } from './roles.ts';
+import { forbidden, refusalPage, requireUseCase } from './roles.ts';
 import { links, renderView, type ConsoleDeps } from './screen.ts';
 
 const script = readFileSync(new URL('./console.js', import.meta.url));
@@ -22,7 +22,8 @@ function consoleRoutes(d: ConsoleDeps) {
   const app = new Hono<AuthEnv>();
   app.get('/internal/console.js', (c) => c.body(script, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'private, max-age=300' }));
   app.get('/internal/declare', (c) => c.redirect('/internal/declare/', 301));
-  app.get('/internal/declare/', (c) => declareScreen(d, c, emptyValues()));
+  // A viewer has no use for the form (SPEC "People": no publish form for a role that may not publish).
+  app.get('/internal/declare/', (c) => (readsBriefing(c) ? forbidden(d, c, 'comms') : declareScreen(d, c, emptyValues())));
   app.onError(refusalPage(d));
   app.post('/internal/declare/', requireUseCase(d, 'declareIncident', 'previewDeclaration'), async (c) => {
     const body = await c.req.parseBody();

@@ -1,5 +1,5 @@
 // Sign-in sessions for the internal page: a cookie secret whose hash is stored, for a token, a member or a stakeholder; 12 h idle, 7 days at most.
-import { and, eq, gt, isNull, lt, or } from 'drizzle-orm';
+import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { apiTokens, members, sessions, stakeholders } from '../../db/schema.ts';
 import { newSecret, sha256 } from '../ids.ts';
@@ -74,14 +74,4 @@ export async function endSession(s: Pick<Services, 'db'>, secret: string): Promi
 /** Ends every session of a member (removed, or its role changed); run inside the use case's transaction. */
 export async function endMemberSessions(db: Queryable, memberId: string): Promise<void> {
   await db.delete(sessions).where(eq(sessions.memberId, memberId));
-}
-
-/** Forgets sessions that can no longer be used (past their end or idle too long); returns how many. */
-export async function pruneSessions(s: Pick<Services, 'db' | 'clock'>): Promise<number> {
-  const now = s.clock.now().getTime();
-  const gone = await s.db
-    .delete(sessions)
-    .where(or(lt(sessions.expiresAt, new Date(now)), lt(sessions.lastSeenAt, new Date(now - sessionIdleMs))))
-    .returning({ hash: sessions.hash });
-  return gone.length;
 }

@@ -29,7 +29,19 @@ export function oidcSignInRoutes(d: OidcRoutesDeps) {
   const scope = { path: '/internal/sign-in/oidc', secure };
 
   app.get('/internal/sign-in/oidc', async (c) => {
-    const { url, pending } = await d.sso.start(c.req.query('next'));
+    let started: Awaited<ReturnType<OidcSignIn['start']>>;
+    try {
+      started = await d.sso.start(c.req.query('next'));
+    } catch {
+      // The provider's discovery document did not load: say so, and offer the way that needs no provider.
+      return c.html(
+        linkPage('Single sign-on unavailable', styles, html`<h1>Single sign-on is not answering</h1>
+<p class="error" role="alert">The identity provider could not be reached. Try again in a minute, or use <a href="/internal/sign-in">Email me a sign-in link</a>.</p>`),
+        503,
+        { ...headers, 'retry-after': '60' },
+      );
+    }
+    const { url, pending } = started;
     // Lax, not Strict: the provider's redirect back is a top-level navigation from another site, and must carry it.
     setCookie(c, pendingCookie, pending, { ...scope, httpOnly: true, sameSite: 'Lax', maxAge: pendingLifetimeS });
     return c.redirect(url.href, 302);
