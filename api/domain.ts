@@ -12,6 +12,20 @@ const readerNames = ['public', 'internal'] as const;
 export type Reader = (typeof readerNames)[number];
 
 
+/**
+ * What a delivery (one row of the outbox) is, in one place: the column is typed by this list, so a kind written or
+ * compared anywhere is one of these. update: an update to subscribers, webhooks; briefing: executives, channels;
+ * confirmation, manage_link: a subscriber's own links; reminder: a maintenance window's reminder; due_reminder, overdue,
+ * alerts_resolved, alerts_still_firing: the cadence's and the alert intake's notices to the comms lead and channels; component_update: a component's webhook;
+ * sign-in: a member's or stakeholder's emailed link.
+ */
+export const deliveryKinds = ['update', 'briefing', 'confirmation', 'manage_link', 'reminder', 'due_reminder', 'overdue', 'alerts_resolved', 'alerts_still_firing', 'component_update', 'sign-in', 'action_item_due', 'action_item_overdue', 'reliability_briefing'] as const;
+export type DeliveryKind = (typeof deliveryKinds)[number];
+
+/** Who a delivery goes to. */
+export const deliveryAudiences = ['subscriber', 'stakeholder', 'member', 'comms', 'channel', 'webhook', 'owner'] as const;
+export type DeliveryAudience = (typeof deliveryAudiences)[number];
+
 export const severities = ['SEV1', 'SEV2', 'SEV3', 'SEV4'] as const;
 export type Severity = (typeof severities)[number];
 

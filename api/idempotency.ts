@@ -34,7 +34,8 @@ interface IdempotencyDeps {
  * - A claim is leased, not held forever: while the request runs its process renews the lease every
  *   `claimLeaseMs / 3`; a retry during the lease gets 409 with Retry-After; after a crash (kill -9) the lease runs
  *   out and the next retry takes the claim over and runs. A crash after the publish committed but before its answer
- *   was stored is the one window in which such a retry publishes again.
+ *   was stored does not publish again: the publishing use cases record what they did for the key in the publish's
+ *   own transaction (api/services/outcomes.ts), so the retry answers with the first publish's incident or window.
  * - Keys expire `keyLifetimeMs` after their first use: the same key then starts a new request.
  */
 export function idempotency(d: IdempotencyDeps) {

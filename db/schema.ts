@@ -1,7 +1,7 @@
 // The database tables, grouped by domain: catalogue, incidents, maintenance, audiences, outbox, access.
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import { actionItemPriorities, actionItemStatuses, componentStatuses, incidentStatuses, maintenanceStatuses, severities, updateStatusValues, type ComponentStatus, type ReachFlags } from '../api/domain.ts';
+import { actionItemPriorities, actionItemStatuses, componentStatuses, deliveryAudiences, deliveryKinds, incidentStatuses, maintenanceStatuses, severities, updateStatusValues, type ComponentStatus, type ReachFlags } from '../api/domain.ts';
 
 
 const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
@@ -264,8 +264,9 @@ export const deliveries = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     /** null for messages not tied to an update, such as a subscription confirmation. */
     updateId: text('update_id'),
-    kind: text('kind').notNull(), // update | briefing | confirmation | manage_link | reminder | due_reminder | overdue | alerts_resolved | action_item_due | action_item_overdue | reliability_briefing
-    audience: text('audience').notNull(), // subscriber | stakeholder | comms | channel | webhook | owner
+    /** What the delivery is (api/domain.ts deliveryKinds). */
+    kind: text('kind', { enum: deliveryKinds }).notNull(),
+    audience: text('audience', { enum: deliveryAudiences }).notNull(),
     /** A subscriber, stakeholder, channel or webhook subscriber id; for `comms`, the address itself; for `owner`, the action item's id. */
     recipientId: text('recipient_id').notNull(),
     /** Where it goes: an email address, or the URL of a channel or webhook subscriber. */
@@ -302,7 +303,12 @@ export const auditEvents = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     at: timestamp('at').notNull(),
+    /** The name the timeline shows. */
     actor: text('actor').notNull(),
+    /** Who acted, typed (api/services/context.ts Actor): member, token, stakeholder, alert or system; anonymous for a subscriber through their own link. */
+    actorKind: text('actor_kind', { enum: ['member', 'token', 'stakeholder', 'alert', 'system', 'anonymous'] }).notNull().default('system'),
+    /** The member's, token's or stakeholder's id (the alert's token id); the system's name for the system. */
+    actorId: text('actor_id').notNull().default(''),
     action: text('action').notNull(),
     subjectType: text('subject_type').notNull(),
     subjectId: text('subject_id').notNull(),
@@ -429,3 +435,24 @@ export const siteOutputs = sqliteTable('site_outputs', {
   leaseUntil: timestamp('lease_until'),
   updatedAt: timestamp('updated_at').notNull(),
 });
+
+/**
+ * What a use case did for an idempotency key (an API Idempotency-Key or a console form key), written in the use
+ * case's own transaction: a retry, a double-click or a restart after kill -9 finds the subject it made instead of
+ * publishing again (SPEC "One door", "Faults"). Scoped by the actor's key, so callers never see each other's keys.
+ */
+export const useCaseOutcomes = sqliteTable(
+  'use_case_outcomes',
+  {
+    /** actorKey(actor): "token:<id>", "member:<id>", … */
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    useCase: text('use_case').notNull(),
+    /** SHA-256 of the use case's input: the same key with other input is refused. */
+    requestHash: text('request_hash').notNull(),
+    /** The incident or maintenance the use case made or changed. */
+    subjectId: text('subject_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] }), index('use_case_outcomes_created').on(t.createdAt)],
+);

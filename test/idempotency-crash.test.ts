@@ -1,4 +1,5 @@
-// kill -9 during a keyed publish: the key's claim does not outlive the process, so a retry publishes once.
+// kill -9 during a keyed publish: the key's claim does not outlive the process, and the use case's outcome commits with
+// the publish, so a retry publishes once whenever the kill lands.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -121,6 +122,64 @@ it('lets a retry publish once after the server is killed with SIGKILL mid-publis
   expect(replay.headers.get('idempotent-replayed')).toBe('true');
   expect(((await replay.json()) as { id: string }).id).toBe(published.id);
   expect(await count(f, 'incidents')).toBe(1);
+  second.child.kill('SIGTERM');
+  await exited(second.child);
+});
+
+it('answers a retry with the first incident when the kill lands after the publish committed but before its answer was stored (issue 17)', { timeout: 180_000 }, async () => {
+  const body = JSON.stringify({
+    title: 'Checkout errors',
+    severity: 'SEV1',
+    template: 'investigating',
+    variables: examples(f, 'investigating'),
+    components: [{ id: 'api', status: 'major_outage' }],
+  });
+  const publish = (url: string) =>
+    fetch(`${url}/api/v1/incidents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${f.tokens.comms}`, 'content-type': 'application/json', 'idempotency-key': 'crash-2' },
+      body,
+    });
+
+  // Storing the answer cannot finish: a trigger on the key's answer that computes for minutes, after the publish's commit.
+  const db = f.services.db.$client;
+  await db.execute('CREATE TABLE slow_rows (x INTEGER)');
+  await db.execute('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO slow_rows SELECT i FROM n');
+  await db.execute('CREATE TRIGGER slow_answer BEFORE UPDATE OF status ON idempotency_keys WHEN NEW.status <> 0 BEGIN SELECT count(*) FROM slow_rows a, slow_rows b, slow_rows c; END');
+
+  const first = await startServer();
+  const pending = publish(first.url).catch((e: unknown) => e);
+  await waitFor('the publish to commit', async () => (await count(f, 'incidents')) === 1, 30_000);
+  first.child.kill('SIGKILL');
+  await exited(first.child);
+  expect(await pending).toBeInstanceOf(Error);
+  await db.execute('DROP TRIGGER slow_answer');
+  // The window of the report: the incident is public, the key has no answer.
+  expect(await count(f, 'incidents')).toBe(1);
+  expect(await count(f, 'idempotency_keys', "WHERE key = 'crash-2' AND status = 0")).toBe(1);
+  const declared = (await db.execute('SELECT id FROM incidents')).rows[0]!.id;
+  const deliveries = await count(f, 'deliveries');
+
+  const second = await startServer();
+  let answer: Response | undefined;
+  await waitFor(
+    'a retry that is not 409',
+    async () => {
+      const res = await publish(second.url);
+      if (res.status === 409) {
+        await res.arrayBuffer();
+        await new Promise((r) => setTimeout(r, 250));
+        return false;
+      }
+      answer = res;
+      return true;
+    },
+    claimLeaseMs + 20_000,
+  );
+  expect(answer!.status).toBe(201);
+  expect(((await answer!.json()) as { id: string }).id).toBe(declared);
+  expect(await count(f, 'incidents')).toBe(1);
+  expect(await count(f, 'deliveries')).toBe(deliveries);
   second.child.kill('SIGTERM');
   await exited(second.child);
 });

@@ -8,7 +8,7 @@ import { changeActionItem, createActionItem, listActionItems, type ActionItemVie
 import { listIncidents } from '../services/incidents.ts';
 import { roleAllows } from '../services/tokens.ts';
 import { counted, errorSummary, errorsFrom, input, select, type Errors } from './form.ts';
-import { requirePublish } from './roles.ts';
+import { requireUseCase } from './roles.ts';
 import { links, actorOf, screen, type ConsoleDeps } from './screen.ts';
 
 export const actionItemLinks = {
@@ -117,7 +117,7 @@ export function actionItemRoutes(d: ConsoleDeps) {
   const app = new Hono<AuthEnv>();
   app.get('/internal/action-items', (c) => c.redirect(actionItemLinks.list, 301));
   app.get(actionItemLinks.list, (c) => listScreen(d, c));
-  app.post(actionItemLinks.list, requirePublish(d), (c) => addPost(d, c));
-  app.post('/internal/action-items/:id/done', requirePublish(d), (c) => donePost(d, c, c.req.param('id')));
+  app.post(actionItemLinks.list, requireUseCase(d, 'createActionItem'), (c) => addPost(d, c));
+  app.post('/internal/action-items/:id/done', requireUseCase(d, 'changeActionItem'), (c) => donePost(d, c, c.req.param('id')));
   return app;
 }

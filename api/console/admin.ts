@@ -6,9 +6,7 @@ import type { AuthEnv } from '../auth.ts';
 import { createToken, listTokens, revokeToken, roleAllows, roles } from '../services/tokens.ts';
 import { componentStatusLabel } from '../domain.ts';
 import { ConflictError, DomainError, NotFoundError, type FieldError } from '../errors.ts';
-import { channelInput } from '../routes/channels.ts';
-import { componentBody } from '../routes/components.ts';
-import { email, line } from '../routes/schemas.ts';
+import { channelInput, componentBody, email, line } from '../services/schemas.ts';
 import { addChannel, channelKindLabel, channelKinds, listChannels, removeChannel, type ChannelKind } from '../services/channels.ts';
 import { archiveComponent, createComponent, listComponentGroups, listComponents, renameComponentGroup, updateComponent } from '../services/components.ts';
 import type { Actor } from '../services/context.ts';
@@ -16,7 +14,8 @@ import { addStakeholder, listStakeholders, removeStakeholder } from '../services
 import { countSubscribers, findSubscribers, removeSubscriber } from '../services/subscribers.ts';
 import { plural } from '../text.ts';
 import { count, counted, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
-import { forbidden } from './roles.ts';
+import { forbidden, requireUseCase } from './roles.ts';
+import type { UseCase } from '../services/use-cases.ts';
 import { links, actorOf, screen, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
@@ -233,11 +232,12 @@ const strings = (body: Body) => Object.fromEntries(Object.entries(body).map(([k,
 
 export function adminRoutes(d: ConsoleDeps) {
   const app = new Hono<AuthEnv>();
+  // Reading every subscriber's address is an admin's (as the API lists them to admins only).
   const admin = async (c: Context, next: () => Promise<void>) => (roleAllows(actorOf(c).role, 'admin') ? next() : forbidden(d, c, 'admin'));
   const deps = d.services;
 
   app.get('/internal/admin/components/', (c) => componentsScreen(d, c));
-  app.post('/internal/admin/components/', admin, async (c) => {
+  app.post('/internal/admin/components/', requireUseCase(d, 'createComponent'), async (c) => {
     const body = await c.req.parseBody();
     const values = strings(body);
     try {
@@ -247,7 +247,7 @@ export function adminRoutes(d: ConsoleDeps) {
       return refused(e, (s) => componentsScreen(d, c, s, 422), 'create', values, (p) => `new-${p.split('.')[0]}`);
     }
   });
-  app.post('/internal/admin/components/:id/edit', admin, async (c) => {
+  app.post('/internal/admin/components/:id/edit', requireUseCase(d, 'updateComponent'), async (c) => {
     const id = c.req.param('id')!;
     const body = await c.req.parseBody();
     try {
@@ -257,7 +257,7 @@ export function adminRoutes(d: ConsoleDeps) {
       return refused(e, (s) => componentsScreen(d, c, s, 422), `edit-${id}`, strings(body), (p) => `${p.split('.')[0]}-${id}`);
     }
   });
-  app.post('/internal/admin/components/:id/archive', admin, async (c) => {
+  app.post('/internal/admin/components/:id/archive', requireUseCase(d, 'archiveComponent'), async (c) => {
     try {
       await archiveComponent(deps, actorOf(c), c.req.param('id')!);
       return c.redirect(links.components, 303);
@@ -266,7 +266,7 @@ export function adminRoutes(d: ConsoleDeps) {
     }
   });
 
-  app.post('/internal/admin/component-groups/:id/rename', admin, async (c) => {
+  app.post('/internal/admin/component-groups/:id/rename', requireUseCase(d, 'renameComponentGroup'), async (c) => {
     const id = c.req.param('id')!;
     const values = strings(await c.req.parseBody());
     try {
@@ -282,11 +282,12 @@ export function adminRoutes(d: ConsoleDeps) {
     list: string,
     show: (d: ConsoleDeps, c: Context, s?: FormState, status?: number) => Promise<Response>,
     prefix: string,
+    useCases: { add: UseCase; remove: UseCase },
     add: (actor: Actor, values: Record<string, string>) => Promise<unknown>,
     remove: (actor: Actor, id: string) => Promise<unknown>,
   ) => {
     app.get(list, (c) => show(d, c));
-    app.post(list, admin, async (c) => {
+    app.post(list, requireUseCase(d, useCases.add), async (c) => {
       const values = strings(await c.req.parseBody());
       try {
         await add(actorOf(c), values);
@@ -295,7 +296,7 @@ export function adminRoutes(d: ConsoleDeps) {
         return refused(e, (s) => show(d, c, s, 422), 'create', values, (p) => `${prefix}-${p.split('.')[0]}`);
       }
     });
-    app.post(`${list}:id/remove`, admin, async (c) => {
+    app.post(`${list}:id/remove`, requireUseCase(d, useCases.remove), async (c) => {
       try {
         await remove(actorOf(c), c.req.param('id')!);
         return c.redirect(list, 303);
@@ -305,7 +306,7 @@ export function adminRoutes(d: ConsoleDeps) {
     });
   };
 
-  addAndRemove(links.stakeholders, stakeholdersScreen, 'stakeholder', (a, values) => addStakeholder(deps, a, stakeholderBody.parse(values)), (a, id) => removeStakeholder(deps, a, id));
+  addAndRemove(links.stakeholders, stakeholdersScreen, 'stakeholder', { add: 'addStakeholder', remove: 'removeStakeholder' }, (a, values) => addStakeholder(deps, a, stakeholderBody.parse(values)), (a, id) => removeStakeholder(deps, a, id));
 
   app.get('/internal/admin/subscribers/', (c) => subscribersScreen(d, c));
   app.get('/internal/admin/subscribers.csv', admin, async (c) => {
@@ -320,14 +321,14 @@ export function adminRoutes(d: ConsoleDeps) {
       'cache-control': 'private, no-store',
     });
   });
-  app.post('/internal/admin/subscribers/:id/remove', admin, async (c) => {
+  app.post('/internal/admin/subscribers/:id/remove', requireUseCase(d, 'removeSubscriber'), async (c) => {
     const removed = await removeSubscriber(deps, actorOf(c), c.req.param('id')!);
     if (!removed) return subscribersScreen(d, c, { ...none(), notice: 'That subscriber was already gone.' }, 404);
     return c.redirect(links.subscribers, 303);
   });
 
   app.get('/internal/admin/tokens/', (c) => tokensScreen(d, c));
-  app.post('/internal/admin/tokens/', admin, async (c) => {
+  app.post('/internal/admin/tokens/', requireUseCase(d, 'createToken'), async (c) => {
     const values = strings(await c.req.parseBody());
     try {
       const created = await createToken(deps, actorOf(c), { name: values.name ?? '', role: values.role ?? '', ...(values.email?.trim() ? { email: values.email } : {}) });
@@ -337,7 +338,7 @@ export function adminRoutes(d: ConsoleDeps) {
       return refused(e, (s) => tokensScreen(d, c, s, 422), 'create', values, (p) => `token-${p.split('.')[0]}`);
     }
   });
-  app.post('/internal/admin/tokens/:id/revoke', admin, async (c) => {
+  app.post('/internal/admin/tokens/:id/revoke', requireUseCase(d, 'revokeToken'), async (c) => {
     try {
       await revokeToken(deps, actorOf(c), c.req.param('id')!);
       return c.redirect(links.tokens, 303);
@@ -346,7 +347,7 @@ export function adminRoutes(d: ConsoleDeps) {
     }
   });
 
-  addAndRemove(links.channels, channelsScreen, 'channel', (a, values) => addChannel(deps, a, channelInput.parse(channelFields(values))), (a, id) => removeChannel(deps, a, id));
+  addAndRemove(links.channels, channelsScreen, 'channel', { add: 'addChannel', remove: 'removeChannel' }, (a, values) => addChannel(deps, a, channelInput.parse(channelFields(values))), (a, id) => removeChannel(deps, a, id));
   for (const path of ['components', 'stakeholders', 'subscribers', 'tokens', 'channels']) app.get(`/internal/admin/${path}`, (c) => c.redirect(`/internal/admin/${path}/`, 301));
   return app;
 }

@@ -4,14 +4,14 @@ import { html } from 'hono/html';
 import { roleAllows } from '../services/tokens.ts';
 import { severities, updateStatuses, incidentStatusLabel, type IncidentStatus, type Severity } from '../domain.ts';
 import { ValidationError, type FieldError } from '../errors.ts';
-import { declareBody } from '../routes/incidents.ts';
+import { declareBody } from '../services/schemas.ts';
 import { listComponents } from '../services/components.ts';
 import type { ComponentState } from '../status.ts';
 import { declareIncident, type DeclareInput } from '../services/incidents.ts';
 import { previewDeclaration, type DeclarationPreview } from '../services/preview.ts';
 import { noStakeholdersWarning, noSubscribersWarning } from '../services/reach.ts';
 import { checkVariables, type Template } from '../templates.ts';
-import { componentsFieldset, counted, errorsFrom, errorSummary, input, select, textarea, type Errors, type Html, type Option } from './form.ts';
+import { componentsFieldset, formKeyField, formKeyOf, counted, errorsFrom, errorSummary, input, select, textarea, type Errors, type Html, type Option } from './form.ts';
 import { links, actorOf, redirectAfterPublish, screen, type ConsoleDeps } from './screen.ts';
 
 /** What each level means, in one line; who hears comes from the configured policy. */
@@ -262,6 +262,7 @@ function form(d: ConsoleDeps, v: DeclareValues, components: ComponentState[], er
   return html`${errorSummary(errors, labels)}
 ${canPublish ? '' : html`<p class="notice" role="note">You are signed in as a viewer: you can preview, but publishing needs a comms or admin token.</p>`}
 <form method="post" action="${links.declare}" class="console-form" id="declare-form" data-live-preview="live-preview"${templateChoices(declareStatuses, (s) => templatesFor(d, s))} novalidate>
+${formKeyField()}
 ${input({ id: 'title', label: 'Title', value: v.title, errors, hint: 'Public: customers read this on the status page and in emails.' })}
 ${input({ id: 'internalTitle', label: 'Internal title', value: v.internalTitle, errors, hint: 'Optional. For the internal page and executives; the public title when empty.' })}
 ${select({
@@ -338,8 +339,8 @@ export async function declarePost(d: ConsoleDeps, c: Context, body: Body, action
   const { input: checked, errors } = check(d, v);
   if (!checked) return declareScreen(d, c, v, errors, null, 422);
   try {
-    if (action === 'preview') return declareScreen(d, c, v, errors, await previewDeclaration(d.services, checked));
-    const incident = await declareIncident(d.services, actorOf(c), checked);
+    if (action === 'preview') return declareScreen(d, c, v, errors, await previewDeclaration(d.services, actorOf(c), checked));
+    const incident = await declareIncident(d.services, actorOf(c), { ...checked, idempotencyKey: formKeyOf(body) });
     return redirectAfterPublish(d, c, incident);
   } catch (e) {
     if (!(e instanceof ValidationError)) throw e;

@@ -1,6 +1,7 @@
 // Form markup every console screen shares: labelled fields with their hint and error beside them, and an error summary.
 import { html } from 'hono/html';
 import type { FieldError } from '../errors.ts';
+import { newId } from '../ids.ts';
 import { plural } from '../text.ts';
 
 export type Html = ReturnType<typeof html>;
@@ -122,4 +123,18 @@ export function dueText(at: Date, now: Date): { text: string; overdue: boolean }
   const minutes = Math.ceil(Math.abs(ms) / 60_000);
   const span = minutes >= 120 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
   return ms >= 0 ? { text: `due in ${span}`, overdue: false } : { text: `overdue by ${span}`, overdue: true };
+}
+
+/**
+ * The one-time form key (SPEC "One door"): a hidden field minted when a publishing form is drawn. The use case treats
+ * it as an Idempotency-Key, so a double-click or a resubmitted form publishes once and answers with the first result.
+ */
+export function formKeyField() {
+  return html`<input type="hidden" name="formKey" value="${newId(24)}" />`;
+}
+
+/** The posted form key as the use case's idempotency key ("form:" keeps it apart from the API's keys), or none. */
+export function formKeyOf(body: Record<string, unknown>): string | undefined {
+  const key = body.formKey;
+  return typeof key === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(key) ? `form:${key}` : undefined;
 }

@@ -4,17 +4,16 @@ import { html } from 'hono/html';
 import { roleAllows } from '../services/tokens.ts';
 import { componentStatusLabel, incidentStatusLabel, incidentTransitionError, isActiveIncident, updateStatuses, type IncidentStatus } from '../domain.ts';
 import { ConflictError, ValidationError, type FieldError } from '../errors.ts';
-import { postmortemBody, updateBody } from '../routes/incidents.ts';
+import { postmortemBody, updateBody } from '../services/schemas.ts';
 import { listComponents } from '../services/components.ts';
 import type { ComponentState } from '../status.ts';
 import { deliveryProgress, type DeliveryCounts } from '../services/deliveries.ts';
 import { correctLastUpdate, getIncident, postUpdate, publishPostmortem, type IncidentView, type PostmortemInput, type UpdateInput } from '../services/incidents.ts';
-import { audienceReach } from '../services/reach.ts';
-import { previewTemplate } from '../services/preview.ts';
+import { previewUpdate, type DeclarationPreview } from '../services/preview.ts';
 import { incidentPages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables } from '../templates.ts';
 import { chosenVariables, swappedTemplateNote, templateChoices, templatesFor, variableFields, wordingsView } from './declare.ts';
-import { componentsFieldset, count, counted, dueText, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
+import { componentsFieldset, formKeyField, formKeyOf, count, counted, dueText, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
 import { links, actorOf, redirectAfterPublish, screen, subjectScreen, takePosted, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
@@ -197,6 +196,7 @@ function updateForm(d: ConsoleDeps, incident: IncidentView, v: UpdateValues, err
 <h2 id="post-update-heading">Post update</h2>
 ${errorSummary(errors, labels)}
 <form method="post" action="${links.incident(incident.id)}updates" class="console-form" id="update-form" data-live-preview="update-preview"${templateChoices(statuses, (s) => templatesFor(d, s), 'update-status', 'update-template')} novalidate>
+${formKeyField()}
 <input type="hidden" name="version" value="${v.version}" />
 ${select({ id: 'update-status', name: 'status', label: 'Status', value: v.status, errors, options: statuses.map((s) => ({ value: s, label: incidentStatusLabel[s] })), hint: 'Templates follow the status; press Preview after changing it.' })}
 ${note ? html`<p class="notice" role="status" id="update-template-note">${note}</p>` : ''}
@@ -233,6 +233,7 @@ function resolveForm(d: ConsoleDeps, incident: IncidentView, v: UpdateValues, er
 <h2 id="resolve-heading">Resolve</h2>
 ${errorSummary(errors, labels)}
 <form method="post" action="${links.incident(incident.id)}resolve" class="console-form" id="resolve-form" novalidate>
+${formKeyField()}
 <input type="hidden" name="version" value="${v.version}" />
 <input type="hidden" name="template" value="${v.template}" />
 <p class="hint">Posts the “${template?.name ?? v.template}” template. To resolve with another, choose Resolved as the status of Post update.</p>
@@ -248,6 +249,7 @@ function reopenForm(d: ConsoleDeps, incident: IncidentView) {
 <h2 id="reopen-heading">Reopen</h2>
 <p>This incident is ${incidentStatusLabel[incident.status]}. Reopening posts the “${d.services.templates.get('reopened')?.name ?? 'Problem has returned'}” template as ${incidentStatusLabel.investigating}.</p>
 <form method="post" action="${links.incident(incident.id)}reopen" novalidate>
+${formKeyField()}
 <input type="hidden" name="version" value="${incident.version}" />
 <div class="actions"><button type="submit">Reopen</button></div>
 </form>
@@ -285,6 +287,7 @@ function postmortemForm(d: ConsoleDeps, incident: IncidentView, v: PostmortemVal
 <h2 id="postmortem-form-heading">${incident.postmortem ? 'Revise the postmortem' : 'Publish a postmortem'}</h2>
 ${errorSummary(errors, labels)}
 <form method="post" action="${links.incident(incident.id)}postmortem" class="console-form" novalidate>
+${formKeyField()}
 <input type="hidden" name="version" value="${incident.version}" />
 ${textarea({ id: 'pm-external', name: 'externalSummary', label: 'External summary', value: v.externalSummary, errors, rows: 5, hint: 'Public: on the incident page and in the feed.' })}
 ${textarea({ id: 'pm-internal', name: 'internalBody', label: 'Internal body', value: v.internalBody, errors, rows: 8, hint: 'Executives only: timeline, contributing factors.' })}
@@ -299,19 +302,12 @@ interface PanelState {
   postmortem?: PostmortemValues;
   values?: UpdateValues;
   errors?: Errors;
-  preview?: Awaited<ReturnType<typeof updatePreview>> | null;
+  preview?: DeclarationPreview | null;
   notice?: string;
   /** Said above Post update's Template when a status change (without JavaScript) swapped the template. */
   templateNote?: string;
 }
 
-async function updatePreview(d: ConsoleDeps, incident: IncidentView, input: UpdateInput) {
-  const rendered = await previewTemplate(d.services, input.template, { variables: input.variables, incidentId: incident.id });
-  const statusChanges = input.status !== incident.status;
-  const aud = { ...incident.audiences, stakeholders: incident.audiences.stakeholders && statusChanges };
-  const reach = await audienceReach(d.services.db, { audiences: aud, componentIds: incident.components.map((c) => c.id) });
-  return { rendered, audiences: aud, recipients: { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count }, warnings: reach.warnings };
-}
 
 async function panel(d: ConsoleDeps, c: Context, incident: IncidentView, state: PanelState) {
   const now = d.services.clock.now();
@@ -380,9 +376,9 @@ export async function updatePost(d: ConsoleDeps, c: Context, id: string, body: B
   const { input, errors } = check(d, incident, v);
   if (!input) return incidentScreen(d, c, id, { values: v, errors }, 422);
   try {
-    if (action === 'preview') return incidentScreen(d, c, id, { values: v, preview: await updatePreview(d, incident, input) });
+    if (action === 'preview') return incidentScreen(d, c, id, { values: v, preview: await previewUpdate(d.services, actorOf(c), id, input) });
     const version = /^\d+$/.test(v.version) ? Number(v.version) : undefined;
-    const posted = await postUpdate(d.services, actorOf(c), id, input, version);
+    const posted = await postUpdate(d.services, actorOf(c), id, { ...input, idempotencyKey: formKeyOf(body) }, version);
     return redirectAfterPublish(d, c, posted);
   } catch (e) {
     if (e instanceof ValidationError) return incidentScreen(d, c, id, { values: v, errors: errorsFrom(e.errors ?? [], fieldOf(form)) }, 422);
@@ -430,7 +426,7 @@ export async function postmortemPost(d: ConsoleDeps, c: Context, id: string, bod
   if (found.length > 0 || !parsed.success) return incidentScreen(d, c, id, { postmortem: v, errors: errorsFrom(found, fieldOfPm) }, 422);
   const version = /^\d+$/.test(str(body.version)) ? Number(str(body.version)) : undefined;
   try {
-    await publishPostmortem(d.services, actorOf(c), id, parsed.data as PostmortemInput, version);
+    await publishPostmortem(d.services, actorOf(c), id, { ...(parsed.data as PostmortemInput), idempotencyKey: formKeyOf(body) }, version);
     return c.redirect(links.incident(id), 303);
   } catch (e) {
     if (e instanceof ValidationError) return incidentScreen(d, c, id, { postmortem: v, errors: errorsFrom(e.errors ?? [], fieldOfPm) }, 422);

@@ -2,19 +2,17 @@
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { AuthEnv } from '../auth.ts';
-import { maintenanceReachFlags, maintenanceStatusLabel, maintenanceStatuses, maintenanceTransitionError, type MaintenanceStatus } from '../domain.ts';
+import { maintenanceStatusLabel, maintenanceStatuses, maintenanceTransitionError, type MaintenanceStatus } from '../domain.ts';
 import { ConflictError, ValidationError, type FieldError } from '../errors.ts';
-import { maintenanceUpdateBody, scheduleBody } from '../routes/maintenances.ts';
+import { maintenanceUpdateBody, scheduleBody } from '../services/schemas.ts';
 import { listComponents } from '../services/components.ts';
 import { getMaintenance, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView, type MaintenanceUpdateInput, type ScheduleInput } from '../services/maintenances.ts';
-import { previewTemplate } from '../services/preview.ts';
-import { audienceReach } from '../services/reach.ts';
-import { maintenanceBuiltins } from '../services/wording.ts';
+import { previewMaintenance, previewMaintenanceUpdate } from '../services/preview.ts';
 import { maintenancePages, type SiteReading } from '../site/view-model.ts';
-import { checkVariables, renderTemplate, type Template } from '../templates.ts';
+import { checkVariables, type Template } from '../templates.ts';
 import { chosenVariables, templateChoices, variableFields, wordingsView } from './declare.ts';
-import { componentsFieldset, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
-import { requirePublish } from './roles.ts';
+import { componentsFieldset, formKeyField, formKeyOf, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
+import { requireUseCase } from './roles.ts';
 import { links, actorOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
@@ -101,6 +99,7 @@ async function scheduleScreen(d: ConsoleDeps, c: Context, v: ScheduleValues, err
   ]);
   const body = html`${errorSummary(errors, labels)}
 <form method="post" action="${links.schedule}" class="console-form" id="schedule-form" data-live-preview="live-preview" novalidate>
+${formKeyField()}
 ${input({ id: 'title', label: 'Title', value: v.title, errors, hint: 'Public: customers read this.' })}
 ${input({ id: 'internalTitle', label: 'Internal title', value: v.internalTitle, errors, hint: 'Optional. For the internal page.' })}
 ${input({ id: 'scheduledFor', label: 'Starts (UTC)', type: 'datetime-local', value: v.scheduledFor, errors })}
@@ -138,6 +137,8 @@ interface UpdateValues {
   template: string;
   variables: Record<string, string>;
   version: string;
+  /** The posted one-time form key (formKeyOf), passed to the use case as its idempotency key. */
+  idempotencyKey?: string | undefined;
 }
 
 function nextStatuses(m: MaintenanceView): MaintenanceStatus[] {
@@ -163,6 +164,7 @@ ${
     ? html`<section aria-labelledby="post-update-heading"><h2 id="post-update-heading">Post update</h2>
 ${errorSummary(errors, new Map([['update-status', 'Status'], ['update-template', 'Template'], ...(template?.variables ?? []).map((x) => [`var-${x.name}`, x.label] as [string, string])]))}
 <form method="post" action="${links.maintenance(m.id)}updates" class="console-form" id="update-form-maintenance" data-live-preview="update-preview"${templateChoices(statuses, (s) => templatesFor(d, s), 'update-status', 'update-template')} novalidate>
+${formKeyField()}
 <input type="hidden" name="version" value="${values.version}" />
 ${select({ id: 'update-status', name: 'status', label: 'Status', value: values.status, errors, options: statuses.map((s) => ({ value: s, label: maintenanceStatusLabel[s] })), hint: 'Templates follow the status; press Post update after changing it to see its fields.' })}
 ${select({ id: 'update-template', name: 'template', label: 'Template', value: template?.key ?? '', errors, options: templates.map((t) => ({ value: t.key, label: t.name })) })}
@@ -176,6 +178,7 @@ ${
   cancellable
     ? html`<section aria-labelledby="cancel-heading"><h2 id="cancel-heading">Cancel</h2>
 <form method="post" action="${links.maintenance(m.id)}cancel" novalidate>
+${formKeyField()}
 <input type="hidden" name="version" value="${m.version}" />
 <p class="hint">Posts the “maintenance-cancelled” template; subscribers hear that the window is off.</p>
 <div class="actions"><button type="submit">Cancel maintenance</button></div>
@@ -191,13 +194,6 @@ async function maintenanceScreen(d: ConsoleDeps, c: Context, id: string, v: Upda
   return subjectScreen(d, c, page, () => getMaintenance(d.services, id), withScript, status);
 }
 
-/** Both wordings of a maintenance update as it would go out now, and who hears it. */
-async function updatePreview(d: ConsoleDeps, m: MaintenanceView, template: Template, variables: Record<string, string>): Promise<Preview> {
-  // The same service as POST /api/v1/templates/{key}/preview with the window's id.
-  const rendered = await previewTemplate(d.services, template.key, { variables, incidentId: m.id });
-  const reach = await audienceReach(d.services.db, { audiences: maintenanceReachFlags, componentIds: m.components.map((x) => x.id) });
-  return { rendered, audiences: maintenanceReachFlags, recipients: { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count }, warnings: reach.warnings };
-}
 
 async function postMaintenance(d: ConsoleDeps, c: Context, id: string, v: UpdateValues, action: 'preview' | 'publish' = 'publish') {
   const m = await getMaintenance(d.services, id);
@@ -217,9 +213,9 @@ async function postMaintenance(d: ConsoleDeps, c: Context, id: string, v: Update
   }
   const toField = (p: string) => (p.startsWith('variables.') ? `var-${p.split('.')[1]}` : p === 'status' ? 'update-status' : p === 'template' ? 'update-template' : null);
   if (found.length || !parsed.success) return maintenanceScreen(d, c, id, v, errorsFrom(found, toField), 422);
-  if (action === 'preview') return maintenanceScreen(d, c, id, v, new Map(), 200, await updatePreview(d, m, template, body.variables));
+  if (action === 'preview') return maintenanceScreen(d, c, id, v, new Map(), 200, await previewMaintenanceUpdate(d.services, actorOf(c), id, body));
   try {
-    await postMaintenanceUpdate(d.services, actorOf(c), id, parsed.data as MaintenanceUpdateInput, /^\d+$/.test(v.version) ? Number(v.version) : m.version);
+    await postMaintenanceUpdate(d.services, actorOf(c), id, { ...(parsed.data as MaintenanceUpdateInput), idempotencyKey: v.idempotencyKey }, /^\d+$/.test(v.version) ? Number(v.version) : m.version);
     return c.redirect(links.maintenance(id), 303);
   } catch (e) {
     if (e instanceof ValidationError) return maintenanceScreen(d, c, id, v, errorsFrom(e.errors ?? [], toField), 422);
@@ -241,26 +237,14 @@ export function maintenanceRoutes(d: ConsoleDeps) {
   const empty = readSchedule({});
   app.get('/internal/maintenances/new/', (c) => scheduleScreen(d, c, empty));
   app.get('/internal/maintenances/new', (c) => c.redirect(links.schedule, 301));
-  app.post('/internal/maintenances/new/', requirePublish(d), async (c) => {
+  app.post('/internal/maintenances/new/', requireUseCase(d, 'scheduleMaintenance', 'previewMaintenance'), async (c) => {
     const body = await c.req.parseBody({ all: true });
     const v = readSchedule(body);
     const { input: checked, errors } = checkSchedule(d, v);
     if (!checked) return scheduleScreen(d, c, v, errors, null, 422);
-    if (str(body.action) === 'preview') {
-      const known = await listComponents(d.services.db, 'internal');
-      const now = d.services.clock.now();
-      const builtins = maintenanceBuiltins(
-        { id: 'preview', title: checked.title, internalTitle: checked.internalTitle ?? checked.title, scheduledFor: checked.scheduledFor, scheduledUntil: checked.scheduledUntil, startedAt: null, nextUpdateAt: null, components: known.filter((k) => checked.components.includes(k.id)) },
-        d.services,
-        now,
-      );
-      const rendered = renderTemplate(d.services.templates.get(checked.template ?? 'maintenance-scheduled')!, checked.variables, builtins);
-      const reach = await audienceReach(d.services.db, { audiences: maintenanceReachFlags, componentIds: checked.components });
-      const recipients = { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count };
-      return scheduleScreen(d, c, v, errors, { rendered, audiences: maintenanceReachFlags, recipients, warnings: reach.warnings });
-    }
     try {
-      const m = await scheduleMaintenance(d.services, actorOf(c), checked);
+      if (str(body.action) === 'preview') return scheduleScreen(d, c, v, errors, await previewMaintenance(d.services, actorOf(c), checked));
+      const m = await scheduleMaintenance(d.services, actorOf(c), { ...checked, idempotencyKey: formKeyOf(body) });
       return c.redirect(links.maintenance(m.id), 303);
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
@@ -268,14 +252,14 @@ export function maintenanceRoutes(d: ConsoleDeps) {
     }
   });
   app.get('/internal/maintenances/:id/', (c) => maintenanceScreen(d, c, c.req.param('id')!));
-  app.post('/internal/maintenances/:id/updates', requirePublish(d), async (c) => {
+  app.post('/internal/maintenances/:id/updates', requireUseCase(d, 'postMaintenanceUpdate', 'previewMaintenanceUpdate'), async (c) => {
     const body = await c.req.parseBody();
-    const v = { status: str(body.status), template: str(body.template), variables: prefixed(body, 'var.'), version: str(body.version) };
+    const v = { status: str(body.status), template: str(body.template), variables: prefixed(body, 'var.'), version: str(body.version), idempotencyKey: formKeyOf(body) };
     return postMaintenance(d, c, c.req.param('id')!, v, str(body.action) === 'preview' ? 'preview' : 'publish');
   });
-  app.post('/internal/maintenances/:id/cancel', requirePublish(d), async (c) => {
+  app.post('/internal/maintenances/:id/cancel', requireUseCase(d, 'postMaintenanceUpdate'), async (c) => {
     const body = await c.req.parseBody();
-    return postMaintenance(d, c, c.req.param('id')!, { status: 'cancelled', template: 'maintenance-cancelled', variables: {}, version: str(body.version) });
+    return postMaintenance(d, c, c.req.param('id')!, { status: 'cancelled', template: 'maintenance-cancelled', variables: {}, version: str(body.version), idempotencyKey: formKeyOf(body) });
   });
   return app;
 }

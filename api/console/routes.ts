@@ -14,7 +14,7 @@ import { maintenanceRoutes } from './maintenance.ts';
 import { memberRoutes } from './members.ts';
 import { outboxRoutes } from './outbox.ts';
 import { reportRoutes } from './reports.ts';
-import { forbidden, requirePublish } from './roles.ts';
+import { forbidden, refusalPage, requireUseCase } from './roles.ts';
 import { links, renderView, type ConsoleDeps } from './screen.ts';
 
 const script = readFileSync(new URL('./console.js', import.meta.url));
@@ -26,7 +26,8 @@ function consoleRoutes(d: ConsoleDeps) {
   app.get('/internal/declare', (c) => c.redirect('/internal/declare/', 301));
   // A viewer has no use for the form (SPEC "People": no publish form for a role that may not publish).
   app.get('/internal/declare/', (c) => (readsBriefing(c) ? forbidden(d, c, 'comms') : declareScreen(d, c, emptyValues())));
-  app.post('/internal/declare/', requirePublish(d), async (c) => {
+  app.onError(refusalPage(d));
+  app.post('/internal/declare/', requireUseCase(d, 'declareIncident', 'previewDeclaration'), async (c) => {
     const body = await c.req.parseBody();
     return declarePost(d, c, body, body.action === 'preview' ? 'preview' : 'publish');
   });
@@ -34,13 +35,13 @@ function consoleRoutes(d: ConsoleDeps) {
   app.get('/internal/incidents/:id/post-update', (c) => c.redirect(`${links.incident(c.req.param('id'))}${readsBriefing(c) ? '' : '#post-update-heading'}`, 303));
   app.get('/internal/incidents/:id/', (c) => (readsBriefing(c) ? briefingScreen(d, c, c.req.param('id')) : incidentScreen(d, c, c.req.param('id'))));
   for (const form of ['updates', 'resolve', 'reopen'] as const) {
-    app.post(`/internal/incidents/:id/${form}`, requirePublish(d), async (c) =>
+    app.post(`/internal/incidents/:id/${form}`, requireUseCase(d, 'postUpdate', form === 'updates' ? 'previewUpdate' : undefined), async (c) =>
       updatePost(d, c, c.req.param('id')!, await c.req.parseBody(), form === 'updates' ? 'update' : form),
     );
   }
   app.get('/internal/incidents/:id/correct', (c) => correctionScreen(d, c, c.req.param('id')!));
-  app.post('/internal/incidents/:id/correct', requirePublish(d), async (c) => correctionPost(d, c, c.req.param('id')!, await c.req.parseBody()));
-  app.post('/internal/incidents/:id/postmortem', requirePublish(d), async (c) => postmortemPost(d, c, c.req.param('id')!, await c.req.parseBody()));
+  app.post('/internal/incidents/:id/correct', requireUseCase(d, 'correctLastUpdate'), async (c) => correctionPost(d, c, c.req.param('id')!, await c.req.parseBody()));
+  app.post('/internal/incidents/:id/postmortem', requireUseCase(d, 'publishPostmortem'), async (c) => postmortemPost(d, c, c.req.param('id')!, await c.req.parseBody()));
   app.route('/', maintenanceRoutes(d));
   app.route('/', adminRoutes(d));
   app.route('/', memberRoutes(d));

@@ -10,6 +10,7 @@ import { siteHeaders } from '../site/serve.ts';
 import { NotFoundError } from '../errors.ts';
 import { consolePage, notFoundPage, readSite, type LinkView, type PageView, type SiteReading, type SiteSettings } from '../site/view-model.ts';
 import type { Html } from './form.ts';
+import { escapeHtml } from '../html.ts';
 
 export interface ConsoleDeps {
   services: Services;
@@ -103,7 +104,7 @@ const readInternal = (d: ConsoleDeps) => readSite(d.services.db, readers.interna
 export async function screen(d: ConsoleDeps, c: Context, title: string, body: Html, status = 200) {
   const r = await readInternal(d);
   const markup = String(await body);
-  return renderView(d, c, consolePage(r, title, `<h1>${escapeText(title)}</h1>\n${markup}\n<script src="/internal/console.js" defer></script>`), status);
+  return renderView(d, c, consolePage(r, title, `<h1>${escapeHtml(title)}</h1>\n${markup}\n<script src="/internal/console.js" defer></script>`), status);
 }
 
 /**
@@ -129,7 +130,6 @@ export async function subjectScreen<T>(
   return renderView(d, c, view, status, String(await panel(subject)));
 }
 
-const escapeText = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** The signed-in actor of a console request (console routes run behind the sign-in check). */
 export function actorOf(c: Context): Actor {

@@ -10,6 +10,7 @@ import { describeNotice, type Notice } from '../services/reminders.ts';
 import { dropXmlForbidden } from '../characters.ts';
 import type { BulkEmail, Personal } from './bulk.ts';
 import type { MailMessage } from './transport.ts';
+import { escapeHtml } from '../html.ts';
 import { imageUrl, type Brand } from '../brand.ts';
 
 export interface MailSettings {
@@ -87,7 +88,6 @@ ${brand.logo}${body}
 }
 
 /** Escapes a value for a double-quoted HTML attribute, as hono's html tag would. */
-const escapeAttribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&#39;');
 
 /** Marks where the per-recipient footer goes in a layout rendered once per update. */
 const footerSlot = raw('\u0000footer\u0000');
@@ -150,7 +150,7 @@ ${paragraphs(update.externalBody)}
       headers: { 'List-Unsubscribe': `<${unsubscribe}>` },
       textFooter: `Manage your subscription: ${manage}\nUnsubscribe: ${unsubscribe}`,
       // Plain concatenation around pieces escaped once per update: the template tag costs more than the rest at 100,000.
-      htmlFooter: `${whyHtml}<br>\n<a href="${escapeAttribute(manage)}">Manage your subscription</a> · <a href="${escapeAttribute(unsubscribe)}">Unsubscribe</a>`,
+      htmlFooter: `${whyHtml}<br>\n<a href="${escapeHtml(manage)}">Manage your subscription</a> · <a href="${escapeHtml(unsubscribe)}">Unsubscribe</a>`,
     };
   };
   return { bulk, personal, personalHeaders: ['List-Unsubscribe'] as const };

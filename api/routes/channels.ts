@@ -5,20 +5,12 @@ import { apiRouter } from '../http/router.ts';
 import { errorResponses, problemResponses } from '../http/problems.ts';
 import { addChannel, channelKinds, listChannels, removeChannel, type ChannelRow } from '../services/channels.ts';
 import type { Services } from '../services/context.ts';
-import { bearer, idParam, json, line } from './schemas.ts';
+import { channelInput } from '../services/schemas.ts';
+import { bearer, idParam, json } from './schemas.ts';
 
 const channel = z
   .object({ id: z.string(), kind: z.enum(channelKinds), url: z.string(), name: z.string(), createdBy: z.string(), createdAt: z.string() })
   .openapi('Channel');
-
-export const channelInput = z
-  .object({
-    kind: z.enum(channelKinds, { error: `must be one of ${channelKinds.join(', ')}` }).openapi({ description: 'Which incoming-webhook format to speak: Slack blocks, a Discord embed, a Teams Adaptive Card, or plain JSON.' }),
-    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2000).openapi({ example: 'https://hooks.slack.com/services/T000/B000/XXXX' }),
-    name: line(120).optional(),
-  })
-  .strict()
-  .openapi('ChannelInput');
 
 const present = (r: ChannelRow) => ({ id: r.id, kind: r.kind as (typeof channelKinds)[number], url: r.url, name: r.name, createdBy: r.createdBy, createdAt: r.createdAt.toISOString() });
 

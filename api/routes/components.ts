@@ -14,19 +14,9 @@ import {
   updateComponent,
 } from '../services/components.ts';
 import type { Services } from '../services/context.ts';
+import { componentBody } from '../services/schemas.ts';
 import type { ComponentState } from '../status.ts';
-import { bearer, idParam, json, line, slug, text } from './schemas.ts';
-
-export const componentBody = z
-  .object({
-    id: slug,
-    name: line(120),
-    description: text(1000).optional(),
-    group: line(120).nullable().optional(),
-    order: z.number().int().min(-10000).max(10000).optional(),
-  })
-  .strict()
-  .openapi('ComponentInput');
+import { bearer, idParam, json, line } from './schemas.ts';
 
 const componentPatch = componentBody.omit({ id: true }).partial().strict().openapi('ComponentPatch');
 

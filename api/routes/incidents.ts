@@ -4,96 +4,12 @@ import { requireRole } from '../auth.ts';
 import { apiRouter } from '../http/router.ts';
 import { jsonify } from '../http/json.ts';
 import { errorResponses, problemResponses } from '../http/problems.ts';
-import { incidentStatuses, severities, updateStatuses } from '../domain.ts';
+import { incidentStatuses, severities } from '../domain.ts';
 import type { Services } from '../services/context.ts';
-import { declareIncident, getIncident, listIncidents, postUpdate, publishPostmortem, startedAtMaxAgeDays, type IncidentView } from '../services/incidents.ts';
+import { declareBody, postmortemBody, updateBody } from '../services/schemas.ts';
+import { declareIncident, getIncident, listIncidents, postUpdate, publishPostmortem, type IncidentView } from '../services/incidents.ts';
 import { updateReach } from '../services/reach.ts';
-import {
-  postmortemItemBody,
-  actionItemSchema,
-  affected,
-  audiences,
-  bearer,
-  componentChange,
-  counts,
-  idParam,
-  ifMatchHeader,
-  json,
-  line,
-  nextUpdateInMinutes,
-  notify,
-  parseIfMatch,
-  roles,
-  slug,
-  text,
-  updateSchema,
-  variables,
-} from './schemas.ts';
-
-export const declareBody = z
-  .object({
-    title: line(200).openapi({ description: 'External title: customers read it.', example: 'Checkout is failing for some customers' }),
-    internalTitle: line(200).optional().openapi({ description: 'Internal title for executives and the internal page.' }),
-    severity: z.enum(severities),
-    status: z.enum(updateStatuses).optional(),
-    template: slug.openapi({ example: 'investigating' }),
-    variables: variables.default({}),
-    components: z.array(componentChange).min(1, 'name at least one affected component').max(100),
-    notify,
-    roles: roles.optional(),
-    startedAt: z.iso
-      .datetime({ offset: true })
-      .optional()
-      .openapi({ description: `When impact began, if before the declaration: not in the future and at most ${startedAtMaxAgeDays} days ago (else 422).` }),
-    nextUpdateInMinutes,
-  })
-  .strict()
-  .openapi('DeclareIncident', {
-    example: {
-      title: 'Checkout is failing for some customers',
-      internalTitle: 'Payment gateway certificate expired',
-      severity: 'SEV1',
-      template: 'investigating',
-      variables: { symptom: 'Card payments fail at checkout with an error page.' },
-      components: [{ id: 'checkout-api', status: 'major_outage' }],
-    },
-  });
-
-export const updateBody = z
-  .object({
-    status: z.enum(updateStatuses),
-    template: slug,
-    variables: variables.default({}),
-    components: z.array(componentChange).max(100).optional(),
-    notify,
-    roles: roles.optional(),
-    nextUpdateInMinutes,
-    reopen: z.boolean().optional().openapi({ description: 'Needed to move a resolved incident back to an open status.' }),
-  })
-  .strict()
-  .openapi('PostUpdate', {
-    example: {
-      status: 'identified',
-      template: 'identified',
-      variables: { symptom: 'Card payments fail at checkout.', cause: 'A gateway certificate expired.', fix: 'A renewed certificate is being installed.' },
-    },
-  });
-
-export const postmortemBody = z
-  .object({
-    externalSummary: text(20_000).min(1, 'must not be empty').openapi({ description: 'Public summary on the incident page and in feeds.' }),
-    internalBody: text(100_000).min(1, 'must not be empty').openapi({ description: 'Timeline, contributing factors: executives only.' }),
-    actionItems: z
-      .array(postmortemItemBody)
-      .max(100)
-      .default([])
-      .openapi({ description: 'Action items in the shape POST /incidents/{id}/action-items takes; each becomes a record (an item with the same title is updated).' }),
-    template: slug.optional(),
-    variables: variables.optional(),
-    notify,
-  })
-  .strict()
-  .openapi('PublishPostmortem');
+import { affected, audiences, bearer, counts, idParam, ifMatchHeader, json, parseIfMatch, actionItemSchema, roles, updateSchema } from './schemas.ts';
 
 const incidentSchema = z
   .object({
@@ -268,7 +184,7 @@ export function incidentRoutes(s: Services) {
     })
     .openapi(declareRoute, async (c) => {
       const body = c.req.valid('json');
-      const view = await declareIncident(s, c.get('actor')!, { ...body, startedAt: body.startedAt ? new Date(body.startedAt) : undefined });
+      const view = await declareIncident(s, c.get('actor')!, { ...body, startedAt: body.startedAt ? new Date(body.startedAt) : undefined, idempotencyKey: c.req.header('idempotency-key') });
       c.header('location', `/api/v1/incidents/${view.id}`);
       c.header('etag', `"${view.version}"`);
       return c.json(await presentPublished(s, view), 201);
@@ -280,13 +196,13 @@ export function incidentRoutes(s: Services) {
     })
     .openapi(updateRoute, async (c) => {
       const ifMatch = parseIfMatch(c.req.valid('header')['if-match']);
-      const view = await postUpdate(s, c.get('actor')!, c.req.valid('param').id, c.req.valid('json'), ifMatch);
+      const view = await postUpdate(s, c.get('actor')!, c.req.valid('param').id, { ...c.req.valid('json'), idempotencyKey: c.req.header('idempotency-key') }, ifMatch);
       c.header('etag', `"${view.version}"`);
       return c.json(await presentPublished(s, view), 201);
     })
     .openapi(postmortemRoute, async (c) => {
       const ifMatch = parseIfMatch(c.req.valid('header')['if-match']);
-      const view = await publishPostmortem(s, c.get('actor')!, c.req.valid('param').id, c.req.valid('json'), ifMatch);
+      const view = await publishPostmortem(s, c.get('actor')!, c.req.valid('param').id, { ...c.req.valid('json'), idempotencyKey: c.req.header('idempotency-key') }, ifMatch);
       c.header('etag', `"${view.version}"`);
       return c.json(present(view), 200);
     });

@@ -6,40 +6,12 @@ import { jsonify } from '../http/json.ts';
 import { errorResponses, problemResponses } from '../http/problems.ts';
 import { maintenanceStatuses } from '../domain.ts';
 import type { Services } from '../services/context.ts';
+import { maintenanceUpdateBody, scheduleBody } from '../services/schemas.ts';
 import { moveMaintenanceWindow } from '../services/maintenance-window.ts';
 import { getMaintenance, listMaintenances, postMaintenanceUpdate, scheduleMaintenance, windowBounds, type MaintenanceView } from '../services/maintenances.ts';
 import { bearer, idParam, ifMatchHeader, json, line, notify, parseIfMatch, slug, updateSchema, variables } from './schemas.ts';
 
 const windowEnd = `End of the window: after scheduledFor and at most ${windowBounds.maxLengthDays} days after it (else 422).`;
-
-export const scheduleBody = z
-  .object({
-    title: line(200),
-    internalTitle: line(200).optional(),
-    scheduledFor: z.iso.datetime({ offset: true }).openapi({
-      description: `Start of the window: at most ${windowBounds.pastHours} hours ago and at most ${windowBounds.aheadDays} days ahead (else 422).`,
-    }),
-    scheduledUntil: z.iso.datetime({ offset: true }).openapi({ description: windowEnd }),
-    components: z.array(slug).min(1, 'name at least one component').max(100),
-    template: slug.optional().openapi({ description: 'Defaults to maintenance-scheduled.' }),
-    variables: variables.default({}),
-    autoStart: z.boolean().optional().openapi({ description: 'Start at scheduledFor by itself (default true).' }),
-    autoComplete: z.boolean().optional().openapi({ description: 'Complete at scheduledUntil by itself (default true).' }),
-    notify,
-  })
-  .strict()
-  .openapi('ScheduleMaintenance');
-
-export const maintenanceUpdateBody = z
-  .object({
-    status: z.enum(maintenanceStatuses),
-    template: slug,
-    variables: variables.default({}),
-    scheduledUntil: z.iso.datetime({ offset: true }).optional().openapi({ description: `A new end, e.g. when work overruns. ${windowEnd}` }),
-    notify,
-  })
-  .strict()
-  .openapi('PostMaintenanceUpdate');
 
 export const windowChangeBody = z
   .object({
@@ -143,7 +115,7 @@ export function maintenanceRoutes(s: Services) {
     })
     .openapi(schedule, async (c) => {
       const b = c.req.valid('json');
-      const view = await scheduleMaintenance(s, c.get('actor')!, { ...b, scheduledFor: new Date(b.scheduledFor), scheduledUntil: new Date(b.scheduledUntil) });
+      const view = await scheduleMaintenance(s, c.get('actor')!, { ...b, scheduledFor: new Date(b.scheduledFor), scheduledUntil: new Date(b.scheduledUntil), idempotencyKey: c.req.header('idempotency-key') });
       c.header('etag', `"${view.version}"`);
       return c.json(present(view), 201);
     })
@@ -167,7 +139,7 @@ export function maintenanceRoutes(s: Services) {
         s,
         c.get('actor')!,
         c.req.valid('param').id,
-        { ...b, scheduledUntil: b.scheduledUntil ? new Date(b.scheduledUntil) : undefined },
+        { ...b, scheduledUntil: b.scheduledUntil ? new Date(b.scheduledUntil) : undefined, idempotencyKey: c.req.header('idempotency-key') },
         ifMatch,
       );
       c.header('etag', `"${view.version}"`);

@@ -117,8 +117,8 @@ export function templateRoutes(s: Services) {
     .openapi(preview, async (c) => {
       const { key } = c.req.valid('param');
       const { declaration: d, ...input } = c.req.valid('json');
-      if (!d) return c.json(await previewTemplate(s, key, input), 200);
-      const p = await previewDeclaration(s, { ...d, template: key, variables: input.variables });
+      if (!d) return c.json(await previewTemplate(s, c.get('actor'), key, input), 200);
+      const p = await previewDeclaration(s, c.get('actor'), { ...d, template: key, variables: input.variables });
       return c.json({ ...p.rendered, audiences: p.audiences, recipients: p.recipients, warnings: p.warnings }, 200);
     });
 }

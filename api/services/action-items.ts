@@ -4,12 +4,12 @@ import { and, asc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
 import { actionItems, deliveries, incidents } from '../../db/schema.ts';
 import { actionItemPriorities, actionItemStatuses, isActionItemOverdue, type ActionItemPriority, type ActionItemStatus } from '../domain.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type FieldError } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { isXmlText } from '../characters.ts';
 import { recordAudit } from './audit.ts';
+import { authorize } from './use-cases.ts';
 import type { Actor, Services } from './context.ts';
-import { roleAllows, type Role } from './tokens.ts';
 
 // ---- input, validated by each use case ----
 
@@ -62,10 +62,6 @@ function parse<T extends z.ZodType>(schema: T, input: unknown, prefix = ''): z.i
  * The actor's role, where it carries one (an API token or a signed-in session today), must allow `needed`; actors
  * without a role (the scheduler, the server's command line) act for the system. 403 otherwise.
  */
-function requireActorRole(actor: Actor, needed: Role) {
-  if (!roleAllows(actor.role, needed)) throw new ForbiddenError(`This needs the ${needed} role; "${actor.name}" has ${actor.role}.`);
-}
-
 // ---- reading ----
 
 type Row = typeof actionItems.$inferSelect;
@@ -126,7 +122,7 @@ async function selectItems(db: Queryable, where: SQL | undefined, now: Date): Pr
 
 /** One incident's action items, soonest due first (an internal read: viewer). 404 for an unknown incident. */
 export async function incidentActionItems(s: Pick<Services, 'db' | 'clock'>, actor: Actor, incidentId: string): Promise<ActionItemView[]> {
-  requireActorRole(actor, 'viewer');
+  authorize(actor, 'incidentActionItems');
   const [incident] = await s.db.select({ id: incidents.id }).from(incidents).where(eq(incidents.id, incidentId));
   if (!incident) throw new NotFoundError('incident', incidentId);
   return selectItems(s.db, eq(actionItems.incidentId, incidentId), s.clock.now());
@@ -145,7 +141,7 @@ export async function actionItemsOf(db: Queryable, incidentIds: string[], now: D
  * day, UTC), soonest due first, at most `limit` (viewer).
  */
 export async function listActionItems(s: Pick<Services, 'db' | 'clock'>, actor: Actor, query: { status?: ActionItemFilter | undefined; limit?: number | undefined } = {}): Promise<ActionItemView[]> {
-  requireActorRole(actor, 'viewer');
+  authorize(actor, 'listActionItems');
   const status = query.status === undefined ? undefined : parse(actionItemFilter, query.status, 'status');
   const now = s.clock.now();
   const where =
@@ -161,7 +157,7 @@ export async function listActionItems(s: Pick<Services, 'db' | 'clock'>, actor: 
 }
 
 export async function getActionItem(s: Pick<Services, 'db' | 'clock'>, actor: Actor, id: string): Promise<ActionItemView> {
-  requireActorRole(actor, 'viewer');
+  authorize(actor, 'getActionItem');
   const [item] = await selectItems(s.db, eq(actionItems.id, id), s.clock.now());
   if (!item) throw new NotFoundError('action item', id);
   return item;
@@ -174,7 +170,7 @@ export async function getActionItem(s: Pick<Services, 'db' | 'clock'>, actor: Ac
  * incident; the item, its owner's reminders and the audit row are one transaction.
  */
 export async function createActionItem(s: Pick<Services, 'db' | 'clock'>, actor: Actor, incidentId: string, input: unknown): Promise<ActionItemView> {
-  requireActorRole(actor, 'comms');
+  authorize(actor, 'createActionItem');
   const item = parse(actionItemInput, input);
   const now = s.clock.now();
   const id = await s.db.transaction(async (tx) => {
@@ -202,7 +198,7 @@ async function insertItem(tx: Tx, actor: Actor, incidentId: string, item: z.infe
  * or owner schedules them again. 404 unknown id, 409 on a stale `ifMatch` version, 422 for bad fields.
  */
 export async function changeActionItem(s: Pick<Services, 'db' | 'clock'>, actor: Actor, id: string, input: unknown, ifMatch?: number): Promise<ActionItemView> {
-  requireActorRole(actor, 'comms');
+  authorize(actor, 'changeActionItem');
   const change = parse(actionItemChange, input);
   const now = s.clock.now();
   await s.db.transaction(async (tx) => {
@@ -235,7 +231,7 @@ async function updateItem(tx: Tx, actor: Actor, current: Row, change: Partial<z.
  * Each item is validated as `POST …/action-items` validates it; errors are named `actionItems.N.field`.
  */
 export async function recordPostmortemItems(tx: Tx, actor: Actor, incidentId: string, items: unknown[], now: Date): Promise<void> {
-  requireActorRole(actor, 'comms');
+  authorize(actor, 'createActionItem');
   const parsed = items.map((item, n) => parse(postmortemItemInput, item, `actionItems.${n}`));
   const existing = await tx.select().from(actionItems).where(eq(actionItems.incidentId, incidentId));
   const byTitle = new Map(existing.map((r) => [r.title.toLowerCase(), r]));
@@ -289,7 +285,7 @@ async function scheduleOwnerReminders(tx: Tx, item: Row, now: Date) {
     updateId: null,
     kind: t.kind,
     seq: t.seq,
-    audience: 'owner',
+    audience: 'owner' as const,
     recipientId: item.id,
     email: item.owner,
     status: 'pending',

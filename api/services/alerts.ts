@@ -1,16 +1,16 @@
 // Alert intake (a use case, SPEC "One door" and "Faults"): an Alertmanager or Grafana alert group becomes one incident for its life, published or drafted per ALERT_POLICY.
+import { authorize } from './use-cases.ts';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Tx } from '../../db/client.ts';
 import { alertGroups, channels, components, deliveries, incidents, updates } from '../../db/schema.ts';
 import { isActiveIncident, isEscalation, severityEnum, type ImpactStatus, type Severity } from '../domain.ts';
-import { ForbiddenError, ValidationError } from '../errors.ts';
+import { ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { type Actor, type Services, joinTransaction, withTransaction } from './context.ts';
 import { plural } from '../text.ts';
 import { declareIncident, escalateIncident, postUpdate } from './incidents.ts';
 import { commsRecipient, roleEmail, scheduledCommsRecipient } from './reminders.ts';
-import { roleAllows } from './tokens.ts';
 
 export const alertSources = ['alertmanager', 'grafana'] as const;
 export type AlertSource = (typeof alertSources)[number];
@@ -109,13 +109,13 @@ type GroupRow = typeof alertGroups.$inferSelect;
  * - Resolved: the incident stays as it is; the comms lead and the channels are told.
  */
 export async function receiveAlerts(s: Services, poster: Actor, input: unknown): Promise<AlertOutcome> {
+  authorize(poster, 'receiveAlerts');
   const parsed = alertBatchSchema.safeParse(input);
   if (!parsed.success) {
     throw new ValidationError('The alert notification does not fit.', parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
   }
   const batch = parsed.data;
   const actor = alertActor(poster, batch.source);
-  if (!roleAllows(actor.role, 'comms')) throw new ForbiddenError(`Alert intake needs the comms role; ${actor.name} is ${actor.role}.`);
   const now = s.clock.now();
   const firing = batch.status === 'firing' || batch.alerts.some((a) => a.status === 'firing');
   let flush = () => {};
@@ -257,15 +257,15 @@ async function alertsResolved(s: Services, tx: Tx, actor: Actor, group: GroupRow
     // the token posting the alert is only the publisher when nobody else has posted.
     const person = await commsLeadOf(s, tx, actor, incident, latest.id);
     const targets = [
-      ...(person ? [{ audience: 'comms', recipientId: person, email: person }] : []),
-      ...(await tx.select({ id: channels.id, url: channels.url }).from(channels)).map((c) => ({ audience: 'channel', recipientId: c.id, email: c.url })),
+      ...(person ? [{ audience: 'comms' as const, recipientId: person, email: person }] : []),
+      ...(await tx.select({ id: channels.id, url: channels.url }).from(channels)).map((c) => ({ audience: 'channel' as const, recipientId: c.id, email: c.url })),
     ];
     // seq: the how-many-th resolution of this group, so a group that fires and resolves again is told again.
     const [{ n }] = (await tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM deliveries WHERE update_id = ${latest.id} AND kind = 'alerts_resolved'`)) as [{ n: number }];
     if (targets.length) {
       await tx
         .insert(deliveries)
-        .values(targets.map((t) => ({ updateId: latest.id, kind: 'alerts_resolved', seq: Number(n), ...t, status: 'pending', nextAttemptAt: now, createdAt: now })))
+        .values(targets.map((t) => ({ updateId: latest.id, kind: 'alerts_resolved' as const, seq: Number(n), ...t, status: 'pending', nextAttemptAt: now, createdAt: now })))
         .onConflictDoNothing();
     }
   }

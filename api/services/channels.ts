@@ -11,6 +11,7 @@ import { type Actor, type Services, withTransaction } from './context.ts';
 import { describeNotice, type Notice } from './reminders.ts';
 import { absolute, paths } from '../links.ts';
 import { formatUtc } from '../text.ts';
+import { authorize } from './use-cases.ts';
 
 export const channelKinds = ['slack', 'discord', 'teams', 'generic'] as const;
 export type ChannelKind = (typeof channelKinds)[number];
@@ -27,6 +28,7 @@ export type ChannelRow = typeof channels.$inferSelect;
 
 /** Adds a channel; the URL must be http(s). Channels are set by admins, so private addresses are allowed here. */
 export async function addChannel(s: Pick<Services, 'db' | 'clock'>, actor: Actor, input: ChannelInput): Promise<ChannelRow> {
+  authorize(actor, 'addChannel');
   const problem = await targetProblem(input.url, true);
   if (problem) throw new ValidationError(`The channel URL ${problem}.`, [{ path: 'url', message: problem }]);
   const now = s.clock.now();
@@ -35,7 +37,7 @@ export async function addChannel(s: Pick<Services, 'db' | 'clock'>, actor: Actor
       .insert(channels)
       .values({ id: newId(), kind: input.kind, url: input.url, name: input.name ?? `${input.kind} channel`, createdBy: actor.name, createdAt: now })
       .returning();
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'channel.added', subjectType: 'channel', subjectId: row!.id, detail: { kind: input.kind, name: row!.name } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'channel.added', subjectType: 'channel', subjectId: row!.id, detail: { kind: input.kind, name: row!.name } });
     return row!;
   });
 }
@@ -46,6 +48,7 @@ export async function listChannels(s: Pick<Services, 'db'>): Promise<ChannelRow[
 
 /** Removes a channel; what was still waiting to go to it is marked suppressed. */
 export async function removeChannel(s: Pick<Services, 'db' | 'clock'>, actor: Actor, id: string): Promise<void> {
+  authorize(actor, 'removeChannel');
   const now = s.clock.now();
   await withTransaction(s, async (tx) => {
     const [row] = await tx.delete(channels).where(eq(channels.id, id)).returning();
@@ -54,7 +57,7 @@ export async function removeChannel(s: Pick<Services, 'db' | 'clock'>, actor: Ac
       .update(deliveries)
       .set({ status: 'suppressed', lastError: 'channel removed', leaseOwner: null, leaseUntil: null })
       .where(and(eq(deliveries.audience, 'channel'), eq(deliveries.recipientId, id), eq(deliveries.status, 'pending')));
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'channel.removed', subjectType: 'channel', subjectId: id, detail: { kind: row.kind, name: row.name } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'channel.removed', subjectType: 'channel', subjectId: id, detail: { kind: row.kind, name: row.name } });
   });
 }
 

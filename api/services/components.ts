@@ -8,6 +8,7 @@ import { newId } from '../ids.ts';
 import { componentStatuses, readComponents, type ComponentState } from '../status.ts';
 import { recordAudit } from './audit.ts';
 import { type Actor, type Services, withTransaction } from './context.ts';
+import { authorize } from './use-cases.ts';
 
 interface ComponentInput {
   id: string;
@@ -71,7 +72,7 @@ async function groupIdFor(tx: Tx, name: string | null | undefined, actor: Actor,
   // "grp_" cannot start a component id (lowercase letters, digits and dashes), so group and component ids never meet.
   const id = `grp_${newId()}`;
   await tx.insert(componentGroups).values({ id, name, createdAt: now, updatedAt: now });
-  await recordAudit(tx, { at: now, actor: actor.name, action: 'component_group.created', subjectType: 'component_group', subjectId: id, detail: { name } });
+  await recordAudit(tx, { at: now, actor: actor, action: 'component_group.created', subjectType: 'component_group', subjectId: id, detail: { name } });
   return id;
 }
 
@@ -80,6 +81,7 @@ async function groupIdFor(tx: Tx, name: string | null | undefined, actor: Actor,
  * Errors: ConflictError (409) when a live component has the id. Returns it with its internal status.
  */
 export async function createComponent(deps: ComponentDeps, actor: Actor, input: ComponentInput): Promise<ComponentState> {
+  authorize(actor, 'createComponent');
   const now = deps.clock.now();
   await withTransaction(deps, async (tx) => {
     const [existing] = await tx.select().from(components).where(eq(components.id, input.id));
@@ -98,7 +100,7 @@ export async function createComponent(deps: ComponentDeps, actor: Actor, input: 
       .insert(components)
       .values({ ...values, createdAt: now })
       .onConflictDoUpdate({ target: components.id, set: values });
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'component.created', subjectType: 'component', subjectId: input.id, detail: { name: input.name } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'component.created', subjectType: 'component', subjectId: input.id, detail: { name: input.name } });
   });
   deps.hook.emit({ kind: 'component', subjectId: input.id, public: true, at: now });
   return componentState(deps.db, input.id, 'internal');
@@ -115,6 +117,7 @@ export async function updateComponent(
   id: string,
   patch: Partial<Omit<ComponentInput, 'id'>>,
 ): Promise<ComponentState> {
+  authorize(actor, 'updateComponent');
   const now = deps.clock.now();
   const changed = await withTransaction(deps, async (tx) => {
     const [current] = await tx.select().from(components).where(and(eq(components.id, id), isNull(components.archivedAt)));
@@ -130,7 +133,7 @@ export async function updateComponent(
       .update(components)
       .set({ ...Object.fromEntries(differs), updatedAt: now })
       .where(eq(components.id, id));
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'component.updated', subjectType: 'component', subjectId: id, detail: patch });
+    await recordAudit(tx, { at: now, actor: actor, action: 'component.updated', subjectType: 'component', subjectId: id, detail: patch });
     return true;
   });
   if (changed) deps.hook.emit({ kind: 'component', subjectId: id, public: true, at: now });
@@ -144,6 +147,7 @@ export async function updateComponent(
  * filter keeps the id and works again if the id is ever restored.
  */
 export async function archiveComponent(deps: ComponentDeps, actor: Actor, id: string): Promise<void> {
+  authorize(actor, 'archiveComponent');
   const now = deps.clock.now();
   await withTransaction(deps, async (tx) => {
     const [row] = await tx.select().from(components).where(and(eq(components.id, id), isNull(components.archivedAt)));
@@ -167,7 +171,7 @@ export async function archiveComponent(deps: ComponentDeps, actor: Actor, id: st
       );
     }
     await tx.update(components).set({ archivedAt: now, updatedAt: now }).where(eq(components.id, id));
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'component.archived', subjectType: 'component', subjectId: id });
+    await recordAudit(tx, { at: now, actor: actor, action: 'component.archived', subjectType: 'component', subjectId: id });
   });
   deps.hook.emit({ kind: 'component', subjectId: id, public: true, at: now });
 }
@@ -192,6 +196,7 @@ export async function listComponentGroups(db: Queryable): Promise<ComponentGroup
 
 /** Renames a group; its id stays, so Statuspage clients keep following it. Refused with 409 when another group has the name. */
 export async function renameComponentGroup(deps: ComponentDeps, actor: Actor, id: string, name: string): Promise<ComponentGroupView> {
+  authorize(actor, 'renameComponentGroup');
   const now = deps.clock.now();
   const renamed = await withTransaction(deps, async (tx) => {
     const [row] = await tx.select().from(componentGroups).where(eq(componentGroups.id, id));
@@ -201,7 +206,7 @@ export async function renameComponentGroup(deps: ComponentDeps, actor: Actor, id
     // The same name again changes nothing: no write, no audit row, no render.
     if (row.name === name) return false;
     await tx.update(componentGroups).set({ name, updatedAt: now }).where(eq(componentGroups.id, id));
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'component_group.renamed', subjectType: 'component_group', subjectId: id, detail: { from: row.name, to: name } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'component_group.renamed', subjectType: 'component_group', subjectId: id, detail: { from: row.name, to: name } });
     return true;
   });
   if (renamed) deps.hook.emit({ kind: 'component', subjectId: id, public: true, at: now });

@@ -19,19 +19,20 @@ import {
 import { componentStatuses } from '../status.ts';
 import { touchChangedComponents } from './components.ts';
 import { enqueueComponentUpdates } from './webhooks.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { renderTemplate, type Template } from '../templates.ts';
 import type { CadenceSettings } from '../config.ts';
 import { alertGroups } from '../../db/schema.ts';
 import { recordAudit } from './audit.ts';
+import { claimOnce } from './outcomes.ts';
 import { requireComponents } from './components.ts';
 import { type Actor, type Services, withTransaction } from './context.ts';
 import { deliveryCounts, type DeliveryCounts } from './deliveries.ts';
 import { cadenceDeliveries, scheduleCadence, type CadenceDelivery } from './reminders.ts';
 import { storeUpdate, updateView, type UpdateRow, type UpdateView } from './updates.ts';
 import { incidentBuiltins, pickTemplate } from './wording.ts';
-import { roleAllows } from './tokens.ts';
+import { authorize } from './use-cases.ts';
 
 /** Limit notifications below what the severity policy allows; never widen it. */
 export type Notify = boolean | { subscribers?: boolean | undefined; stakeholders?: boolean | undefined };
@@ -58,6 +59,8 @@ export interface DeclareInput {
   draft?: boolean | undefined;
   /** Alerts may name no known component; people declaring must name at least one. */
   allowNoComponents?: boolean | undefined;
+  /** Publish once for this key (an API Idempotency-Key, a console form key): a repeat answers with what the first did. */
+  idempotencyKey?: string | undefined;
 }
 
 export interface UpdateInput {
@@ -70,6 +73,8 @@ export interface UpdateInput {
   nextUpdateInMinutes?: number | null | undefined;
   /** Required to move a resolved incident back to an open status. */
   reopen?: boolean | undefined;
+  /** Publish once for this key (an API Idempotency-Key, a console form key): a repeat answers with what the first did. */
+  idempotencyKey?: string | undefined;
 }
 
 export interface PostmortemInput {
@@ -80,6 +85,8 @@ export interface PostmortemInput {
   template?: string | undefined;
   variables?: Record<string, string> | undefined;
   notify?: Notify | undefined;
+  /** Publish once for this key (an API Idempotency-Key, a console form key): a repeat answers with what the first did. */
+  idempotencyKey?: string | undefined;
 }
 
 type IncidentRow = typeof incidents.$inferSelect;
@@ -187,6 +194,7 @@ async function publishUpdate(s: Services, tx: Tx, actor: Actor, step: PublishSte
 const silent: ReachFlags = { public: false, subscribers: false, stakeholders: false };
 
 export async function declareIncident(s: Services, actor: Actor, input: DeclareInput): Promise<IncidentView> {
+  authorize(actor, 'declareIncident');
   const now = s.clock.now();
   const { template, status } = pickTemplate(s.templates, input.template, 'incident', input.status);
   if (input.components.length === 0 && !input.allowNoComponents) {
@@ -204,7 +212,10 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
   const policy = s.severityPolicy[input.severity];
   const audiences = input.draft ? silent : narrowReach(policy, input.notify);
   const id = newId();
-  const { update } = await withTransaction(s, async (tx) => {
+  const { idempotencyKey, ...asked } = input;
+  const done = await withTransaction(s, async (tx) => {
+    const earlier = await claimOnce(tx, actor, { key: idempotencyKey, useCase: 'declareIncident', input: asked }, id, now);
+    if (earlier) return { earlier, update: null };
     await requireComponents(tx, input.components.map((c) => c.id), 'components', 'changes');
     const before = await componentStatuses(tx, 'public');
     const [incident] = await tx
@@ -231,7 +242,7 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
     await touchChangedComponents(tx, before, now);
     await recordAudit(tx, {
       at: now,
-      actor: actor.name,
+      actor,
       action: 'incident.declared',
       subjectType: 'incident',
       subjectId: id,
@@ -247,17 +258,21 @@ export async function declareIncident(s: Services, actor: Actor, input: DeclareI
       chosenMinutes: input.nextUpdateInMinutes,
       now,
     });
-    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor: actor.name, now });
-    return { update };
+    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor, now });
+    return { earlier: null, update };
   });
-  s.hook.emit({ kind: 'incident', subjectId: id, updateId: update.id, public: policy.public && !input.draft, at: now });
+  if (done.earlier !== null) return getIncident(s, done.earlier);
+  s.hook.emit({ kind: 'incident', subjectId: id, updateId: done.update.id, public: policy.public && !input.draft, at: now });
   return getIncident(s, id);
 }
 
 export async function postUpdate(s: Services, actor: Actor, id: string, input: UpdateInput, ifMatch?: number): Promise<IncidentView> {
+  authorize(actor, 'postUpdate');
   const now = s.clock.now();
   const { template } = pickTemplate(s.templates, input.template, 'incident', input.status);
+  const { idempotencyKey, ...asked } = input;
   const update = await withTransaction(s, async (tx) => {
+    if (await claimOnce(tx, actor, { key: idempotencyKey, useCase: 'postUpdate', input: { id, ...asked } }, id, now)) return null;
     const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
     if (!current) throw new NotFoundError('incident', id);
     if (ifMatch !== undefined && ifMatch !== current.version) {
@@ -289,13 +304,13 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
     if (!incident) throw new ConflictError('The incident changed while this update was being published; reload it and try again.');
     if (input.components) await applyComponentChanges(tx, id, input.components);
     if (current.draft) {
-      await recordAudit(tx, { at: now, actor: actor.name, action: 'incident.draft_published', subjectType: 'incident', subjectId: id, detail: {} });
+      await recordAudit(tx, { at: now, actor: actor, action: 'incident.draft_published', subjectType: 'incident', subjectId: id, detail: {} });
     }
     await touchChangedComponents(tx, before, now);
     if (from !== input.status) {
       await recordAudit(tx, {
         at: now,
-        actor: actor.name,
+        actor,
         action: reopening ? 'incident.reopened' : 'incident.status_changed',
         subjectType: 'incident',
         subjectId: id,
@@ -313,10 +328,10 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
       chosenMinutes: input.nextUpdateInMinutes,
       now,
     });
-    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor: actor.name, now });
+    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor, now });
     return update;
   });
-  s.hook.emit({ kind: 'incident', subjectId: id, updateId: update.id, public: update.audiences.public, at: now });
+  if (update) s.hook.emit({ kind: 'incident', subjectId: id, updateId: update.id, public: update.audiences.public, at: now });
   return getIncident(s, id);
 }
 
@@ -328,8 +343,11 @@ export async function postUpdate(s: Services, actor: Actor, id: string, input: U
  * is open or on a stale `ifMatch`, 422 for a template or variables that do not fit.
  */
 export async function publishPostmortem(s: Services, actor: Actor, id: string, input: PostmortemInput, ifMatch?: number): Promise<IncidentView> {
+  authorize(actor, 'publishPostmortem');
   const now = s.clock.now();
+  const { idempotencyKey, ...asked } = input;
   const update = await withTransaction(s, async (tx) => {
+    if (await claimOnce(tx, actor, { key: idempotencyKey, useCase: 'publishPostmortem', input: { id, ...asked } }, id, now)) return 'replayed' as const;
     const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
     if (!current) throw new NotFoundError('incident', id);
     if (ifMatch !== undefined && ifMatch !== current.version) {
@@ -366,7 +384,7 @@ export async function publishPostmortem(s: Services, actor: Actor, id: string, i
       p && { externalSummary: p.externalSummary, internalBody: p.internalBody, ...('actionItems' in p ? { actionItems: p.actionItems } : {}), ...(u ? { announcement: { external: u.externalBody, internal: u.internalBody } } : {}) };
     await recordAudit(tx, {
       at: now,
-      actor: actor.name,
+      actor,
       action: existing ? 'postmortem.revised' : 'postmortem.published',
       subjectType: 'incident',
       subjectId: id,
@@ -386,6 +404,7 @@ export async function publishPostmortem(s: Services, actor: Actor, id: string, i
     });
   });
   const view = await getIncident(s, id);
+  if (update === 'replayed') return view;
   s.hook.emit({ kind: 'postmortem', subjectId: id, updateId: update?.id, public: view.audiences.public, at: now });
   return view;
 }
@@ -580,6 +599,7 @@ export async function listIncidents(s: Pick<Services, 'db' | 'clock'>, query: Li
  * missing or unknown variables.
  */
 export async function correctLastUpdate(s: Services, actor: Actor, id: string, variables: Record<string, string>, ifMatch?: number): Promise<IncidentView> {
+  authorize(actor, 'correctLastUpdate');
   const now = s.clock.now();
   const corrected = await withTransaction(s, async (tx) => {
     const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
@@ -611,7 +631,7 @@ export async function correctLastUpdate(s: Services, actor: Actor, id: string, v
     if (!bumped) throw new ConflictError('The incident changed while the correction was being saved; reload it and try again.');
     await recordAudit(tx, {
       at: now,
-      actor: actor.name,
+      actor,
       action: 'update.corrected',
       subjectType: 'incident',
       subjectId: id,
@@ -633,7 +653,7 @@ export async function correctLastUpdate(s: Services, actor: Actor, id: string, v
  * A draft stays a draft: publishing it is the caller's decision (an update, postUpdate).
  */
 export async function escalateIncident(s: Services, actor: Actor, id: string, severity: Severity): Promise<boolean> {
-  if (!roleAllows(actor.role, 'comms')) throw new ForbiddenError(`Escalating an incident needs the comms role; ${actor.name} is ${actor.role}.`);
+  authorize(actor, 'escalateIncident');
   const now = s.clock.now();
   const escalated = await withTransaction(s, async (tx) => {
     const [current] = await tx.select().from(incidents).where(eq(incidents.id, id));
@@ -642,7 +662,7 @@ export async function escalateIncident(s: Services, actor: Actor, id: string, se
     const policy = s.severityPolicy[severity];
     const audiences = { public: current.audiences.public || policy.public, subscribers: current.audiences.subscribers || policy.subscribers, stakeholders: current.audiences.stakeholders || policy.stakeholders };
     await tx.update(incidents).set({ severity, audiences, version: current.version + 1, updatedAt: now }).where(eq(incidents.id, id));
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'incident.escalated', subjectType: 'incident', subjectId: id, detail: { from: current.severity, to: severity } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'incident.escalated', subjectType: 'incident', subjectId: id, detail: { from: current.severity, to: severity } });
     return { public: audiences.public && !current.draft };
   });
   if (!escalated) return false;

@@ -1,4 +1,5 @@
 // Moves a maintenance window (PATCH /api/v1/maintenances/{id}): a new start or end, announced to subscribers, with their reminders following it.
+import { authorize } from './use-cases.ts';
 import { and, eq } from 'drizzle-orm';
 import { maintenances } from '../../db/schema.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
@@ -21,6 +22,7 @@ export interface WindowChange {
  * new start. Giving the window it already has changes nothing and posts nothing. `ifMatch` is the version expected.
  */
 export async function moveMaintenanceWindow(s: Services, actor: Actor, id: string, change: WindowChange, ifMatch?: number): Promise<MaintenanceView> {
+  authorize(actor, 'moveMaintenanceWindow');
   if (!change.scheduledFor && !change.scheduledUntil) {
     throw new ValidationError('Give a new scheduledFor, a new scheduledUntil, or both.', [{ path: 'scheduledFor', message: 'give scheduledFor or scheduledUntil' }]);
   }
@@ -54,7 +56,7 @@ export async function moveMaintenanceWindow(s: Services, actor: Actor, id: strin
     if (!row) throw new ConflictError('The maintenance changed while its window was being moved; reload it and try again.');
     await recordAudit(tx, {
       at: now,
-      actor: actor.name,
+      actor,
       action: 'maintenance.rescheduled',
       subjectType: 'maintenance',
       subjectId: id,

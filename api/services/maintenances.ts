@@ -18,6 +18,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Template } from '../templates.ts';
 import { recordAudit } from './audit.ts';
+import { claimOnce } from './outcomes.ts';
 import { requireComponents } from './components.ts';
 import { type Actor, type Services, withTransaction } from './context.ts';
 import { deliveryCounts } from './deliveries.ts';
@@ -26,6 +27,7 @@ import { planMaintenanceNotices } from './maintenance-notices.ts';
 import { storeUpdate, updateView, type UpdateRow, type UpdateView } from './updates.ts';
 import { maintenanceBuiltins, pickTemplate } from './wording.ts';
 import { systemActor } from './context.ts';
+import { authorize } from './use-cases.ts';
 
 export interface ScheduleInput {
   title: string;
@@ -38,6 +40,8 @@ export interface ScheduleInput {
   autoStart?: boolean | undefined;
   autoComplete?: boolean | undefined;
   notify?: Notify | undefined;
+  /** Publish once for this key (an API Idempotency-Key, a console form key): a repeat answers with what the first did. */
+  idempotencyKey?: string | undefined;
 }
 
 export interface MaintenanceUpdateInput {
@@ -47,6 +51,8 @@ export interface MaintenanceUpdateInput {
   /** Move the window, e.g. when work overruns. */
   scheduledUntil?: Date | undefined;
   notify?: Notify | undefined;
+  /** Publish once for this key (an API Idempotency-Key, a console form key): a repeat answers with what the first did. */
+  idempotencyKey?: string | undefined;
 }
 
 type MaintenanceRow = typeof maintenances.$inferSelect;
@@ -83,7 +89,7 @@ export function checkWindow(scheduledFor: Date, scheduledUntil: Date, now: Date 
 }
 
 /** A maintenance's reach flags: always public, never stakeholders; subscribers unless `notify` turns them off. */
-function reachFlagsFor(notify: Notify | undefined) {
+export function maintenanceReach(notify: Notify | undefined) {
   const off = notify === false || (typeof notify === 'object' && notify.subscribers === false);
   return { ...maintenanceReachFlags, subscribers: maintenanceReachFlags.subscribers && !off };
 }
@@ -113,6 +119,7 @@ export async function publish(s: Services, tx: Tx, actor: Actor, row: Maintenanc
 }
 
 export async function scheduleMaintenance(s: Services, actor: Actor, input: ScheduleInput): Promise<MaintenanceView> {
+  authorize(actor, 'scheduleMaintenance');
   const now = s.clock.now();
   const { template } = pickTemplate(s.templates, input.template ?? 'maintenance-scheduled', 'maintenance', 'scheduled');
   checkWindow(input.scheduledFor, input.scheduledUntil, now);
@@ -120,8 +127,11 @@ export async function scheduleMaintenance(s: Services, actor: Actor, input: Sche
     throw new ValidationError('A maintenance affects at least one component.', [{ path: 'components', message: 'name at least one component' }]);
   }
   const id = newId();
-  const audiences = reachFlagsFor(input.notify);
+  const audiences = maintenanceReach(input.notify);
+  const { idempotencyKey, ...asked } = input;
   const update = await withTransaction(s, async (tx) => {
+    const earlier = await claimOnce(tx, actor, { key: idempotencyKey, useCase: 'scheduleMaintenance', input: asked }, id, now);
+    if (earlier) return earlier;
     await requireComponents(tx, input.components, 'components', 'ids');
     const [row] = await tx
       .insert(maintenances)
@@ -141,11 +151,12 @@ export async function scheduleMaintenance(s: Services, actor: Actor, input: Sche
       })
       .returning();
     await tx.insert(maintenanceComponents).values(input.components.map((componentId) => ({ maintenanceId: id, componentId })));
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'maintenance.scheduled', subjectType: 'maintenance', subjectId: id });
+    await recordAudit(tx, { at: now, actor, action: 'maintenance.scheduled', subjectType: 'maintenance', subjectId: id });
     const announced = await publish(s, tx, actor, row!, template, input.variables, now, audiences.subscribers);
     await planMaintenanceNotices(tx, s.maintenanceReminderHours, row!, announced, now);
     return announced;
   });
+  if (typeof update === 'string') return getMaintenance(s, update);
   s.hook.emit({ kind: 'maintenance', subjectId: id, updateId: update.id, public: true, at: now });
   return getMaintenance(s, id);
 }
@@ -156,10 +167,12 @@ async function transition(
   id: string,
   input: MaintenanceUpdateInput,
   ifMatch: number | undefined,
-): Promise<UpdateRow> {
+): Promise<UpdateRow | null> {
   const now = s.clock.now();
   const { template } = pickTemplate(s.templates, input.template, 'maintenance', input.status);
+  const { idempotencyKey, ...asked } = input;
   return withTransaction(s, async (tx) => {
+    if (await claimOnce(tx, actor, { key: idempotencyKey, useCase: 'postMaintenanceUpdate', input: { id, ...asked } }, id, now)) return null;
     const [current] = await tx.select().from(maintenances).where(eq(maintenances.id, id));
     if (!current) throw new NotFoundError('maintenance', id);
     if (ifMatch !== undefined && ifMatch !== current.version) {
@@ -189,16 +202,16 @@ async function transition(
     if (current.status !== input.status) {
       await recordAudit(tx, {
         at: now,
-        actor: actor.name,
+        actor,
         action: 'maintenance.status_changed',
         subjectType: 'maintenance',
         subjectId: id,
         detail: { from: current.status, to: input.status },
       });
     }
-    const update = await publish(s, tx, actor, row, template, input.variables, now, reachFlagsFor(input.notify).subscribers);
+    const update = await publish(s, tx, actor, row, template, input.variables, now, maintenanceReach(input.notify).subscribers);
     await planMaintenanceNotices(tx, s.maintenanceReminderHours, row, update, now);
-    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor: actor.name, now });
+    await enqueueComponentUpdates(tx, { before, updateId: update.id, actor, now });
     return update;
   });
 }
@@ -210,8 +223,9 @@ export async function postMaintenanceUpdate(
   input: MaintenanceUpdateInput,
   ifMatch?: number,
 ): Promise<MaintenanceView> {
+  authorize(actor, 'postMaintenanceUpdate');
   const update = await transition(s, actor, id, input, ifMatch);
-  s.hook.emit({ kind: 'maintenance', subjectId: id, updateId: update.id, public: true, at: update.createdAt });
+  if (update) s.hook.emit({ kind: 'maintenance', subjectId: id, updateId: update.id, public: true, at: update.createdAt });
   return getMaintenance(s, id);
 }
 

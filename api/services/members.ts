@@ -1,15 +1,16 @@
 // Team members: the people who sign in (emailed link or SSO) with a role; admins add, change and remove them, and each change ends the member's sessions.
+import { authorize } from './use-cases.ts';
 import { z } from '@hono/zod-openapi';
 import { and, asc, count, eq, ne } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
 import { members } from '../../db/schema.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { email, line } from '../routes/schemas.ts';
 import { recordAudit } from './audit.ts';
 import { type Actor, actorKey, type Services, withTransaction } from './context.ts';
 import { endMemberSessions } from './sessions.ts';
-import { roleAllows, roles, type Role } from './tokens.ts';
+import { roles, type Role } from './tokens.ts';
 
 /** `{ email, name, role }` (SPEC "People"): the body of POST /api/v1/members. */
 export const memberInput = z
@@ -32,11 +33,6 @@ export function memberActor(m: Pick<Member, 'id' | 'name' | 'email' | 'role'>): 
   return { kind: 'member', id: m.id, name: m.name, email: m.email, role: m.role as Role };
 }
 
-/** Refuses (403) anyone below admin: only admins manage members. */
-function mustBeAdmin(actor: Actor) {
-  if (!roleAllows(actor.role, 'admin')) throw new ForbiddenError(`Managing members needs the admin role; ${actor.name} has ${actor.role}.`);
-}
-
 function parsed<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
@@ -46,7 +42,7 @@ function parsed<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
 
 /** Every member, by name. Throws ForbiddenError (403) below admin: the list holds people's addresses. */
 export async function listMembers(s: Pick<Services, 'db'>, actor: Actor): Promise<Member[]> {
-  mustBeAdmin(actor);
+  authorize(actor, 'listMembers');
   return s.db.select().from(members).orderBy(asc(members.name));
 }
 
@@ -74,7 +70,7 @@ export async function hasAdminMember(db: Queryable): Promise<boolean> {
  * address, and writes the member and its audit row in one transaction. 409 when the address is already a member's.
  */
 export async function addMember(s: Pick<Services, 'db' | 'clock' | 'tx'>, actor: Actor, input: unknown): Promise<Member> {
-  mustBeAdmin(actor);
+  authorize(actor, 'addMember');
   const m = parsed(memberInput, input, 'member');
   const now = s.clock.now();
   const address = m.email.toLowerCase();
@@ -85,7 +81,7 @@ export async function addMember(s: Pick<Services, 'db' | 'clock' | 'tx'>, actor:
       .onConflictDoNothing()
       .returning();
     if (!row) throw new ConflictError(`${address} is already a member.`);
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'member.added', subjectType: 'member', subjectId: row.id, detail: { email: address, role: m.role, by: actorKey(actor) } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'member.added', subjectType: 'member', subjectId: row.id, detail: { email: address, role: m.role, by: actorKey(actor) } });
     return row;
   });
 }
@@ -95,7 +91,7 @@ export async function addMember(s: Pick<Services, 'db' | 'clock' | 'tx'>, actor:
  * the new role applies from their next sign-in; the last admin cannot be demoted (409), or nobody could manage members.
  */
 export async function updateMember(s: Pick<Services, 'db' | 'clock' | 'tx'>, actor: Actor, id: string, input: unknown): Promise<Member> {
-  mustBeAdmin(actor);
+  authorize(actor, 'updateMember');
   const change = parsed(memberChange, input, 'change');
   const now = s.clock.now();
   return withTransaction(s, async (tx) => {
@@ -110,7 +106,7 @@ export async function updateMember(s: Pick<Services, 'db' | 'clock' | 'tx'>, act
     if (roleChanged) await endMemberSessions(tx, id);
     await recordAudit(tx, {
       at: now,
-      actor: actor.name,
+      actor,
       action: 'member.changed',
       subjectType: 'member',
       subjectId: id,
@@ -122,14 +118,14 @@ export async function updateMember(s: Pick<Services, 'db' | 'clock' | 'tx'>, act
 
 /** Removes a member (admin only) and ends their sessions at once; 404 for an unknown id, 409 for the last admin. */
 export async function removeMember(s: Pick<Services, 'db' | 'clock' | 'tx'>, actor: Actor, id: string): Promise<void> {
-  mustBeAdmin(actor);
+  authorize(actor, 'removeMember');
   const now = s.clock.now();
   await withTransaction(s, async (tx) => {
     const before = await getMember(tx, id);
     if (before.role === 'admin') await keepAnAdmin(tx, id);
     await tx.delete(members).where(eq(members.id, id));
     await endMemberSessions(tx, id);
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'member.removed', subjectType: 'member', subjectId: id, detail: { email: before.email, by: actorKey(actor) } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'member.removed', subjectType: 'member', subjectId: id, detail: { email: before.email, by: actorKey(actor) } });
   });
 }
 

@@ -122,7 +122,7 @@ export function oidcSignIn(settings: OidcSettings, publicUrl: string): OidcSignI
         const actor = memberActor(member);
         const session = await openSession(tx, now, actor);
         await tx.update(members).set({ lastSignedInAt: now }).where(eq(members.id, member.id));
-        await recordAudit(tx, { at: now, actor: actor.name, action: 'member.signed_in', subjectType: 'member', subjectId: member.id, detail: { via: 'sso', issuer: settings.issuer, by: actorKey(actor) } });
+        await recordAudit(tx, { at: now, actor: actor, action: 'member.signed_in', subjectType: 'member', subjectId: member.id, detail: { via: 'sso', issuer: settings.issuer, by: actorKey(actor) } });
         return { state: 'signed-in', session, next: pending.next, actor };
       });
     },

@@ -1,19 +1,26 @@
 // Renders both wordings of a template without publishing anything, for the comms lead to read first.
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { exampleBuiltins, renderTemplate, type Rendered } from '../templates.ts';
-import type { Services } from './context.ts';
+import type { Actor, Services } from './context.ts';
 import type { IncidentStatus, ReachFlags } from '../domain.ts';
 import { requireComponents } from './components.ts';
-import { getIncident, nextUpdateAt, narrowReach, type DeclareInput } from './incidents.ts';
-import { getMaintenance } from './maintenances.ts';
+import { getIncident, nextUpdateAt, narrowReach, type DeclareInput, type UpdateInput } from './incidents.ts';
+import { getMaintenance, maintenanceReach, type MaintenanceUpdateInput, type ScheduleInput } from './maintenances.ts';
+import { authorize } from './use-cases.ts';
 import { audienceReach } from './reach.ts';
 import { incidentBuiltins, maintenanceBuiltins, pickTemplate } from './wording.ts';
 
+/**
+ * Renders both wordings of template `key` with `variables`: with example built-ins, or those of the incident or
+ * maintenance `incidentId` names. Writes nothing. Errors: 404 unknown template, 422 unknown subject or bad variables.
+ */
 export async function previewTemplate(
   s: Services,
+  actor: Actor | null,
   key: string,
   input: { variables: Record<string, string>; incidentId?: string | undefined },
 ): Promise<Rendered> {
+  authorize(actor, 'previewTemplate');
   const template = s.templates.get(key);
   if (!template) throw new NotFoundError('template', key);
   const now = s.clock.now();
@@ -50,8 +57,10 @@ export interface DeclarationPreview {
  */
 export async function previewDeclaration(
   s: Services,
+  actor: Actor | null,
   input: Pick<DeclareInput, 'title' | 'internalTitle' | 'severity' | 'status' | 'template' | 'variables' | 'components' | 'roles' | 'nextUpdateInMinutes' | 'notify'>,
 ): Promise<DeclarationPreview> {
+  authorize(actor, 'previewDeclaration');
   const now = s.clock.now();
   const { template, status } = pickTemplate(s.templates, input.template, 'incident', input.status);
   const known = await requireComponents(s.db, input.components.map((c) => c.id), 'components', 'changes');
@@ -74,4 +83,52 @@ export async function previewDeclaration(
   const audiences = narrowReach(s.severityPolicy[input.severity], input.notify);
   const reach = await audienceReach(s.db, { audiences, componentIds: input.components.map((c) => c.id) });
   return { rendered, audiences, recipients: { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count }, warnings: reach.warnings };
+}
+
+/** Who a publish would reach and how many: the same reach flags the publish records, counted now. */
+async function counted(s: Services, rendered: Rendered, audiences: ReachFlags, componentIds: string[]): Promise<DeclarationPreview> {
+  const reach = await audienceReach(s.db, { audiences, componentIds });
+  return { rendered, audiences, recipients: { subscribers: reach.subscribers.count, stakeholders: reach.stakeholders.count }, warnings: reach.warnings };
+}
+
+/**
+ * What posting `input` to incident `id` would publish and reach, by postUpdate's own rule: the incident's reach flags
+ * narrowed by `notify`, executives briefed only on a status change or a published draft. Writes nothing.
+ */
+export async function previewUpdate(s: Services, actor: Actor | null, id: string, input: Pick<UpdateInput, 'status' | 'template' | 'variables' | 'components' | 'notify'>): Promise<DeclarationPreview> {
+  authorize(actor, 'previewUpdate');
+  const incident = await getIncident(s, id);
+  const rendered = await previewTemplate(s, actor, input.template, { variables: input.variables, incidentId: id });
+  const flags = narrowReach(incident.audiences, input.notify);
+  const brief = input.status !== incident.status || incident.draft;
+  const componentIds = [...new Set([...incident.components.map((c) => c.id), ...(input.components ?? []).map((c) => c.id)])];
+  return counted(s, rendered, { ...flags, stakeholders: flags.stakeholders && brief }, componentIds);
+}
+
+/** What scheduling `input` would publish and reach (scheduleMaintenance's rule: public, subscribers unless `notify` says not). Writes nothing. */
+export async function previewMaintenance(s: Services, actor: Actor | null, input: ScheduleInput): Promise<DeclarationPreview> {
+  authorize(actor, 'previewMaintenance');
+  const now = s.clock.now();
+  const { template } = pickTemplate(s.templates, input.template ?? 'maintenance-scheduled', 'maintenance', 'scheduled');
+  const known = await requireComponents(s.db, input.components, 'components', 'ids');
+  const facts = {
+    id: 'preview',
+    title: input.title,
+    internalTitle: input.internalTitle ?? input.title,
+    scheduledFor: input.scheduledFor,
+    scheduledUntil: input.scheduledUntil,
+    startedAt: null,
+    nextUpdateAt: null,
+    components: input.components.map((id) => ({ id, name: known.get(id)!.name })),
+  };
+  const rendered = renderTemplate(template, input.variables, maintenanceBuiltins(facts, s, now));
+  return counted(s, rendered, maintenanceReach(input.notify), input.components);
+}
+
+/** What posting `input` to maintenance `id` would publish and reach, by postMaintenanceUpdate's rule. Writes nothing. */
+export async function previewMaintenanceUpdate(s: Services, actor: Actor | null, id: string, input: Pick<MaintenanceUpdateInput, 'template' | 'variables' | 'notify'>): Promise<DeclarationPreview> {
+  authorize(actor, 'previewMaintenanceUpdate');
+  const m = await getMaintenance(s, id);
+  const rendered = await previewTemplate(s, actor, input.template, { variables: input.variables, incidentId: id });
+  return counted(s, rendered, maintenanceReach(input.notify), m.components.map((c) => c.id));
 }

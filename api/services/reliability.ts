@@ -1,16 +1,16 @@
 // The reliability report: per calendar month (UTC), how many incidents, how fast the team responded, whether it kept its cadence, what it learnt and how long components were up.
+import { authorize } from './use-cases.ts';
 import { z } from 'zod';
 import { and, asc, eq, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { stringify } from 'csv-stringify/sync';
 import type { Queryable, Tx } from '../../db/client.ts';
 import { actionItems, components, deliveries, incidents, reliabilityBriefings, stakeholders, updates, type ComponentImpact } from '../../db/schema.ts';
 import { severities, type Severity } from '../domain.ts';
-import { ForbiddenError, ValidationError } from '../errors.ts';
+import { ValidationError } from '../errors.ts';
 import { downtimeMs, impactSpans, uptimePercent, type ImpactSpan } from '../uptime.ts';
 import { recordAudit } from './audit.ts';
 import type { Clock } from '../clock.ts';
 import type { Actor, Services } from './context.ts';
-import { roleAllows, type Role } from './tokens.ts';
 import { systemActor } from './context.ts';
 
 const day = z.iso.date('must be a date, YYYY-MM-DD');
@@ -69,10 +69,6 @@ export interface ReportIncident {
   firstPublicUpdateAt: Date | null;
   mitigatedAt: Date | null;
   resolvedAt: Date | null;
-}
-
-function requireActorRole(actor: Actor, needed: Role) {
-  if (!roleAllows(actor.role, needed)) throw new ForbiddenError(`This needs the ${needed} role; "${actor.name}" has ${actor.role}.`);
 }
 
 function parse(input: unknown): { from: string; to: string } {
@@ -236,7 +232,7 @@ const endOfDay = (day: string) => Date.parse(`${day}T00:00:00Z`) + 24 * 60 * 60_
  * Errors: ValidationError (422) naming from or to; ForbiddenError (403) below viewer.
  */
 export async function reliabilityReport(s: { db: Queryable; clock: Clock }, actor: Actor, input: unknown): Promise<ReliabilityReport> {
-  requireActorRole(actor, 'viewer');
+  authorize(actor, 'reliabilityReport');
   const period = parse(input);
   const now = s.clock.now();
   const from = Date.parse(`${period.from}T00:00:00Z`);
@@ -291,7 +287,7 @@ export async function reliabilityReport(s: { db: Queryable; clock: Clock }, acto
 
 /** The incidents behind a report's figures as CSV (RFC 4180, a header row, times in ISO 8601 UTC, durations in seconds). */
 export async function reportIncidentsCsv(s: { db: Queryable; clock: Clock }, actor: Actor, input: unknown): Promise<string> {
-  requireActorRole(actor, 'viewer');
+  authorize(actor, 'reportIncidentsCsv');
   const period = parse(input);
   const rows = await loadReportIncidents(s.db, Date.parse(`${period.from}T00:00:00Z`), endOfDay(period.to));
   const iso = (d: Date | null) => (d ? d.toISOString() : '');
@@ -343,7 +339,7 @@ export async function queueReliabilityBriefing(s: Pick<Services, 'db' | 'clock'>
     const people = await tx.select({ id: stakeholders.id, email: stakeholders.email }).from(stakeholders).where(isNull(stakeholders.suppressedAt));
     if (people.length > 0) {
       await tx.insert(deliveries).values(
-        people.map((p) => ({ updateId: null, kind: 'reliability_briefing', audience: 'stakeholder', recipientId: p.id, email: p.email, seq: briefingSeq(month), status: 'pending', nextAttemptAt: now, createdAt: now })),
+        people.map((p) => ({ updateId: null, kind: 'reliability_briefing' as const, audience: 'stakeholder' as const, recipientId: p.id, email: p.email, seq: briefingSeq(month), status: 'pending', nextAttemptAt: now, createdAt: now })),
       );
     }
     await recordAudit(tx, { at: now, actor: 'scheduler', action: 'report.briefing_queued', subjectType: 'report', subjectId: month, detail: { stakeholders: people.length } });

@@ -110,8 +110,8 @@ export async function scheduleCadence(tx: Tx, settings: CadenceSettings, step: C
   const interval = overdueIntervalMinutes(settings, step.severity, step.chosenMinutes);
   const person = commsRecipient(step.roles, step.actor, settings.commsEmail);
   const targets = [
-    ...(person ? [{ audience: 'comms', recipientId: person, email: person }] : []),
-    ...(await tx.select({ id: channels.id, url: channels.url }).from(channels)).map((c) => ({ audience: 'channel', recipientId: c.id, email: c.url })),
+    ...(person ? [{ audience: 'comms' as const, recipientId: person, email: person }] : []),
+    ...(await tx.select({ id: channels.id, url: channels.url }).from(channels)).map((c) => ({ audience: 'channel' as const, recipientId: c.id, email: c.url })),
   ];
   const times: { kind: (typeof cadenceKinds)[number]; seq: number; at: number }[] = [];
   const remindAt = due - settings.leadMinutes * 60_000;

@@ -119,7 +119,7 @@ async function mintLink(s: Pick<Services, 'db' | 'clock' | 'tx' | 'publicUrl'>, 
     await tx.insert(signInLinks).values({ id, memberId, deliveryId: null, hash: sha256(secret), next: safeNext(next), expiresAt, createdAt: now });
     await recordAudit(tx, {
       at: now,
-      actor: actor.name,
+      actor,
       action: memberId ? 'member.sign_in_link_issued' : 'member.first_admin_link_issued',
       subjectType: 'member',
       subjectId: memberId ?? 'first-admin',

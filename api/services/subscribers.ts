@@ -6,7 +6,8 @@ import { deliveries, subscribers } from '../../db/schema.ts';
 import { newId, newSecret, sha256 } from '../ids.ts';
 import { recordAudit } from './audit.ts';
 import { requireComponents } from './components.ts';
-import { type Services, withTransaction } from './context.ts';
+import { type Actor, type Services, withTransaction } from './context.ts';
+import { authorize } from './use-cases.ts';
 
 /** How long a confirmation link works. */
 export const confirmationLifetimeMs = 48 * 60 * 60 * 1000;
@@ -215,7 +216,8 @@ export async function findSubscribers(s: Pick<Services, 'db'>, query: { search?:
 }
 
 /** An admin removes a subscriber: the same as their own unsubscribe, recorded with the admin as actor. */
-export async function removeSubscriber(s: Pick<Services, 'db' | 'clock'>, admin: { name: string }, id: string): Promise<boolean> {
+export async function removeSubscriber(s: Pick<Services, 'db' | 'clock'>, admin: Actor, id: string): Promise<boolean> {
+  authorize(admin, 'removeSubscriber');
   const now = s.clock.now();
   return withTransaction(s, async (tx) => {
     const [row] = await tx.delete(subscribers).where(eq(subscribers.id, id)).returning({ id: subscribers.id });
@@ -224,7 +226,7 @@ export async function removeSubscriber(s: Pick<Services, 'db' | 'clock'>, admin:
       .update(deliveries)
       .set({ status: 'suppressed', lastError: 'removed by an admin', leaseOwner: null, leaseUntil: null })
       .where(and(eq(deliveries.audience, 'subscriber'), eq(deliveries.recipientId, row.id), eq(deliveries.status, 'pending')));
-    await recordAudit(tx, { at: now, actor: admin.name, action: 'subscriber.removed', subjectType: 'subscriber', subjectId: row.id });
+    await recordAudit(tx, { at: now, actor: admin, action: 'subscriber.removed', subjectType: 'subscriber', subjectId: row.id });
     return true;
   });
 }

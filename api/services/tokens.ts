@@ -8,6 +8,7 @@ import { recordAudit } from './audit.ts';
 import { type Actor, type Role, roles, type Services, withTransaction } from './context.ts';
 
 export { roleAllows, roles, type Role } from './context.ts';
+import { authorize } from './use-cases.ts';
 
 
 const tokenPrefix = 'sdk_';
@@ -44,13 +45,14 @@ function validToken(input: TokenInput): { role: Role; name: string; email: strin
  * Throws ValidationError (422) naming role, name or email.
  */
 export async function createToken(s: Pick<Services, 'db' | 'clock'>, actor: Actor, input: TokenInput) {
+  authorize(actor, 'createToken');
   const { role, name, email } = validToken(input);
   const now = s.clock.now();
   const secret = `${tokenPrefix}${newSecret()}`;
   const id = newId();
   await withTransaction(s, async (tx) => {
     await tx.insert(apiTokens).values({ id, name, role, email, hash: sha256(secret), createdAt: now });
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'token.created', subjectType: 'token', subjectId: id, detail: { name, role, email } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'token.created', subjectType: 'token', subjectId: id, detail: { name, role, email } });
   });
   return { id, name, role, email, token: secret };
 }
@@ -73,12 +75,13 @@ export async function listTokens(s: Pick<Services, 'db'>) {
 
 /** Revokes a token and ends its sign-in sessions at once. Throws NotFoundError (404) for an unknown id. */
 export async function revokeToken(s: Pick<Services, 'db' | 'clock'>, actor: Actor, id: string): Promise<void> {
+  authorize(actor, 'revokeToken');
   const now = s.clock.now();
   await withTransaction(s, async (tx) => {
     const [row] = await tx.update(apiTokens).set({ revokedAt: now }).where(eq(apiTokens.id, id)).returning();
     if (!row) throw new NotFoundError('token', id);
     await tx.delete(sessions).where(eq(sessions.tokenId, id));
-    await recordAudit(tx, { at: now, actor: actor.name, action: 'token.revoked', subjectType: 'token', subjectId: id, detail: { name: row.name } });
+    await recordAudit(tx, { at: now, actor: actor, action: 'token.revoked', subjectType: 'token', subjectId: id, detail: { name: row.name } });
   });
 }
 

@@ -59,7 +59,7 @@ export async function storeUpdate(tx: Tx, actor: Actor, input: NewUpdate): Promi
   });
   await recordAudit(tx, {
     at: input.now,
-    actor: actor.name,
+    actor,
     action: 'update.published',
     subjectType: input.subject.type,
     subjectId: input.subject.id,

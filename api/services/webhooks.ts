@@ -13,7 +13,7 @@ import { loadComponents, loadIncidents, loadMaintenanceComponents, loadMaintenan
 import { componentJson, incidentJson, maintenanceJson, statuspageCatalog, webhookPage } from '../statuspage.ts';
 import { recordAudit } from './audit.ts';
 import { requireComponents } from './components.ts';
-import { type Services, withTransaction } from './context.ts';
+import { type Actor, type Services, withTransaction } from './context.ts';
 
 /** Unsubscribe tokens of webhook subscribers start with this, so the one unsubscribe link tells them from email subscribers. */
 export const webhookTokenPrefix = 'whu_';
@@ -107,7 +107,8 @@ export interface ComponentUpdatesInput {
   before: Map<string, ComponentStatus>;
   /** The update the publish stored: the deliveries hang on it, so they show in its delivery state. */
   updateId: string;
-  actor: string;
+  /** Who published: the audit row names them. */
+  actor: Actor;
   now: Date;
 }
 

@@ -2,6 +2,7 @@
 import type { Queryable } from '../../db/client.ts';
 import { componentStatusLabel, type ComponentStatus } from '../domain.ts';
 import { readPageStatus } from '../status.ts';
+import { escapeHtml } from '../html.ts';
 import type { SiteFile } from './output.ts';
 import { loadComponents, readers } from './records.ts';
 import type { SiteSettings } from './view-model.ts';
@@ -19,7 +20,6 @@ const badgeColour: Record<ComponentStatus, string> = {
 };
 const labelColour = '#4a4d52';
 
-const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Roughly how wide text is at 11 px Verdana, as shields.io-style badges measure it: enough that nothing is clipped. */
 const textWidth = (text: string) => Math.ceil([...text].length * 7.2) + 12;
@@ -31,14 +31,14 @@ const textWidth = (text: string) => Math.ceil([...text].length * 7.2) + 12;
 export function badgeSvg(label: string, message: string, status: ComponentStatus, title: string): string {
   const [lw, mw] = [textWidth(label), textWidth(message)];
   const w = lw + mw;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="20" viewBox="0 0 ${w} 20" role="img" aria-label="${escapeXml(title)}">
-<title>${escapeXml(title)}</title>
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="20" viewBox="0 0 ${w} 20" role="img" aria-label="${escapeHtml(title)}">
+<title>${escapeHtml(title)}</title>
 <rect width="${lw}" height="20" rx="3" fill="${labelColour}"/>
 <rect x="${lw}" width="${mw}" height="20" rx="3" fill="${badgeColour[status]}"/>
 <rect x="${lw - 3}" width="6" height="20" fill="${badgeColour[status]}"/>
 <g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" text-anchor="middle">
-<text x="${lw / 2}" y="14">${escapeXml(label)}</text>
-<text x="${lw + mw / 2}" y="14">${escapeXml(message)}</text>
+<text x="${lw / 2}" y="14">${escapeHtml(label)}</text>
+<text x="${lw + mw / 2}" y="14">${escapeHtml(message)}</text>
 </g>
 </svg>
 `;

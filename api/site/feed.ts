@@ -7,11 +7,11 @@ import { paragraphs, updateStatusLabel } from '../text.ts';
 import type { SiteFile } from './output.ts';
 import { readers, lastChange, loadIncidents, loadMaintenances, loadUpdates } from './records.ts';
 import type { SiteSettings } from './view-model.ts';
+import { escapeHtml } from '../html.ts';
 
 /** Feed readers want the recent past, not years of it; the history pages hold the rest. */
 const feedItems = 100;
 
-const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** One item, as every format carries it. */
 interface FeedItem {
