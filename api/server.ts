@@ -70,9 +70,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }
   const emptyAudience = await startupReachWarning(services.db, services.severityPolicy);
   if (emptyAudience) log(emptyAudience);
-  // First run (SPEC "People"): while no admin member exists, one line with a one-time link that makes its user the first admin.
-  const firstAdmin = await issueFirstAdminLink(services);
-  if (firstAdmin) log(`No admin yet: sign in as the first admin within 15 minutes, once, at ${firstAdmin.url}`);
   const app = createApp(services);
   const stops: (() => Promise<void> | void)[] = [];
   // The public site and /internal/: rendered now, and again on every publish.
@@ -130,8 +127,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  // First run (SPEC "People"): while no admin member exists, one line with a one-time link that makes its user the
+  // first admin. Minted once the port is known: a PUBLIC_URL left to default on PORT=0 names no port anyone can open.
+  const linkBase = /:0$/.test(config.publicUrl) ? url : config.publicUrl;
+  const firstAdmin = await issueFirstAdminLink({ ...services, publicUrl: linkBase });
+  if (firstAdmin) log(`No admin yet: sign in as the first admin within 15 minutes, once, at ${firstAdmin.url}`);
   return {
-    url: `http://${host}:${port}`,
+    url,
     services,
     async close() {
       for (const stop of stops.reverse()) await stop();

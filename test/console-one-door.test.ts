@@ -60,7 +60,7 @@ describe('a viewer pressing "preview" on a form that has no preview publishes no
     expect(resolved.status).toBe(201);
     const deliveries = (await one('SELECT count(*) AS n FROM deliveries'))!.n;
     const others = Object.entries(examples(f, 'postmortem-published')).filter(([k]) => k !== 'summary' && k !== 'action_items');
-    const form = { version: '2', externalSummary: 'A certificate expired.', internalBody: 'Timeline.', actionItems: 'Alert on expiry | ops | 2026-12-31', ...prefixed('pmvar.', Object.fromEntries(others)) };
+    const form = { version: '2', externalSummary: 'A certificate expired.', internalBody: 'Timeline.', actionItems: 'Alert on expiry | ops@example.com | 2026-12-31', ...prefixed('pmvar.', Object.fromEntries(others)) };
     for (const { who, cookie } of viewers()) {
       const res = await post(cookie, `/internal/incidents/${id}/postmortem`, { ...form, action: 'preview' });
       expect(res.status, who).toBe(403);

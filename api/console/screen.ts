@@ -67,16 +67,16 @@ export function takePosted(d: ConsoleDeps, c: Context, incidentId: string): stri
 
 /**
  * The console's navigation, on every internal page: only what the signed-in role may use (SPEC "People"). A viewer
- * reads (no menu of forms); comms publishes; an admin also has the admin screens.
+ * reads (the reports and action items, no forms); comms publishes; an admin also has the admin screens.
  */
 function consoleNav(role: Role): LinkView[] {
-  if (!roleAllows(role, 'comms')) return [];
-  const publish: LinkView[] = [
-    { href: links.declare, text: 'Declare incident' },
-    { href: links.schedule, text: 'Schedule maintenance' },
+  // What every signed-in role may read: an executive follows the month's figures and the action items too.
+  const read: LinkView[] = [
     { href: '/internal/action-items/', text: 'Action items' },
     { href: '/internal/reports/', text: 'Reports' },
   ];
+  if (!roleAllows(role, 'comms')) return read;
+  const publish: LinkView[] = [{ href: links.declare, text: 'Declare incident' }, { href: links.schedule, text: 'Schedule maintenance' }, ...read];
   if (!roleAllows(role, 'admin')) return [...publish, { href: '/api/docs', text: 'API reference' }];
   return [
     ...publish,
