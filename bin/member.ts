@@ -1,12 +1,9 @@
 // npm run member -- add --email … --name … --role … | link <email> | list | remove <id>: manage team members from the server's shell; add and link print a one-time sign-in link.
-import { parseArgs } from 'node:util';
 import { systemClock } from '../api/clock.ts';
-import { ConfigError, readConfig } from '../api/config.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../api/errors.ts';
-import { systemActor, type Actor } from '../api/services/context.ts';
 import { addMember, findMemberByEmail, listMembers, removeMember } from '../api/services/members.ts';
 import { issueMemberSignInLink, signInLinkLifetimeMs } from '../api/services/stakeholder-sign-in.ts';
-import { openDatabase } from '../db/client.ts';
+import { commandLine, fail, openShellDatabase, readShellArgs } from './shell.ts';
 
 const usage = `Usage:
   npm run member -- add --email dana@example.com --name "Dana Lee" --role admin|comms|viewer
@@ -14,35 +11,9 @@ const usage = `Usage:
   npm run member -- list
   npm run member -- remove <id>`;
 
-/** How the audit timeline names someone at the server's shell. */
-const commandLine: Actor = systemActor('command line');
-
-function fail(message: string): never {
-  console.error(message);
-  process.exit(2);
-}
-
-function readArgs() {
-  try {
-    return parseArgs({ allowPositionals: true, options: { role: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' } } });
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    const flag = /'(--?[\w-]+)/.exec((e as Error).message)?.[1];
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag) fail(`${flag} needs a value.\n${usage}`);
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) fail(`Unknown option ${flag}.\n${usage}`);
-    fail(`${(e as Error).message}\n${usage}`);
-  }
-}
-const { positionals, values } = readArgs();
+const { positionals, values } = readShellArgs(usage);
 const [command, arg] = positionals;
-
-let config;
-try {
-  config = readConfig();
-} catch (e) {
-  fail(e instanceof ConfigError ? e.message : String(e));
-}
-const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+const { config, db } = await openShellDatabase();
 const services = { db, clock: systemClock, publicUrl: config.publicUrl };
 const minutes = signInLinkLifetimeMs / 60_000;
 

@@ -1,51 +1,17 @@
 // npm run token -- create --role comms --name "..." [--email ...] | list | revoke <id>: manage API tokens from the server's shell.
-import { parseArgs } from 'node:util';
 import { systemClock } from '../api/clock.ts';
-import { ConfigError, readConfig } from '../api/config.ts';
 import { NotFoundError, ValidationError } from '../api/errors.ts';
-import type { Actor } from '../api/services/context.ts';
 import { createToken, listTokens, revokeToken } from '../api/services/tokens.ts';
-import { openDatabase } from '../db/client.ts';
-import { systemActor } from '../api/services/context.ts';
+import { commandLine, fail, openShellDatabase, readShellArgs } from './shell.ts';
 
 const usage = `Usage:
   npm run token -- create --role admin|comms|viewer --name "Who it is for" [--email reminders@example.com]
   npm run token -- list
   npm run token -- revoke <id>`;
 
-/** How the audit timeline names someone at the server's shell. */
-const commandLine: Actor = systemActor('command line');
-
-function fail(message: string): never {
-  console.error(message);
-  process.exit(2);
-}
-
-/** Flags as given; a flag without its value or an unknown one is a usage error, said in one line. */
-function readArgs() {
-  try {
-    return parseArgs({
-      allowPositionals: true,
-      options: { role: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' } },
-    });
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    const flag = /'(--?[\w-]+)/.exec((e as Error).message)?.[1];
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag) fail(`${flag} needs a value.\n${usage}`);
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) fail(`Unknown option ${flag}.\n${usage}`);
-    fail(`${(e as Error).message}\n${usage}`);
-  }
-}
-const { positionals, values } = readArgs();
+const { positionals, values } = readShellArgs(usage);
 const [command, id] = positionals;
-
-let config;
-try {
-  config = readConfig();
-} catch (e) {
-  fail(e instanceof ConfigError ? e.message : String(e));
-}
-const db = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+const { db } = await openShellDatabase();
 const services = { db, clock: systemClock };
 
 if (command === 'create') {
