@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createClient, type Client, type InArgs, type InStatement, type TransactionMode } from '@libsql/client';
+import { sql, type SQL } from 'drizzle-orm';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import { backoffMs } from '../api/backoff.ts';
@@ -15,6 +16,20 @@ export type Database = LibSQLDatabase<typeof schema> & { $client: Client };
 /** A database handle or an open transaction: services accept either. */
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 export type Queryable = Database | Tx;
+
+/**
+ * The rows of a large read, each as the array of its columns in order, built as one JSON text inside SQLite and
+ * parsed once. @libsql/client makes a JavaScript object per row (about 5 µs each on a 2-core machine: 80 ms for
+ * 15,000 rows), where SQLite's json_group_array and one JSON.parse of the same rows cost a third of that (decision 022).
+ * `columns`: SQL expressions whose values are numbers, text or null (a JSON column comes back as its text);
+ * `from`: the rest of the query after the select list (FROM, WHERE; no GROUP BY: the rows are aggregated into one);
+ * `orderBy`: the rows' order (aggregate ORDER BY, SQLite 3.44+). Returns [] when nothing matches.
+ */
+export async function selectArrays<T extends unknown[]>(db: Queryable, columns: SQL[], from: SQL, orderBy?: SQL): Promise<T[]> {
+  const order = orderBy ? sql` ORDER BY ${orderBy}` : sql``;
+  const [row] = await db.all<{ rows: string | null }>(sql`SELECT json_group_array(json_array(${sql.join(columns, sql`, `)})${order}) AS rows ${from}`);
+  return JSON.parse(row?.rows ?? '[]') as T[];
+}
 
 const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
