@@ -71,8 +71,9 @@ async function publishToLive(services: Services, config: Config): Promise<{ live
     return body.includes(text) && (path !== '/' || body.includes('% uptime'));
   };
   const seen = new Set<string>();
+  // Each path is polled as its own client would (a browser, a widget, an embed, a badge): side by side, not in turn.
   const reached = async (expect: [string, string][]) => {
-    for (const [path, text] of expect) if (!seen.has(path) && (await shows(path, text))) seen.add(path);
+    await Promise.all(expect.map(async ([path, text]) => !seen.has(path) && (await shows(path, text)) && seen.add(path)));
     return expect.every(([path]) => seen.has(path));
   };
   const onPage = (title: string): [string, string][] => [

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { quantile } from '../api/services/reliability.ts';
-import { downtimeMs, impactSpans, uptimePercent, uptimeText, type ImpactSpan } from '../api/uptime.ts';
+import { downtimeByWindow, downtimeMs, impactSpans, uptimePercent, uptimeText, type ImpactSpan } from '../api/uptime.ts';
 
 const hour = 3_600_000;
 const span = fc.record({
@@ -49,6 +49,18 @@ describe('uptime arithmetic', () => {
         const p = uptimePercent(whole, c - a);
         expect(p >= 0 && p <= 100).toBe(true);
         expect(uptimePercent(downtimeMs(spans, 'api', 0, y), y)).toBeLessThanOrEqual(100);
+      }),
+    );
+  });
+
+  it('gives each day of the bars what downtimeMs gives that day alone, for any days and spans', () => {
+    fc.assert(
+      fc.property(fc.array(span, { maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 30 * hour }), { minLength: 0, maxLength: 12 }), fc.integer({ min: -20 * hour, max: 100 * hour }), (spans, lengths, start) => {
+        const bounds = [start];
+        for (const length of lengths) bounds.push(bounds.at(-1)! + length);
+        const daily = downtimeByWindow(spans, 'api', bounds);
+        expect(daily).toHaveLength(Math.max(0, bounds.length - 1));
+        daily.forEach((down, k) => expect(down).toBeCloseTo(downtimeMs(spans, 'api', bounds[k]!, bounds[k + 1]!), 3));
       }),
     );
   });

@@ -1,11 +1,9 @@
 // SVG badges for customers' own apps and docs: the page status at /badge.svg, each component's at /badge/{componentId}.svg.
-import type { Queryable } from '../../db/client.ts';
 import { componentStatusLabel, type ComponentStatus } from '../domain.ts';
-import { readPageStatus } from '../status.ts';
 import { escapeHtml } from '../html.ts';
 import type { SiteFile } from './output.ts';
-import { loadComponents, readers } from './records.ts';
-import type { SiteSettings } from './view-model.ts';
+import { readers } from './records.ts';
+import type { SiteReading } from './view-model.ts';
 
 /**
  * The badge colours: the light theme's status colours (site/styles/site.css), each at least 4.5:1 against the
@@ -45,9 +43,10 @@ export function badgeSvg(label: string, message: string, status: ComponentStatus
 }
 
 /** The page's badge (Statuspage's wording of the blended status, as summary.json gives it) and one per live component. */
-export async function badgeFiles(db: Queryable, settings: SiteSettings): Promise<SiteFile[]> {
-  const components = await loadComponents(db, readers.public);
-  const page = await readPageStatus(db, readers.public.name);
+export async function badgeFiles(r: SiteReading): Promise<SiteFile[]> {
+  if (r.reader !== readers.public) throw new Error('badges show what the public sees: read the site as the public reader');
+  const { components, settings } = r;
+  const page = await r.pageStatus();
   return [
     { path: 'badge.svg', body: badgeSvg('status', page.description, page.worst, `${settings.pageName}: ${page.description}`) },
     ...components.map((c) => ({

@@ -1,6 +1,6 @@
 // Keeps the incidents behind the 90-day bars between renders: each render reads their ids and versions, and reads again only the ones that changed.
-import { and, asc, desc, gte, isNull, lte, or } from 'drizzle-orm';
-import type { Queryable } from '../../db/client.ts';
+import { and, gte, isNull, lte, or, sql } from 'drizzle-orm';
+import { selectArrays, type Queryable } from '../../db/client.ts';
 import { incidents, type ComponentImpact } from '../../db/schema.ts';
 import { loadImpacts, loadIncidents, loadPublicImpactTimelines, type ReaderPolicy, type IncidentRecord } from './records.ts';
 
@@ -30,11 +30,15 @@ export async function barIncidents(
   a: ReaderPolicy,
   span: { from: Date; to: Date },
 ): Promise<{ recent: IncidentRecord[]; impacts: Map<string, ComponentImpact[]>; timelines: Map<string, Kept['timeline']> }> {
-  const rows = await db
-    .select({ id: incidents.id, version: incidents.version })
-    .from(incidents)
-    .where(and(a.seesIncident, lte(incidents.startedAt, span.to), or(isNull(incidents.resolvedAt), gte(incidents.resolvedAt, span.from))))
-    .orderBy(desc(incidents.startedAt), asc(incidents.id));
+  // Thousands of rows on a busy page: read as one JSON text (selectArrays), not an object per row.
+  const rows = (
+    await selectArrays<[id: string, version: number]>(
+      db,
+      [sql`${incidents.id}`, sql`${incidents.version}`],
+      sql`FROM ${incidents} WHERE ${and(a.seesIncident, lte(incidents.startedAt, span.to), or(isNull(incidents.resolvedAt), gte(incidents.resolvedAt, span.from)))}`,
+      sql`${incidents.startedAt} DESC, ${incidents.id}`,
+    )
+  ).map(([id, version]) => ({ id, version }));
   let byReader = kept.get(db);
   if (!byReader) kept.set(db, (byReader = new Map()));
   let cache = byReader.get(a.name);

@@ -56,12 +56,25 @@ export function dayOf(at: Date, timeZone: string): Day {
   return new Date(at.getTime() + cachedOffset(at, timeZone)).toISOString().slice(0, 10);
 }
 
+const dayMs = 24 * 60 * 60_000;
+
+/** The zone's calendar day of a moment as a day number (days since 1970-01-01): dayOf without making a string. */
+export function dayNumberOf(at: Date, timeZone: string): number {
+  return Math.floor((at.getTime() + cachedOffset(at, timeZone)) / dayMs);
+}
+
+/** The day number of a Day (days since 1970-01-01). */
+export function dayNumber(day: Day): number {
+  return Date.parse(`${day}T00:00:00Z`) / dayMs;
+}
+
 export function monthOf(at: Date, timeZone: string): Month {
   return dayOf(at, timeZone).slice(0, 7);
 }
 
 /** How far the zone's wall clock is ahead of UTC at a moment, in ms. */
 function offsetAt(at: Date, timeZone: string): number {
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return 0;
   const w = wallClock(at, timeZone);
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
   return asUtc - Math.floor(at.getTime() / 1000) * 1000;

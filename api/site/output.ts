@@ -21,8 +21,11 @@ export interface EncodedFile {
 }
 
 const compressible = new Set(['.html', '.json', '.xml', '.atom', '.ics', '.css', '.txt', '.svg', '.js']);
-/** Below this, a compressed variant saves too little to be worth a second and third file. */
-const compressionThreshold = 256;
+/**
+ * Below 1 KiB a compressed variant saves a few hundred bytes, less than one TCP segment, and costs two more files
+ * to write and rename on every change (the badges and the embed page change with every publish).
+ */
+const compressionThreshold = 1024;
 const brotliOptions = (size: number) => ({
   params: {
     // Quality 5 with a small window costs under a millisecond for the front page, where 11 would cost fifty times that.
@@ -54,8 +57,13 @@ function diskFiles(f: EncodedFile): [string, Buffer | null][] {
 /** Whether a path inside a release is a variant or a leftover rather than a site file of its own. */
 const isVariant = (path: string) => /\.(gz|br|tmp)$/.test(path);
 
-/** Lets requests in between chunks of synchronous work, so serving goes on during a full render. */
-const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * Lets whatever waits run between chunks of synchronous work (libSQL's local reads block the thread too), so serving
+ * goes on during a render. One setImmediate is not enough: called from a timer (a render starts from one) it runs in
+ * the same turn's check phase, before the next turn's timers; two make sure a whole turn of the event loop (timers,
+ * then requests' I/O) passes first.
+ */
+export const breathe = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];

@@ -8,9 +8,9 @@ import { badgeFiles } from './badges.ts';
 import { brandFiles } from './brand-files.ts';
 import { feedFiles } from './feed.ts';
 import { maintenanceCalendarFile } from './maintenance-ics.ts';
-import type { EncodedFile, SiteFile, SiteOutput } from './output.ts';
+import { breathe, type EncodedFile, type SiteFile, type SiteOutput } from './output.ts';
 import { readers, loadIncidents, subjectStart } from './records.ts';
-import { polledDocuments, statuspageFiles } from './statuspage.ts';
+import { statuspageFiles } from './statuspage.ts';
 import {
   embedPage,
   historyMonthPage,
@@ -62,7 +62,7 @@ async function pages(i: RenderInputs, views: PageView[]): Promise<SiteFile[]> {
   for (const [n, v] of views.entries()) {
     files.push(await page(i, v));
     // Rendering is synchronous underneath: let requests in now and then, so the site keeps serving during a full render.
-    if (n % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
+    if (n % 16 === 15) await breathe();
   }
   return files;
 }
@@ -94,8 +94,8 @@ export async function renderRelease(i: RenderInputs): Promise<FullRender> {
     await release.write(await page(i, notFoundPage(r)));
     for (const file of brandFiles(i.settings.brand)) await release.write(file);
     for (const file of await feedFiles(i.db, i.settings, r.now)) await release.write(file);
-    for (const file of await statuspageFiles(i.db, i.settings, r.now)) await release.write(file);
-    for (const file of await badgeFiles(i.db, i.settings)) await release.write(file);
+    for (const file of await statuspageFiles(r)) await release.write(file);
+    for (const file of await badgeFiles(r)) await release.write(file);
     await release.write(await maintenanceCalendarFile(i.db, i.settings, r.now));
     await release.write(await page(i, await embedPage(r)));
     await release.write(await page(i, await indexPage(r)));
@@ -133,15 +133,18 @@ export async function renderChanges(
   const incidentIds = ids('incident:');
   const maintenanceIds = ids('maintenance:');
   const first: SiteFile[] = [...(await pages(i, await incidentPages(r, incidentIds))), ...(await pages(i, await maintenancePages(r, maintenanceIds)))];
-  const json = targets.has('json') ? await statuspageFiles(i.db, i.settings, r.now) : [];
-  first.push(...json.filter((f) => polledDocuments.has(f.path)));
-  // The badges and the embed page show what the JSON and the front page show, so they move with them.
-  if (targets.has('json')) first.push(...(await badgeFiles(i.db, i.settings)));
+  if (targets.has('json')) {
+    first.push(...(await statuspageFiles(r, ['polled'])));
+    // The badges and the embed page show what the JSON and the front page show, so they move with them.
+    first.push(...(await badgeFiles(r)));
+  }
   if (targets.has('index')) first.push(await page(i, await embedPage(r)), await page(i, await indexPage(r)));
   const changed = await i.output.replaceFiles(first);
   onStep(changed);
+  // What customers look at is live: requests waiting since the render began are answered before the second step.
+  await breathe();
 
-  const then: SiteFile[] = json.filter((f) => !polledDocuments.has(f.path));
+  const then: SiteFile[] = targets.has('json') ? await statuspageFiles(r, ['lists']) : [];
   let months: Month[] | null = null;
   if (targets.has('history')) {
     months = await historyMonths(r);
@@ -159,11 +162,20 @@ export async function renderChanges(
       if (n > 0) touched.add(months[n - 1]!);
       if (n < months.length - 1) touched.add(months[n + 1]!);
     }
-    for (const m of touched) if (months.includes(m)) then.push(await page(i, await historyMonthPage(r, m, months)));
+    for (const m of touched) {
+      if (!months.includes(m)) continue;
+      await breathe();
+      then.push(await page(i, await historyMonthPage(r, m, months)));
+    }
+    await breathe();
     then.push(await page(i, await historyPage(r, months)));
   }
-  if (targets.has('feed')) then.push(...(await feedFiles(i.db, i.settings, r.now)));
+  if (targets.has('feed')) {
+    await breathe();
+    then.push(...(await feedFiles(i.db, i.settings, r.now)));
+  }
   if (maintenanceIds.length > 0) then.push(await maintenanceCalendarFile(i.db, i.settings, r.now));
+  await breathe();
   const later = await i.output.replaceFiles(then);
   onStep(later);
   return { changed: [...changed, ...later], months };

@@ -36,7 +36,10 @@ export interface SiteRendererOptions {
   log: (message: string) => void;
   /** What this process serves; loaded from the output when another process renders. */
   live?: LiveSite;
-  /** How long to gather a burst of local publishes into one render. */
+  /**
+   * How long after a local publish to start rendering, in ms: 0 by default, so one publish goes live at once; the
+   * publishes that come while a render runs are gathered into the one after it (the supervisor runs once more).
+   */
   gatherMs?: number;
   /** How often to look for changes made by other processes (and renew the lease); 0 turns polling off. */
   pollMs?: number;
@@ -202,7 +205,7 @@ export function createSiteRenderer(o: SiteRendererOptions): SiteRenderer {
   c.live.onChange(() => {
     if (c.live.release !== null) for (const w of readyWaiters.splice(0)) w();
   });
-  const gatherMs = o.gatherMs ?? 10;
+  const gatherMs = o.gatherMs ?? 0;
   let closed = false;
   return {
     live: c.live,

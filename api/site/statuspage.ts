@@ -1,14 +1,11 @@
 // The Statuspage-compatible public JSON (/api/v2/*.json): the documents, built from the one Statuspage serializer (api/statuspage.ts).
-import type { Queryable } from '../../db/client.ts';
 import { xmlSafeJson } from '../characters.ts';
 import { activeMaintenanceStatuses, upcomingMaintenanceStatuses } from '../domain.ts';
-import { readPageStatus } from '../status.ts';
 import { componentsJson, incidentJson, maintenanceJson, pageId, statuspageCatalog, statuspageStatus } from '../statuspage.ts';
 import type { SiteFile } from './output.ts';
 import {
   readers,
   lastChange,
-  loadComponents,
   loadIncidents,
   loadMaintenanceComponents,
   loadMaintenances,
@@ -17,12 +14,9 @@ import {
   type IncidentRecord,
   type MaintenanceRecord,
 } from './records.ts';
-import type { SiteSettings } from './view-model.ts';
+import type { SiteReading } from './view-model.ts';
 
 export { pageId };
-
-/** The documents status widgets poll: a render swaps them in first, with the front page. */
-export const polledDocuments = new Set(['api/v2/summary.json', 'api/v2/status.json']);
 
 /** The list endpoints carry the 50 most recent, as Statuspage's do. */
 const listLimit = 50;
@@ -38,14 +32,27 @@ function byId<T extends { incidentId: string | null; maintenanceId: string | nul
   return map;
 }
 
-/** Every /api/v2 document, read through the public reader only: external wording, SEV1/SEV2 incidents. */
-export async function statuspageFiles(db: Queryable, settings: SiteSettings, now: Date): Promise<SiteFile[]> {
+/**
+ * Which documents: `polled` are the ones status widgets poll (summary.json, status.json), which a render swaps in
+ * first, with the front page; `lists` are the rest (components and the incident and maintenance lists).
+ */
+export type StatuspageDocuments = 'polled' | 'lists';
+
+/**
+ * The /api/v2 documents, read through the public reader only: external wording, SEV1/SEV2 incidents. Each set reads
+ * only what it shows: the polled documents the active incidents and maintenance, the lists the 50 most recent.
+ */
+export async function statuspageFiles(r: SiteReading, which: StatuspageDocuments[] = ['polled', 'lists']): Promise<SiteFile[]> {
+  if (r.reader !== readers.public) throw new Error('/api/v2 shows what the public sees: read the site as the public reader');
+  const { db, settings, now, components } = r;
   const a = readers.public;
-  const [components, recent, unresolved, windows, upcoming, active, changed] = await Promise.all([
-    loadComponents(db, a),
-    loadIncidents(db, a, { limit: listLimit }),
+  const polled = which.includes('polled');
+  const lists = which.includes('lists');
+  const none = Promise.resolve([]);
+  const [recent, unresolved, windows, upcoming, active, changed] = await Promise.all([
+    lists ? loadIncidents(db, a, { limit: listLimit }) : none,
     loadIncidents(db, a, { active: true }),
-    loadMaintenances(db, a, { limit: listLimit }),
+    lists ? loadMaintenances(db, a, { limit: listLimit }) : none,
     loadMaintenances(db, a, { statuses: [...upcomingMaintenanceStatuses] }),
     loadMaintenances(db, a, { statuses: [...activeMaintenanceStatuses] }),
     lastChange(db, a),
@@ -64,24 +71,28 @@ export async function statuspageFiles(db: Queryable, settings: SiteSettings, now
   const maintenance = (m: MaintenanceRecord) => maintenanceJson(cat, m, timelines.get(m.id) ?? [], covered.get(m.id) ?? []);
 
   // The same page status as the banner and webhooks (SPEC "Agreement: one status truth"; api/status.ts readPageStatus).
-  const status = statuspageStatus(await readPageStatus(db, 'public', components));
+  const status = statuspageStatus(await r.pageStatus());
   const soonestFirst = [...upcoming].reverse();
   const page = { id: cat.pageId, name: settings.pageName, url: settings.publicUrl, time_zone: settings.timeZone, updated_at: iso(changed ?? now) };
   const documents: Record<string, unknown> = {
-    'summary.json': {
-      page,
-      components: componentsJson(cat),
-      incidents: unresolved.map(incident),
-      scheduled_maintenances: [...active, ...soonestFirst].map(maintenance),
-      status,
-    },
-    'status.json': { page, status },
-    'components.json': { page, components: componentsJson(cat) },
-    'incidents.json': { page, incidents: recent.map(incident) },
-    'incidents/unresolved.json': { page, incidents: unresolved.map(incident) },
-    'scheduled-maintenances.json': { page, scheduled_maintenances: windows.map(maintenance) },
-    'scheduled-maintenances/upcoming.json': { page, scheduled_maintenances: soonestFirst.map(maintenance) },
-    'scheduled-maintenances/active.json': { page, scheduled_maintenances: active.map(maintenance) },
+    ...(polled && {
+      'summary.json': {
+        page,
+        components: componentsJson(cat),
+        incidents: unresolved.map(incident),
+        scheduled_maintenances: [...active, ...soonestFirst].map(maintenance),
+        status,
+      },
+      'status.json': { page, status },
+    }),
+    ...(lists && {
+      'components.json': { page, components: componentsJson(cat) },
+      'incidents.json': { page, incidents: recent.map(incident) },
+      'incidents/unresolved.json': { page, incidents: unresolved.map(incident) },
+      'scheduled-maintenances.json': { page, scheduled_maintenances: windows.map(maintenance) },
+      'scheduled-maintenances/upcoming.json': { page, scheduled_maintenances: soonestFirst.map(maintenance) },
+      'scheduled-maintenances/active.json': { page, scheduled_maintenances: active.map(maintenance) },
+    }),
   };
   return Object.entries(documents).map(([name, body]) => ({ path: `api/v2/${name}`, body: JSON.stringify(body, xmlSafeJson) }));
 }

@@ -25,6 +25,8 @@ import {
   addDays,
   addMonths,
   dayLabel,
+  dayNumber,
+  dayNumberOf,
   dayOf,
   monthLabel,
   monthOf,
@@ -40,7 +42,7 @@ import {
 import type { Brand } from '../brand.ts';
 import { barIncidents } from './bars.ts';
 import { brandView } from './brand-files.ts';
-import { downtimeMs, impactSpans, uptimePercent, uptimeText, type ImpactSpan } from '../uptime.ts';
+import { downtimeByWindow, downtimeMs, impactSpans, uptimePercent, uptimeText, type ImpactSpan } from '../uptime.ts';
 import {
   historyStart,
   loadComponents,
@@ -287,13 +289,17 @@ export interface SiteReading {
   settings: SiteSettings;
   now: Date;
   components: ComponentState[];
+  /** The page status from these components (api/status.ts `readPageStatus`), read once per reading however many outputs show it. */
+  pageStatus(): Promise<PageStatus>;
 }
 
 const historyDays = 90;
 const recentlyResolvedLimit = 10;
 
 export async function readSite(db: Queryable, reader: ReaderPolicy, settings: SiteSettings, now: Date): Promise<SiteReading> {
-  return { db, reader, settings, now, components: await loadComponents(db, reader) };
+  const components = await loadComponents(db, reader);
+  let status: Promise<PageStatus> | undefined;
+  return { db, reader, settings, now, components, pageStatus: () => (status ??= readPageStatus(db, reader.name, components)) };
 }
 
 /** "Times are in Europe/Berlin time.": the zone times are shown in without JavaScript, which also groups the days. */
@@ -497,31 +503,34 @@ function dailyEvents(
   covered: Map<string, { id: string; name: string }[]>,
 ): Map<string, Map<Day, DayEvent[]>> {
   const tz = r.settings.timeZone;
-  const first = window[0]!;
-  const last = window.at(-1)!;
+  // Days as numbers: thousands of incidents on a busy page, each marked without making a date string.
+  const first = dayNumber(window[0]!);
   const events = new Map<string, Map<Day, DayEvent[]>>();
-  const mark = (componentId: string, from: Day, to: Day, event: DayEvent) => {
-    const days = events.get(componentId) ?? new Map<Day, DayEvent[]>();
-    events.set(componentId, days);
-    for (let d = from < first ? first : from; d <= to && d <= last; d = addDays(d, 1)) days.set(d, [...(days.get(d) ?? []), event]);
+  const mark = (componentId: string, from: Date, to: Date, event: DayEvent) => {
+    let days = events.get(componentId);
+    if (!days) events.set(componentId, (days = new Map<Day, DayEvent[]>()));
+    const last = Math.min(dayNumberOf(to, tz) - first, window.length - 1);
+    for (let k = Math.max(dayNumberOf(from, tz) - first, 0); k <= last; k++) {
+      const list = days.get(window[k]!);
+      if (list) list.push(event);
+      else days.set(window[k]!, [event]);
+    }
   };
   for (const i of incidents) {
-    const [from, to] = [dayOf(i.startedAt, tz), dayOf(i.resolvedAt ?? r.now, tz)];
     for (const c of impacts.get(i.id) ?? []) {
-      if (c.status !== 'operational') mark(c.id, from, to, { kind: 'incident', status: c.status, title: i.title });
+      if (c.status !== 'operational') mark(c.id, i.startedAt, i.resolvedAt ?? r.now, { kind: 'incident', status: c.status, title: i.title });
     }
   }
   for (const m of maintenances) {
     if (!m.startedAt) continue;
-    const [from, to] = [dayOf(m.startedAt, tz), dayOf(m.completedAt ?? r.now, tz)];
-    for (const c of covered.get(m.id) ?? []) mark(c.id, from, to, { kind: 'maintenance', status: 'under_maintenance', title: m.title });
+    for (const c of covered.get(m.id) ?? []) mark(c.id, m.startedAt, m.completedAt ?? r.now, { kind: 'maintenance', status: 'under_maintenance', title: m.title });
   }
   return events;
 }
 
 /** One day's bar: its colour is the worst incident impact that day, else maintenance; its words name both. */
-function dayViews(r: SiteReading, window: Day[], events: Map<Day, DayEvent[]> | undefined, downtime: Map<Day, number>): DayView[] {
-  return window.map((day) => {
+function dayViews(r: SiteReading, window: Day[], labels: string[], events: Map<Day, DayEvent[]> | undefined, downtime: number[]): DayView[] {
+  return window.map((day, k) => {
     const list = events?.get(day) ?? [];
     const incidents = list.filter((e) => e.kind === 'incident');
     const maintenance = list.filter((e) => e.kind === 'maintenance');
@@ -533,9 +542,9 @@ function dayViews(r: SiteReading, window: Day[], events: Map<Day, DayEvent[]> | 
     ].filter(Boolean);
     return {
       day,
-      label: shortDayLabel(day),
+      label: labels[k]!,
       status: status(worst),
-      summary: `${parts.length ? parts.join('. ') : 'No incidents'}. ${downtimeWords(downtime.get(day) ?? 0)}`,
+      summary: `${parts.length ? parts.join('. ') : 'No incidents'}. ${downtimeWords(downtime[k] ?? 0)}`,
       href: list.length === 0 ? undefined : paths.day(r.reader.name, day),
     };
   });
@@ -596,22 +605,23 @@ export async function indexPage(r: SiteReading): Promise<IndexPage> {
   const events = dailyEvents(r, window, recent, impacts, windows, covered);
   const spans = spansByComponent(recent, timelines, r.now);
   const dayStarts = [...window.map((d) => startOfDay(d, tz).getTime()), r.now.getTime()];
+  const labels = window.map(shortDayLabel);
   const groups = new Map<string | null, ComponentLine[]>();
   for (const c of r.components) {
     const own = spans.get(c.id);
-    const downtime = new Map(own ? window.map((d, k) => [d, downtimeMs(own, c.id, dayStarts[k]!, Math.min(dayStarts[k + 1]!, r.now.getTime()))] as const) : []);
+    const downtime = own ? downtimeByWindow(own, c.id, dayStarts) : [];
     const line: ComponentLine = {
       id: c.id,
       name: c.name,
       description: c.description,
       status: status(c.status),
-      days: dayViews(r, window, events.get(c.id), downtime),
+      days: dayViews(r, window, labels, events.get(c.id), downtime),
       daysSummary: daysSummary(events.get(c.id), window),
       uptime: uptimeText(uptimeOver(own, c, span.from.getTime(), r.now.getTime())),
     };
     groups.set(c.group, [...(groups.get(c.group) ?? []), line]);
   }
-  const overall = await readPageStatus(r.db, r.reader.name, r.components);
+  const overall = await r.pageStatus();
   const count = (n: number, what: string) => `${n} ${plural(n, what)}`;
   const detail = [
     activeCards.length ? count(activeCards.length, 'active incident') : '',
@@ -795,7 +805,7 @@ export async function embedPage(r: SiteReading): Promise<EmbedPage> {
     loadIncidents(r.db, r.reader, { active: true }),
     loadMaintenances(r.db, r.reader, { statuses: [...activeMaintenanceStatuses] }),
   ]);
-  const overall = await readPageStatus(r.db, r.reader.name, r.components);
+  const overall = await r.pageStatus();
   const url = (path: string) => `${r.settings.publicUrl}${path}`;
   return {
     kind: 'embed',
