@@ -1,9 +1,8 @@
 // Tells subscribers of a maintenance window ahead of time: reminders MAINTENANCE_REMINDER_HOURS before it starts, queued in the outbox by the transaction that sets the window, withdrawn when it moves, starts or ends.
-import { and, eq, inArray } from 'drizzle-orm';
 import type { Tx } from '../../db/client.ts';
-import { deliveries, updates, type maintenances } from '../../db/schema.ts';
+import type { maintenances } from '../../db/schema.ts';
 import type { UpdateRow } from './updates.ts';
-import { enqueueDeliveries } from './outbox.ts';
+import { enqueueDeliveries, suppressPending } from './outbox.ts';
 
 const hourMs = 60 * 60 * 1000;
 
@@ -18,16 +17,7 @@ export function reminderMoments(hours: readonly number[], startsAt: Date, now: D
 
 /** Suppresses the window's reminders still waiting in the outbox, with `reason` as their last error. */
 async function withdrawReminders(tx: Tx, maintenanceId: string, reason: string): Promise<void> {
-  await tx
-    .update(deliveries)
-    .set({ status: 'suppressed', lastError: reason, leaseOwner: null, leaseUntil: null })
-    .where(
-      and(
-        eq(deliveries.status, 'pending'),
-        eq(deliveries.kind, 'reminder'),
-        inArray(deliveries.updateId, tx.select({ id: updates.id }).from(updates).where(eq(updates.maintenanceId, maintenanceId))),
-      ),
-    );
+  await suppressPending(tx, { maintenanceId }, ['reminder'], reason);
 }
 
 type MaintenanceRow = typeof maintenances.$inferSelect;

@@ -1,6 +1,8 @@
 // Enqueues deliveries for a committed update inside the publishing transaction, one row per recipient (person, channel, webhook).
-import { sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
+import { deliveries, updates } from '../../db/schema.ts';
+import type { DeliveryKind } from '../domain.ts';
 
 interface EnqueueInput {
   updateId: string;
@@ -55,4 +57,27 @@ export async function enqueueDeliveries(db: Queryable, input: EnqueueInput): Pro
         ON CONFLICT DO NOTHING`);
     }
   }
+}
+
+/**
+ * The statement that suppresses the pending deliveries of `kinds` queued against one incident's or one maintenance's
+ * updates, with `reason` as their last error (run it, or read its plan). It finds them through deliveries_once
+ * (update_id, kind, …): the status is written `+status`, so SQLite cannot pick deliveries_due (status, …) instead,
+ * which reads every pending delivery — 100,000 during a large fan-out — on every publish. (sqlite.org/optoverview.html,
+ * "Disqualifying WHERE clause terms using unary-'+'".)
+ */
+export function suppressPendingQuery(db: Queryable, of: { incidentId: string } | { maintenanceId: string }, kinds: readonly DeliveryKind[], reason: string) {
+  const ofUpdates = db
+    .select({ id: updates.id })
+    .from(updates)
+    .where('incidentId' in of ? eq(updates.incidentId, of.incidentId) : eq(updates.maintenanceId, of.maintenanceId));
+  return db
+    .update(deliveries)
+    .set({ status: 'suppressed', lastError: reason, leaseOwner: null, leaseUntil: null })
+    .where(and(inArray(deliveries.updateId, ofUpdates), inArray(deliveries.kind, [...kinds]), sql`+${deliveries.status} = 'pending'`));
+}
+
+/** Runs suppressPendingQuery. */
+export async function suppressPending(db: Queryable, of: { incidentId: string } | { maintenanceId: string }, kinds: readonly DeliveryKind[], reason: string): Promise<void> {
+  await suppressPendingQuery(db, of, kinds, reason);
 }

@@ -7,6 +7,7 @@ import type { CadenceSettings } from '../config.ts';
 import type { Claimed } from '../outbox/leases.ts';
 import { actorEmail, type Actor } from './context.ts';
 import { absolute, paths } from '../links.ts';
+import { suppressPending } from './outbox.ts';
 import { formatUtc, humanDuration } from '../text.ts';
 
 /** Delivery kinds that remind the comms lead; an update posted to the incident cancels those still pending. */
@@ -95,16 +96,7 @@ interface CadenceStep {
 
 /** Inside the publishing transaction: cancels the incident's pending reminders, then schedules the next round (a reminder before due, then overdueTimes). */
 export async function scheduleCadence(tx: Tx, settings: CadenceSettings, step: CadenceStep): Promise<void> {
-  await tx
-    .update(deliveries)
-    .set({ status: 'suppressed', lastError: 'an update was posted', leaseOwner: null, leaseUntil: null })
-    .where(
-      and(
-        eq(deliveries.status, 'pending'),
-        inArray(deliveries.kind, [...cadenceKinds]),
-        inArray(deliveries.updateId, tx.select({ id: updates.id }).from(updates).where(eq(updates.incidentId, step.incidentId))),
-      ),
-    );
+  await suppressPending(tx, { incidentId: step.incidentId }, cadenceKinds, 'an update was posted');
   if (!step.nextUpdateAt || step.draft) return;
   const due = step.nextUpdateAt.getTime();
   const interval = overdueIntervalMinutes(settings, step.severity, step.chosenMinutes);
