@@ -90,6 +90,18 @@ describe('maintenance notices, end to end', () => {
     expect(await count(f, 'deliveries', `WHERE kind = 'reminder' AND status = 'sent' AND update_id IN (SELECT id FROM updates WHERE maintenance_id = '${m.id}')`)).toBe(2);
   });
 
+  it('says how long is really left when a reminder goes late: after a mail outage the 24-hour reminder says 3 hours', async () => {
+    await schedule(48);
+    expect(await readerSubjects()).toHaveLength(1);
+    // The outbox sends nothing from the 24-hour moment until 3 hours before the start (a mail outage, say).
+    await clockTo(at(45));
+    await outbox.drain();
+    const reminder = (await sink.parsed()).filter((m) => m.envelopeTo.includes('reader@example.com'))[1]!;
+    expect(reminder.subject).toMatch(/^Reminder: Scheduled maintenance/);
+    expect(reminder.text).toContain('starts in 3 hours');
+    expect(reminder.text).not.toContain('24 hours');
+  });
+
   it('withdraws a reminder not yet sent when the window starts: no reminder arrives after the start', async () => {
     await schedule(48);
     // The outbox sends nothing while the clock runs past both reminder moments to the start (a mail outage, say).

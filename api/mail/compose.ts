@@ -95,6 +95,14 @@ const footerSlot = raw('\u0000footer\u0000');
 /** Headers every bulk email carries so out-of-office robots stay quiet. */
 const automatic = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'OOF, AutoReply' };
 
+/** "in 24 hours", "in an hour", "in 40 minutes": how long until a window starts, to the hour from an hour on. */
+export function startsIn(ms: number): string {
+  const minutes = Math.max(1, Math.round(ms / 60_000));
+  if (minutes < 60) return `in ${minutes === 1 ? 'a minute' : `${minutes} minutes`}`;
+  const hours = Math.round(minutes / 60);
+  return `in ${hours === 1 ? 'an hour' : `${hours} hours`}`;
+}
+
 /** A one-action link drawn as a button in the brand's accent (inline styles: mail clients drop style sheets). */
 const button = (s: MailSettings, href: string, label: string) =>
   html`<p style="margin:0 0 14px"><a href="${href}" style="display:inline-block;padding:10px 18px;border-radius:6px;background:${s.brand?.accent?.light ?? '#1f6feb'};color:#fff;text-decoration:none">${label}</a></p>`;
@@ -110,14 +118,17 @@ export function transactional(s: MailSettings, to: string, subject: string, text
  * The wording is rendered once per update (`bulk`); `personal` gives what differs per recipient. api/mail/bulk.ts
  * compiles the MIME once from this and stamps each copy, which matters at 100,000.
  */
-export function subscriberBulk(s: MailSettings, stored: UpdateFacts, kind: 'update' | 'reminder', hoursAhead = 0) {
+export function subscriberBulk(s: MailSettings, stored: UpdateFacts, kind: 'update' | 'reminder', reminderOf: { hoursAhead: number; startsInMs: number } = { hoursAhead: 0, startsInMs: 0 }) {
+  const { hoursAhead } = reminderOf;
   // Characters XML 1.0 forbids are dropped here, once per update, rather than from every recipient's copy.
   const update = { ...stored, externalSubject: dropXmlForbidden(stored.externalSubject), externalBody: dropXmlForbidden(stored.externalBody) };
   const reminder = kind === 'reminder';
   const subject = oneLine(`${reminder ? 'Reminder: ' : ''}${update.externalSubject}`);
   const link = pageUrl(s, update);
-  // A reminder goes out `hoursAhead` hours before the start (MAINTENANCE_REMINDER_HOURS); the wording below names the window.
-  const lead = reminder ? `A reminder: this planned maintenance starts in ${hoursAhead > 1 ? `${hoursAhead} hours` : 'an hour'}.` : '';
+  // A reminder is planned `hoursAhead` hours before the start (MAINTENANCE_REMINDER_HOURS), but says how long is
+  // really left when it is sent: after a mail outage the 24-hour reminder may go three hours before. The wording
+  // below names the window.
+  const lead = reminder ? `A reminder: this planned maintenance starts ${startsIn(reminderOf.startsInMs)}.` : '';
   const why = dropXmlForbidden(`You are receiving this because you subscribed to updates from ${s.pageName}.`);
   const body = html`${lead ? html`<p style="margin:0 0 14px"><strong>${lead}</strong></p>` : ''}
 <h1 style="font-size:20px;margin:0 0 16px">${subject}</h1>

@@ -4,7 +4,7 @@ import type { Queryable } from '../../db/client.ts';
 import { dropXmlForbidden } from '../characters.ts';
 import { incidents, maintenances, stakeholders, subscribers, updates } from '../../db/schema.ts';
 import { compileBulk } from '../mail/bulk.ts';
-import { briefingEmail, confirmationEmail, manageLinkEmail, noticeEmail, subscriberBulk, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
+import { briefingEmail, confirmationEmail, manageLinkEmail, noticeEmail, startsIn, subscriberBulk, type MailSettings, type SubjectFacts, type UpdateFacts } from '../mail/compose.ts';
 import type { MailMessage, MailTransport } from '../mail/transport.ts';
 import { loadNotices } from '../services/reminders.ts';
 import { loadOwnerReminders } from '../services/action-items.ts';
@@ -39,8 +39,8 @@ export function mailCourier(db: Queryable, settings: MailSettings, transport: Ma
 type BulkRecipient = Parameters<ReturnType<typeof subscriberBulk>['personal']>[0];
 
 /** An update's subscriber email, compiled once (api/mail/bulk.ts): returns each subscriber's copy, raw MIME included. */
-async function subscriberStamper(settings: MailSettings, update: UpdateFacts, kind: 'update' | 'reminder', hoursAhead: number) {
-  const { bulk, personal, personalHeaders } = subscriberBulk(settings, update, kind, hoursAhead);
+async function subscriberStamper(settings: MailSettings, update: UpdateFacts, kind: 'update' | 'reminder', reminderOf?: { hoursAhead: number; startsInMs: number }) {
+  const { bulk, personal, personalHeaders } = subscriberBulk(settings, update, kind, reminderOf);
   const { stamp } = await compileBulk(bulk, personalHeaders);
   return (recipient: BulkRecipient) => stamp(personal(recipient));
 }
@@ -114,15 +114,36 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
     const briefings = briefingRows(rows);
     const reports = new Map<string, ReliabilityReport>();
     for (const month of new Set(briefings.values())) reports.set(month, await monthReport({ db, clock: { now: () => now } }, month));
+    // A maintenance reminder names how long is left until the window as it stands now, and is not sent once the
+    // window started or stopped being scheduled (a start or a cancellation withdraws it too, in the same transaction).
+    const remindedIds = unique(rows.map((r) => (r.kind === 'reminder' && r.updateId ? updateMap.get(r.updateId)?.maintenanceId : null)));
+    const windows = new Map(
+      remindedIds.length
+        ? (await db.select({ id: maintenances.id, status: maintenances.status, scheduledFor: maintenances.scheduledFor }).from(maintenances).where(inArray(maintenances.id, remindedIds))).map((m) => [m.id, m])
+        : [],
+    );
+    const reminderOf = (row: Claimed, update: UpdateFacts): { skip: string } | { hoursAhead: number; startsInMs: number; lead: string } => {
+      const window = update.maintenanceId ? windows.get(update.maintenanceId) : undefined;
+      if (!window || window.status !== 'scheduled') return { skip: 'the window is no longer scheduled' };
+      const startsInMs = window.scheduledFor.getTime() - now.getTime();
+      if (startsInMs <= 0) return { skip: 'the window’s start has passed' };
+      return { hoursAhead: row.seq ?? 0, startsInMs, lead: startsIn(startsInMs) };
+    };
     // Each update's subscriber email is composed once per batch and stamped per subscriber.
     const stampers = new Map<string, (recipient: BulkRecipient) => MailMessage>();
+    const stamperKey = (row: Claimed, update: UpdateFacts) => {
+      if (row.kind !== 'reminder') return `${update.id}:${row.kind}`;
+      const r = reminderOf(row, update);
+      // A reminder's seq is its hours ahead: a 24-hour and a 1-hour reminder are two emails, each with its own lead.
+      return 'skip' in r ? null : `${update.id}:reminder:${r.hoursAhead}:${r.lead}`;
+    };
     for (const row of rows) {
       const update = row.updateId ? updateMap.get(row.updateId) : undefined;
-      // A maintenance reminder's seq is its hours ahead: a 24-hour and a 1-hour reminder are two emails.
-      const key = `${row.updateId}:${row.kind}:${row.seq ?? 0}`;
-      if (row.audience === 'subscriber' && (row.kind === 'update' || row.kind === 'reminder') && update && !stampers.has(key)) {
-        stampers.set(key, await subscriberStamper(settings, update, row.kind, row.seq ?? 0));
-      }
+      if (row.audience !== 'subscriber' || (row.kind !== 'update' && row.kind !== 'reminder') || !update) continue;
+      const key = stamperKey(row, update);
+      if (key === null || stampers.has(key)) continue;
+      const r = row.kind === 'reminder' ? reminderOf(row, update) : undefined;
+      stampers.set(key, await subscriberStamper(settings, update, row.kind, r && !('skip' in r) ? r : undefined));
     }
 
     return rows.map((row) => {
@@ -166,7 +187,9 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
         if (!sub.confirmedAt) return { skip: 'not confirmed' };
         if (row.kind === 'manage_link') return ready(manageLinkEmail(settings, recipient, row.id), bounced);
         if ((row.kind === 'update' || row.kind === 'reminder') && update) {
-          return ready(stampers.get(`${update.id}:${row.kind}:${row.seq ?? 0}`)!(recipient), bounced);
+          const r = row.kind === 'reminder' ? reminderOf(row, update) : undefined;
+          if (r && 'skip' in r) return r;
+          return ready(stampers.get(stamperKey(row, update)!)!(recipient), bounced);
         }
       }
       if (row.audience === 'stakeholder' && row.kind === 'briefing' && update) {
