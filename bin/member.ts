@@ -25,7 +25,7 @@ async function printLink(id: string, who: string) {
 
 try {
   if (command === 'add') {
-    const m = await addMember(services, commandLine, { email: values.email ?? '', name: values.name ?? '', role: values.role ?? '' });
+    const m = await addMember(services, commandLine, { email: values.email ?? '', name: values.name ?? '', role: values.role ?? '' }, { signInLink: false });
     console.error(`Added ${m.role} member "${m.name}" <${m.email}> (id ${m.id}).`);
     await printLink(m.id, m.email);
   } else if (command === 'link') {

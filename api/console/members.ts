@@ -81,7 +81,6 @@ export function memberRoutes(d: ConsoleDeps) {
     const values = { name: str(body.name), email: str(body.email).trim(), role: str(body.role) };
     try {
       const m = await addMember(d.services, actorOf(c), values);
-      await requestSignInLink(d.services, { email: m.email });
       return membersScreen(d, c, { ...none(), notice: `Added ${m.name} as ${m.role}. A sign-in link is on its way to ${m.email}; it works once, for ${minutes} minutes.` });
     } catch (e) {
       return again(c, e, 'add', values);

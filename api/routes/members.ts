@@ -35,7 +35,7 @@ const add = createRoute({
   method: 'post',
   path: '/members',
   tags: ['members'],
-  summary: 'Add a team member (they sign in by emailed link or SSO)',
+  summary: 'Add a team member and email them a one-time sign-in link (they sign in by emailed link or SSO)',
   security: bearer,
   middleware: [requireRole('admin')] as const,
   request: { body: { content: { 'application/json': { schema: memberInput } }, required: true } },

@@ -10,6 +10,7 @@ import { email, line } from '../routes/schemas.ts';
 import { recordAudit } from './audit.ts';
 import { type Actor, actorKey, type Services, withTransaction } from './context.ts';
 import { endMemberSessions } from './sessions.ts';
+import { requestSignInLink } from './stakeholder-sign-in.ts';
 import { roles, type Role } from './tokens.ts';
 
 /** `{ email, name, role }` (SPEC "People"): the body of POST /api/v1/members. */
@@ -67,9 +68,12 @@ export async function hasAdminMember(db: Queryable): Promise<boolean> {
 
 /**
  * Adds a member (admin only). Validates `{ email, name, role }` itself (422 naming each bad field), lower-cases the
- * address, and writes the member and its audit row in one transaction. 409 when the address is already a member's.
+ * address, and writes the member, its audit row and an emailed one-time sign-in link (through the outbox) in one
+ * transaction, whichever door it came through. 409 when the address is already a member's.
+ * `signInLink: false` where the person is already on their way in or gets it otherwise: the first run's link and a
+ * single sign-on (both add the member as they sign in), and `npm run member add` (which prints one).
  */
-export async function addMember(s: Pick<Services, 'db' | 'clock' | 'tx'>, actor: Actor, input: unknown): Promise<Member> {
+export async function addMember(s: Pick<Services, 'db' | 'clock' | 'tx'>, actor: Actor, input: unknown, options: { signInLink?: boolean } = {}): Promise<Member> {
   authorize(actor, 'addMember');
   const m = parsed(memberInput, input, 'member');
   const now = s.clock.now();
@@ -82,6 +86,7 @@ export async function addMember(s: Pick<Services, 'db' | 'clock' | 'tx'>, actor:
       .returning();
     if (!row) throw new ConflictError(`${address} is already a member.`);
     await recordAudit(tx, { at: now, actor: actor, action: 'member.added', subjectType: 'member', subjectId: row.id, detail: { email: address, role: m.role, by: actorKey(actor) } });
+    if (options.signInLink !== false) await requestSignInLink({ ...s, tx }, { email: address });
     return row;
   });
 }

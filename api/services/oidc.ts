@@ -117,7 +117,7 @@ export function oidcSignIn(settings: OidcSettings, publicUrl: string): OidcSignI
           }
           const name = line(120).safeParse(claims.name);
           const role = roleFromClaim(claims[settings.roleClaim]) ?? 'viewer';
-          member = await addMember({ ...s, tx }, systemActor('single sign-on'), { email, name: name.success ? name.data : email.split('@')[0], role });
+          member = await addMember({ ...s, tx }, systemActor('single sign-on'), { email, name: name.success ? name.data : email.split('@')[0], role }, { signInLink: false });
         }
         const actor = memberActor(member);
         const session = await openSession(tx, now, actor);

@@ -59,7 +59,7 @@ async function holderByEmail(tx: Queryable, email: string): Promise<LinkHolder |
  * known: unknown and suppressed addresses, and addresses over the hourly limit, are silently ignored.
  * Returns whether a link was queued, for tests and the audit trail only; callers must not show it.
  */
-export async function requestSignInLink(s: Pick<Services, 'db' | 'clock'>, input: { email: string; next?: string | null | undefined }): Promise<boolean> {
+export async function requestSignInLink(s: Pick<Services, 'db' | 'clock' | 'tx'>, input: { email: string; next?: string | null | undefined }): Promise<boolean> {
   const now = s.clock.now();
   const email = input.email.trim().toLowerCase();
   return withTransaction(s, async (tx) => {
@@ -258,7 +258,7 @@ export async function redeemSignInLink(
     if (!link.memberId && !link.stakeholderId) {
       // The first run's link: spent only while no admin exists; it makes the person who spends it the first admin.
       if (await hasAdminMember(tx)) return null;
-      const added = await addMember({ ...s, tx }, systemActor('first run'), { ...firstAdmin, role: 'admin' });
+      const added = await addMember({ ...s, tx }, systemActor('first run'), { ...firstAdmin, role: 'admin' }, { signInLink: false });
       holder = memberActor(added);
     }
     if (!holder) return null;
