@@ -75,6 +75,14 @@ describe('the badges', () => {
     // A component the incident did not touch keeps its badge byte for byte (and so its ETag).
     expect(await text('/badge/dashboard.svg')).toContain('Operational');
   });
+
+  it('takes an archived component’s badge away at once, not at the next full render', async () => {
+    expect((await f.get('/badge/dashboard.svg')).status).toBe(200);
+    expect((await f.call('DELETE', '/api/v1/components/dashboard')).status).toBe(204);
+    await f.rendered();
+    expect((await f.get('/badge/dashboard.svg')).status).toBe(404);
+    expect((await f.get('/badge/api.svg')).status).toBe(200);
+  });
 });
 
 describe('the embed page', () => {

@@ -110,6 +110,10 @@ export interface SiteOutput {
    * Returns the files that changed.
    */
   replaceFiles(files: SiteFile[]): Promise<EncodedFile[]>;
+  /** The site files (no variants) the live release holds under `folder` ("badge"), as site paths ("badge/api.svg"). */
+  liveFiles(folder: string): string[];
+  /** Removes files from the live release, each with its variants; returns the paths that were there. */
+  removeFiles(paths: string[]): string[];
   /** Every site file of a release folder with its variants, as on disk. */
   readRelease(dir: string): Promise<EncodedFile[]>;
   /** The named site files of a release, re-encoded from the raw file so the variants always match it; missing ones are left out. */
@@ -234,6 +238,19 @@ export function siteOutput(dataDir: string): SiteOutput {
         for (const [aside] of staged) rmSync(aside, { force: true });
         throw e;
       }
+    },
+    liveFiles(folder) {
+      const live = realpathSync(current);
+      return filesUnder(join(live, folder))
+        .map((full) => relative(live, full))
+        .filter((path) => !isVariant(path) && !basename(path).startsWith('.'));
+    },
+    removeFiles(paths) {
+      const live = realpathSync(current);
+      const removed = paths.filter((path) => existsSync(join(live, path)));
+      // Variants first, as in replaceFiles: a file is never served with a compressed copy it no longer has.
+      for (const path of removed) for (const [file] of diskFiles({ path, raw: Buffer.alloc(0), gzip: null, br: null })) rmSync(join(live, file), { force: true });
+      return removed;
     },
     async readRelease(dir) {
       const files: EncodedFile[] = [];

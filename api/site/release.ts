@@ -107,9 +107,10 @@ export async function renderRelease(i: RenderInputs): Promise<FullRender> {
   }
 }
 
-/** The files an incremental render changed, in the order they went live, and the history months it saw. */
+/** The files an incremental render changed, in the order they went live, those it removed, and the history months it saw. */
 export interface ChangeRender {
   changed: EncodedFile[];
+  removed: string[];
   months: Month[] | null;
 }
 
@@ -125,7 +126,7 @@ export async function renderChanges(
   i: RenderInputs,
   targets: Set<Target>,
   knownMonths: Month[],
-  onStep: (changed: EncodedFile[]) => void = () => {},
+  onStep: (changed: EncodedFile[], removed: string[]) => void = () => {},
 ): Promise<ChangeRender> {
   const a = readers.public;
   const r = await readSite(i.db, a, i.settings, i.clock.now());
@@ -133,14 +134,20 @@ export async function renderChanges(
   const incidentIds = ids('incident:');
   const maintenanceIds = ids('maintenance:');
   const first: SiteFile[] = [...(await pages(i, await incidentPages(r, incidentIds))), ...(await pages(i, await maintenancePages(r, maintenanceIds)))];
+  let gone: string[] = [];
   if (targets.has('json')) {
     first.push(...(await statuspageFiles(r, ['polled'])));
-    // The badges and the embed page show what the JSON and the front page show, so they move with them.
-    first.push(...(await badgeFiles(r)));
+    // The badges and the embed page show what the JSON and the front page show, so they move with them; the badge
+    // of a component archived since goes (404), not left saying what it said last.
+    const badges = await badgeFiles(r);
+    first.push(...badges);
+    const current = new Set(badges.map((b) => b.path));
+    gone = i.output.liveFiles('badge').filter((path) => !current.has(path));
   }
   if (targets.has('index')) first.push(await page(i, await embedPage(r)), await page(i, await indexPage(r)));
   const changed = await i.output.replaceFiles(first);
-  onStep(changed);
+  const removed = i.output.removeFiles(gone);
+  onStep(changed, removed);
   // What customers look at is live: requests waiting since the render began are answered before the second step.
   await breathe();
 
@@ -177,6 +184,6 @@ export async function renderChanges(
   if (maintenanceIds.length > 0) then.push(await maintenanceCalendarFile(i.db, i.settings, r.now));
   await breathe();
   const later = await i.output.replaceFiles(then);
-  onStep(later);
-  return { changed: [...changed, ...later], months };
+  onStep(later, []);
+  return { changed: [...changed, ...later], removed, months };
 }

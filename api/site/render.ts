@@ -133,8 +133,9 @@ async function renderIncrement(c: RenderContext, row: OutputRow, latest: number)
   }
   const started = performance.now();
   try {
-    const { changed } = await renderChanges(c.inputs, targets, monthsIn(c.live), (step) => c.live.apply(c.live.generation, step));
-    const paths = changed.map((f) => f.path);
+    const { changed, removed } = await renderChanges(c.inputs, targets, monthsIn(c.live), (step, gone) => c.live.apply(c.live.generation, step, gone));
+    // A follower reads each path again; one no longer on disk is one it drops.
+    const paths = [...changed.map((f) => f.path), ...removed];
     if (paths.length > 0) {
       const g = { through: plan.through, release: row.release!, renderKey: c.renderKey, paths };
       const generation = await recordGeneration(db, c.outputId, c.owner, row, g, c.inputs.clock.now());
