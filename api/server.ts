@@ -21,6 +21,7 @@ import { loadTemplates } from './templates.ts';
 import { consoleMount } from './console/routes.ts';
 import { startSite } from './site/start.ts';
 import { createSupervisor } from './supervisor.ts';
+import { housekeeping } from './services/housekeeping.ts';
 
 export const templatesDir = fileURLToPath(new URL('../templates', import.meta.url));
 
@@ -80,10 +81,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   const interval = options.schedulerIntervalMs ?? 15_000;
   if (interval > 0) {
+    const tidy = housekeeping(services);
     const scheduler = createSupervisor({
       run: async () => {
         await advanceMaintenances(services);
         await queueReliabilityBriefing(services, config.reportDay);
+        await tidy();
       },
       pollMs: interval,
       onFailure: (e, attempt, retryIn) => log(`scheduler failed (try ${attempt}, again in ${Math.round(retryIn / 1000)} s): ${e.message}`),
