@@ -10,7 +10,7 @@ import { email, line } from '../routes/schemas.ts';
 import { recordAudit } from './audit.ts';
 import { type Actor, actorKey, type Services, withTransaction } from './context.ts';
 import { endMemberSessions } from './sessions.ts';
-import { requestSignInLink } from './stakeholder-sign-in.ts';
+import { requestSignInLink } from './sign-in-links.ts';
 import { roles, type Role } from './tokens.ts';
 
 /** `{ email, name, role }` (SPEC "People"): the body of POST /api/v1/members. */
