@@ -42,7 +42,7 @@ interface Template {
   name: string;
   description: string;
   statuses: string[];
-  variables: { name: string; description: string; required: boolean; example: string; audience: 'both' | 'internal' }[];
+  variables: { name: string; label: string; description: string; required: boolean; example: string; audience: 'both' | 'internal' }[];
 }
 
 interface Wordings {
@@ -187,9 +187,10 @@ async function askVariables(template: Template, given: Record<string, string>) {
   for (const v of template.variables) {
     if (vars[v.name] !== undefined) continue;
     const answer = answered(await p.text({
-      message: `${v.name}${v.audience === 'internal' ? ' (insiders only)' : ''}${v.required ? '' : ' (optional, Enter to skip)'}: ${v.description}`,
+      // The template's plain words first; the variable's name after them, as --var takes it next time.
+      message: `${v.label} [${v.name}]${v.audience === 'internal' ? ' (insiders only)' : ''}${v.required ? '' : ' (optional, Enter to skip)'}: ${v.description}`,
       placeholder: v.example,
-      validate: (x) => (v.required && !x?.trim() ? `${v.name} is required` : undefined),
+      validate: (x) => (v.required && !x?.trim() ? `${v.label} is required` : undefined),
     }));
     if (answer?.trim()) vars[v.name] = answer;
   }

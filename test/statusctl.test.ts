@@ -241,20 +241,21 @@ describe('statusctl in a terminal', () => {
     t.send(`Sign-in is failing${enter}`);
     at = await t.waitFor('Internal title', at);
     t.send(`Auth DB failover stuck${enter}`);
-    at = await t.waitFor('symptom', at);
+    at = await t.waitFor('What users are seeing [symptom]', at);
     t.send(`Customers cannot sign in.${enter}`);
-    at = await t.waitFor('workaround', at);
+    at = await t.waitFor('Workaround for users [workaround]', at);
     t.send(enter);
-    at = await t.waitFor('hypothesis', at);
+    at = await t.waitFor('Working theory [hypothesis]', at);
     t.send(`Replica lag after failover.${enter}`);
-    at = await t.waitFor('leadership_ask', at);
+    at = await t.waitFor('What we need from leadership [leadership_ask]', at);
     t.send(enter);
     at = await t.waitFor('Affected components', at);
     t.send(`${down}${space}${enter}`); // Dashboard
     at = await t.waitFor('Impact on Dashboard', at);
     t.send(enter); // major outage
     at = await t.waitFor('Internal wording', at);
-    expect(t.output.slice(at)).toContain('Replica lag after failover.');
+    // The wording under its heading may reach the terminal a moment after the heading: wait for it, not read at once.
+    await t.waitFor('Replica lag after failover.', at);
     expect(t.output).toContain('Investigating: Sign-in is failing');
     expect(t.output).toContain('Who will be told: public page');
     at = await t.waitFor('Publish this SEV1 incident?', at);
