@@ -143,6 +143,34 @@ describe('a console for a tired person', () => {
     expect(minorNotice).toContain('Subscribers: not told at this severity');
   });
 
+  it('after Schedule maintenance and after a maintenance update, the page says what was sent to whom, once', async () => {
+    await confirmedSubscriber(f, 'planner@example.com');
+    // This file's tests share one database: count whoever subscribed so far (none of them filters components).
+    const readers = Number((await f.services.db.$client.execute('SELECT count(*) AS n FROM subscribers WHERE confirmed_at IS NOT NULL')).rows[0]!.n);
+    const emails = (n: number) => `${n} ${n === 1 ? 'email' : 'emails'}`;
+    const scheduled = await post('/internal/maintenances/new/', { title: 'Network upgrade', scheduledFor: '2026-12-03T02:00', scheduledUntil: '2026-12-03T04:00', component: 'api', template: 'maintenance-scheduled', 'var.expected_impact': 'Short pauses.', action: 'publish' });
+    expect(scheduled.status).toBe(303);
+    const at = scheduled.headers.get('location')!;
+    expect(at).toMatch(/^\/internal\/maintenances\/[a-z0-9]+\/$/);
+    const cookie = /status_posted=[^;]+/.exec(scheduled.headers.get('set-cookie') ?? '')![0];
+    const landed = await get(at, 'comms', cookie);
+    const notice = readableText(/<div class="notice confirmation" role="status" id="posted">([\s\S]*?)<\/div>/.exec(await landed.text())?.[1] ?? '');
+    expect(notice).toContain('Maintenance update posted: Scheduled, by Casey Comms');
+    expect(notice).toContain('Status page: published on the public page and feed');
+    expect(notice).toContain(`Subscribers: ${emails(readers)} queued`);
+    // The 24-hour reminder is not the announcement's fan-out: it is said apart, with when it goes.
+    expect(notice).toMatch(new RegExp(`Reminders: ${emails(readers)} to subscribers before the start, the first at .*02:00 UTC`));
+    expect(notice).toMatch(/Webhooks: (\d+ webhooks? called|none \(no webhook subscriber\))/);
+    expect(notice).toContain('Executives: not told of maintenance');
+    expect(await (await get(at)).text()).not.toContain('id="posted"');
+
+    const version = /name="version" value="(\d+)"/.exec(await (await get(at)).text())![1]!;
+    const started = await post(`${at}updates`, { status: 'in_progress', template: 'maintenance-started', action: 'publish', version });
+    expect(started.status).toBe(303);
+    const page = await (await get(at, 'comms', /status_posted=[^;]+/.exec(started.headers.get('set-cookie') ?? '')![0])).text();
+    expect(readableText(page)).toContain('Maintenance update posted: In progress, by Casey Comms');
+  });
+
   it('edits a component’s description in the components screen, and an emptied field removes it', async () => {
     const screen = await (await get('/internal/admin/components/', 'admin')).text();
     expect(screen).toMatch(/<label for="description-api">Description of api<\/label>/);

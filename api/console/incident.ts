@@ -14,7 +14,7 @@ import { incidentPages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables } from '../templates.ts';
 import { chosenVariables, swappedTemplateNote, templateChoices, templatesFor, variableFields, wordingsView } from './declare.ts';
 import { componentsFieldset, formKeyField, formKeyOf, count, counted, dueText, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
-import { links, actorOf, redirectAfterPublish, screen, subjectScreen, takePosted, type ConsoleDeps } from './screen.ts';
+import { links, actorOf, publishConfirmation, redirectAfterPublish, screen, subjectScreen, takePosted, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
 const str = (v: Body[string] | undefined) => (typeof v === 'string' ? v : '');
@@ -155,33 +155,6 @@ ${rows.map(({ recipientKind, c }) =>
 }
 
 /** Post update; its preview sits just above its buttons (console.js refills #update-preview as the comms lead types). */
-/** Recipients of one update per audience, counted from its deliveries (queued in the publishing transaction); suppressed addresses are not sent to. */
-const queued = (progress: Map<string, DeliveryCounts>, audience: string) => {
-  const c = progress.get(audience);
-  return c ? c.pending + c.sent + c.failed : 0;
-};
-
-/**
- * After Publish, Post update or Resolve: what was sent to whom, by audience (status page, subscribers, webhooks,
- * executives, chat channels), for the update the publish just posted (redirectAfterPublish). An audience the update did not tell says so.
- */
-function confirmation(incident: IncidentView, update: IncidentView['updates'][number], progress: Map<string, DeliveryCounts>) {
-  const told = update.audiences;
-  const line = (who: string, included: boolean, n: number, noun: string, how: string) =>
-    html`<li><strong>${who}:</strong> ${included ? (n ? `${counted(n, noun)} ${how}` : `none (nobody to ${how.replace(/^by /, '')})`) : 'not told at this severity'}</li>`;
-  return html`<div class="notice confirmation" role="status" id="posted">
-<h3>${incidentStatusLabel[update.status as IncidentStatus] ?? update.status} update posted, by ${update.author}</h3>
-<p>What was sent to whom (emails and messages go out from the outbox; progress is in the table below):</p>
-<ul>
-<li><strong>Status page:</strong> ${told.public ? html`published on the <a href="${links.publicIncident(incident.id)}">public page</a> and feed` : 'not published: this severity stays internal'}</li>
-${line('Subscribers', told.subscribers, queued(progress, 'subscriber'), 'email', 'queued')}
-${line('Webhooks', told.subscribers, queued(progress, 'webhook'), 'webhook', 'called')}
-${line('Executives', told.stakeholders, queued(progress, 'stakeholder'), 'briefing email', 'queued')}
-${line('Chat channels', told.stakeholders, queued(progress, 'channel'), 'channel', 'messaged')}
-</ul>
-</div>`;
-}
-
 function updateForm(d: ConsoleDeps, incident: IncidentView, v: UpdateValues, errors: Errors, components: ComponentState[], preview: PanelState['preview'], note?: string) {
   const template = d.services.templates.get(v.template);
   const statuses = updateStatuses.filter((s) => incidentTransitionError(incident.status, s) === null);
@@ -315,7 +288,7 @@ async function panel(d: ConsoleDeps, c: Context, incident: IncidentView, state: 
   const [progress, components] = await Promise.all([incident.updates[0] ? deliveryProgress(d.services.db, incident.updates[0].id) : new Map(), listComponents(d.services.db, 'internal')]);
   const active = isActiveIncident(incident.status);
   const due = incident.nextUpdateAt && active ? dueText(incident.nextUpdateAt, now) : null;
-  const postedId = takePosted(d, c, incident.id);
+  const postedId = takePosted(d, c, links.incident(incident.id));
   const posted = postedId ? incident.updates.find((u) => u.id === postedId) : undefined;
   const postedProgress = posted ? (posted.id === incident.updates[0]?.id ? progress : await deliveryProgress(d.services.db, posted.id)) : null;
   const update = state.values?.form === 'update' ? state.values : defaultUpdate(d, incident, 'update');
@@ -324,7 +297,7 @@ async function panel(d: ConsoleDeps, c: Context, incident: IncidentView, state: 
   return html`<section class="console-panel" aria-labelledby="console-heading">
 <h2 id="console-heading">Comms console: ${incident.internalTitle}</h2>
 ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
-${posted && postedProgress ? confirmation(incident, posted, postedProgress) : ''}
+${posted && postedProgress ? publishConfirmation(`${incidentStatusLabel[posted.status as IncidentStatus] ?? posted.status} update posted, by ${posted.author}`, posted, postedProgress, links.publicIncident(incident.id)) : ''}
 <dl class="facts">
 <dt>Severity</dt><dd>${incident.severity}</dd>
 <dt>Status</dt><dd>${incidentStatusLabel[incident.status]}</dd>

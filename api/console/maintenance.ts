@@ -11,9 +11,11 @@ import { previewMaintenance, previewMaintenanceUpdate } from '../services/previe
 import { maintenancePages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables, type Template } from '../templates.ts';
 import { chosenVariables, templateChoices, variableFields, wordingsView } from './declare.ts';
-import { componentsFieldset, formKeyField, formKeyOf, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
+import { componentsFieldset, counted, formKeyField, formKeyOf, errorsFrom, errorSummary, input, select, type Errors } from './form.ts';
 import { requireUseCase } from './roles.ts';
-import { links, actorOf, screen, subjectScreen, type ConsoleDeps } from './screen.ts';
+import { links, actorOf, publishConfirmation, redirectAfterPublish, screen, subjectScreen, takePosted, type ConsoleDeps } from './screen.ts';
+import { deliveryProgress, scheduledReminders } from '../services/deliveries.ts';
+import { formatUtc } from '../text.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;
 const str = (v: Body[string] | undefined) => (typeof v === 'string' ? v : '');
@@ -147,7 +149,19 @@ function nextStatuses(m: MaintenanceView): MaintenanceStatus[] {
 
 type Preview = Parameters<typeof wordingsView>[0];
 
-function panel(d: ConsoleDeps, m: MaintenanceView, v: UpdateValues | null, errors: Errors, preview: Preview | null) {
+async function panel(d: ConsoleDeps, c: Context, m: MaintenanceView, v: UpdateValues | null, errors: Errors, preview: Preview | null) {
+  // After Schedule, Post update or Cancel: what went to whom, once (redirectAfterPublish).
+  const postedId = takePosted(d, c, links.maintenance(m.id));
+  const posted = postedId ? m.updates.find((u) => u.id === postedId) : undefined;
+  let confirmation: unknown = '';
+  if (posted) {
+    const [progress, reminders] = await Promise.all([deliveryProgress(d.services.db, posted.id), scheduledReminders(d.services.db, posted.id)]);
+    const extra = reminders.count
+      ? html`<li><strong>Reminders:</strong> ${counted(reminders.count, 'email')} to subscribers before the start, the first at <time datetime="${reminders.first!.toISOString()}">${formatUtc(reminders.first!, d.services.clock.now())}</time></li>`
+      : '';
+    const heading = `Maintenance update posted: ${maintenanceStatusLabel[posted.status as MaintenanceStatus] ?? posted.status}, by ${posted.author}`;
+    confirmation = publishConfirmation(heading, posted, progress, links.publicMaintenance(m.id), { notTold: 'not told of maintenance', extra });
+  }
   const statuses = nextStatuses(m);
   const status = v?.status ?? statuses.find((s) => s !== m.status) ?? statuses[0] ?? m.status;
   const templates = templatesFor(d, status);
@@ -156,6 +170,7 @@ function panel(d: ConsoleDeps, m: MaintenanceView, v: UpdateValues | null, error
   const cancellable = maintenanceTransitionError(m.status, 'cancelled') === null;
   return html`<section class="console-panel" aria-labelledby="console-heading">
 <h2 id="console-heading">Comms console: ${m.internalTitle}</h2>
+${confirmation}
 <dl class="facts"><dt>Status</dt><dd>${maintenanceStatusLabel[m.status]}</dd>
 <dt>Window</dt><dd><time datetime="${m.scheduledFor.toISOString()}">${m.scheduledFor.toISOString().slice(0, 16).replace('T', ' ')}</time> to <time datetime="${m.scheduledUntil.toISOString()}">${m.scheduledUntil.toISOString().slice(0, 16).replace('T', ' ')} UTC</time></dd>
 <dt>Components</dt><dd>${m.components.map((x) => x.name).join(', ')}</dd></dl>
@@ -190,7 +205,7 @@ ${formKeyField()}
 
 async function maintenanceScreen(d: ConsoleDeps, c: Context, id: string, v: UpdateValues | null = null, errors: Errors = new Map(), status = 200, preview: Preview | null = null) {
   const page = async (r: SiteReading) => (await maintenancePages(r, [id]))[0];
-  const withScript = async (m: MaintenanceView) => `${await panel(d, m, v, errors, preview)}\n<script src="/internal/console.js" defer></script>`;
+  const withScript = async (m: MaintenanceView) => `${await panel(d, c, m, v, errors, preview)}\n<script src="/internal/console.js" defer></script>`;
   return subjectScreen(d, c, page, () => getMaintenance(d.services, id), withScript, status);
 }
 
@@ -215,8 +230,8 @@ async function postMaintenance(d: ConsoleDeps, c: Context, id: string, v: Update
   if (found.length || !parsed.success) return maintenanceScreen(d, c, id, v, errorsFrom(found, toField), 422);
   if (action === 'preview') return maintenanceScreen(d, c, id, v, new Map(), 200, await previewMaintenanceUpdate(d.services, actorOf(c), id, body));
   try {
-    await postMaintenanceUpdate(d.services, actorOf(c), id, { ...(parsed.data as MaintenanceUpdateInput), idempotencyKey: v.idempotencyKey }, /^\d+$/.test(v.version) ? Number(v.version) : m.version);
-    return c.redirect(links.maintenance(id), 303);
+    const posted = await postMaintenanceUpdate(d.services, actorOf(c), id, { ...(parsed.data as MaintenanceUpdateInput), idempotencyKey: v.idempotencyKey }, /^\d+$/.test(v.version) ? Number(v.version) : m.version);
+    return redirectAfterPublish(d, c, posted, links.maintenance(id));
   } catch (e) {
     if (e instanceof ValidationError) return maintenanceScreen(d, c, id, v, errorsFrom(e.errors ?? [], toField), 422);
     if (e instanceof ConflictError) {
@@ -245,7 +260,7 @@ export function maintenanceRoutes(d: ConsoleDeps) {
     try {
       if (str(body.action) === 'preview') return scheduleScreen(d, c, v, errors, await previewMaintenance(d.services, actorOf(c), checked));
       const m = await scheduleMaintenance(d.services, actorOf(c), { ...checked, idempotencyKey: formKeyOf(body) });
-      return c.redirect(links.maintenance(m.id), 303);
+      return redirectAfterPublish(d, c, m, links.maintenance(m.id));
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       return scheduleScreen(d, c, v, errorsFrom(e.errors ?? [], fieldOf), null, 422);

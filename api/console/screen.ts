@@ -11,6 +11,10 @@ import { NotFoundError } from '../errors.ts';
 import { consolePage, notFoundPage, readSite, type LinkView, type PageView, type SiteReading, type SiteSettings } from '../site/view-model.ts';
 import type { Html } from './form.ts';
 import { escapeHtml } from '../html.ts';
+import { html } from 'hono/html';
+import type { ReachFlags } from '../domain.ts';
+import type { DeliveryCounts } from '../services/deliveries.ts';
+import { counted } from './form.ts';
 
 export interface ConsoleDeps {
   services: Services;
@@ -33,6 +37,7 @@ export const links = {
   maintenance: (id: string) => `/internal/maintenances/${id}/`,
   incident: (id: string) => `/internal/incidents/${id}/`,
   publicIncident: (id: string) => `/incidents/${id}/`,
+  publicMaintenance: (id: string) => `/maintenances/${id}/`,
   components: '/internal/admin/components/',
   stakeholders: '/internal/admin/stakeholders/',
   subscribers: '/internal/admin/subscribers/',
@@ -42,27 +47,63 @@ export const links = {
   outbox: '/internal/admin/outbox/',
 };
 
-/** Names the update a console publish just posted, for the incident page it lands on; read once. */
+/** Names the update a console publish just posted, for the incident or maintenance page it lands on; read once. */
 const postedCookie = 'status_posted';
-const postedPath = (incidentId: string) => links.incident(incidentId);
 const secureCookies = (d: ConsoleDeps) => d.settings.publicUrl.startsWith('https:');
 
 /**
- * Where a console publish lands (303): the incident page, told by a one-time cookie which update was just posted, so
- * the page confirms what was sent to whom while its address stays `/internal/incidents/{id}/` (SPEC).
+ * Where a console publish lands (303): the subject's console page (`path`, the incident's by default), told by a
+ * one-time cookie which update was just posted, so the page confirms what was sent to whom while its address stays
+ * `/internal/incidents/{id}/` or `/internal/maintenances/{id}/` (SPEC).
  */
-export function redirectAfterPublish(d: ConsoleDeps, c: Context, incident: { id: string; updates: { id: string }[] }) {
-  const latest = incident.updates[0];
-  if (latest) setCookie(c, postedCookie, latest.id, { httpOnly: true, secure: secureCookies(d), sameSite: 'Strict', path: postedPath(incident.id), maxAge: 300 });
-  return c.redirect(links.incident(incident.id), 303);
+export function redirectAfterPublish(d: ConsoleDeps, c: Context, subject: { id: string; updates: { id: string }[] }, path = links.incident(subject.id)) {
+  const latest = subject.updates[0];
+  if (latest) setCookie(c, postedCookie, latest.id, { httpOnly: true, secure: secureCookies(d), sameSite: 'Strict', path, maxAge: 300 });
+  return c.redirect(path, 303);
 }
 
-/** The id of the update a publish just posted on this incident, if the page is the one that publish landed on; clears it. */
-export function takePosted(d: ConsoleDeps, c: Context, incidentId: string): string | undefined {
+/** The id of the update a publish just posted, if the page at `path` is the one that publish landed on; clears it. */
+export function takePosted(d: ConsoleDeps, c: Context, path: string): string | undefined {
   const id = getCookie(c, postedCookie);
   if (!id) return undefined;
-  deleteCookie(c, postedCookie, { path: postedPath(incidentId), secure: secureCookies(d) });
+  deleteCookie(c, postedCookie, { path, secure: secureCookies(d) });
   return id;
+}
+
+/** Recipients of one update per audience, counted from its deliveries (queued in the publishing transaction); suppressed addresses are not sent to. */
+const queued = (progress: Map<string, DeliveryCounts>, audience: string) => {
+  const c = progress.get(audience);
+  return c ? c.pending + c.sent + c.failed : 0;
+};
+
+/**
+ * After a console publish (an incident's or a maintenance's): what was sent to whom, by audience (status page,
+ * subscribers, webhooks, executives, chat channels), for the update the publish just posted (redirectAfterPublish).
+ * `heading` names the update; `publicHref` is the subject's public page; `extra` is one more <li> (a maintenance's
+ * reminders). An audience the update did not tell says `notTold`.
+ */
+export function publishConfirmation(
+  heading: string,
+  update: { audiences: ReachFlags },
+  progress: Map<string, DeliveryCounts>,
+  publicHref: string,
+  { notTold = 'not told at this severity', extra = '' }: { notTold?: string; extra?: unknown } = {},
+) {
+  const told = update.audiences;
+  const line = (who: string, included: boolean, n: number, noun: string, how: string, nobody: string) =>
+    html`<li><strong>${who}:</strong> ${included ? (n ? `${counted(n, noun)} ${how}` : `none (${nobody})`) : notTold}</li>`;
+  return html`<div class="notice confirmation" role="status" id="posted">
+<h3>${heading}</h3>
+<p>What was sent to whom (emails and messages go out from the outbox; progress is in the table below):</p>
+<ul>
+<li><strong>Status page:</strong> ${told.public ? html`published on the <a href="${publicHref}">public page</a> and feed` : 'not published: this severity stays internal'}</li>
+${line('Subscribers', told.subscribers, queued(progress, 'subscriber'), 'email', 'queued', 'no confirmed subscription covers these components')}
+${line('Webhooks', told.subscribers, queued(progress, 'webhook'), 'webhook', 'called', 'no webhook subscriber')}
+${line('Executives', told.stakeholders, queued(progress, 'stakeholder'), 'briefing email', 'queued', 'no stakeholder')}
+${line('Chat channels', told.stakeholders, queued(progress, 'channel'), 'channel', 'messaged', 'no chat channel')}
+${extra}
+</ul>
+</div>`;
 }
 
 /**

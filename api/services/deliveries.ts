@@ -15,8 +15,9 @@ export async function deliveryCounts(db: Queryable, subjectId: string): Promise<
     SELECT d.update_id, d.status, count(*) AS n FROM deliveries d
     JOIN updates u ON u.id = d.update_id
     WHERE (u.incident_id = ${subjectId} OR u.maintenance_id = ${subjectId})
-      -- Reminders to the comms lead are scheduled ahead and mostly cancelled: they are not the update's fan-out.
-      AND d.kind NOT IN ('due_reminder', 'overdue', 'alerts_resolved', 'alerts_still_firing')
+      -- Reminders (to the comms lead, and subscribers' ahead of a maintenance window) are scheduled ahead and often
+      -- withdrawn: they are not the update's fan-out.
+      AND d.kind NOT IN ('due_reminder', 'overdue', 'alerts_resolved', 'alerts_still_firing', 'reminder')
     GROUP BY d.update_id, d.status`);
   const counts = new Map<string, DeliveryCounts>();
   for (const r of rows) {
@@ -29,13 +30,14 @@ export async function deliveryCounts(db: Queryable, subjectId: string): Promise<
 
 /**
  * Delivery progress of one update's fan-out per recipient kind ("subscriber", "stakeholder", "webhook", "channel";
- * the `audience` column of deliveries), for the console's incident page. Reminders scheduled against the update
- * (to the comms lead and chat channels) are not its fan-out and are left out, as in deliveryCounts.
+ * the `audience` column of deliveries), for the console's incident and maintenance pages. Reminders scheduled against
+ * the update (to the comms lead and chat channels, to subscribers before a window) are not its fan-out and are left
+ * out, as in deliveryCounts; scheduledReminders counts a maintenance's.
  */
 export async function deliveryProgress(db: Queryable, updateId: string): Promise<Map<string, DeliveryCounts>> {
   const rows = await db.all<{ recipient_kind: string; status: keyof DeliveryCounts; n: number }>(sql`
     SELECT audience AS recipient_kind, status, count(*) AS n FROM deliveries
-    WHERE update_id = ${updateId} AND kind NOT IN ('due_reminder', 'overdue', 'alerts_resolved')
+    WHERE update_id = ${updateId} AND kind NOT IN ('due_reminder', 'overdue', 'alerts_resolved', 'alerts_still_firing', 'reminder')
     GROUP BY audience, status`);
   const progress = new Map<string, DeliveryCounts>();
   for (const r of rows) {
@@ -44,4 +46,11 @@ export async function deliveryProgress(db: Queryable, updateId: string): Promise
     progress.set(r.recipient_kind, c);
   }
   return progress;
+}
+
+/** The subscriber reminders an update of a maintenance scheduled, still pending: how many emails, and when the first is due. */
+export async function scheduledReminders(db: Queryable, updateId: string): Promise<{ count: number; first: Date | null }> {
+  const [row] = await db.all<{ n: number; first: number | null }>(sql`
+    SELECT count(*) AS n, min(next_attempt_at) AS first FROM deliveries WHERE update_id = ${updateId} AND kind = 'reminder' AND status = 'pending'`);
+  return { count: Number(row?.n ?? 0), first: row?.first ? new Date(Number(row.first)) : null };
 }
