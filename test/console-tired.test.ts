@@ -171,6 +171,32 @@ describe('a console for a tired person', () => {
     expect(readableText(page)).toContain('Maintenance update posted: In progress, by Casey Comms');
   });
 
+  it('moves a maintenance window from its page: a new start and end, refused with the reason when they make no sense', async () => {
+    const scheduled = await post('/internal/maintenances/new/', { title: 'Storage move', scheduledFor: '2026-12-05T02:00', scheduledUntil: '2026-12-05T04:00', component: 'api', template: 'maintenance-scheduled', 'var.expected_impact': 'Short pauses.', action: 'publish' });
+    const at = scheduled.headers.get('location')!;
+    const id = at.split('/').at(-2)!;
+    const page = await (await get(at)).text();
+    expect(page).toContain('<h2 id="window-heading">Move window</h2>');
+    expect(page).toContain('value="2026-12-05T02:00"');
+    const version = /action="[^"]*window"[\s\S]*?name="version" value="(\d+)"/.exec(page)![1]!;
+
+    const backwards = await post(`${at}window`, { scheduledFor: '2026-12-06T04:00', scheduledUntil: '2026-12-06T02:00', version });
+    expect(backwards.status).toBe(422);
+    expect(readableText(await backwards.text())).toMatch(/Nothing was published[\s\S]*New end \(UTC\)/);
+    const unchanged = (await (await f.call('GET', `/api/v1/maintenances/${id}`)).json()) as { scheduledFor: string };
+    expect(unchanged.scheduledFor).toBe('2026-12-05T02:00:00.000Z');
+
+    const moved = await post(`${at}window`, { scheduledFor: '2026-12-06T02:00', scheduledUntil: '2026-12-06T05:00', version });
+    expect(moved.status).toBe(303);
+    const now = (await (await f.call('GET', `/api/v1/maintenances/${id}`)).json()) as { scheduledFor: string; scheduledUntil: string; updates: { template: string }[] };
+    expect([now.scheduledFor, now.scheduledUntil]).toEqual(['2026-12-06T02:00:00.000Z', '2026-12-06T05:00:00.000Z']);
+    expect(now.updates[0]!.template).toBe('maintenance-rescheduled');
+    const landed = await (await get(at, 'comms', /status_posted=[^;]+/.exec(moved.headers.get('set-cookie') ?? '')![0])).text();
+    expect(readableText(landed)).toContain('Maintenance update posted: Scheduled, by Casey Comms');
+    // Only comms and above may move it.
+    expect((await post(`${at}window`, { scheduledFor: '2026-12-07T02:00', scheduledUntil: '2026-12-07T05:00' }, 'viewer')).status).toBe(403);
+  });
+
   it('edits a component’s description in the components screen, and an emptied field removes it', async () => {
     const screen = await (await get('/internal/admin/components/', 'admin')).text();
     expect(screen).toMatch(/<label for="description-api">Description of api<\/label>/);

@@ -7,6 +7,7 @@ import { ConflictError, ValidationError, type FieldError } from '../errors.ts';
 import { maintenanceUpdateBody, scheduleBody } from '../services/schemas.ts';
 import { listComponents } from '../services/components.ts';
 import { getMaintenance, postMaintenanceUpdate, scheduleMaintenance, type MaintenanceView, type MaintenanceUpdateInput, type ScheduleInput } from '../services/maintenances.ts';
+import { moveMaintenanceWindow } from '../services/maintenance-window.ts';
 import { previewMaintenance, previewMaintenanceUpdate } from '../services/preview.ts';
 import { maintenancePages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables, type Template } from '../templates.ts';
@@ -149,7 +150,40 @@ function nextStatuses(m: MaintenanceView): MaintenanceStatus[] {
 
 type Preview = Parameters<typeof wordingsView>[0];
 
-async function panel(d: ConsoleDeps, c: Context, m: MaintenanceView, v: UpdateValues | null, errors: Errors, preview: Preview | null) {
+/** The Move window form's values (datetime-local, UTC) and its errors, when it comes back refused. */
+interface WindowValues {
+  scheduledFor: string;
+  scheduledUntil: string;
+  errors: Errors;
+}
+
+/** A moment as a datetime-local value in UTC ("2026-12-01T02:00"). */
+const localValue = (at: Date) => at.toISOString().slice(0, 16);
+
+/**
+ * Move window: a new start and end for a window not yet started, a new end for one under way (its start has
+ * happened); posts the "rescheduled" update to everyone the announcement reached (moveMaintenanceWindow).
+ */
+function windowForm(m: MaintenanceView, w: WindowValues | null) {
+  if (!['scheduled', 'in_progress', 'verifying'].includes(m.status)) return '';
+  const started = m.status !== 'scheduled';
+  const errors = w?.errors ?? new Map();
+  const labels = new Map([['window-scheduledFor', 'New start (UTC)'], ['window-scheduledUntil', 'New end (UTC)']]);
+  return html`<section aria-labelledby="window-heading"><h2 id="window-heading">Move window</h2>
+${errorSummary(errors, labels)}
+<form method="post" action="${links.maintenance(m.id)}window" class="console-form" novalidate>
+<input type="hidden" name="version" value="${m.version}" />
+${
+  started
+    ? html`<p class="hint">The window has started, so only its end can move.</p>`
+    : input({ id: 'window-scheduledFor', name: 'scheduledFor', label: 'New start (UTC)', type: 'datetime-local', value: w?.scheduledFor ?? localValue(m.scheduledFor), errors })
+}
+${input({ id: 'window-scheduledUntil', name: 'scheduledUntil', label: 'New end (UTC)', type: 'datetime-local', value: w?.scheduledUntil ?? localValue(m.scheduledUntil), errors, hint: 'Subscribers hear of the new window, and their reminders move with it.' })}
+<div class="actions"><button type="submit">Move window</button></div>
+</form></section>`;
+}
+
+async function panel(d: ConsoleDeps, c: Context, m: MaintenanceView, v: UpdateValues | null, errors: Errors, preview: Preview | null, w: WindowValues | null = null) {
   // After Schedule, Post update or Cancel: what went to whom, once (redirectAfterPublish).
   const postedId = takePosted(d, c, links.maintenance(m.id));
   const posted = postedId ? m.updates.find((u) => u.id === postedId) : undefined;
@@ -189,6 +223,7 @@ ${select({ id: 'update-template', name: 'template', label: 'Template', value: te
 </form></section>`
     : ''
 }
+${windowForm(m, w)}
 ${
   cancellable
     ? html`<section aria-labelledby="cancel-heading"><h2 id="cancel-heading">Cancel</h2>
@@ -203,9 +238,9 @@ ${formKeyField()}
 </section>`;
 }
 
-async function maintenanceScreen(d: ConsoleDeps, c: Context, id: string, v: UpdateValues | null = null, errors: Errors = new Map(), status = 200, preview: Preview | null = null) {
+async function maintenanceScreen(d: ConsoleDeps, c: Context, id: string, v: UpdateValues | null = null, errors: Errors = new Map(), status = 200, preview: Preview | null = null, w: WindowValues | null = null) {
   const page = async (r: SiteReading) => (await maintenancePages(r, [id]))[0];
-  const withScript = async (m: MaintenanceView) => `${await panel(d, c, m, v, errors, preview)}\n<script src="/internal/console.js" defer></script>`;
+  const withScript = async (m: MaintenanceView) => `${await panel(d, c, m, v, errors, preview, w)}\n<script src="/internal/console.js" defer></script>`;
   return subjectScreen(d, c, page, () => getMaintenance(d.services, id), withScript, status);
 }
 
@@ -271,6 +306,32 @@ export function maintenanceRoutes(d: ConsoleDeps) {
     const body = await c.req.parseBody();
     const v = { status: str(body.status), template: str(body.template), variables: prefixed(body, 'var.'), version: str(body.version), idempotencyKey: formKeyOf(body) };
     return postMaintenance(d, c, c.req.param('id')!, v, str(body.action) === 'preview' ? 'preview' : 'publish');
+  });
+  app.post('/internal/maintenances/:id/window', requireUseCase(d, 'moveMaintenanceWindow'), async (c) => {
+    const id = c.req.param('id')!;
+    const body = await c.req.parseBody();
+    const w: WindowValues = { scheduledFor: str(body.scheduledFor), scheduledUntil: str(body.scheduledUntil), errors: new Map() };
+    const moment = (field: 'scheduledFor' | 'scheduledUntil') => {
+      if (!w[field]) return undefined;
+      const at = new Date(utc(w[field]));
+      if (Number.isNaN(at.getTime())) w.errors.set(`window-${field}`, 'give a date and time');
+      return at;
+    };
+    const change = { scheduledFor: moment('scheduledFor'), scheduledUntil: moment('scheduledUntil') };
+    if (w.errors.size) return maintenanceScreen(d, c, id, null, new Map(), 422, null, w);
+    const version = /^\d+$/.test(str(body.version)) ? Number(body.version) : undefined;
+    try {
+      const moved = await moveMaintenanceWindow(d.services, actorOf(c), id, change, version);
+      return redirectAfterPublish(d, c, moved, links.maintenance(id));
+    } catch (e) {
+      if (e instanceof ValidationError) {
+        for (const f of e.errors ?? []) w.errors.set(f.path === 'scheduledFor' || f.path === 'scheduledUntil' ? `window-${f.path}` : 'form', f.message);
+        if (w.errors.size === 0) w.errors.set('form', e.message);
+        return maintenanceScreen(d, c, id, null, new Map(), 422, null, w);
+      }
+      if (e instanceof ConflictError) return maintenanceScreen(d, c, id, null, new Map(), 409, null, { ...w, errors: new Map([['form', e.message]]) });
+      throw e;
+    }
   });
   app.post('/internal/maintenances/:id/cancel', requireUseCase(d, 'postMaintenanceUpdate'), async (c) => {
     const body = await c.req.parseBody();
