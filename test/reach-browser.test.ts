@@ -182,9 +182,17 @@ describe("customers' reach in a browser", () => {
     await page.close();
   });
 
-  it("puts the pages behind subscribers' links in the site's frame: page name, logo, support link, accent; axe clean", async () => {
+  it("puts the pages behind subscribers' and sign-in links in the site's frame: page name, logo, support link, accent; axe clean", async () => {
+    const linkPages = ['/api/v1/subscribers/unsubscribe?token=not-a-token', '/api/v1/subscribers/confirm?token=not-a-token', '/internal/sign-in/email', '/internal/sign-in/link?token=not-a-token'];
+    // With the pages' own Content-Security-Policy in force, the logo loads (an img-src the policy once left out).
+    const strict = await browser.newPage();
+    for (const path of linkPages) {
+      await strict.goto(`${running.url}${path}`);
+      await expect(strict.locator('header.frame-head img').evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).resolves.toBeGreaterThan(0);
+    }
+    await strict.close();
     const page = await browser.newPage({ bypassCSP: true });
-    for (const path of ['/api/v1/subscribers/unsubscribe?token=not-a-token', '/api/v1/subscribers/confirm?token=not-a-token']) {
+    for (const path of linkPages) {
       await page.goto(`${running.url}${path}`);
       await expect(page.title()).resolves.toMatch(/ · Example Status$/);
       await expect(page.locator('header.frame-head').textContent()).resolves.toBe('Example Status');

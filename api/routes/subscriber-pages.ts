@@ -1,45 +1,21 @@
 // The small human pages behind the links in subscriber emails: confirm, manage, unsubscribe, and the no-JS form's replies.
 import { html } from 'hono/html';
-import { imageUrl, type Brand } from '../brand.ts';
 import type { FieldError } from '../errors.ts';
-import { linkPage, linkPageHeaders, type Fragment } from '../http/link-page.ts';
+import { framedLinkPage, linkPageHeaders, type Fragment, type LinkPageFrame } from '../http/link-page.ts';
 
-interface PageLinks {
-  /** The public status page, for "back to the status page". */
-  site: string;
-  /** The page name and brand the site's frame shows (PAGE_NAME, BRAND_*); these pages wear the same. */
-  pageName?: string | undefined;
-  brand?: Brand | undefined;
-}
+type PageLinks = LinkPageFrame;
 
 /** Headers for every page here: the URL carries a capability token, so nothing is cached, indexed or leaked as a referrer. */
 export const pageHeaders = linkPageHeaders();
 
-const styles = (accent: string) => `  button { font: inherit; padding: .55rem 1.1rem; border-radius: .4rem; border: 1px solid currentColor; cursor: pointer; }
-  button.primary { background: ${accent}; border-color: ${accent}; color: #fff; }
-  .frame-head { display: flex; align-items: center; gap: .5rem; padding-bottom: .75rem; border-bottom: 1px solid #8884; font-weight: 700; font-size: 1.1rem; }
-  .frame-head a { color: inherit; text-decoration: none; }
-  .frame-head img { max-height: 2rem; max-width: 10rem; }
-  .frame-foot { margin-top: 2rem; padding-top: .75rem; border-top: 1px solid #8884; font-size: .9rem; }
-  main { overflow-wrap: break-word; }
+const styles = `  button.primary { font-weight: 600; }
+  button:not(.primary) { background: none; color: inherit; border-color: currentColor; }
   fieldset { border: 1px solid #8886; border-radius: .4rem; margin: 0 0 1rem; }
   label { display: block; padding: .2rem 0; }
   .errors { border-left: 4px solid #d1242f; padding-left: .8rem; }`;
 
-/**
- * One page in the site's frame: the page name (and logo) heading it, linking to the status page, and the brand's
- * support and home links at its foot; buttons in the accent. The title names the page, then the status page.
- */
-function page(title: string, links: PageLinks, body: Fragment): string {
-  const name = links.pageName ?? 'Status';
-  const b = links.brand;
-  const logo = b?.logo ? html`<img src="${imageUrl(b.logo, links.site)}" alt="">` : '';
-  const support = b?.supportUrl ? html` · <a href="${b.supportUrl}">Support</a>` : '';
-  const home = b?.homepageUrl ? html` · <a href="${b.homepageUrl}">${new URL(b.homepageUrl).hostname.replace(/^www\./, '')}</a>` : '';
-  return linkPage(`${title} · ${name}`, styles(b?.accent?.light ?? '#1f6feb'), html`<header class="frame-head"><a href="${links.site}/">${logo}<bdi>${name}</bdi></a></header>
-${body}
-<footer class="frame-foot"><a href="${links.site}/">Back to the status page</a>${support}${home}</footer>`);
-}
+/** One page in the site's frame (framedLinkPage). */
+const page = (title: string, links: PageLinks, body: Fragment): string => framedLinkPage(title, links, styles, body);
 
 /** The no-JS form's answer: a static page cannot read a query string without script, so the reply says it all. */
 export function checkInboxPage(links: PageLinks): string {

@@ -99,7 +99,7 @@ export function internalRoutes(d: InternalDeps) {
   });
 
   // Members and stakeholders sign in with a one-time emailed link instead of a token (stakeholders read as viewers).
-  const stakeholders = { db: d.db, clock: d.clock, publicUrl: d.settings.publicUrl, cookie: sessionCookie };
+  const stakeholders = { db: d.db, clock: d.clock, publicUrl: d.settings.publicUrl, cookie: sessionCookie, pageName: d.settings.pageName, brand: d.settings.brand };
   app.route('/', stakeholderSignInRoutes(stakeholders));
   if (d.sso) app.route('/', oidcSignInRoutes({ ...stakeholders, sso: d.sso }));
 

@@ -3,7 +3,8 @@ import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import type { AuthEnv } from '../auth.ts';
-import { linkPage, linkPageHeaders } from '../http/link-page.ts';
+import { framedLinkPage, linkPage, linkPageHeaders, type LinkPageFrame } from '../http/link-page.ts';
+import type { Brand } from '../brand.ts';
 import type { Services } from '../services/context.ts';
 import { oidcCallbackPath, type OidcSignIn } from '../services/oidc.ts';
 
@@ -13,6 +14,9 @@ export interface OidcRoutesDeps extends Pick<Services, 'db' | 'clock'> {
   publicUrl: string;
   /** The name of the internal page's session cookie (auth.ts's sessionCookie). */
   cookie: string;
+  /** The page name and brand the site's frame wears (PAGE_NAME, BRAND_*): these pages wear it too. */
+  pageName?: string | undefined;
+  brand?: Brand | undefined;
 }
 
 /** Holds the PKCE verifier, state and nonce between leaving for the provider and coming back (10 minutes). */
@@ -24,6 +28,7 @@ const styles = `  .error { border-left: 4px solid #d1242f; padding-left: .8rem; 
 
 /** The routes, mounted before /internal/'s own auth (a signed-out person reaches them). */
 export function oidcSignInRoutes(d: OidcRoutesDeps) {
+  const frame: LinkPageFrame = { site: d.publicUrl, pageName: d.pageName, brand: d.brand };
   const app = new Hono<AuthEnv>();
   const secure = d.publicUrl.startsWith('https:');
   const scope = { path: '/internal/sign-in/oidc', secure };
@@ -35,7 +40,7 @@ export function oidcSignInRoutes(d: OidcRoutesDeps) {
     } catch {
       // The provider's discovery document did not load: say so, and offer the way that needs no provider.
       return c.html(
-        linkPage('Single sign-on unavailable', styles, html`<h1>Single sign-on is not answering</h1>
+        framedLinkPage('Single sign-on unavailable', frame, styles, html`<h1>Single sign-on is not answering</h1>
 <p class="error" role="alert">The identity provider could not be reached. Try again in a minute, or use <a href="/internal/sign-in">Email me a sign-in link</a>.</p>`),
         503,
         { ...headers, 'retry-after': '60' },
@@ -52,7 +57,7 @@ export function oidcSignInRoutes(d: OidcRoutesDeps) {
     deleteCookie(c, pendingCookie, scope);
     if (outcome.state === 'refused') {
       return c.html(
-        linkPage('Sign-in refused', styles, html`<h1>You are not signed in</h1>
+        framedLinkPage('Sign-in refused', frame, styles, html`<h1>You are not signed in</h1>
 <p class="error" role="alert">${outcome.reason}</p>
 <p><a href="/internal/sign-in">Back to the sign-in page</a></p>`),
         403,
