@@ -2,6 +2,9 @@
 import ICAL from 'ical.js';
 import { parseAtomFeed, parseJsonFeed, parseRssFeed } from 'feedsmith';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encode } from '../api/site/output.ts';
+import { liveSite } from '../api/site/live.ts';
+import { answer } from '../api/site/serve.ts';
 import { examples } from './fixture.ts';
 import { declare, makeSiteFixture, postUpdate, type SiteFixture } from './site-fixture.ts';
 
@@ -116,8 +119,16 @@ describe('cross-origin reads', () => {
   });
 });
 
+/** A publish a few seconds after the fixture's set-up (whose renders all fall in the manual clock's one second). */
+async function publishLater() {
+  f.clock.set(new Date(f.clock.now().getTime() + 5_000).toISOString());
+  await declare(f, { components: [{ id: 'api', status: 'major_outage' }] });
+  await f.rendered();
+}
+
 describe('conditional GET', () => {
   it('answers If-Modified-Since with 304 when the copy is current, and with the page when it is older', async () => {
+    await publishLater();
     for (const path of ['/', '/feed.atom', '/badge.svg', '/api/v2/summary.json']) {
       const res = await f.get(path);
       const modified = res.headers.get('last-modified')!;
@@ -132,8 +143,30 @@ describe('conditional GET', () => {
     }
   });
 
+  it('never answers 304 to a date when the file changed twice within that second (dates have one-second precision)', () => {
+    let now = new Date('2026-12-07T10:00:00.100Z');
+    const live = liveSite(() => now);
+    const badge = (words: string) => encode({ path: 'badge.svg', body: `<svg><title>${words}</title></svg>` });
+    live.replaceAll('r1', 1, [badge('Operational')]);
+    const get = (since: string) => answer(live, { method: 'GET', path: '/badge.svg', ifModifiedSince: since })!;
+    const first = live.get('badge.svg')!.identity.headers['last-modified']!;
+    // A publish 500 ms later, in the same second: the date cannot change, so it no longer vouches for a copy.
+    now = new Date('2026-12-07T10:00:00.600Z');
+    live.apply(2, [badge('Major outage')]);
+    expect(live.get('badge.svg')!.identity.headers['last-modified']).toBe(first);
+    const stale = get(first);
+    expect(stale.status).toBe(200);
+    expect(String(stale.body)).toContain('Major outage');
+    // A later second's change is a date that tells copies apart again.
+    now = new Date('2026-12-07T10:00:02.000Z');
+    live.apply(3, [badge('Operational')]);
+    const latest = live.get('badge.svg')!.identity.headers['last-modified']!;
+    expect(get(first).status).toBe(200);
+    expect(get(latest).status).toBe(304);
+  });
+
   it('answers 304 through the fast path a real server takes, too', async () => {
-    const { answer } = await import('../api/site/serve.ts');
+    await publishLater();
     const first = answer(f.site.live, { method: 'GET', path: '/' })!;
     const again = answer(f.site.live, { method: 'GET', path: '/', ifModifiedSince: first.headers['last-modified'] });
     expect(again?.status).toBe(304);

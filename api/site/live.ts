@@ -74,6 +74,11 @@ export interface Variant {
   body: Buffer;
   etag: string;
   headers: Record<string, string>;
+  /**
+   * The file changed again within the second its Last-Modified names, so that date no longer tells the copies of
+   * this second apart: an If-Modified-Since equal to it must not be answered 304 (only ETags can say "unchanged").
+   */
+  secondShared?: boolean;
 }
 
 /** A live file: the identity bytes and, for compressible text, its gzip and brotli variants. */
@@ -86,7 +91,7 @@ export interface LiveFile {
   encoded: EncodedFile;
 }
 
-function liveFile(f: EncodedFile, lastModified: string): LiveFile {
+function liveFile(f: EncodedFile, lastModified: string, secondShared = false): LiveFile {
   // A content hash, so every process serving the same bytes gives the same ETag and a CDN revalidates across them.
   const hash = createHash('sha1').update(f.raw).digest('base64url').slice(0, 22);
   const base: Record<string, string> = {
@@ -101,7 +106,7 @@ function liveFile(f: EncodedFile, lastModified: string): LiveFile {
     const headers: Record<string, string> = { ...base, etag, 'content-length': String(body.length) };
     if (f.gzip || f.br) headers.vary = 'Accept-Encoding';
     if (encoding) headers['content-encoding'] = encoding;
-    return { body, etag, headers };
+    return { body, etag, headers, secondShared };
   };
   return {
     path: f.path,
@@ -139,10 +144,14 @@ export function liveSite(now: () => Date): LiveSite {
   const notify = (full: boolean, paths: string[]) => {
     for (const listener of listeners) listener({ full, paths });
   };
-  /** An unchanged file keeps its entry, so its Last-Modified stays what it was. */
+  /**
+   * An unchanged file keeps its entry, so its Last-Modified stays what it was. A file that changes within the second
+   * its previous copy was stamped with gets the same (second-precision) date, marked as shared (Variant.secondShared).
+   */
   const entry = (f: EncodedFile, stamp: string) => {
     const old = files.get(f.path);
-    return old && old.encoded.raw.equals(f.raw) && !!old.gzip === !!f.gzip ? old : liveFile(f, stamp);
+    if (old && old.encoded.raw.equals(f.raw) && !!old.gzip === !!f.gzip) return old;
+    return liveFile(f, stamp, old?.identity.headers['last-modified'] === stamp);
   };
   return {
     get release() {

@@ -48,13 +48,18 @@ interface Conditions {
   ifModifiedSince?: string | undefined;
 }
 
-/** Whether the client's copy is current: its ETag matches, or (with no ETag sent) it is not older than Last-Modified. */
+/**
+ * Whether the client's copy is current: its ETag matches, or (with no ETag sent) it is not older than Last-Modified.
+ * Dates have one-second precision (RFC 9110 8.8.2): when the file changed twice in the second its date names, a
+ * copy from that second may be the older one, so that date alone never earns a 304.
+ */
 function unchanged(variant: Variant, c: Conditions): boolean {
   if (c.ifNoneMatch) return c.ifNoneMatch.split(',').some((t) => t.trim() === variant.etag || t.trim() === '*');
   if (!c.ifModifiedSince) return false;
   const since = Date.parse(c.ifModifiedSince);
   const modified = Date.parse(variant.headers['last-modified'] ?? '');
-  return Number.isFinite(since) && Number.isFinite(modified) && modified <= since;
+  if (!Number.isFinite(since) || !Number.isFinite(modified)) return false;
+  return variant.secondShared ? modified < since : modified <= since;
 }
 
 function send(variant: Variant, status: number, method: string, conditions: Conditions): SiteAnswer {
