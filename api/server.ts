@@ -105,6 +105,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       log,
       pollMs: outboxPollMs,
       publicUrl: config.publicUrl,
+      timeZone: config.timeZone,
       webhookAllowPrivate: config.webhookAllowPrivate,
     });
     const unhook = services.hook.subscribe(() => {

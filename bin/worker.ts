@@ -56,7 +56,7 @@ try {
     retry: { baseMs: n['retry-base-ms'], maxMs: n['retry-max-ms'], maxAttempts: n['max-attempts'] },
   };
   const worker = startOutboxWorker({ ...tuning, transport, mail: mailSettings(config) });
-  const posts = startHttpWorker({ ...tuning, publicUrl: config.publicUrl, webhookAllowPrivate: config.webhookAllowPrivate });
+  const posts = startHttpWorker({ ...tuning, publicUrl: config.publicUrl, timeZone: config.timeZone, webhookAllowPrivate: config.webhookAllowPrivate });
   console.log(`Outbox worker ${worker.owner} sending through ${transport.description}, and to channels and webhooks over HTTP.`);
   const stop = async () => {
     await Promise.all([worker.stop(), posts.stop()]);

@@ -15,8 +15,8 @@ import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
  * What every fan-out test starts from: the fixture with components api, dashboard and webhooks, a real SMTP sink
  * in-process, and an outbox the test drains by hand into that sink. `close` stops all three.
  */
-export async function mailFixture() {
-  const f = await makeFixture();
+export async function mailFixture(env: Record<string, string> = {}) {
+  const f = await makeFixture(env);
   await seedComponents(f);
   const sink = await startSmtpSink();
   const outbox = manualOutbox(f, sink);

@@ -327,3 +327,23 @@ describe('header injection', () => {
     expect(sink.received.flatMap((r) => r.to)).not.toContain('all@example.com');
   });
 });
+
+describe('emails in TIME_ZONE', () => {
+  it('shows every time of an executive briefing in TIME_ZONE, named, as the update text does: none in UTC', async () => {
+    const zoned = await mailFixture({ TIME_ZONE: 'Asia/Kolkata' });
+    try {
+      await addStakeholder(zoned.f, 'cto@example.com', 'Cleo');
+      await declare(zoned.f, { nextUpdateInMinutes: 30 });
+      await zoned.outbox.drain();
+      const briefing = (await zoned.sink.parsed()).find((m) => m.envelopeTo.includes('cto@example.com'))!;
+      const text = briefing.text!;
+      // The fixture's clock is 12:00 UTC: 17:30 in Kolkata, the next update due 18:00.
+      expect(text).toMatch(/Next update due: 18:00 GMT\+5:30/);
+      expect(text).toMatch(/since 17:30 GMT\+5:30/);
+      // (The example variables' own text names UTC; the facts we write do not.)
+      for (const fact of text.split('\n').filter((l) => /^(Next update due|Running for):/.test(l))) expect(fact).not.toContain('UTC');
+    } finally {
+      await zoned.close();
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { html, raw } from 'hono/html';
 import type { ComponentImpact } from '../../db/schema.ts';
 import { componentStatusLabel, incidentImpactStatus, isActiveIncident, type IncidentStatus, type ReachFlags, type UpdateStatusValue } from '../domain.ts';
 import { absolute, confirmUrl, manageUrl, paths, signInByEmailUrl, unsubscribeUrl } from '../links.ts';
-import { componentStatusPhrase, formatUtc, humanDuration, joinNames, lines, paragraphs as paragraphsOf, updateStatusLabel } from '../text.ts';
+import { componentStatusPhrase, formatIn, humanDuration, joinNames, lines, paragraphs as paragraphsOf, updateStatusLabel } from '../text.ts';
 
 export { confirmUrl, manageUrl, unsubscribeUrl };
 import { describeNotice, type Notice } from '../services/reminders.ts';
@@ -21,6 +21,8 @@ export interface MailSettings {
   pageName: string;
   /** Logo, accent, support and home links (BRAND_*, SUPPORT_URL, HOMEPAGE_URL); none when absent. */
   brand?: Brand | undefined;
+  /** TIME_ZONE: the zone every time in an email is shown in, named beside it (UTC when absent). */
+  timeZone?: string | undefined;
 }
 
 /** The parts of a stored update an email is made from; both wordings were rendered once, at publish time. */
@@ -187,13 +189,13 @@ export function briefingEmail(s: MailSettings, update: UpdateFacts, about: Subje
     ['Affected', affected.length ? joinNames(affected.map((c) => `${c.name} (${componentStatusPhrase(c.status)})`)) : 'No component is impaired'],
     ['Incident commander', about.ic || 'Not assigned yet'],
     ...(about.startedAt
-      ? [['Running for', `${humanDuration(at.getTime() - about.startedAt.getTime())} (since ${formatUtc(about.startedAt, at)})`] as [string, string]]
+      ? [['Running for', `${humanDuration(at.getTime() - about.startedAt.getTime())} (since ${formatIn(about.startedAt, at, s.timeZone)})`] as [string, string]]
       : []),
     ...(about.startedAt
       ? [['Time to mitigate', mitigated ? humanDuration(mitigated.getTime() - about.startedAt.getTime()) : 'Not mitigated yet'] as [string, string]]
       : []),
     ...(about.startedAt && resolved ? [['Time to resolve', humanDuration(resolved.getTime() - about.startedAt.getTime())] as [string, string]] : []),
-    ['Next update due', update.nextUpdateAt ? formatUtc(update.nextUpdateAt, at) : 'None scheduled'],
+    ['Next update due', update.nextUpdateAt ? formatIn(update.nextUpdateAt, at, s.timeZone) : 'None scheduled'],
   ];
   const subject = oneLine(update.internalSubject);
   // Through the email sign-in, so an executive without a token can open it; a signed-in reader goes straight there.
@@ -242,7 +244,7 @@ ${told ? html`<p style="margin:0 0 14px"><strong>${update.externalSubject}</stro
 export function confirmationEmail(s: MailSettings, recipient: Recipient, token: string, expiresAt: Date, deliveryId: number, now: Date): MailMessage {
   const subject = oneLine(`Confirm your subscription to ${s.pageName} updates`);
   const link = confirmUrl(s, token);
-  const until = formatUtc(expiresAt, now);
+  const until = formatIn(expiresAt, now, s.timeZone);
   const text = [
     `Someone, hopefully you, asked to receive ${s.pageName} updates by email at this address.`,
     `Confirm here: ${link}`,
@@ -261,7 +263,7 @@ ${button(s, link, 'Confirm subscription')}
  * title), what was last said and when, and links to the console's Post update for it.
  */
 export function noticeEmail(s: MailSettings, notice: Notice, recipient: { id: number; email: string }, now: Date): MailMessage {
-  const { headline, intro, facts } = describeNotice(notice, now);
+  const { headline, intro, facts } = describeNotice(notice, now, s.timeZone);
   const subject = oneLine(headline);
   const text = [
     intro,
@@ -306,6 +308,6 @@ ${button(s, link, 'Manage your subscription')}
   return transactional(s, recipient.email, subject, text, body, footer, `<manage.${deliveryId}.${recipient.id}@${host(s)}>`);
 }
 
-export function mailSettings(config: { mailFrom: string; publicUrl: string; pageName: string; brand?: Brand }): MailSettings {
-  return { from: config.mailFrom, publicUrl: config.publicUrl, pageName: config.pageName, brand: config.brand };
+export function mailSettings(config: { mailFrom: string; publicUrl: string; pageName: string; brand?: Brand; timeZone?: string }): MailSettings {
+  return { from: config.mailFrom, publicUrl: config.publicUrl, pageName: config.pageName, brand: config.brand, timeZone: config.timeZone };
 }

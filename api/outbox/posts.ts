@@ -18,6 +18,8 @@ export const httpRecipientKinds = ['channel', 'webhook'] as const;
 export interface HttpCourierOptions {
   db: Queryable;
   publicUrl: string;
+  /** TIME_ZONE: the zone chat messages show times in (UTC when absent). */
+  timeZone?: string | undefined;
   /** Whether webhook subscribers may resolve to private addresses (WEBHOOK_ALLOW_PRIVATE); channels always may. */
   webhookAllowPrivate: boolean;
   /** The webhook-timestamp header is real time, whatever the domain clock says: receivers check it against theirs. */
@@ -89,14 +91,14 @@ export function httpCourier(o: HttpCourierOptions): Courier<HttpRequest & { audi
             out.push({ skip: 'the update no longer exists' });
             continue;
           }
-          message = briefingMessage(o.publicUrl, update, about);
+          message = briefingMessage(o.publicUrl, update, about, o.timeZone);
         } else {
           const notice = notices.get(row.id);
           if (!notice || 'skip' in notice) {
             out.push(notice ?? { skip: 'the incident no longer exists' });
             continue;
           }
-          message = noticeMessage(notice, now);
+          message = noticeMessage(notice, now, o.timeZone);
         }
         out.push({ payload: { audience: 'channel', url: channel.url, headers: {}, body: JSON.stringify(chatPayload(channel.kind, message)) }, messageId, bounced: false });
         continue;

@@ -10,7 +10,7 @@ import { recordAudit } from './audit.ts';
 import { type Actor, type Services, withTransaction } from './context.ts';
 import { describeNotice, type Notice } from './reminders.ts';
 import { absolute, paths } from '../links.ts';
-import { formatUtc } from '../text.ts';
+import { formatIn } from '../text.ts';
 import { authorize } from './use-cases.ts';
 
 export const channelKinds = ['slack', 'discord', 'teams', 'generic'] as const;
@@ -74,7 +74,7 @@ export interface ChatMessage {
 }
 
 /** A briefing for a channel: the internal wording and the facts an executive asks for first. */
-export function briefingMessage(publicUrl: string, update: UpdateFacts, about: SubjectFacts & { title: string }): ChatMessage {
+export function briefingMessage(publicUrl: string, update: UpdateFacts, about: SubjectFacts & { title: string }, timeZone = 'UTC'): ChatMessage {
   const affected = update.components.filter((c) => c.status !== 'operational');
   const told = update.audiences.public || update.audiences.subscribers;
   const severe = about.severity === 'SEV1' || about.severity === 'SEV2';
@@ -88,7 +88,7 @@ export function briefingMessage(publicUrl: string, update: UpdateFacts, about: S
       ['Status', update.status],
       ['Impact', componentStatusLabel[incidentImpactStatus(about.severity, affected.map((c) => c.status as ComponentStatus), isActiveIncident(update.status as IncidentStatus))]],
       ['Incident commander', about.ic || 'Not assigned yet'],
-      ['Next update due', update.nextUpdateAt ? formatUtc(update.nextUpdateAt, update.createdAt) : 'None scheduled'],
+      ['Next update due', update.nextUpdateAt ? formatIn(update.nextUpdateAt, update.createdAt, timeZone) : 'None scheduled'],
       ['What customers were told', told ? update.externalSubject : 'Nothing: not published to customers'],
     ],
     link: { label: 'Open the internal page', url: absolute(publicUrl, paths.subject('internal', update)) },
@@ -98,8 +98,8 @@ export function briefingMessage(publicUrl: string, update: UpdateFacts, about: S
 }
 
 /** A reminder, overdue notice or "alerts resolved" notice for a channel. */
-export function noticeMessage(notice: Notice, now: Date): ChatMessage {
-  const { headline, intro, facts } = describeNotice(notice, now);
+export function noticeMessage(notice: Notice, now: Date, timeZone = 'UTC'): ChatMessage {
+  const { headline, intro, facts } = describeNotice(notice, now, timeZone);
   return {
     event: notice.kind,
     tone: notice.kind === 'overdue' ? 'danger' : notice.kind === 'due_reminder' ? 'warning' : 'info',

@@ -8,7 +8,7 @@ import type { Claimed } from '../outbox/leases.ts';
 import { actorEmail, type Actor } from './context.ts';
 import { absolute, paths } from '../links.ts';
 import { suppressPending } from './outbox.ts';
-import { formatUtc, humanDuration } from '../text.ts';
+import { formatIn, humanDuration } from '../text.ts';
 
 /** Delivery kinds that remind the comms lead; an update posted to the incident cancels those still pending. */
 const cadenceKinds = ['due_reminder', 'overdue'] as const;
@@ -222,8 +222,8 @@ export async function loadNotices(db: Queryable, rows: Claimed[], publicUrl: str
 }
 
 /** The words of a notice, shared by the email and every chat format: a headline, facts, and what was last said. */
-export function describeNotice(n: Notice, now: Date): { headline: string; intro: string; facts: [string, string][] } {
-  const due = n.nextUpdateAt ? formatUtc(n.nextUpdateAt, now) : 'no time set';
+export function describeNotice(n: Notice, now: Date, timeZone = 'UTC'): { headline: string; intro: string; facts: [string, string][] } {
+  const due = n.nextUpdateAt ? formatIn(n.nextUpdateAt, now, timeZone) : 'no time set';
   const late = n.nextUpdateAt ? humanDuration(Math.max(0, now.getTime() - n.nextUpdateAt.getTime())) : '';
   const headline =
     n.kind === 'due_reminder'
@@ -250,7 +250,7 @@ export function describeNotice(n: Notice, now: Date): { headline: string; intro:
       ['Severity', n.severity],
       ['Status', n.status],
       ['Next update due', due],
-      ['Last update', `${formatUtc(n.lastUpdate.createdAt, now)} by ${n.lastUpdate.author}`],
+      ['Last update', `${formatIn(n.lastUpdate.createdAt, now, timeZone)} by ${n.lastUpdate.author}`],
       ['What customers were told', `${n.lastUpdate.externalSubject}\n${n.lastUpdate.externalBody}`],
     ],
   };

@@ -11,7 +11,7 @@ import type { Role } from './tokens.ts';
 import { newId, newSecret, sha256 } from '../ids.ts';
 import { signInLinkUrl } from '../links.ts';
 import type { MailMessage } from '../mail/transport.ts';
-import { formatUtc } from '../text.ts';
+import { formatIn } from '../text.ts';
 import { recordAudit } from './audit.ts';
 import type { Services } from './context.ts';
 
@@ -22,6 +22,8 @@ interface MailSettings {
   from: string;
   publicUrl: string;
   pageName: string;
+  /** TIME_ZONE, for the link's expiry time (UTC when absent). */
+  timeZone?: string | undefined;
 }
 
 /**
@@ -126,7 +128,7 @@ export async function prepareSignInEmails(
 
 function signInEmail(s: MailSettings, to: { id: string; email: string; name: string }, link: string, expiresAt: Date, deliveryId: number, now: Date): MailMessage {
   const subject = `Your sign-in link for the ${s.pageName} internal page`.replace(/[\s\x00-\x1f\x7f]+/g, ' ');
-  const until = formatUtc(expiresAt, now);
+  const until = formatIn(expiresAt, now, s.timeZone);
   const text = [
     `Hello ${to.name},`,
     `Open this link and press "Sign in" to read the internal status page:\n${link}`,
