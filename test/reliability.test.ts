@@ -104,6 +104,17 @@ describe('the reliability report', () => {
     expect(lines.find((l) => l.startsWith(c.id))).toMatch(/,SEV3,.*,no,.*,,3600,3600$/);
   });
 
+  it('gives no uptime for a month that has not begun, and the month in progress up to now', async () => {
+    await october();
+    // The clock is now 23 Nov 2026: December is ahead.
+    const res = await f.call('GET', '/api/v1/reports/reliability?from=2026-11-01&to=2026-12-31', { token: 'viewer' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { months: { month: string; uptime: Record<string, number | null> }[] };
+    const [nov, dec] = body.months;
+    expect(Object.values(dec!.uptime).every((p) => p === null)).toBe(true);
+    expect(Object.values(nov!.uptime).every((p) => typeof p === 'number' && p >= 0 && p <= 100)).toBe(true);
+  });
+
   it('refuses a period that makes no sense with 422 naming the field, and a request without a token with 401', async () => {
     f = await makeFixture();
     for (const [query, field] of [

@@ -164,7 +164,11 @@ describe('rendering on publish', () => {
     const october = await text('/history/2026-10/');
     expect(october).toContain('October trouble');
     expect(october).toContain('Saturday 31 October 2026');
-    expect(await text('/history/2026-11/')).toContain('href="/history/2026-10/"');
+    const november = await text('/history/2026-11/');
+    expect(november).toContain('href="/history/2026-10/"');
+    // The clock is in November: its uptime is month-to-date and says so; October's is whole.
+    expect(november).toContain('Uptime in November 2026 so far');
+    expect(october).toMatch(/Uptime in October 2026</);
   });
 
   it('groups days by the configured time zone', async () => {

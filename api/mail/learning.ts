@@ -50,7 +50,7 @@ export function monthFacts(report: ReliabilityReport): [string, string][] {
     ['Time to resolve', spreadWords(m.timeToResolve)],
     ['Cadence kept', m.cadenceKept === null ? 'no updates with a next update time' : `${Math.round(m.cadenceKept * 100)} % of updates`],
     ['Action items', `${m.actionItems.opened} opened, ${m.actionItems.done} done (${m.actionItems.doneOnTime} on time), ${m.actionItems.overdue} overdue`],
-    ...Object.entries(m.uptime).map(([id, p]): [string, string] => [`Uptime: ${names.get(id) ?? id}`, `${(Math.floor(p * 100) / 100).toFixed(2)} %`]),
+    ...Object.entries(m.uptime).map(([id, p]): [string, string] => [`Uptime: ${names.get(id) ?? id}`, p === null ? 'not begun' : `${(Math.floor(p * 100) / 100).toFixed(2)} %`]),
   ];
 }
 

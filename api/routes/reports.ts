@@ -30,7 +30,7 @@ const reportSchema = z
         timeToResolve: spread,
         cadenceKept: z.number().nullable().openapi({ description: 'Share (0..1) of updates with a next update time whose next update came by then.' }),
         actionItems: z.object({ opened: z.number().int(), done: z.number().int(), overdue: z.number().int(), doneOnTime: z.number().int() }),
-        uptime: z.record(z.string(), z.number()).openapi({ description: 'Percent up over the month, by component id.' }),
+        uptime: z.record(z.string(), z.number().nullable()).openapi({ description: 'Percent up over the month (until now for the month in progress), by component id; null for a month not begun.' }),
       }),
     ),
   })

@@ -44,8 +44,11 @@ export interface MonthFigures {
   /** Of the month's updates that named a next update time, the share (0..1) whose next update came by then; null when none is decided yet. */
   cadenceKept: number | null;
   actionItems: { opened: number; done: number; overdue: number; doneOnTime: number };
-  /** Percent up over the month (until now for the month in progress), by component id, from public incidents' impact. */
-  uptime: Record<string, number>;
+  /**
+   * Percent up over the month (until now for the month in progress), by component id, from public incidents'
+   * impact; null for a month that has not begun (nothing to measure yet).
+   */
+  uptime: Record<string, number | null>;
 }
 
 export interface ReliabilityReport {
@@ -280,7 +283,8 @@ export async function reliabilityReport(s: { db: Queryable; clock: Clock }, acto
       },
       uptime: Object.fromEntries(
         catalogue.map((c) => {
-          const down = uptimeEnd > start ? downtimeMs(spansOf.get(c.id) ?? [], c.id, Math.max(start, c.createdAt.getTime()), uptimeEnd) : 0;
+          if (uptimeEnd <= start) return [c.id, null];
+          const down = downtimeMs(spansOf.get(c.id) ?? [], c.id, Math.max(start, c.createdAt.getTime()), uptimeEnd);
           return [c.id, Math.round(uptimePercent(down, uptimeEnd - start) * 1000) / 1000];
         }),
       ),

@@ -231,6 +231,8 @@ interface HistoryMonthPage {
   newer?: LinkView | undefined;
   /** Each component's uptime over the month (up to now for the current one), from public incidents' impact. */
   uptime: { name: string; text: string }[];
+  /** "Uptime in November 2026", or "Uptime in December 2026 so far" for the month in progress. */
+  uptimeHeading: string;
 }
 
 interface SignInPage {
@@ -772,6 +774,7 @@ export async function historyMonthPage(r: SiteReading, month: Month, months: Mon
     older: at > 0 ? { href: paths.month(r.reader.name, months[at - 1]!), text: monthLabel(months[at - 1]!) } : undefined,
     newer: at >= 0 && at < months.length - 1 ? { href: paths.month(r.reader.name, months[at + 1]!), text: monthLabel(months[at + 1]!) } : undefined,
     uptime,
+    uptimeHeading: `Uptime in ${label}${range.to.getTime() > r.now.getTime() ? ' so far' : ''}`,
   };
 }
 
