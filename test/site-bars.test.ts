@@ -23,12 +23,13 @@ describe('the 90-day bars', () => {
     const incident = await declare(f, { title: 'Slow API', components: [{ id: 'api', status: 'degraded_performance' }] });
     await f.rendered();
     const degraded = await todaysApiBar();
-    expect(degraded.words).toMatch(/Degraded performance: Slow API/i);
+    // Each title sits between isolates (U+2068 … U+2069): a right-to-left title cannot reorder the words after it.
+    expect(degraded.words).toMatch(/Degraded performance: \u2068Slow API\u2069/i);
 
     await postUpdate(f, incident.id, 'identified', { components: [{ id: 'api', status: 'major_outage' }] });
     await f.rendered();
     const major = await todaysApiBar();
-    expect(major.words).toMatch(/Major outage: Slow API/i);
+    expect(major.words).toMatch(/Major outage: \u2068Slow API\u2069/i);
     expect(major.status).not.toBe(degraded.status);
 
     // The day keeps the worst impact it saw after the incident is resolved.

@@ -82,7 +82,7 @@ describe('the site in a browser', () => {
     expect(await day.count()).toBeGreaterThan(0);
     await day.first().focus();
     const focused = await page.evaluate(() => document.activeElement?.textContent ?? '');
-    expect(focused).toMatch(/: Degraded performance: Webhook deliveries delayed\. No downtime$/);
+    expect(focused).toMatch(/: Degraded performance: \u2068Webhook deliveries delayed\u2069\. No downtime$/);
     await screenshot(page, 'site-bar-focus.png');
     await page.close();
   });

@@ -536,7 +536,8 @@ function dayViews(r: SiteReading, window: Day[], labels: string[], events: Map<D
     const list = events?.get(day) ?? [];
     const incidents = list.filter((e) => e.kind === 'incident');
     const maintenance = list.filter((e) => e.kind === 'maintenance');
-    const titles = (es: DayEvent[]) => [...new Set(es.map((e) => e.title))].join('; ');
+    // Each title isolated (U+2068 … U+2069), so a right-to-left title cannot reorder the words after it.
+    const titles = (es: DayEvent[]) => [...new Set(es.map((e) => `\u2068${e.title}\u2069`))].join('; ');
     const worst = worstStatus(list.map((e) => e.status));
     const parts = [
       incidents.length ? `${componentStatusLabel[worstStatus(incidents.map((e) => e.status))]}: ${titles(incidents)}` : '',
