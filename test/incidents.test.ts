@@ -28,6 +28,19 @@ describe('incident lifecycle', () => {
     expect(view.mitigatedAt).not.toBeNull();
   });
 
+  it('does not make an untouched component affected when a resolve sets everything operational (API and /api/v2 agree)', async () => {
+    const incident = await declare(f, { components: [{ id: 'dashboard', status: 'major_outage' }] });
+    const res = await f.call('POST', `/api/v1/incidents/${incident.id}/updates`, {
+      token: 'comms',
+      body: { status: 'resolved', template: 'resolved', variables: examples(f, 'resolved'), components: [{ id: 'dashboard', status: 'operational' }, { id: 'api', status: 'operational' }] },
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const view = (await (await f.call('GET', `/api/v1/incidents/${incident.id}`, { token: 'viewer' })).json()) as { components: { id: string }[] };
+    expect(view.components.map((c) => c.id)).toEqual(['dashboard']);
+    const rows = await f.services.db.$client.execute({ sql: 'SELECT component_id FROM incident_components WHERE incident_id = ?', args: [incident.id] });
+    expect(rows.rows.map((r) => r.component_id)).toEqual(['dashboard']);
+  });
+
   it('refuses resolved → investigating with 409 problem+json', async () => {
     const incident = await declare(f);
     await f.call('POST', `/api/v1/incidents/${incident.id}/updates`, {

@@ -131,7 +131,7 @@ describe('one derivation, every output', () => {
     const html = await text('/');
     const dashboard = /data-component="dashboard"[\s\S]*?<\/li>\s*<\/ul>|data-component="dashboard"[\s\S]*?class="bars-legend"[\s\S]*?<\/p>/.exec(html)![0];
     expect(dashboard).toContain('No incidents in the last 90 days; maintenance on 1');
-    expect(dashboard).toContain('Maintenance: Database upgrade');
+    expect(dashboard).toContain('Maintenance: \u2068Database upgrade\u2069');
     expect(dashboard).not.toContain('Incidents on');
   });
 

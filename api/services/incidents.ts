@@ -126,8 +126,17 @@ function milestones(row: Pick<IncidentRow, 'identifiedAt' | 'mitigatedAt' | 'res
   };
 }
 
+/**
+ * Records each change's impact on the incident's components. A component set to operational that the incident never
+ * named is not added: "everything is operational again" on a resolve must not make an untouched component one this
+ * incident affected (in the JSON's `components`, the API, the briefings).
+ */
 async function applyComponentChanges(tx: Tx, incidentId: string, changes: ComponentChange[]) {
   for (const c of changes) {
+    if (c.status === 'operational') {
+      await tx.update(incidentComponents).set({ impact: c.status }).where(and(eq(incidentComponents.incidentId, incidentId), eq(incidentComponents.componentId, c.id)));
+      continue;
+    }
     await tx
       .insert(incidentComponents)
       .values({ incidentId, componentId: c.id, impact: c.status })
