@@ -13,7 +13,7 @@ import { previewUpdate, type DeclarationPreview } from '../services/preview.ts';
 import { incidentPages, type SiteReading } from '../site/view-model.ts';
 import { checkVariables } from '../templates.ts';
 import { chosenVariables, swappedTemplateNote, templateChoices, templatesFor, variableFields, wordingsView } from './declare.ts';
-import { componentsFieldset, formKeyField, formKeyOf, count, counted, dueText, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
+import { componentsFieldset, formKeyField, formKeyOf, count, dueText, errorsFrom, errorSummary, input, select, textarea, type Errors } from './form.ts';
 import { links, actorOf, publishConfirmation, redirectAfterPublish, screen, subjectScreen, takePosted, type ConsoleDeps } from './screen.ts';
 
 type Body = Record<string, string | File | (string | File)[]>;

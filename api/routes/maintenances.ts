@@ -9,7 +9,7 @@ import type { Services } from '../services/context.ts';
 import { maintenanceUpdateBody, scheduleBody } from '../services/schemas.ts';
 import { moveMaintenanceWindow } from '../services/maintenance-window.ts';
 import { getMaintenance, listMaintenances, postMaintenanceUpdate, scheduleMaintenance, windowBounds, type MaintenanceView } from '../services/maintenances.ts';
-import { bearer, idParam, ifMatchHeader, json, line, notify, parseIfMatch, slug, updateSchema, variables } from './schemas.ts';
+import { bearer, idParam, ifMatchHeader, json, parseIfMatch, updateSchema } from './schemas.ts';
 
 const windowEnd = `End of the window: after scheduledFor and at most ${windowBounds.maxLengthDays} days after it (else 422).`;
 

@@ -1,7 +1,7 @@
 // Keeps the rhythm of updates: schedules reminders and overdue notices as outbox rows with the update that sets the due time.
 import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Queryable, Tx } from '../../db/client.ts';
-import { apiTokens, channels, deliveries, incidents, updates, type Roles } from '../../db/schema.ts';
+import { channels, deliveries, incidents, updates, type Roles } from '../../db/schema.ts';
 import { isActiveIncident, type Severity } from '../domain.ts';
 import type { CadenceSettings } from '../config.ts';
 import type { Claimed } from '../outbox/leases.ts';

@@ -6,7 +6,7 @@ import { auditEvents, components as componentRows, deliveries, webhookSubscriber
 import { componentStatusEnum, type ComponentStatus } from '../domain.ts';
 import { ValidationError } from '../errors.ts';
 import { newId, newSecret } from '../ids.ts';
-import { absolute, paths, unsubscribeUrl } from '../links.ts';
+import { unsubscribeUrl } from '../links.ts';
 import { componentStatuses, readPageStatus } from '../status.ts';
 import { targetProblem } from '../outbox/http.ts';
 import { loadComponents, loadIncidents, loadMaintenanceComponents, loadMaintenances, loadPostmortems, loadUpdates, readers } from '../site/records.ts';
