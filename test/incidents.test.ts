@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { declare, examples, makeFixture, seedComponents, type Fixture } from './fixture.ts';
+import { makeSiteFixture, postUpdate } from './site-fixture.ts';
 
 let f: Fixture;
 beforeEach(async () => {
@@ -39,6 +40,17 @@ describe('incident lifecycle', () => {
     expect(view.components.map((c) => c.id)).toEqual(['dashboard']);
     const rows = await f.services.db.$client.execute({ sql: 'SELECT component_id FROM incident_components WHERE incident_id = ?', args: [incident.id] });
     expect(rows.rows.map((r) => r.component_id)).toEqual(['dashboard']);
+    // The public JSON says the same: its components are those the incident impaired, not every one an update named.
+    const site = await makeSiteFixture();
+    try {
+      const shown = await declare(site, { components: [{ id: 'dashboard', status: 'major_outage' }] });
+      await postUpdate(site, shown.id, 'resolved', { components: [{ id: 'dashboard', status: 'operational' }, { id: 'api', status: 'operational' }] });
+      await site.rendered();
+      const { incidents } = (await (await site.get('/api/v2/incidents.json')).json()) as { incidents: { id: string; components: { id: string }[] }[] };
+      expect(incidents.find((i) => i.id === shown.id)!.components.map((c) => c.id)).toEqual(['dashboard']);
+    } finally {
+      await site.close();
+    }
   });
 
   it('refuses resolved → investigating with 409 problem+json', async () => {

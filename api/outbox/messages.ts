@@ -122,28 +122,28 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
         ? (await db.select({ id: maintenances.id, status: maintenances.status, scheduledFor: maintenances.scheduledFor }).from(maintenances).where(inArray(maintenances.id, remindedIds))).map((m) => [m.id, m])
         : [],
     );
-    const reminderOf = (row: Claimed, update: UpdateFacts): { skip: string } | { hoursAhead: number; startsInMs: number; lead: string } => {
+    const reminderOf = (row: Claimed, update: UpdateFacts): { skip: string } | { hoursAhead: number; startsInMs: number } => {
       const window = update.maintenanceId ? windows.get(update.maintenanceId) : undefined;
       if (!window || window.status !== 'scheduled') return { skip: 'the window is no longer scheduled' };
       const startsInMs = window.scheduledFor.getTime() - now.getTime();
       if (startsInMs <= 0) return { skip: 'the window’s start has passed' };
-      return { hoursAhead: row.seq ?? 0, startsInMs, lead: startsIn(startsInMs) };
+      return { hoursAhead: row.seq ?? 0, startsInMs };
     };
-    // Each update's subscriber email is composed once per batch and stamped per subscriber.
+    // Each update's subscriber email is composed once per batch and stamped per subscriber; each row's stamper is
+    // found by its key (a reminder's by its hours ahead and its lead: a 24-hour and a 1-hour reminder are two emails).
     const stampers = new Map<string, (recipient: BulkRecipient) => MailMessage>();
-    const stamperKey = (row: Claimed, update: UpdateFacts) => {
-      if (row.kind !== 'reminder') return `${update.id}:${row.kind}`;
-      const r = reminderOf(row, update);
-      // A reminder's seq is its hours ahead: a 24-hour and a 1-hour reminder are two emails, each with its own lead.
-      return 'skip' in r ? null : `${update.id}:reminder:${r.hoursAhead}:${r.lead}`;
-    };
+    const subscriberMail = new Map<number, { skip: string } | { key: string }>();
     for (const row of rows) {
       const update = row.updateId ? updateMap.get(row.updateId) : undefined;
       if (row.audience !== 'subscriber' || (row.kind !== 'update' && row.kind !== 'reminder') || !update) continue;
-      const key = stamperKey(row, update);
-      if (key === null || stampers.has(key)) continue;
-      const r = row.kind === 'reminder' ? reminderOf(row, update) : undefined;
-      stampers.set(key, await subscriberStamper(settings, update, row.kind, r && !('skip' in r) ? r : undefined));
+      const reminder = row.kind === 'reminder' ? reminderOf(row, update) : undefined;
+      if (reminder && 'skip' in reminder) {
+        subscriberMail.set(row.id, reminder);
+        continue;
+      }
+      const key = reminder ? `${update.id}:reminder:${reminder.hoursAhead}:${startsIn(reminder.startsInMs)}` : `${update.id}:${row.kind}`;
+      subscriberMail.set(row.id, { key });
+      if (!stampers.has(key)) stampers.set(key, await subscriberStamper(settings, update, row.kind, reminder));
     }
 
     return rows.map((row) => {
@@ -186,11 +186,8 @@ export function createPreparer(db: Queryable, settings: MailSettings) {
         // Unconfirmed addresses receive nothing but the confirmation.
         if (!sub.confirmedAt) return { skip: 'not confirmed' };
         if (row.kind === 'manage_link') return ready(manageLinkEmail(settings, recipient, row.id), bounced);
-        if ((row.kind === 'update' || row.kind === 'reminder') && update) {
-          const r = row.kind === 'reminder' ? reminderOf(row, update) : undefined;
-          if (r && 'skip' in r) return r;
-          return ready(stampers.get(stamperKey(row, update)!)!(recipient), bounced);
-        }
+        const mail = subscriberMail.get(row.id);
+        if (mail) return 'skip' in mail ? mail : ready(stampers.get(mail.key)!(recipient), bounced);
       }
       if (row.audience === 'stakeholder' && row.kind === 'briefing' && update) {
         const person = stakeholderMap.get(row.recipientId);

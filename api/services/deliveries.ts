@@ -1,6 +1,7 @@
 // Reads delivery state from the outbox: how many messages per update are pending, sent, failed or suppressed.
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.ts';
+import type { DeliveryKind } from '../domain.ts';
 
 export interface DeliveryCounts {
   pending: number;
@@ -9,15 +10,19 @@ export interface DeliveryCounts {
   suppressed: number;
 }
 
+/**
+ * Kinds queued against an update that are not its fan-out: reminders and notices to the comms lead, subscribers'
+ * reminders ahead of a maintenance window — scheduled ahead and often withdrawn.
+ */
+const notFanOut = sql`(${sql.join((['due_reminder', 'overdue', 'alerts_resolved', 'alerts_still_firing', 'reminder'] satisfies DeliveryKind[]).map((k) => sql`${k}`), sql`, `)})`;
+
 /** Counts per update of one incident (or maintenance), keyed by update id. */
 export async function deliveryCounts(db: Queryable, subjectId: string): Promise<Map<string, DeliveryCounts>> {
   const rows = await db.all<{ update_id: string; status: keyof DeliveryCounts; n: number }>(sql`
     SELECT d.update_id, d.status, count(*) AS n FROM deliveries d
     JOIN updates u ON u.id = d.update_id
     WHERE (u.incident_id = ${subjectId} OR u.maintenance_id = ${subjectId})
-      -- Reminders (to the comms lead, and subscribers' ahead of a maintenance window) are scheduled ahead and often
-      -- withdrawn: they are not the update's fan-out.
-      AND d.kind NOT IN ('due_reminder', 'overdue', 'alerts_resolved', 'alerts_still_firing', 'reminder')
+      AND d.kind NOT IN ${notFanOut}
     GROUP BY d.update_id, d.status`);
   const counts = new Map<string, DeliveryCounts>();
   for (const r of rows) {
@@ -37,7 +42,7 @@ export async function deliveryCounts(db: Queryable, subjectId: string): Promise<
 export async function deliveryProgress(db: Queryable, updateId: string): Promise<Map<string, DeliveryCounts>> {
   const rows = await db.all<{ recipient_kind: string; status: keyof DeliveryCounts; n: number }>(sql`
     SELECT audience AS recipient_kind, status, count(*) AS n FROM deliveries
-    WHERE update_id = ${updateId} AND kind NOT IN ('due_reminder', 'overdue', 'alerts_resolved', 'alerts_still_firing', 'reminder')
+    WHERE update_id = ${updateId} AND kind NOT IN ${notFanOut}
     GROUP BY audience, status`);
   const progress = new Map<string, DeliveryCounts>();
   for (const r of rows) {
